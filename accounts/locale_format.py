@@ -1,0 +1,33 @@
+"""Dates and money formatted for the active language, with Babel."""
+
+import datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from django.utils import timezone, translation
+
+BABEL_LOCALES = {"en": "en_GB", "fi": "fi_FI", "sv": "sv_SE", "nb": "nb_NO"}
+
+
+def babel_locale(language: str | None = None) -> str:
+    language = (language or translation.get_language() or "en").split("-")[0]
+    return BABEL_LOCALES.get(language, "en_GB")
+
+
+def money_format(amount: Decimal, currency: str, language: str | None = None) -> str:
+    return format_currency(amount, currency, locale=babel_locale(language))
+
+
+def decimal_format(amount: Decimal, language: str | None = None) -> str:
+    return format_decimal(amount, locale=babel_locale(language))
+
+
+def date_format(value: datetime.date, language: str | None = None) -> str:
+    return format_date(value, format="medium", locale=babel_locale(language))
+
+
+def datetime_format(value: datetime.datetime, language: str | None = None) -> str:
+    return format_datetime(timezone.localtime(value), format="medium",
+                           tzinfo=timezone.get_current_timezone(),
+                           locale=babel_locale(language))

@@ -1,0 +1,186 @@
+"""Tenants (customer companies), users, memberships and roles, partners and operators."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class User(AbstractUser):
+    """A person who signs in. A Django superuser is an operator (the vendor's staff)."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    # Django overwrites last_login at sign-in; the previous value is what the user wants to
+    # see ("your last sign-in was ...") to notice someone else's use of the account.
+    previous_login_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.is_active and self.is_superuser
+
+
+class Tenant(models.Model):
+    """A customer company of the project-management SaaS: the unit of isolation."""
+
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
+    business_id = models.CharField(_("business id"), max_length=40, blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    BILLING = "billing", _("Billing")
+    MEMBER = "member", _("Member")
+
+
+class Membership(models.Model):
+    """A user's place in a tenant. An active membership uses a licence (seat)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user"),
+        ]
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant_id} ({self.role})"
+
+
+class Partner(models.Model):
+    """A reseller or accounting office that manages its customers' subscriptions."""
+
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2)
+    business_id = models.CharField(_("business id"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerMembership(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="partner_memberships")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "user"], name="partner_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ partner {self.partner_id}"
+
+
+class CollaborationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class Collaboration(models.Model):
+    """A partner's access to one customer tenant, tied to an engagement on its side."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="collaborations")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="collaborations")
+    engagement = models.CharField(_("engagement"), max_length=200)
+    status = models.CharField(
+        max_length=16, choices=CollaborationStatus.choices, default=CollaborationStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            # At most one live collaboration per pair; ended ones stay as history.
+            models.UniqueConstraint(
+                fields=["tenant", "partner"],
+                condition=~Q(status="ended"),
+                name="collaboration_one_live_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} ↔ tenant {self.tenant_id} ({self.status})"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join a tenant. The token is stored hashed."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to a tenant, append-only."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=64)
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user_id}"

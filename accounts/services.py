@@ -1,0 +1,237 @@
+"""Writes on tenants, users, memberships, invitations and API tokens."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.mail import mail_enqueue
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
+from accounts.secrets import token_hash, token_new
+from severa import clock
+
+
+def audit_record(*, tenant: Tenant, actor: User | None, action: str, **details) -> AuditEvent:
+    return AuditEvent.objects.create(
+        tenant=tenant, actor=actor, action=action, details=details, created_at=clock.now()
+    )
+
+
+def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
+    return list(
+        Membership.objects.filter(
+            tenant=tenant, role=Role.ADMIN, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+    )
+
+
+@transaction.atomic
+def membership_add(
+    *, tenant: Tenant, user: User, role: str, acting_user: User | None
+) -> Membership:
+    """Add a user to a tenant and tell the tenant's admins (a security notice)."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    except IntegrityError:
+        raise ValidationError(_("This user already belongs to the company.")) from None
+    audit_record(tenant=tenant, actor=acting_user, action="user.added", user=user.username,
+                 role=role)
+    recipients = [email for email in tenant_admin_emails(tenant=tenant) if email != user.email]
+    mail_enqueue(
+        to=recipients,
+        template="new_user_notice",
+        context={
+            "tenant": tenant.name,
+            "user": user.get_full_name() or user.username,
+            "email": user.email,
+            "role": str(Role(role).label),
+            "added_by": acting_user.get_full_name() if acting_user else "",
+        },
+        language=tenant.language,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, acting_user: User) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.ADMIN and role != Role.ADMIN:
+        _ensure_another_admin(membership)
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(tenant=membership.tenant, actor=acting_user, action="user.role_changed",
+                 user=membership.user.username, previous=previous, role=role)
+    mail_enqueue(
+        to=tenant_admin_emails(tenant=membership.tenant),
+        template="role_changed_notice",
+        context={"tenant": membership.tenant.name, "user": membership.user.username,
+                 "role": str(Role(role).label)},
+        language=membership.tenant.language,
+    )
+    return membership
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(
+        tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError(_("A company needs at least one active administrator."))
+
+
+@transaction.atomic
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, acting_user: User
+) -> tuple[Invitation, str]:
+    """Invite someone by e-mail; returns the invitation and its (unstored) token."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    email = email.strip().lower()
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise ValidationError({"email": _("This person already belongs to the company.")})
+    token = token_new()
+    created_at = clock.now()
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=email,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=acting_user,
+        created_at=created_at,
+        expires_at=created_at + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    audit_record(tenant=tenant, actor=acting_user, action="invitation.created", email=email,
+                 role=role)
+    mail_enqueue(
+        to=[email],
+        template="invitation",
+        context={
+            "tenant": tenant.name,
+            "invited_by": acting_user.get_full_name() or acting_user.username,
+            "path": reverse("accounts:invitation_accept", kwargs={"token": token}),
+            "expires_at": invitation.expires_at.isoformat(),
+        },
+        language=tenant.language,
+    )
+    return invitation, token
+
+
+def invitation_find(*, token: str) -> Invitation | None:
+    """The open invitation behind a token, or None (unknown, used, revoked or expired)."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("tenant")
+            .filter(token_hash=token_hash(token), accepted_at=None, revoked_at=None)
+            .first()
+        )
+    if invitation is None or invitation.expires_at <= clock.now():
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    user: User | None = None,
+    username: str = "",
+    password: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    """Accept an invitation as an existing user or by creating one; used once."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= clock.now():
+        raise ValidationError(_("This invitation is no longer valid."))
+    if user is None:
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": _("This username is taken.")})
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ValidationError(_("An account with this e-mail exists: sign in first."))
+        candidate = User(username=username, email=invitation.email, first_name=first_name,
+                         last_name=last_name)
+        validate_password(password, candidate)
+        candidate.set_password(password)
+        candidate.save()
+        user = candidate
+    elif user.email.lower() != invitation.email:
+        raise ValidationError(_("This invitation was sent to another e-mail address."))
+    invitation.accepted_at = clock.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    membership_add(tenant=invitation.tenant, user=user, role=invitation.role,
+                   acting_user=invitation.invited_by)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, acting_user: User) -> None:
+    """Disable an account everywhere: its sessions end (Django refuses inactive users on the
+    next request) and its API tokens are revoked."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=clock.now())
+
+
+def api_token_create(*, user: User) -> tuple[ApiToken, str]:
+    key = token_new()
+    created_at = clock.now()
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=token_hash(key),
+        prefix=key[:8],
+        created_at=created_at,
+        expires_at=created_at + datetime.timedelta(days=settings.API_TOKEN_VALID_DAYS),
+    )
+    mail_enqueue(
+        to=[user.email],
+        template="api_token_notice",
+        context={"user": user.username, "prefix": token.prefix,
+                 "created_at": created_at.isoformat()},
+    )
+    return token, key
+
+
+def api_token_find(*, key: str) -> ApiToken | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=token_hash(key), revoked_at=None)
+        .first()
+    )
+    if token is None or token.expires_at <= clock.now() or not token.user.is_active:
+        return None
+    return token
+
+
+def login_record(*, user: User) -> None:
+    """Keep the previous sign-in time before Django overwrites ``last_login``."""
+    user.previous_login_at = user.last_login
+    user.save(update_fields=["previous_login_at"])
+
+
+def invitation_revoke(*, invitation: Invitation, acting_user: User) -> None:
+    if invitation.revoked_at is None:
+        invitation.revoked_at = clock.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(tenant=invitation.tenant, actor=acting_user, action="invitation.revoked",
+                     email=invitation.email)

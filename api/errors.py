@@ -1,0 +1,78 @@
+"""One error format for every API error:
+
+    {"error": {"status": 404, "code": "not_found", "message": "...", "fields": {...}}}
+
+``fields`` is present for validation errors and maps field names to messages.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django_scopes import ScopeError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    error = {"status": status_code, "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    if isinstance(detail, dict):
+        return " ".join(f"{key}: {_flatten(value)}" for key, value in detail.items())
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors":
+                                                                      exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, ScopeError):
+        # A bug, not a client error: never fall back to an unscoped answer.
+        raise exc
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body(response.status_code, "invalid", "The request is not valid.",
+                          fields=fields)
+    elif isinstance(exc, Http404):
+        body = error_body(404, "not_found", "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        body = error_body(403, "permission_denied", "You may not do this.")
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        body = error_body(response.status_code, code, _flatten(exc.detail))
+    else:  # pragma: no cover - DRF only handles the types above
+        body = error_body(response.status_code, "error", str(exc))
+    response.data = body
+    return response
+
+
+def api_error(status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
+    return Response(error_body(status_code, code, message, fields), status=status_code)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error",
+                       "Something went wrong on our side."),
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,153 @@
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services, twofactor
+from accounts.models import Invitation, Membership
+from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin, partners_for_user
+from accounts.tenancy import tenants_for_user as user_tenants
+from api import serializers
+from api.errors import api_error
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+
+ERROR_RESPONSE = OpenApiResponse(description="Error: {error: {status, code, message, fields}}")
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Replays the first response for a repeated request with the same key.",
+)
+TENANT_PARAMETER = OpenApiParameter("tenant_id", int, OpenApiParameter.PATH)
+
+
+class TokenView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=serializers.TokenRequestSerializer,
+        responses={201: serializers.TokenSerializer, 400: ERROR_RESPONSE, 401: ERROR_RESPONSE,
+                   429: ERROR_RESPONSE},
+        summary="Exchange username, password (and one-time code) for a bearer token",
+    )
+    def post(self, request):
+        form = serializers.TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if user is None:
+            return api_error(401, "invalid_credentials", "The username or password is wrong.")
+        device = twofactor.confirmed_device(user)
+        if device is not None:
+            code = form.validated_data.get("otp_code", "")
+            if not code:
+                return api_error(401, "otp_required", "Send otp_code: two-factor is on.")
+            if not twofactor.device_verify(device, code):
+                return api_error(401, "otp_invalid", "The one-time code is not valid.")
+        elif twofactor.two_factor_required(user):
+            return api_error(403, "two_factor_required",
+                             "Set up two-factor sign-in in the web app first.")
+        token, key = services.api_token_create(user=user)
+        body = {"token": key, "token_type": "Bearer", "expires_at": token.expires_at}
+        return Response(serializers.TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: serializers.MeSerializer, 401: ERROR_RESPONSE},
+                   summary="The signed-in user, the tenants and partners it acts for")
+    def get(self, request):
+        user = request.user
+        body = {
+            "id": user.pk,
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "is_operator": user.is_operator,
+            "two_factor_enabled": twofactor.confirmed_device(user) is not None,
+            "last_login": user.last_login,
+            "previous_login_at": user.previous_login_at,
+            "tenants": [
+                {"id": access.tenant.pk, "name": access.tenant.name, "role": access.role}
+                for access in user_tenants(user)
+            ],
+            "partners": [{"id": p.pk, "name": p.name} for p in partners_for_user(user)],
+        }
+        return Response(serializers.MeSerializer(body).data)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class TenantDetailView(TenantScopedAPIMixin, APIView):
+    @extend_schema(responses={200: serializers.TenantSerializer, 404: ERROR_RESPONSE})
+    def get(self, request, tenant_id):
+        return Response(serializers.TenantSerializer(self.tenant).data)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class MembershipListView(TenantScopedAPIMixin, generics.ListAPIView):
+    serializer_class = serializers.MembershipSerializer
+    tenant_roles = MANAGING_ROLES
+
+    def get_queryset(self):
+        return Membership.objects.select_related("user").order_by("pk")
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class MembershipDetailView(TenantScopedAPIMixin, generics.RetrieveAPIView):
+    serializer_class = serializers.MembershipSerializer
+    tenant_roles = MANAGING_ROLES
+    lookup_url_kwarg = "membership_id"
+
+    def get_queryset(self):
+        return Membership.objects.select_related("user")
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
+    serializer_class = serializers.InvitationSerializer
+    tenant_roles = MANAGING_ROLES
+
+    def get_queryset(self):
+        return Invitation.objects.order_by("-created_at", "-pk")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.InvitationSerializer,
+        responses={201: serializers.InvitationSerializer, 400: ERROR_RESPONSE,
+                   409: ERROR_RESPONSE, 422: ERROR_RESPONSE},
+        summary="Invite a user by e-mail",
+    )
+    @idempotent()
+    def post(self, request, tenant_id):
+        form = serializers.InvitationSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        invitation, _token = services.invitation_create(
+            tenant=self.tenant,
+            email=form.validated_data["email"],
+            role=form.validated_data["role"],
+            acting_user=request.user,
+        )
+        return Response(serializers.InvitationSerializer(invitation).data,
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class InvitationDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPIView):
+    serializer_class = serializers.InvitationSerializer
+    tenant_roles = MANAGING_ROLES
+    lookup_url_kwarg = "invitation_id"
+
+    def get_queryset(self):
+        return Invitation.objects.all()
+
+    @extend_schema(responses={204: None, 404: ERROR_RESPONSE}, summary="Withdraw an invitation")
+    def delete(self, request, tenant_id, invitation_id):
+        invitation = get_object_or_404(self.get_queryset(), pk=invitation_id)
+        services.invitation_revoke(invitation=invitation, acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness of the database and the Celery broker, for load balancers and compose."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
+        checks["database"] = f"error: {error.__class__.__name__}"
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.REDIS_URL:
+        checks["broker"] = "eager"
+    else:
+        try:
+            import redis
+
+            client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+            client.ping()
+            checks["broker"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["broker"] = f"error: {error.__class__.__name__}"
+    healthy = all(value in {"ok", "eager"} for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks},
+                        status=200 if healthy else 503)

@@ -1,0 +1,26 @@
+"""Pages that act for one tenant: every route here carries ``tenant_id``."""
+
+from django.urls import path
+
+from accounts import views as account_views
+from billing import views as billing_views
+from integrations import views as integration_views
+from subscriptions import views as subscription_views
+
+urlpatterns = [
+    path("", account_views.tenant_home_view, name="tenant_home"),
+    path("users/", account_views.users_view, name="tenant_users"),
+    path(
+        "users/<int:membership_id>/role/",
+        account_views.membership_role_view,
+        name="tenant_membership_role",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        account_views.invitation_revoke_view,
+        name="tenant_invitation_revoke",
+    ),
+    path("upgrades/", subscription_views.upgrades_view, name="tenant_upgrades"),
+    path("billing/", billing_views.billing_view, name="tenant_billing"),
+    path("integrations/", integration_views.integrations_view, name="tenant_integrations"),
+]

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from accounts import views as account_views
+from severa.health import healthz
+
+
+def _admin_login(request):
+    # The admin signs in through the same form as everything else (lock-out, two-factor).
+    return redirect(f"/accounts/login/?next={request.GET.get('next', '/admin/')}")
+
+
+admin.site.login = _admin_login
+admin.site.site_header = "Severa billing — operators"
+
+urlpatterns = [
+    path("", account_views.dashboard_view, name="dashboard"),
+    path("accounts/", include("accounts.urls")),
+    path("t/<int:tenant_id>/", include("severa.tenant_urls")),
+    path("p/<int:partner_id>/", include("subscriptions.partner_urls")),
+    path("operator/", include("billing.operator_urls")),
+    path("api/v1/", include("api.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = "api.errors.handler404"
+handler500 = "api.errors.handler500"

@@ -1,0 +1,268 @@
+"""The tenant-isolation walker: every URL pattern and API route, requested by every kind of
+actor with ids that belong to another tenant (or partner), must answer 404 (or 405 where the
+method is not allowed at all), never anything that shows the object.
+
+Routes are discovered from the URL resolver, so a route added later is walked without editing
+this file. Path parameters are filled by name: ``tenant_id`` and ``partner_id`` name the
+foreign tenant or partner, ``<model>_id`` an object of that model owned by the other tenant,
+``token`` a random token. A parameter the walker cannot fill fails the walk, which forces new
+routes to follow the naming rule.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+from django_scopes import scopes_disabled
+
+from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
+from accounts.services import api_token_create
+from severa import clock
+from tests.factories import (
+    CollaborationFactory,
+    MembershipFactory,
+    PartnerFactory,
+    PartnerMembershipFactory,
+    UserFactory,
+)
+
+# Namespaces the walker does not enter, and why.
+SKIPPED_NAMESPACES = {
+    # The Django admin answers only operators (who see every tenant by design); everyone
+    # else is redirected to sign in before any lookup: tested in test_operator_admin.
+    "admin",
+}
+ACCEPTED = {404, 405}
+TOKEN_PARAMETERS = {"token", "uidb64"}
+
+
+def tenant_owned_models() -> list[type[models.Model]]:
+    """Models that hold a tenant's data: a foreign key to Tenant, directly or through
+    another tenant-owned model."""
+    owned: set[type[models.Model]] = {Tenant}
+    changed = True
+    candidates = [m for m in apps.get_models() if m is not Tenant]
+    while changed:
+        changed = False
+        for model in candidates:
+            if model in owned:
+                continue
+            for model_field in model._meta.get_fields():
+                if (
+                    isinstance(model_field, models.ForeignKey)
+                    and model_field.related_model in owned
+                ):
+                    owned.add(model)
+                    changed = True
+                    break
+    owned.discard(Tenant)
+    return sorted(owned, key=lambda model: model._meta.label)
+
+
+def _make_invitation(tenant: Tenant) -> Invitation:
+    now = clock.now()
+    return Invitation.objects.create(
+        tenant=tenant, email=f"{secrets.token_hex(4)}@example.test", role="member",
+        token_hash=secrets.token_hex(32), invited_by=UserFactory(), created_at=now,
+        expires_at=now + clock_delta(days=7),
+    )
+
+
+def clock_delta(**kwargs):
+    import datetime
+
+    return datetime.timedelta(**kwargs)
+
+
+# One way to make a row of each tenant-owned model for a given tenant. The model test fails
+# on a tenant-owned model missing here, so every new model is walked.
+TENANT_OBJECT_FACTORIES = {
+    Membership: lambda tenant: MembershipFactory(tenant=tenant),
+    Invitation: _make_invitation,
+    Collaboration: lambda tenant: CollaborationFactory(tenant=tenant),
+    AuditEvent: lambda tenant: AuditEvent.objects.create(
+        tenant=tenant, action="test", created_at=clock.now()
+    ),
+}
+
+
+@dataclass
+class World:
+    own_tenant: Tenant
+    foreign_tenant: Tenant
+    actors: dict[str, object]
+    own_partner_id: int
+    foreign_partner_id: int
+    foreign_objects: dict[type[models.Model], int] = field(default_factory=dict)
+    own_objects: dict[type[models.Model], int] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    with scopes_disabled():
+        own = Tenant.objects.create(name="Own Oy", country="FI")
+        foreign = Tenant.objects.create(name="Foreign Oy", country="FI")
+        actors = {
+            role: MembershipFactory(tenant=own, role=role).user
+            for role in ("admin", "billing", "member")
+        }
+        own_partner = PartnerFactory()
+        foreign_partner = PartnerFactory()
+        partner_user = PartnerMembershipFactory(partner=own_partner).user
+        CollaborationFactory(partner=own_partner, tenant=own)
+        CollaborationFactory(partner=foreign_partner, tenant=foreign)
+        actors["partner"] = partner_user
+        world = World(own, foreign, actors, own_partner.pk, foreign_partner.pk)
+        for model in tenant_owned_models():
+            make = TENANT_OBJECT_FACTORIES[model]
+            world.foreign_objects[model] = make(foreign).pk
+            world.own_objects[model] = make(own).pk
+    return world
+
+
+def _model_for(parameter: str) -> type[models.Model] | None:
+    if not parameter.endswith("_id"):
+        return None
+    wanted = parameter[: -len("_id")].replace("_", "")
+    for model in apps.get_models():
+        if model._meta.model_name == wanted:
+            return model
+    return None
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # e.g. "/t/<int:tenant_id>/users/<int:membership_id>/role/"
+    name: str
+    parameters: tuple[str, ...]
+
+
+def discover_routes(urlconf: str | None = None) -> list[Route]:
+    routes: list[Route] = []
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace in SKIPPED_NAMESPACES:
+                    continue
+                walk(entry.url_patterns, prefix + str(entry.pattern),
+                     entry.namespace or namespace)
+            elif isinstance(entry, URLPattern):
+                if not isinstance(entry.pattern, RoutePattern) and entry.pattern.regex.groups:
+                    raise AssertionError(
+                        f"Route {prefix}{entry.pattern} uses a regex with groups: use path()."
+                    )
+                template = "/" + prefix + str(entry.pattern)
+                converters = {**_converters(prefix), **entry.pattern.converters}
+                # Only routes that take an id can point at another tenant's data; routes
+                # that take a random token alone are tested with their own link tests.
+                if set(converters) - TOKEN_PARAMETERS:
+                    routes.append(Route(template, entry.name or "", tuple(converters)))
+
+    walk(get_resolver(urlconf).url_patterns, "", None)
+    return routes
+
+
+def _converters(prefix: str) -> dict:
+    return RoutePattern(prefix).converters if "<" in prefix else {}
+
+
+def _fill(route: Route, values: dict[str, object]) -> str:
+    path = route.template
+    for parameter in route.parameters:
+        value = values[parameter]
+        for converter in ("int", "str", "slug", "path", "uuid"):
+            path = path.replace(f"<{converter}:{parameter}>", str(value))
+        path = path.replace(f"<{parameter}>", str(value))
+    return path
+
+
+@dataclass(frozen=True)
+class Leak:
+    actor: str
+    method: str
+    path: str
+    status: int
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.method} {self.path} -> {self.status}"
+
+
+def _clients(world: World) -> dict[str, tuple[Client, Client]]:
+    """Per actor: a signed-in, two-factor-verified browser client and a bearer-token client."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    clients = {}
+    for name, user in world.actors.items():
+        device = TOTPDevice.objects.create(user=user, name="walker", confirmed=True)
+        browser = Client()
+        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        session = browser.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        _token, key = api_token_create(user=user)
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+        clients[name] = (browser, api)
+    return clients
+
+
+def isolation_walk(world: World, urlconf: str | None = None) -> tuple[list[Leak], int]:
+    """Walk every route; returns the leaks found and how many requests were made."""
+    leaks: list[Leak] = []
+    requests = 0
+    clients = _clients(world)
+    for route in discover_routes(urlconf):
+        cases = _cases(route, world)
+        for actor, (browser, api) in clients.items():
+            client = api if route.template.startswith("/api/") else browser
+            for values, own_values in cases:
+                path = _fill(route, values)
+                for method in ("get", "post", "put", "patch", "delete"):
+                    response = getattr(client, method)(path)
+                    requests += 1
+                    status = response.status_code
+                    if status == 403 and own_values is not None:
+                        # A role refusal in the actor's own tenant is fine if it does not
+                        # depend on the object: the same request on its own object is
+                        # refused the same way.
+                        own_path = _fill(route, own_values)
+                        requests += 1
+                        if getattr(client, method)(own_path).status_code == 403:
+                            continue
+                    if status not in ACCEPTED:
+                        leaks.append(Leak(actor, method.upper(), path, status))
+    return leaks, requests
+
+
+def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
+    """Parameter sets that each point at something the actors must not reach, each with the
+    matching set of the actor's own ids where the route is in the actor's own tenant."""
+    own: dict[str, object] = {}
+    foreign: dict[str, object] = {}
+    for parameter in route.parameters:
+        if parameter == "tenant_id":
+            own[parameter], foreign[parameter] = world.own_tenant.pk, world.foreign_tenant.pk
+        elif parameter == "partner_id":
+            own[parameter], foreign[parameter] = world.own_partner_id, world.foreign_partner_id
+        elif parameter in TOKEN_PARAMETERS:
+            own[parameter] = foreign[parameter] = secrets.token_urlsafe(16)
+        else:
+            model = _model_for(parameter)
+            if model is None or model not in world.foreign_objects:
+                raise AssertionError(
+                    f"{route.template}: cannot fill '{parameter}'. Name id parameters "
+                    "<model>_id after a tenant-owned model, or teach the walker."
+                )
+            own[parameter] = world.own_objects[model]
+            foreign[parameter] = world.foreign_objects[model]
+    cases: list[tuple[dict, dict | None]] = [(foreign, None)]
+    # The actor's own tenant/partner with a foreign object id in every other parameter.
+    scope_keys = {"tenant_id", "partner_id"} & set(route.parameters)
+    object_keys = set(route.parameters) - scope_keys - TOKEN_PARAMETERS
+    if scope_keys and object_keys:
+        mixed = {**foreign, **{key: own[key] for key in scope_keys}}
+        cases.append((mixed, own))
+    return cases

@@ -15,8 +15,15 @@ from accounts.models import (
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "email", "first_name", "last_name", "is_superuser", "is_active",
-                    "last_login"]
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_superuser",
+        "is_active",
+        "last_login",
+    ]
     readonly_fields = ["last_login", "previous_login_at", "date_joined"]
 
 
@@ -55,8 +62,15 @@ class CollaborationAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at",
-                    "revoked_at"]
+    list_display = [
+        "email",
+        "tenant",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
     exclude = ["token_hash"]
     readonly_fields = ["created_at", "expires_at", "accepted_at", "accepted_by", "revoked_at"]
 

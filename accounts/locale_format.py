@@ -28,6 +28,9 @@ def date_format(value: datetime.date, language: str | None = None) -> str:
 
 
 def datetime_format(value: datetime.datetime, language: str | None = None) -> str:
-    return format_datetime(timezone.localtime(value), format="medium",
-                           tzinfo=timezone.get_current_timezone(),
-                           locale=babel_locale(language))
+    return format_datetime(
+        timezone.localtime(value),
+        format="medium",
+        tzinfo=timezone.get_current_timezone(),
+        locale=babel_locale(language),
+    )

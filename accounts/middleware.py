@@ -6,8 +6,14 @@ from django_scopes import scopes_disabled
 from accounts.twofactor import two_factor_required
 
 # Paths an unenrolled user may still reach: enrolment itself, sign-out, language, assets.
-_OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/i18n/", "/static/", "/healthz",
-                  "/links/")
+_OPEN_PREFIXES = (
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/links/",
+)
 
 
 class TwoFactorEnforcementMiddleware:
@@ -27,8 +33,13 @@ class TwoFactorEnforcementMiddleware:
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"error": {"status": 403, "code": "two_factor_required",
-                               "message": "Set up two-factor sign-in first."}},
+                    {
+                        "error": {
+                            "status": 403,
+                            "code": "two_factor_required",
+                            "message": "Set up two-factor sign-in first.",
+                        }
+                    },
                     status=403,
                 )
             return redirect(reverse("accounts:two_factor_setup"))

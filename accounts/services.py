@@ -49,8 +49,9 @@ def membership_add(
             membership = Membership.objects.create(tenant=tenant, user=user, role=role)
     except IntegrityError:
         raise ValidationError(_("This user already belongs to the company.")) from None
-    audit_record(tenant=tenant, actor=acting_user, action="user.added", user=user.username,
-                 role=role)
+    audit_record(
+        tenant=tenant, actor=acting_user, action="user.added", user=user.username, role=role
+    )
     recipients = [email for email in tenant_admin_emails(tenant=tenant) if email != user.email]
     mail_enqueue(
         to=recipients,
@@ -77,13 +78,22 @@ def membership_set_role(*, membership: Membership, role: str, acting_user: User)
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(tenant=membership.tenant, actor=acting_user, action="user.role_changed",
-                 user=membership.user.username, previous=previous, role=role)
+    audit_record(
+        tenant=membership.tenant,
+        actor=acting_user,
+        action="user.role_changed",
+        user=membership.user.username,
+        previous=previous,
+        role=role,
+    )
     mail_enqueue(
         to=tenant_admin_emails(tenant=membership.tenant),
         template="role_changed_notice",
-        context={"tenant": membership.tenant.name, "user": membership.user.username,
-                 "role": str(Role(role).label)},
+        context={
+            "tenant": membership.tenant.name,
+            "user": membership.user.username,
+            "role": str(Role(role).label),
+        },
         language=membership.tenant.language,
     )
     return membership
@@ -118,8 +128,9 @@ def invitation_create(
         created_at=created_at,
         expires_at=created_at + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    audit_record(tenant=tenant, actor=acting_user, action="invitation.created", email=email,
-                 role=role)
+    audit_record(
+        tenant=tenant, actor=acting_user, action="invitation.created", email=email, role=role
+    )
     mail_enqueue(
         to=[email],
         template="invitation",
@@ -168,8 +179,9 @@ def invitation_accept(
             raise ValidationError({"username": _("This username is taken.")})
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise ValidationError(_("An account with this e-mail exists: sign in first."))
-        candidate = User(username=username, email=invitation.email, first_name=first_name,
-                         last_name=last_name)
+        candidate = User(
+            username=username, email=invitation.email, first_name=first_name, last_name=last_name
+        )
         validate_password(password, candidate)
         candidate.set_password(password)
         candidate.save()
@@ -179,8 +191,9 @@ def invitation_accept(
     invitation.accepted_at = clock.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    membership_add(tenant=invitation.tenant, user=user, role=invitation.role,
-                   acting_user=invitation.invited_by)
+    membership_add(
+        tenant=invitation.tenant, user=user, role=invitation.role, acting_user=invitation.invited_by
+    )
     return user
 
 
@@ -206,8 +219,11 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
     mail_enqueue(
         to=[user.email],
         template="api_token_notice",
-        context={"user": user.username, "prefix": token.prefix,
-                 "created_at": created_at.isoformat()},
+        context={
+            "user": user.username,
+            "prefix": token.prefix,
+            "created_at": created_at.isoformat(),
+        },
     )
     return token, key
 
@@ -233,5 +249,9 @@ def invitation_revoke(*, invitation: Invitation, acting_user: User) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(tenant=invitation.tenant, actor=acting_user, action="invitation.revoked",
-                     email=invitation.email)
+        audit_record(
+            tenant=invitation.tenant,
+            actor=acting_user,
+            action="invitation.revoked",
+            email=invitation.email,
+        )

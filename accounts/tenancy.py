@@ -93,9 +93,7 @@ def tenants_for_user(user: User) -> list[TenantAccess]:
         return []
     accesses: dict[int, TenantAccess] = {}
     with scopes_disabled():
-        memberships = Membership.objects.filter(user=user, is_active=True).select_related(
-            "tenant"
-        )
+        memberships = Membership.objects.filter(user=user, is_active=True).select_related("tenant")
         for membership in memberships:
             accesses[membership.tenant_id] = TenantAccess(membership.tenant, membership.role)
         partner_ids = PartnerMembership.objects.filter(user=user, is_active=True).values(

@@ -31,8 +31,13 @@ def lockout_response(request, credentials, *args, **kwargs) -> HttpResponse:
         from django.http import JsonResponse
 
         return JsonResponse(
-            {"error": {"status": 429, "code": "locked_out",
-                       "message": "Too many failed sign-ins. Try again later."}},
+            {
+                "error": {
+                    "status": 429,
+                    "code": "locked_out",
+                    "message": "Too many failed sign-ins. Try again later.",
+                }
+            },
             status=429,
         )
     return render(request, "accounts/locked_out.html", status=429)
@@ -153,9 +158,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     accesses = tenants_for_user(request.user)
     partners = partners_for_user(request.user)
-    return render(
-        request, "dashboard.html", {"accesses": accesses, "partners": partners}
-    )
+    return render(request, "dashboard.html", {"accesses": accesses, "partners": partners})
 
 
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
@@ -213,8 +216,12 @@ def users_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenant/users.html",
-        {"memberships": memberships, "invitations": invitations, "form": form,
-         "role_form": RoleForm()},
+        {
+            "memberships": memberships,
+            "invitations": invitations,
+            "form": form,
+            "role_form": RoleForm(),
+        },
     )
 
 

@@ -31,8 +31,9 @@ def _flatten(detail) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors":
-                                                                      exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, ScopeError):
         # A bug, not a client error: never fall back to an unscoped answer.
@@ -42,8 +43,9 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body = error_body(response.status_code, "invalid", "The request is not valid.",
-                          fields=fields)
+        body = error_body(
+            response.status_code, "invalid", "The request is not valid.", fields=fields
+        )
     elif isinstance(exc, Http404):
         body = error_body(404, "not_found", "Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -71,8 +73,11 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 def handler500(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(
-            error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error",
-                       "Something went wrong on our side."),
+            error_body(
+                status.HTTP_500_INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Something went wrong on our side.",
+            ),
             status=500,
         )
     return defaults.server_error(request)

@@ -49,12 +49,18 @@ def idempotent(*, required: bool = False) -> Callable:
             key = request.headers.get(HEADER, "").strip()
             if not key:
                 if required:
-                    return api_error(400, "idempotency_key_required",
-                                     f"Send an {HEADER} header with this request.")
+                    return api_error(
+                        400,
+                        "idempotency_key_required",
+                        f"Send an {HEADER} header with this request.",
+                    )
                 return handler(view, request, *args, **kwargs)
             if len(key) > MAX_KEY_LENGTH:
-                return api_error(400, "idempotency_key_invalid",
-                                 f"{HEADER} must be at most {MAX_KEY_LENGTH} characters.")
+                return api_error(
+                    400,
+                    "idempotency_key_invalid",
+                    f"{HEADER} must be at most {MAX_KEY_LENGTH} characters.",
+                )
             owner = idempotency_owner(view, request, kwargs)
             fingerprint = request_fingerprint(request)
             now = clock.now()
@@ -95,11 +101,13 @@ def _replay(*, owner: str, key: str, fingerprint: str) -> Response:
     if record is None:  # expired and removed between our insert and this read
         return api_error(409, "idempotency_key_in_use", "Retry the request.")
     if record.fingerprint != fingerprint:
-        return api_error(422, "idempotency_key_reused",
-                         f"This {HEADER} was used with a different request.")
+        return api_error(
+            422, "idempotency_key_reused", f"This {HEADER} was used with a different request."
+        )
     if not record.is_complete:
-        return api_error(409, "idempotency_key_in_use",
-                         "A request with this key is still being processed.")
+        return api_error(
+            409, "idempotency_key_in_use", "A request with this key is still being processed."
+        )
     response = Response(record.response_body, status=record.response_status)
     response["Idempotent-Replayed"] = "true"
     return response

@@ -63,6 +63,5 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "created_at", "expires_at", "accepted_at",
-                  "revoked_at"]
+        fields = ["id", "email", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
         read_only_fields = ["id", "created_at", "expires_at", "accepted_at", "revoked_at"]

@@ -17,7 +17,10 @@ from api.idempotency import idempotent
 
 ERROR_RESPONSE = OpenApiResponse(description="Error: {error: {status, code, message, fields}}")
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Replays the first response for a repeated request with the same key.",
 )
 TENANT_PARAMETER = OpenApiParameter("tenant_id", int, OpenApiParameter.PATH)
@@ -29,8 +32,12 @@ class TokenView(APIView):
 
     @extend_schema(
         request=serializers.TokenRequestSerializer,
-        responses={201: serializers.TokenSerializer, 400: ERROR_RESPONSE, 401: ERROR_RESPONSE,
-                   429: ERROR_RESPONSE},
+        responses={
+            201: serializers.TokenSerializer,
+            400: ERROR_RESPONSE,
+            401: ERROR_RESPONSE,
+            429: ERROR_RESPONSE,
+        },
         summary="Exchange username, password (and one-time code) for a bearer token",
     )
     def post(self, request):
@@ -51,16 +58,19 @@ class TokenView(APIView):
             if not twofactor.device_verify(device, code):
                 return api_error(401, "otp_invalid", "The one-time code is not valid.")
         elif twofactor.two_factor_required(user):
-            return api_error(403, "two_factor_required",
-                             "Set up two-factor sign-in in the web app first.")
+            return api_error(
+                403, "two_factor_required", "Set up two-factor sign-in in the web app first."
+            )
         token, key = services.api_token_create(user=user)
         body = {"token": key, "token_type": "Bearer", "expires_at": token.expires_at}
         return Response(serializers.TokenSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
-    @extend_schema(responses={200: serializers.MeSerializer, 401: ERROR_RESPONSE},
-                   summary="The signed-in user, the tenants and partners it acts for")
+    @extend_schema(
+        responses={200: serializers.MeSerializer, 401: ERROR_RESPONSE},
+        summary="The signed-in user, the tenants and partners it acts for",
+    )
     def get(self, request):
         user = request.user
         body = {
@@ -119,8 +129,12 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.InvitationSerializer,
-        responses={201: serializers.InvitationSerializer, 400: ERROR_RESPONSE,
-                   409: ERROR_RESPONSE, 422: ERROR_RESPONSE},
+        responses={
+            201: serializers.InvitationSerializer,
+            400: ERROR_RESPONSE,
+            409: ERROR_RESPONSE,
+            422: ERROR_RESPONSE,
+        },
         summary="Invite a user by e-mail",
     )
     @idempotent()
@@ -133,8 +147,9 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
             role=form.validated_data["role"],
             acting_user=request.user,
         )
-        return Response(serializers.InvitationSerializer(invitation).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])

@@ -10,6 +10,13 @@ class BankAccountInline(admin.TabularInline):
 
 @admin.register(SellerEntity)
 class SellerEntityAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "business_id", "vat_number", "payment_terms_days",
-                    "invoice_series", "terms_version"]
+    list_display = [
+        "name",
+        "country",
+        "business_id",
+        "vat_number",
+        "payment_terms_days",
+        "invoice_series",
+        "terms_version",
+    ]
     inlines = [BankAccountInline]

@@ -32,16 +32,16 @@ class SellerEntity(models.Model):
 
 
 class SellerBankAccount(models.Model):
-    seller = models.ForeignKey(SellerEntity, on_delete=models.CASCADE,
-                               related_name="bank_accounts")
+    seller = models.ForeignKey(SellerEntity, on_delete=models.CASCADE, related_name="bank_accounts")
     currency = models.CharField(max_length=3, choices=CURRENCIES)
     iban = models.CharField(max_length=34)
     bic = models.CharField(max_length=11)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["seller", "currency"],
-                                    name="bank_account_one_per_currency"),
+            models.UniqueConstraint(
+                fields=["seller", "currency"], name="bank_account_one_per_currency"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -40,25 +40,58 @@ EDITIONS = [
     ("enterprise", "Enterprise", 3, 100, ("69.00", "779.00", "805.00", "519.00")),
 ]
 ADD_ONS = [
-    ("resource-planning", "Resource planning", AddOnPricing.PER_SEAT, "business", [],
-     ("6.00", "68.00", "70.00", "45.00")),
-    ("power-bi", "Power BI reporting", AddOnPricing.FLAT, "business", ["enterprise"],
-     ("99.00", "1120.00", "1155.00", "745.00")),
-    ("travel-expenses", "Travel and expenses", AddOnPricing.PER_SEAT, None, [],
-     ("3.00", "34.00", "35.00", "22.00")),
+    (
+        "resource-planning",
+        "Resource planning",
+        AddOnPricing.PER_SEAT,
+        "business",
+        [],
+        ("6.00", "68.00", "70.00", "45.00"),
+    ),
+    (
+        "power-bi",
+        "Power BI reporting",
+        AddOnPricing.FLAT,
+        "business",
+        ["enterprise"],
+        ("99.00", "1120.00", "1155.00", "745.00"),
+    ),
+    (
+        "travel-expenses",
+        "Travel and expenses",
+        AddOnPricing.PER_SEAT,
+        None,
+        [],
+        ("3.00", "34.00", "35.00", "22.00"),
+    ),
 ]
 INTERFACES = [
     ("fortnox", "Fortnox", InterfaceSystem.FORTNOX, ("49.00", "549.00", "569.00", "369.00")),
-    ("visma-global", "Visma Global", InterfaceSystem.VISMA_GLOBAL,
-     ("59.00", "669.00", "689.00", "445.00")),
-    ("visma-eekonomi", "Visma eEkonomi", InterfaceSystem.VISMA_EEKONOMI,
-     ("39.00", "439.00", "455.00", "295.00")),
-    ("visma-net", "Visma.net ERP", InterfaceSystem.VISMA_NET,
-     ("59.00", "669.00", "689.00", "445.00")),
+    (
+        "visma-global",
+        "Visma Global",
+        InterfaceSystem.VISMA_GLOBAL,
+        ("59.00", "669.00", "689.00", "445.00"),
+    ),
+    (
+        "visma-eekonomi",
+        "Visma eEkonomi",
+        InterfaceSystem.VISMA_EEKONOMI,
+        ("39.00", "439.00", "455.00", "295.00"),
+    ),
+    (
+        "visma-net",
+        "Visma.net ERP",
+        InterfaceSystem.VISMA_NET,
+        ("59.00", "669.00", "689.00", "445.00"),
+    ),
 ]
-STORAGE = [(10, ("0.00",) * 4), (50, ("20.00", "225.00", "235.00", "150.00")),
-           (100, ("35.00", "395.00", "409.00", "262.00")),
-           (500, ("120.00", "1355.00", "1399.00", "895.00"))]
+STORAGE = [
+    (10, ("0.00",) * 4),
+    (50, ("20.00", "225.00", "235.00", "150.00")),
+    (100, ("35.00", "395.00", "409.00", "262.00")),
+    (500, ("120.00", "1355.00", "1399.00", "895.00")),
+]
 CURRENCIES = ("EUR", "SEK", "NOK", "DKK")
 
 # Fixed TOTP keys so the printed demo logins can be replayed (never used outside DEBUG).
@@ -83,7 +116,9 @@ def _prices(**item) -> None:
     values = item.pop("values")
     for currency, amount in zip(CURRENCIES, values, strict=True):
         Price.objects.get_or_create(
-            currency=currency, valid_from=PRICES_FROM, **item,
+            currency=currency,
+            valid_from=PRICES_FROM,
+            **item,
             defaults={"amount_per_month": Decimal(amount)},
         )
 
@@ -99,8 +134,11 @@ def _catalog() -> None:
     for code, name, pricing, minimum, included, values in ADD_ONS:
         add_on, created = AddOn.objects.get_or_create(
             code=code,
-            defaults={"name": name, "pricing": pricing,
-                      "minimum_edition": editions.get(minimum) if minimum else None},
+            defaults={
+                "name": name,
+                "pricing": pricing,
+                "minimum_edition": editions.get(minimum) if minimum else None,
+            },
         )
         if created:
             add_on.included_in.set([editions[c] for c in included])
@@ -121,9 +159,14 @@ def _sellers() -> None:
     finland, _ = SellerEntity.objects.get_or_create(
         business_id="2464491-9",
         defaults={
-            "name": "Severa Finland Oy", "vat_number": "FI24644919",
-            "street_address": "Keilaranta 1", "postal_code": "02150", "city": "Espoo",
-            "country": "FI", "invoice_series": "FI", "cash_rounding": True,
+            "name": "Severa Finland Oy",
+            "vat_number": "FI24644919",
+            "street_address": "Keilaranta 1",
+            "postal_code": "02150",
+            "city": "Espoo",
+            "country": "FI",
+            "invoice_series": "FI",
+            "cash_rounding": True,
             "terms_version": "2025-04",
         },
     )
@@ -138,14 +181,20 @@ def _sellers() -> None:
     norway, _ = SellerEntity.objects.get_or_create(
         business_id="923609016",
         defaults={
-            "name": "Severa Norge AS", "vat_number": "NO923609016MVA",
-            "street_address": "Karl Johans gate 1", "postal_code": "0154", "city": "Oslo",
-            "country": "NO", "invoice_series": "NO", "cash_rounding": True,
+            "name": "Severa Norge AS",
+            "vat_number": "NO923609016MVA",
+            "street_address": "Karl Johans gate 1",
+            "postal_code": "0154",
+            "city": "Oslo",
+            "country": "NO",
+            "invoice_series": "NO",
+            "cash_rounding": True,
             "terms_version": "2023-01",
         },
     )
     SellerBankAccount.objects.get_or_create(
-        seller=norway, currency="NOK",
+        seller=norway,
+        currency="NOK",
         defaults={"iban": "NO9386011117947", "bic": "DNBANOKK"},
     )
 
@@ -153,9 +202,14 @@ def _sellers() -> None:
 def _user(username: str, first: str, last: str, *, operator: bool = False) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, first_name=first, last_name=last,
-                    email=f"{username}@demo.severa.test", is_staff=operator,
-                    is_superuser=operator)
+        user = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@demo.severa.test",
+            is_staff=operator,
+            is_superuser=operator,
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
     key = DEMO_TOTP_KEYS.get(username)
@@ -167,15 +221,39 @@ def _user(username: str, first: str, last: str, *, operator: bool = False) -> Us
 
 
 TENANTS = [
-    ("Aalto Consulting Oy", "FI", "1572860-0", "FI15728600", "fi",
-     [("aino.admin", "Aino", "Aalto", Role.ADMIN), ("mikko.member", "Mikko", "Mäki",
-                                                    Role.MEMBER)]),
-    ("Berg & Lind AB", "SE", "5560360793", "SE556036079301", "sv",
-     [("erik.admin", "Erik", "Berg", Role.ADMIN), ("sara.billing", "Sara", "Lind",
-                                                   Role.BILLING)]),
-    ("Fjord Design AS", "NO", "974760673", "NO974760673MVA", "nb",
-     [("ingrid.admin", "Ingrid", "Fjeld", Role.ADMIN), ("ola.member", "Ola", "Nordmann",
-                                                        Role.MEMBER)]),
+    (
+        "Aalto Consulting Oy",
+        "FI",
+        "1572860-0",
+        "FI15728600",
+        "fi",
+        [
+            ("aino.admin", "Aino", "Aalto", Role.ADMIN),
+            ("mikko.member", "Mikko", "Mäki", Role.MEMBER),
+        ],
+    ),
+    (
+        "Berg & Lind AB",
+        "SE",
+        "5560360793",
+        "SE556036079301",
+        "sv",
+        [
+            ("erik.admin", "Erik", "Berg", Role.ADMIN),
+            ("sara.billing", "Sara", "Lind", Role.BILLING),
+        ],
+    ),
+    (
+        "Fjord Design AS",
+        "NO",
+        "974760673",
+        "NO974760673MVA",
+        "nb",
+        [
+            ("ingrid.admin", "Ingrid", "Fjeld", Role.ADMIN),
+            ("ola.member", "Ola", "Nordmann", Role.MEMBER),
+        ],
+    ),
 ]
 
 
@@ -189,14 +267,17 @@ def demo_seed() -> list[DemoLogin]:
         for name, country, business_id, vat, language, users in TENANTS:
             tenant, _ = Tenant.objects.get_or_create(
                 business_id=business_id,
-                defaults={"name": name, "country": country, "vat_number": vat,
-                          "language": language},
+                defaults={
+                    "name": name,
+                    "country": country,
+                    "vat_number": vat,
+                    "language": language,
+                },
             )
             tenants[country] = tenant
             for username, first, last, role in users:
                 user = _user(username, first, last)
-                Membership.objects.get_or_create(tenant=tenant, user=user,
-                                                 defaults={"role": role})
+                Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
                 logins.append(DemoLogin(username, str(role), name, username in DEMO_TOTP_KEYS))
         partner, _ = Partner.objects.get_or_create(
             business_id="0112038-9",
@@ -205,7 +286,8 @@ def demo_seed() -> list[DemoLogin]:
         partner_user = _user("paula.partner", "Paula", "Partanen")
         PartnerMembership.objects.get_or_create(partner=partner, user=partner_user)
         Collaboration.objects.get_or_create(
-            partner=partner, tenant=tenants["SE"],
+            partner=partner,
+            tenant=tenants["SE"],
             defaults={"engagement": "Bookkeeping 2025", "status": CollaborationStatus.ACTIVE},
         )
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))

@@ -79,14 +79,18 @@ class Price(models.Model):
     """A monthly price of exactly one catalog item in one currency, valid over a date range
     [valid_from, valid_until] (open-ended when valid_until is empty)."""
 
-    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="prices")
-    add_on = models.ForeignKey(AddOn, on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="prices")
-    interface = models.ForeignKey(Interface, on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="prices")
-    storage_tier = models.ForeignKey(StorageTier, on_delete=models.CASCADE, null=True,
-                                     blank=True, related_name="prices")
+    edition = models.ForeignKey(
+        Edition, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
+    )
+    add_on = models.ForeignKey(
+        AddOn, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
+    )
+    interface = models.ForeignKey(
+        Interface, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
+    )
+    storage_tier = models.ForeignKey(
+        StorageTier, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
+    )
     currency = models.CharField(max_length=3, choices=CURRENCIES)
     amount_per_month = models.DecimalField(max_digits=12, decimal_places=2)
     valid_from = models.DateField()
@@ -104,9 +108,7 @@ class Price(models.Model):
                     | Q(edition=None, add_on=None, interface=None, storage_tier__isnull=False)
                 ),
             ),
-            models.CheckConstraint(
-                name="price_not_negative", condition=Q(amount_per_month__gte=0)
-            ),
+            models.CheckConstraint(name="price_not_negative", condition=Q(amount_per_month__gte=0)),
             models.CheckConstraint(
                 name="price_valid_range",
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),

@@ -66,8 +66,12 @@ def tenant_owned_models() -> list[type[models.Model]]:
 def _make_invitation(tenant: Tenant) -> Invitation:
     now = clock.now()
     return Invitation.objects.create(
-        tenant=tenant, email=f"{secrets.token_hex(4)}@example.test", role="member",
-        token_hash=secrets.token_hex(32), invited_by=UserFactory(), created_at=now,
+        tenant=tenant,
+        email=f"{secrets.token_hex(4)}@example.test",
+        role="member",
+        token_hash=secrets.token_hex(32),
+        invited_by=UserFactory(),
+        created_at=now,
         expires_at=now + clock_delta(days=7),
     )
 
@@ -148,8 +152,7 @@ def discover_routes(urlconf: str | None = None) -> list[Route]:
             if isinstance(entry, URLResolver):
                 if entry.namespace in SKIPPED_NAMESPACES:
                     continue
-                walk(entry.url_patterns, prefix + str(entry.pattern),
-                     entry.namespace or namespace)
+                walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
             elif isinstance(entry, URLPattern):
                 if not isinstance(entry.pattern, RoutePattern) and entry.pattern.regex.groups:
                     raise AssertionError(

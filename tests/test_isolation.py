@@ -29,8 +29,7 @@ def test_every_tenant_owned_model_has_a_direct_non_null_tenant_key_and_a_scoped_
     assert problems == []
 
 
-def test_a_query_without_tenant_scope_raises_instead_of_returning_everything(tenant,
-                                                                              other_tenant):
+def test_a_query_without_tenant_scope_raises_instead_of_returning_everything(tenant, other_tenant):
     with scopes_disabled():
         Membership.objects.create(tenant=tenant, user=_user("a"))
         Membership.objects.create(tenant=other_tenant, user=_user("b"))

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.mail import mail_enqueue
+from accounts.mail import mail_enqueue, mail_send_now
 from accounts.models import (
     ApiToken,
     AuditEvent,
@@ -52,18 +52,10 @@ def membership_add(
     audit_record(
         tenant=tenant, actor=acting_user, action="user.added", user=user.username, role=role
     )
-    recipients = [email for email in tenant_admin_emails(tenant=tenant) if email != user.email]
-    mail_enqueue(
-        to=recipients,
-        template="new_user_notice",
-        context={
-            "tenant": tenant.name,
-            "user": user.get_full_name() or user.username,
-            "email": user.email,
-            "role": str(Role(role).label),
-            "added_by": acting_user.get_full_name() if acting_user else "",
-        },
-        language=tenant.language,
+    from accounts.tasks import notify_new_member
+
+    transaction.on_commit(
+        lambda: notify_new_member.delay(tenant_id=tenant.pk, membership_id=membership.pk)
     )
     return membership
 
@@ -97,6 +89,25 @@ def membership_set_role(*, membership: Membership, role: str, acting_user: User)
         language=membership.tenant.language,
     )
     return membership
+
+
+def new_member_notice_send(*, membership: Membership) -> list[str]:
+    """E-mail the tenant's admins (except the new user) that a user was added."""
+    tenant, user = membership.tenant, membership.user
+    recipients = [email for email in tenant_admin_emails(tenant=tenant) if email != user.email]
+    if recipients:
+        mail_send_now(
+            to=recipients,
+            template="new_user_notice",
+            context={
+                "tenant": tenant.name,
+                "user": user.get_full_name() or user.username,
+                "email": user.email,
+                "role": str(Role(membership.role).label),
+            },
+            language=tenant.language,
+        )
+    return recipients
 
 
 def _ensure_another_admin(membership: Membership) -> None:

@@ -118,10 +118,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-_email = env.email_url("EMAIL_URL", default="filemail://var/mail")
-if _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    _email["EMAIL_FILE_PATH"] = str(BASE_DIR / _email["EMAIL_FILE_PATH"])
-vars().update(_email)
+# EMAIL_URL: smtp://user:password@host:587, consolemail://, memorymail://, or
+# filemail://<path> (relative paths are under the project folder; default var/mail).
+_email_url = env.str("EMAIL_URL", default="filemail://var/mail")
+if _email_url.startswith("filemail://"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(BASE_DIR / _email_url.removeprefix("filemail://"))
+else:
+    vars().update(env.email_url_config(_email_url))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Severa billing <billing@severa.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -6,8 +6,13 @@ from accounts.services import new_member_notice_send
 from accounts.tenancy import TenantTask
 
 # SMTP errors are OSErrors: transient, retried with backoff; anything else fails fast.
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": 30, "retry_backoff_max": 3600,
-         "retry_jitter": True, "max_retries": 8}
+RETRY = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(name="accounts.send_templated_email", **RETRY)

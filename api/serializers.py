@@ -50,7 +50,9 @@ class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(
+        source="user.last_login", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Membership
@@ -65,3 +67,16 @@ class InvitationSerializer(serializers.ModelSerializer):
         model = Invitation
         fields = ["id", "email", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
         read_only_fields = ["id", "created_at", "expires_at", "accepted_at", "revoked_at"]
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Field name to its messages.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body every API error has (api/errors.py)."""
+
+    error = ErrorDetailSerializer()

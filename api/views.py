@@ -1,6 +1,11 @@
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,7 +20,19 @@ from api.errors import api_error
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 
-ERROR_RESPONSE = OpenApiResponse(description="Error: {error: {status, code, message, fields}}")
+ERROR_RESPONSE = OpenApiResponse(
+    serializers.ErrorSerializer, description="Error: {error: {status, code, message, fields}}"
+)
+
+
+def errors(*codes: int) -> dict:
+    return dict.fromkeys(codes, ERROR_RESPONSE)
+
+
+# No or a bad token: 401. Signed in by session without two-factor, or a role that may not: 403.
+# A tenant (or a row) the caller cannot see: 404.
+SIGNED_IN_ERRORS = errors(401, 403)
+TENANT_ERRORS = errors(401, 403, 404)
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
     str,
@@ -34,9 +51,7 @@ class TokenView(APIView):
         request=serializers.TokenRequestSerializer,
         responses={
             201: serializers.TokenSerializer,
-            400: ERROR_RESPONSE,
-            401: ERROR_RESPONSE,
-            429: ERROR_RESPONSE,
+            **errors(400, 401, 403, 429),
         },
         summary="Exchange username, password (and one-time code) for a bearer token",
     )
@@ -68,7 +83,7 @@ class TokenView(APIView):
 
 class MeView(APIView):
     @extend_schema(
-        responses={200: serializers.MeSerializer, 401: ERROR_RESPONSE},
+        responses={200: serializers.MeSerializer, **SIGNED_IN_ERRORS},
         summary="The signed-in user, the tenants and partners it acts for",
     )
     def get(self, request):
@@ -94,12 +109,15 @@ class MeView(APIView):
 
 @extend_schema(parameters=[TENANT_PARAMETER])
 class TenantDetailView(TenantScopedAPIMixin, APIView):
-    @extend_schema(responses={200: serializers.TenantSerializer, 404: ERROR_RESPONSE})
+    @extend_schema(responses={200: serializers.TenantSerializer, **TENANT_ERRORS})
     def get(self, request, tenant_id):
         return Response(serializers.TenantSerializer(self.tenant).data)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.MembershipSerializer(many=True), **TENANT_ERRORS})
+)
 class MembershipListView(TenantScopedAPIMixin, generics.ListAPIView):
     serializer_class = serializers.MembershipSerializer
     tenant_roles = MANAGING_ROLES
@@ -109,6 +127,9 @@ class MembershipListView(TenantScopedAPIMixin, generics.ListAPIView):
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.MembershipSerializer, **TENANT_ERRORS})
+)
 class MembershipDetailView(TenantScopedAPIMixin, generics.RetrieveAPIView):
     serializer_class = serializers.MembershipSerializer
     tenant_roles = MANAGING_ROLES
@@ -119,6 +140,9 @@ class MembershipDetailView(TenantScopedAPIMixin, generics.RetrieveAPIView):
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.InvitationSerializer(many=True), **TENANT_ERRORS})
+)
 class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
     serializer_class = serializers.InvitationSerializer
     tenant_roles = MANAGING_ROLES
@@ -131,9 +155,7 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
         request=serializers.InvitationSerializer,
         responses={
             201: serializers.InvitationSerializer,
-            400: ERROR_RESPONSE,
-            409: ERROR_RESPONSE,
-            422: ERROR_RESPONSE,
+            **errors(400, 401, 403, 404, 409, 422),
         },
         summary="Invite a user by e-mail",
     )
@@ -153,6 +175,9 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.InvitationSerializer, **TENANT_ERRORS})
+)
 class InvitationDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPIView):
     serializer_class = serializers.InvitationSerializer
     tenant_roles = MANAGING_ROLES
@@ -161,7 +186,7 @@ class InvitationDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPIView
     def get_queryset(self):
         return Invitation.objects.all()
 
-    @extend_schema(responses={204: None, 404: ERROR_RESPONSE}, summary="Withdraw an invitation")
+    @extend_schema(responses={204: None, **TENANT_ERRORS}, summary="Withdraw an invitation")
     def delete(self, request, tenant_id, invitation_id):
         invitation = get_object_or_404(self.get_queryset(), pk=invitation_id)
         services.invitation_revoke(invitation=invitation, acting_user=request.user)

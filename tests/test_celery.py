@@ -51,8 +51,9 @@ def redis_worker(settings):
     previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = settings.REDIS_URL
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
-                      loglevel="WARNING") as worker:
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ) as worker:
         yield worker
     app.conf.task_always_eager, app.conf.broker_url = previous
 

@@ -28,8 +28,11 @@ def test_today_is_the_local_date_in_helsinki():
 
 
 def test_a_naive_datetime_is_refused():
-    with pytest.raises(ValueError, match="aware"), clock.frozen(
-        datetime.datetime(2025, 1, 1)  # noqa: DTZ001
+    with (
+        pytest.raises(ValueError, match="aware"),
+        clock.frozen(
+            datetime.datetime(2025, 1, 1)  # noqa: DTZ001
+        ),
     ):
         pass
 

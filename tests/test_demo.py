@@ -12,8 +12,11 @@ pytestmark = pytest.mark.django_db
 
 def _counts():
     with scopes_disabled():
-        return {model._meta.label: model.objects.count() for model in apps.get_models()
-                if model._meta.app_label in {"accounts", "subscriptions", "billing"}}
+        return {
+            model._meta.label: model.objects.count()
+            for model in apps.get_models()
+            if model._meta.app_label in {"accounts", "subscriptions", "billing"}
+        }
 
 
 def test_seed_demo_is_idempotent_and_complete(capsys):
@@ -28,8 +31,7 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
     assert [e.code for e in Edition.objects.all()] == ["professional", "business", "enterprise"]
     assert set(Price.objects.values_list("currency", flat=True)) == {"EUR", "SEK", "NOK", "DKK"}
     finland = SellerEntity.objects.get(country="FI")
-    assert set(finland.bank_accounts.values_list("currency", flat=True)) == {"EUR", "SEK",
-                                                                             "NOK"}
+    assert set(finland.bank_accounts.values_list("currency", flat=True)) == {"EUR", "SEK", "NOK"}
     assert SellerBankAccount.objects.filter(seller__country="NO", currency="NOK").exists()
     assert sorted(Tenant.objects.values_list("country", flat=True)) == ["FI", "NO", "SE"]
     with scopes_disabled():
@@ -40,9 +42,11 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
 
 def test_the_demo_logins_work(client):
     call_command("seed_demo")
-    response = client.post("/accounts/login/", {"username": "mikko.member",
-                                                "password": "severa-demo"})
+    response = client.post(
+        "/accounts/login/", {"username": "mikko.member", "password": "severa-demo"}
+    )
     assert response.status_code == 302
-    response = client.post("/accounts/login/", {"username": "aino.admin",
-                                                "password": "severa-demo"})
+    response = client.post(
+        "/accounts/login/", {"username": "aino.admin", "password": "severa-demo"}
+    )
     assert response["Location"] == "/accounts/login/code/"

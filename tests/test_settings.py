@@ -11,13 +11,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DEBUG", "SECRET_KEY", "SEVERA_TODAY", "DATABASE_URL", "REDIS_URL",
-                          "EMAIL_URL", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "SEVERA_TODAY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "EMAIL_URL",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+        }
+    }
     clean.update(env)
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -52,7 +69,10 @@ def test_environment_variables_configure_services():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "redis://cache.example:6379/0", "False", "mail.example"
+        "django.db.backends.postgresql",
+        "redis://cache.example:6379/0",
+        "False",
+        "mail.example",
     ]
 
 
@@ -63,16 +83,19 @@ def test_secret_key_is_required_when_debug_is_off():
 
 
 def test_severa_today_is_refused_when_debug_is_off():
-    result = _run(SETUP, DJANGO_SETTINGS_MODULE="severa.settings.production",
-                  SECRET_KEY="x" * 60, SEVERA_TODAY="2025-06-05")
+    result = _run(
+        SETUP,
+        DJANGO_SETTINGS_MODULE="severa.settings.production",
+        SECRET_KEY="x" * 60,
+        SEVERA_TODAY="2025-06-05",
+    )
     assert result.returncode != 0
     assert "SEVERA_TODAY is refused when DEBUG is off" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["2025-02-30", "tomorrow"])
 def test_a_malformed_severa_today_is_refused(value):
-    result = _run(SETUP, DJANGO_SETTINGS_MODULE="severa.settings.development",
-                  SEVERA_TODAY=value)
+    result = _run(SETUP, DJANGO_SETTINGS_MODULE="severa.settings.development", SEVERA_TODAY=value)
     assert result.returncode != 0
     assert "SEVERA_TODAY must be YYYY-MM-DD" in result.stderr
 
@@ -80,7 +103,8 @@ def test_a_malformed_severa_today_is_refused(value):
 def test_severa_today_replays_a_date_for_a_whole_process():
     result = _run(
         SETUP + "from severa import clock; print(clock.today(), clock.now().date())",
-        DJANGO_SETTINGS_MODULE="severa.settings.development", SEVERA_TODAY="2024-02-29",
+        DJANGO_SETTINGS_MODULE="severa.settings.development",
+        SEVERA_TODAY="2024-02-29",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2024-02-29", "2024-02-29"]
@@ -90,10 +114,16 @@ def test_check_deploy_reports_nothing_with_production_settings():
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k != "DEBUG"},
-             "DJANGO_SETTINGS_MODULE": "severa.settings.production",
-             "SECRET_KEY": "k3y-" + "a7Zq9" * 12, "ALLOWED_HOSTS": "billing.example.com"},
-        capture_output=True, text=True, timeout=120, check=False,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DEBUG"},
+            "DJANGO_SETTINGS_MODULE": "severa.settings.production",
+            "SECRET_KEY": "k3y-" + "a7Zq9" * 12,
+            "ALLOWED_HOSTS": "billing.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

@@ -38,9 +38,15 @@ def test_an_admin_invites_and_the_invitee_joins_and_admins_are_told(
     assert page.status_code == 200
     assert "new.person@example.test" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(link, {"first_name": "New", "last_name": "Person",
-                                      "username": "new.person",
-                                      "password": "a long enough secret 7"})
+        response = client.post(
+            link,
+            {
+                "first_name": "New",
+                "last_name": "Person",
+                "username": "new.person",
+                "password": "a long enough secret 7",
+            },
+        )
     assert response.status_code == 302
     user = User.objects.get(username="new.person")
     assert user.email == "new.person@example.test"
@@ -56,8 +62,9 @@ def test_an_admin_invites_and_the_invitee_joins_and_admins_are_told(
     assert client.get(link).status_code == 404
 
 
-def test_an_expired_or_withdrawn_invitation_is_a_404(verified_client, admin_user, tenant,
-                                                     django_capture_on_commit_callbacks):
+def test_an_expired_or_withdrawn_invitation_is_a_404(
+    verified_client, admin_user, tenant, django_capture_on_commit_callbacks
+):
     client = verified_client(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         _invite(client, tenant, email="late@example.test")
@@ -73,8 +80,9 @@ def test_an_expired_or_withdrawn_invitation_is_a_404(verified_client, admin_user
     assert client.get("/accounts/invitations/not-a-real-token/").status_code == 404
 
 
-def test_the_token_is_stored_hashed(verified_client, admin_user, tenant,
-                                    django_capture_on_commit_callbacks):
+def test_the_token_is_stored_hashed(
+    verified_client, admin_user, tenant, django_capture_on_commit_callbacks
+):
     client = verified_client(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         _invite(client, tenant)
@@ -85,8 +93,9 @@ def test_the_token_is_stored_hashed(verified_client, admin_user, tenant,
     assert len(token) >= 43  # 256 random bits, URL-safe base64
 
 
-def test_a_bad_invitation_is_refused_and_changes_nothing(verified_client, admin_user, tenant,
-                                                        member_user):
+def test_a_bad_invitation_is_refused_and_changes_nothing(
+    verified_client, admin_user, tenant, member_user
+):
     client = verified_client(admin_user)
     response = _invite(client, tenant, email="not-an-address")
     assert response.status_code == 200
@@ -114,8 +123,9 @@ def test_role_change_is_told_to_admins_and_the_last_admin_stays(
     member.refresh_from_db()
     assert member.role == "billing"
     assert [m.to for m in mail.outbox] == [[admin_user.email]]
-    response = client.post(f"/t/{tenant.pk}/users/{admin_membership.pk}/role/",
-                           {"role": "member"}, follow=True)
+    response = client.post(
+        f"/t/{tenant.pk}/users/{admin_membership.pk}/role/", {"role": "member"}, follow=True
+    )
     assert "at least one active administrator" in response.content.decode()
     admin_membership.refresh_from_db()
     assert admin_membership.role == "admin"

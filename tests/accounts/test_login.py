@@ -49,14 +49,14 @@ def test_logout_needs_post(client, member_user):
 
 def test_the_next_parameter_is_followed_only_on_this_site(client, member_user, tenant):
     response = client.post(
-        LOGIN, {"username": member_user.username, "password": PASSWORD,
-                "next": "https://evil.example/"},
+        LOGIN,
+        {"username": member_user.username, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response["Location"] == "/"
     client.post("/accounts/logout/")
     response = client.post(
-        LOGIN, {"username": member_user.username, "password": PASSWORD,
-                "next": f"/t/{tenant.pk}/"},
+        LOGIN,
+        {"username": member_user.username, "password": PASSWORD, "next": f"/t/{tenant.pk}/"},
     )
     assert response["Location"] == f"/t/{tenant.pk}/"
 
@@ -75,11 +75,16 @@ def test_lock_out_after_five_failures_by_username_and_ip_only(client, member_use
 
 def test_the_api_token_endpoint_counts_failures_too(client, member_user, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/api/v1/auth/token", {"username": member_user.username,
-                                           "password": "wrong"}, REMOTE_ADDR="10.0.0.7")
-    response = client.post("/api/v1/auth/token", {"username": member_user.username,
-                                                   "password": PASSWORD},
-                           REMOTE_ADDR="10.0.0.7")
+        client.post(
+            "/api/v1/auth/token",
+            {"username": member_user.username, "password": "wrong"},
+            REMOTE_ADDR="10.0.0.7",
+        )
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": member_user.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.7",
+    )
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "locked_out"
 
@@ -109,8 +114,7 @@ def test_the_code_page_without_a_password_step_goes_back_to_sign_in(client):
     assert response["Location"] == LOGIN
 
 
-def test_an_admin_without_a_device_must_enrol_before_anything_else(client, admin_user,
-                                                                  tenant):
+def test_an_admin_without_a_device_must_enrol_before_anything_else(client, admin_user, tenant):
     _login(client, admin_user.username)
     for path in ("/", f"/t/{tenant.pk}/users/", "/admin/"):
         response = client.get(path)
@@ -146,8 +150,10 @@ def test_the_admin_sends_everyone_else_to_the_sign_in_form(client, member_user):
     _login(client, member_user.username)
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/") or "/admin/login" in response[
-        "Location"]
+    assert (
+        response["Location"].startswith("/accounts/login/")
+        or "/admin/login" in response["Location"]
+    )
     assert client.get("/operator/").status_code == 404
 
 
@@ -159,11 +165,12 @@ def test_password_reset_by_email(client, member_user):
     response = client.get(link, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a brand new secret 42",
-                                      "new_password2": "a brand new secret 42"})
+    response = client.post(
+        form_url,
+        {"new_password1": "a brand new secret 42", "new_password2": "a brand new secret 42"},
+    )
     assert response.status_code == 302
-    assert _login(client, member_user.username, password="a brand new secret 42").status_code \
-        == 302
+    assert _login(client, member_user.username, password="a brand new secret 42").status_code == 302
 
 
 def test_password_reset_for_an_unknown_address_tells_nothing(client):

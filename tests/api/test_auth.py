@@ -6,8 +6,13 @@ from django_scopes import scopes_disabled
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from severa import clock
-from tests.factories import PASSWORD, CollaborationFactory, PartnerMembershipFactory, \
-    totp_code, totp_device
+from tests.factories import (
+    PASSWORD,
+    CollaborationFactory,
+    PartnerMembershipFactory,
+    totp_code,
+    totp_device,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +40,14 @@ def test_an_admin_needs_the_one_time_code(client, admin_user):
     response = _token(client, username=admin_user.username, password=PASSWORD)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "otp_required"
-    response = _token(client, username=admin_user.username, password=PASSWORD,
-                      otp_code="123")
+    response = _token(client, username=admin_user.username, password=PASSWORD, otp_code="123")
     assert response.json()["error"]["code"] == "otp_invalid"
     device.refresh_from_db()
     device.throttling_failure_count = 0
     device.save()
-    response = _token(client, username=admin_user.username, password=PASSWORD,
-                      otp_code=totp_code(device))
+    response = _token(
+        client, username=admin_user.username, password=PASSWORD, otp_code=totp_code(device)
+    )
     assert response.status_code == 201
 
 
@@ -77,8 +82,7 @@ def test_every_api_error_has_the_same_shape(client, member_user, other_tenant):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     cases = [
         (client.get("/api/v1/me"), 401, "not_authenticated"),
-        (client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer nope"), 401,
-         "authentication_failed"),
+        (client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer nope"), 401, "authentication_failed"),
         (client.get(f"/api/v1/tenants/{other_tenant.pk}", **auth), 404, "not_found"),
         (client.get("/api/v1/no-such-route", **auth), 404, "not_found"),
         (client.delete("/api/v1/me", **auth), 405, "method_not_allowed"),
@@ -100,8 +104,7 @@ def test_expired_and_revoked_tokens_and_disabled_users_are_refused(client, membe
     assert client.get("/api/v1/me", **auth).status_code == 401
 
 
-def test_a_new_token_is_told_to_its_owner(client, member_user,
-                                          django_capture_on_commit_callbacks):
+def test_a_new_token_is_told_to_its_owner(client, member_user, django_capture_on_commit_callbacks):
     from django.core import mail
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,8 +116,7 @@ def test_a_new_token_is_told_to_its_owner(client, member_user,
 def test_a_partner_user_acts_for_its_customers_only(client, tenant, other_tenant):
     with scopes_disabled():
         partner_user = PartnerMembershipFactory().user
-        CollaborationFactory(partner=partner_user.partner_memberships.get().partner,
-                             tenant=tenant)
+        CollaborationFactory(partner=partner_user.partner_memberships.get().partner, tenant=tenant)
     _t, key = api_token_create(user=partner_user)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     me = client.get("/api/v1/me", **auth).json()

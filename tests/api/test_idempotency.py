@@ -22,8 +22,9 @@ def admin_api(admin_user, tenant, no_two_factor):
 
 def _post(client, tenant, body, key="key-1"):
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post(f"/api/v1/tenants/{tenant.pk}/invitations", body,
-                       content_type="application/json", **headers)
+    return client.post(
+        f"/api/v1/tenants/{tenant.pk}/invitations", body, content_type="application/json", **headers
+    )
 
 
 def _invitations():

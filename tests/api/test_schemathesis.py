@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -35,6 +37,18 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler recycles database connections at each request's start and end, which
+    would close the connection holding the test's transaction: Django's test client switches
+    that off for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @dataclass(frozen=True)

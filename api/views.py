@@ -30,7 +30,8 @@ def errors(*codes: int) -> dict:
 
 
 # No or a bad token: 401. Signed in by session without two-factor, or a role that may not: 403.
-# A tenant (or a row) the caller cannot see: 404.
+# A tenant (or a row) the caller cannot see: 404. A body that is not JSON, form or multipart
+# (or has no Content-Type): 415.
 SIGNED_IN_ERRORS = errors(401, 403)
 TENANT_ERRORS = errors(401, 403, 404)
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -51,7 +52,7 @@ class TokenView(APIView):
         request=serializers.TokenRequestSerializer,
         responses={
             201: serializers.TokenSerializer,
-            **errors(400, 401, 403, 429),
+            **errors(400, 401, 403, 415, 429),
         },
         summary="Exchange username, password (and one-time code) for a bearer token",
     )
@@ -155,7 +156,7 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
         request=serializers.InvitationSerializer,
         responses={
             201: serializers.InvitationSerializer,
-            **errors(400, 401, 403, 404, 409, 422),
+            **errors(400, 401, 403, 404, 409, 415, 422),
         },
         summary="Invite a user by e-mail",
     )

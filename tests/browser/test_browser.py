@@ -1,0 +1,118 @@
+"""End-to-end in a real browser: sign-in with two-factor, navigation, the language switch, and
+the dashboard's layout on a phone."""
+
+import datetime
+import struct
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from accounts.models import Role
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    TenantFactory,
+    totp_code,
+    totp_device,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.usefixtures("transactional_db", "compiled_messages"),
+]
+
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = settings.BASE_DIR / "test-results"
+
+
+def expect(target):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def sign_in(page, username: str) -> None:
+    page.goto(reverse("accounts:login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_admin_signs_in_with_a_code_and_switches_the_language(new_page, live_server):
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        TenantFactory(name="Charlie Competitor Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN, user__first_name="Aino").user
+    admin.last_login = datetime.datetime(2026, 3, 2, 8, 15, tzinfo=datetime.UTC)
+    admin.save(update_fields=["last_login"])
+    device = totp_device(admin)
+
+    page = new_page()
+    sign_in(page, admin.username)
+
+    # The password alone is not enough: the code page comes next.
+    expect(page).to_have_url(live_server.url + reverse("accounts:login_otp"))
+    page.get_by_label("Six-digit code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page).to_have_url(live_server.url + reverse("dashboard"))
+    expect(page.get_by_role("heading", name="Welcome, Aino")).to_be_visible()
+    company = page.get_by_role("link", name="Aalto Consulting Oy")
+    expect(company).to_be_visible()
+    expect(page.get_by_text("Charlie Competitor Oy")).to_have_count(0)
+    # The sign-in before this one, in Helsinki time (UTC+2 in March).
+    previous = page.get_by_test_id("previous-login")
+    expect(previous).to_contain_text("Previous sign-in")
+    expect(previous).to_contain_text("2 Mar 2026")
+    expect(previous).to_contain_text("10:15")
+
+    company.click()
+    navigation = page.get_by_role("banner").get_by_role("navigation")
+    navigation.get_by_role("link", name="Users", exact=True).click()
+    users_url = live_server.url + reverse("tenant_users", kwargs={"tenant_id": tenant.pk})
+    expect(page).to_have_url(users_url)
+    expect(page.get_by_role("heading", name="Users", level=1)).to_be_visible()
+    expect(page.get_by_role("cell", name=admin.email)).to_be_visible()
+
+    # The header's language menu submits on change and comes back to the same page.
+    with page.expect_navigation():
+        page.locator("select[name=language]").select_option("fi")
+    expect(page).to_have_url(users_url)
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator("select[name=language]")).to_have_value("fi")
+    expect(navigation.get_by_role("link", name="Käyttäjät", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Käyttäjät", level=1)).to_be_visible()
+    expect(navigation.get_by_role("link", name="Yleiskatsaus", exact=True)).to_be_visible()
+    expect(navigation.get_by_role("link", name="Users", exact=True)).to_have_count(0)
+
+    # The choice sticks for the next page.
+    navigation.get_by_role("link", name="Yleiskatsaus", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+
+
+def _png_width(data: bytes) -> int:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    (width,) = struct.unpack(">I", data[16:20])
+    return width
+
+
+def test_member_dashboard_fits_a_phone_screen(new_page, live_server):
+    with scopes_disabled():
+        tenant = TenantFactory(name="Pohjois-Pohjanmaan Tilitoimisto ja Konsultointi Oy")
+        member = MembershipFactory(tenant=tenant, role=Role.MEMBER).user
+
+    page = new_page(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    sign_in(page, member.username)
+
+    # A member needs no second factor: straight to the dashboard.
+    expect(page).to_have_url(live_server.url + reverse("dashboard"))
+    expect(page.get_by_role("link", name=tenant.name)).to_be_visible()
+    expect(page.get_by_test_id("previous-login")).to_contain_text("This is your first sign-in.")
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    screenshot = page.screenshot(path=SCREENSHOTS / "dashboard-phone.png", full_page=True)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"], f"the dashboard is {scroll_width}px wide on a phone"
+    assert _png_width(screenshot) == PHONE["width"]

@@ -1,0 +1,397 @@
+"""The catalog's monthly prices in one currency on one date, and the lines they price (§3.1).
+
+A `PriceBook` is what a quote is computed from: editions (ordered by rank, price per seat per
+month, included storage), add-ons (flat or per seat, optional minimum edition, editions that
+include them), interfaces (flat) and storage tiers (flat). It is built by whoever reads the
+catalog (a selector picks the `Price` rows valid on the quote date); this module never touches
+the database or the clock, so the Agreement page, the upcoming-period preview and the billing
+run price a subscription with the same code.
+
+Because an order confirmation freezes the prices it used (§3.1), a price book is immutable and
+carries the date its prices were valid on. `PriceBook.period_lines` prices a selection for a
+whole period (the next period on the Agreement page, the preview, the renewal);
+`subscriptions.quotes` prices the changes within a period with the same `LineCollector`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from billing.money import check_currency, quantize, to_decimal
+from billing.periods import Period, period_starting
+from billing.vat import VatDecision, vat_amount
+
+# QuoteLine.kind: "increase" lines are charged now, for the rest of the current period;
+# "scheduled" lines are a whole coming period's charges, billed by the renewal at its start.
+LINE_INCREASE = "increase"
+LINE_SCHEDULED = "scheduled"
+
+# What a line or a scheduled change is about.
+ITEM_EDITION = "edition"
+ITEM_SEATS = "seats"
+ITEM_STORAGE = "storage"
+ITEM_ADD_ON = "add_on"
+ITEM_INTERFACE = "interface"
+
+PRICING_FLAT = "flat"
+PRICING_PER_SEAT = "per_seat"
+ADD_ON_PRICINGS: frozenset[str] = frozenset({PRICING_FLAT, PRICING_PER_SEAT})
+
+
+class QuoteError(Exception):
+    """A change that cannot be quoted as asked; the message is meant for the tenant admin."""
+
+
+def _price(value: Decimal | int, name: str) -> Decimal:
+    amount = to_decimal(value, name=name)
+    if amount < 0:
+        raise ValueError(f"{name} must not be negative, got {amount}")
+    return amount
+
+
+def _count(value: int, name: str) -> int:
+    # bool is an int subclass; True GB or True rank is always a bug.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    kind: str
+    item_type: str
+    item_code: str
+    description: str
+    unit_price: Decimal  # per month (per seat per month for per-seat items)
+    quantity: int
+    period: Period  # the days this line pays for, both ends included
+    net: Decimal
+    vat_rate: Decimal
+    vat_category: str
+    vat: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EditionPrice:
+    code: str
+    name: str
+    rank: int
+    included_storage_gb: int
+    price_per_seat_month: Decimal
+
+    def __post_init__(self) -> None:
+        _count(self.rank, "rank")
+        _count(self.included_storage_gb, "included_storage_gb")
+        object.__setattr__(
+            self, "price_per_seat_month", _price(self.price_per_seat_month, self.code)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnPrice:
+    code: str
+    name: str
+    pricing: str
+    # Per month; per seat per month when `pricing` is per_seat.
+    price_per_month: Decimal
+    minimum_edition: str | None = None
+    included_in: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.pricing not in ADD_ON_PRICINGS:
+            raise ValueError(f"add-on {self.code}: pricing must be flat or per_seat")
+        object.__setattr__(self, "price_per_month", _price(self.price_per_month, self.code))
+        object.__setattr__(self, "included_in", frozenset(self.included_in))
+
+    @property
+    def is_per_seat(self) -> bool:
+        return self.pricing == PRICING_PER_SEAT
+
+
+@dataclass(frozen=True, slots=True)
+class InterfacePrice:
+    code: str
+    name: str
+    price_per_month: Decimal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price_per_month", _price(self.price_per_month, self.code))
+
+
+@dataclass(frozen=True, slots=True)
+class StorageTierPrice:
+    gigabytes: int
+    price_per_month: Decimal
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        _count(self.gigabytes, "gigabytes")
+        object.__setattr__(self, "price_per_month", _price(self.price_per_month, "storage"))
+        if not self.code:
+            object.__setattr__(self, "code", f"storage-{self.gigabytes}gb")
+
+    @property
+    def name(self) -> str:
+        return f"{self.gigabytes} GB"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBook:
+    """Monthly prices of every catalog item in `currency`, valid on `priced_on`."""
+
+    currency: str
+    priced_on: date
+    editions: tuple[EditionPrice, ...]
+    add_ons: tuple[AddOnPrice, ...] = ()
+    interfaces: tuple[InterfacePrice, ...] = ()
+    storage_tiers: tuple[StorageTierPrice, ...] = ()
+    _editions: dict[str, EditionPrice] = field(init=False, repr=False, compare=False)
+    _add_ons: dict[str, AddOnPrice] = field(init=False, repr=False, compare=False)
+    _interfaces: dict[str, InterfacePrice] = field(init=False, repr=False, compare=False)
+    _tiers: dict[int, StorageTierPrice] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_currency(self.currency)
+        for name in ("editions", "add_ons", "interfaces", "storage_tiers"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "_editions", _index(self.editions, "edition"))
+        object.__setattr__(self, "_add_ons", _index(self.add_ons, "add-on"))
+        object.__setattr__(self, "_interfaces", _index(self.interfaces, "interface"))
+        tiers = {tier.gigabytes: tier for tier in self.storage_tiers}
+        if len(tiers) != len(self.storage_tiers):
+            raise ValueError("storage tiers must have distinct sizes")
+        object.__setattr__(self, "_tiers", tiers)
+        # Editions are ordered by rank (§3.1); two editions of the same rank would make
+        # "upgrade" ambiguous.
+        if len({edition.rank for edition in self.editions}) != len(self.editions):
+            raise ValueError("editions must have distinct ranks")
+        for add_on in self.add_ons:
+            referenced = set(add_on.included_in)
+            if add_on.minimum_edition is not None:
+                referenced.add(add_on.minimum_edition)
+            unknown = referenced - set(self._editions)
+            if unknown:
+                raise ValueError(f"add-on {add_on.code} refers to unknown editions {unknown}")
+
+    # Lookups. Unknown codes are a QuoteError: they come from a tenant's state or form, and
+    # the message must say which code is not sold in this currency on this date.
+
+    def _unknown(self, kind: str, code: object) -> QuoteError:
+        return QuoteError(
+            f"Unknown {kind} {code!r}: not in the {self.currency} price list "
+            f"of {self.priced_on.isoformat()}"
+        )
+
+    def edition(self, code: str) -> EditionPrice:
+        try:
+            return self._editions[code]
+        except KeyError:
+            raise self._unknown("edition", code) from None
+
+    def add_on(self, code: str) -> AddOnPrice:
+        try:
+            return self._add_ons[code]
+        except KeyError:
+            raise self._unknown("add-on", code) from None
+
+    def interface(self, code: str) -> InterfacePrice:
+        try:
+            return self._interfaces[code]
+        except KeyError:
+            raise self._unknown("interface", code) from None
+
+    def storage_tier(self, gigabytes: int) -> StorageTierPrice:
+        try:
+            return self._tiers[gigabytes]
+        except KeyError:
+            raise self._unknown("storage tier", f"{gigabytes} GB") from None
+
+    def storage_code(self, gigabytes: int) -> str:
+        # An edition's included base need not be a tier of its own.
+        tier = self._tiers.get(gigabytes)
+        return tier.code if tier is not None else f"storage-{gigabytes}gb"
+
+    # Rules.
+
+    def edition_rank(self, code: str) -> int:
+        return self.edition(code).rank
+
+    def add_on_included(self, *, add_on: str, edition: str) -> bool:
+        """Whether `edition` includes `add_on` at no charge."""
+        self.edition(edition)
+        return edition in self.add_on(add_on).included_in
+
+    def add_on_allowed(self, *, add_on: str, edition: str) -> bool:
+        """Whether `add_on` may be active on `edition`: included there, or the edition is at
+        least the add-on's minimum edition."""
+        item = self.add_on(add_on)
+        if self.add_on_included(add_on=add_on, edition=edition):
+            return True
+        if item.minimum_edition is None:
+            return True
+        return self.edition_rank(edition) >= self.edition_rank(item.minimum_edition)
+
+    def add_ons_not_allowed(self, *, add_ons: Iterable[str], edition: str) -> tuple[str, ...]:
+        """The codes among `add_ons` that `edition` does not allow, sorted."""
+        return tuple(
+            sorted(
+                code for code in add_ons if not self.add_on_allowed(add_on=code, edition=edition)
+            )
+        )
+
+    def storage_allowed(self, *, gigabytes: int, edition: str) -> bool:
+        """A subscription's storage is a tier from the drop-down or the edition's included base.
+
+        Anything up to the base is accepted as "the base": after an upgrade to an edition with
+        a larger base, the old base (e.g. 10 GB) is simply covered, so an edition change does
+        not force the storage to change too.
+        """
+        if isinstance(gigabytes, bool) or not isinstance(gigabytes, int) or gigabytes < 0:
+            return False
+        return gigabytes in self._tiers or gigabytes <= self.edition(edition).included_storage_gb
+
+    def check_selection(
+        self, *, edition: str, storage_gb: int, add_ons: Iterable[str], interfaces: Iterable[str]
+    ) -> None:
+        """Raise QuoteError unless every code is sold here and the storage is allowed."""
+        for code in add_ons:
+            self.add_on(code)
+        for code in interfaces:
+            self.interface(code)
+        if not self.storage_allowed(gigabytes=storage_gb, edition=edition):
+            raise QuoteError(
+                f"{storage_gb} GB is neither a storage tier nor within the storage included "
+                f"in the {self.edition(edition).name} edition"
+            )
+
+    # Monthly unit prices.
+
+    def edition_price_per_seat(self, code: str) -> Decimal:
+        return self.edition(code).price_per_seat_month
+
+    def add_on_price(self, code: str) -> Decimal:
+        """Per month for a flat add-on, per seat per month for a per-seat one."""
+        return self.add_on(code).price_per_month
+
+    def interface_price(self, code: str) -> Decimal:
+        return self.interface(code).price_per_month
+
+    def storage_price(self, *, gigabytes: int, edition: str) -> Decimal:
+        """Monthly price of `gigabytes` of storage on `edition`.
+
+        Up to the edition's included base the storage costs nothing; above it the chosen
+        tier's own price applies in full (a tier's price is the price of the whole tier, not
+        of the gigabytes above the base).
+        """
+        if gigabytes <= self.edition(edition).included_storage_gb:
+            return Decimal(0)
+        return self.storage_tier(gigabytes).price_per_month
+
+    def period_lines(
+        self,
+        *,
+        edition: str,
+        seats: int,
+        storage_gb: int,
+        add_ons: Iterable[str],
+        interfaces: Iterable[str],
+        period: Period,
+        period_months: int,
+        vat: VatDecision,
+    ) -> tuple[QuoteLine, ...]:
+        """A selection priced for the whole of `period`: unit × period months × quantity.
+
+        The next full period on the Agreement page, the upcoming-period preview and the
+        renewal price the same way. Items that cost nothing (add-ons included in the edition,
+        storage within the included base) make no line.
+        """
+
+        if period != period_starting(period.start, period_months):
+            raise ValueError(f"{period} is not a {period_months}-month period")
+
+        def whole(unit: Decimal, quantity: int) -> Decimal:
+            return quantize(unit * period_months * quantity, self.currency)
+
+        lines = LineCollector(LINE_SCHEDULED, period, whole, vat, self.currency)
+        item = self.edition(edition)
+        lines.add(ITEM_SEATS, item.code, f"{item.name}, seats", item.price_per_seat_month, seats)
+        if storage_gb > item.included_storage_gb:
+            tier = self.storage_tier(storage_gb)
+            lines.add(ITEM_STORAGE, tier.code, f"File storage {tier.name}", tier.price_per_month, 1)
+        for code in sorted(add_ons):
+            if self.add_on_included(add_on=code, edition=edition):
+                continue
+            add_on = self.add_on(code)
+            quantity = seats if add_on.is_per_seat else 1
+            lines.add(ITEM_ADD_ON, code, add_on.name, add_on.price_per_month, quantity)
+        for code in sorted(interfaces):
+            interface = self.interface(code)
+            lines.add(ITEM_INTERFACE, code, interface.name, interface.price_per_month, 1)
+        return tuple(lines.lines)
+
+
+@dataclass(slots=True)
+class LineCollector:
+    """Collects priced lines of one kind covering one period; `amount(unit, quantity)` gives a
+    line's net amount (pro rata for increases, whole periods for renewals)."""
+
+    kind: str
+    covered: Period
+    amount: Callable[[Decimal, int], Decimal]
+    vat: VatDecision
+    currency: str
+    lines: list[QuoteLine] = field(default_factory=list)
+
+    def add(self, item_type: str, code: str, description: str, unit: Decimal, qty: int) -> None:
+        # A zero or negative difference (an item now included in the edition, a higher edition
+        # priced lower in this currency) makes no line: nothing is credited by a quote.
+        if unit <= 0 or qty <= 0:
+            return
+        net = self.amount(unit, qty)
+        line_vat = vat_amount(net, self.vat.rate, self.currency)
+        self.lines.append(
+            QuoteLine(
+                kind=self.kind,
+                item_type=item_type,
+                item_code=code,
+                description=description,
+                unit_price=unit,
+                quantity=qty,
+                period=self.covered,
+                net=net,
+                vat_rate=self.vat.rate,
+                vat_category=self.vat.category,
+                vat=line_vat,
+                total=net + line_vat,
+            )
+        )
+
+
+def lines_totals(
+    lines: Iterable[QuoteLine], *, vat: VatDecision, currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, VAT, gross) of `lines`, all in one currency.
+
+    VAT is computed once on the summed net, not by adding the lines' rounded VAT: that is how
+    the invoice must state it (EN 16931 BR-CO-17: VAT category tax amount = taxable amount ×
+    rate, rounded), so the quote, the order confirmation and the invoice show the same VAT.
+    The lines' own VAT figures may therefore differ from the total by a cent.
+    """
+    net = quantize(sum((line.net for line in lines), Decimal(0)), currency)
+    total_vat = vat_amount(net, vat.rate, currency)
+    return net, total_vat, net + total_vat
+
+
+_Coded = TypeVar("_Coded", EditionPrice, AddOnPrice, InterfacePrice)
+
+
+def _index(items: tuple[_Coded, ...], kind: str) -> dict[str, _Coded]:
+    index = {item.code: item for item in items}
+    if len(index) != len(items):
+        raise ValueError(f"{kind} codes must be unique")
+    return index

@@ -4,8 +4,9 @@ Catalog rows are shared by every tenant; prices are data with validity dates.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 CURRENCIES = [("EUR", "EUR"), ("SEK", "SEK"), ("NOK", "NOK"), ("DKK", "DKK")]
 
@@ -118,3 +119,263 @@ class Price(models.Model):
     def __str__(self) -> str:
         item = self.edition or self.add_on or self.interface or self.storage_tier
         return f"{item}: {self.amount_per_month} {self.currency}/month from {self.valid_from}"
+
+
+# Subscriptions, their scheduled changes, quotes and order confirmations: tenant-owned rows,
+# each with a direct tenant key and a scoped manager (a query outside a tenant scope raises).
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    TERMINATED = "terminated", _("Terminated")
+
+
+PERIOD_MONTHS = [(1, _("1 month")), (3, _("3 months")), (6, _("6 months")), (12, _("12 months"))]
+
+
+class Subscription(models.Model):
+    """What a tenant has bought: the state that is in force today.
+
+    Decreases live in `ScheduledChange` rows until their effective date. `version` grows with
+    every change, so a quote made against one version cannot be confirmed against another.
+    """
+
+    tenant = models.OneToOneField(
+        "accounts.Tenant", on_delete=models.CASCADE, related_name="subscription"
+    )
+    seller = models.ForeignKey("billing.SellerEntity", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="+")
+    seats = models.PositiveIntegerField()
+    storage_gb = models.PositiveIntegerField()
+    # Sorted lists of catalog codes.
+    add_ons = models.JSONField(default=list, blank=True)
+    interfaces = models.JSONField(default=list, blank=True)
+    period_months = models.PositiveSmallIntegerField(choices=PERIOD_MONTHS)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    # Partner agreements (§3.2): no decrease or termination takes effect before this day ends.
+    agreement_end = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="subscription_seats_positive", condition=Q(seats__gte=1)),
+            models.CheckConstraint(
+                name="subscription_period_months",
+                condition=Q(period_months__in=[1, 3, 6, 12]),
+            ),
+            models.CheckConstraint(
+                name="subscription_period_range", condition=Q(period_end__gt=F("period_start"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.edition_id} × {self.seats}"
+
+
+class ChangeKind(models.TextChoices):
+    EDITION = "edition", _("Edition")
+    SEATS = "seats", _("Seats")
+    STORAGE = "storage", _("File storage")
+    ADD_ON = "add_on", _("Add-on removal")
+    INTERFACE = "interface", _("Interface removal")
+    TERMINATION = "termination", _("Termination")
+
+
+class ChangeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    # Replaced by a later agreement that scheduled the whole next period again.
+    SUPERSEDED = "superseded", _("Superseded")
+    APPLIED = "applied", _("Applied")
+
+
+class ScheduledChange(models.Model):
+    """A decrease or a termination waiting for the start of a period (§3.3)."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, related_name="scheduled_changes"
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="scheduled_changes"
+    )
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    # The new value: an edition code, a seat count, a storage size in GB, the code of the
+    # add-on or interface removed; empty for a termination.
+    value = models.CharField(max_length=64, blank=True)
+    description = models.CharField(max_length=200)
+    effective_date = models.DateField()
+    status = models.CharField(
+        max_length=16, choices=ChangeStatus.choices, default=ChangeStatus.SCHEDULED
+    )
+    order = models.ForeignKey(
+        "OrderConfirmation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scheduled_changes",
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["effective_date", "id"]
+        indexes = [models.Index(fields=["status", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.description} on {self.effective_date}"
+
+
+class QuoteStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class Quote(models.Model):
+    """The Agreement page as shown: the figures are stored, not recomputed on confirmation.
+
+    A quote prices the rest of the current period from its date, so it can only be confirmed
+    on the day it was made and against the subscription version it was made from.
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="quotes")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="quotes")
+    subscription_version = models.PositiveIntegerField()
+    made_on = models.DateField()
+    desired = models.JSONField()
+    content = models.JSONField()
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=16, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk} ({self.made_on})"
+
+
+class OrderKind(models.TextChoices):
+    CHANGE = "change", _("Change")
+    RENEWAL = "renewal", _("Renewal")
+    ACTIVATION = "activation", _("New subscription")
+
+
+class OrderConfirmation(models.Model):
+    """What the tenant agreed to, frozen: lines, prices, VAT and the buyer as they were.
+
+    Nothing but the rendered PDF and the delivery time may be written after creation.
+    """
+
+    MUTABLE_FIELDS = frozenset({"pdf", "pdf_rendered_at", "emailed_at"})
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, related_name="order_confirmations"
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="order_confirmations"
+    )
+    # One order per quote: confirming the same quote twice cannot make a second one.
+    quote = models.OneToOneField(
+        Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="order"
+    )
+    kind = models.CharField(max_length=16, choices=OrderKind.choices)
+    # Numbered per tenant: 1, 2, 3 …; shown as <tenant id>-<sequence>.
+    sequence = models.PositiveIntegerField()
+    made_on = models.DateField()
+    confirmed_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    seller = models.ForeignKey("billing.SellerEntity", on_delete=models.PROTECT, related_name="+")
+    seller_snapshot = models.JSONField()
+    buyer_snapshot = models.JSONField()
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    vat_category = models.CharField(max_length=4)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_note = models.CharField(max_length=300, blank=True)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    vat = models.DecimalField(max_digits=14, decimal_places=2)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    # The state agreed for the next period and its price, as shown on the Agreement page.
+    summary = models.JSONField()
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sequence"], name="order_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS:
+                raise ValueError("An order confirmation cannot be changed once confirmed")
+        super().save(*args, **kwargs)
+
+    @property
+    def number(self) -> str:
+        return f"{self.tenant_id}-{self.sequence:04d}"
+
+
+class OrderLine(models.Model):
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(OrderConfirmation, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    item_type = models.CharField(max_length=16)
+    item_code = models.CharField(max_length=64)
+    description = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat = models.DecimalField(max_digits=14, decimal_places=2)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("An order line cannot be changed once confirmed")
+        super().save(*args, **kwargs)

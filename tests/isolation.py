@@ -22,11 +22,13 @@ from django_scopes import scopes_disabled
 from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
 from accounts.services import api_token_create
 from severa import clock
+from subscriptions.models import ChangeKind, Quote, ScheduledChange, Subscription
 from tests.factories import (
     CollaborationFactory,
     MembershipFactory,
     PartnerFactory,
     PartnerMembershipFactory,
+    SubscriptionFactory,
     UserFactory,
 )
 
@@ -76,6 +78,39 @@ def _make_invitation(tenant: Tenant) -> Invitation:
     )
 
 
+def _subscription_of(tenant: Tenant) -> Subscription:
+    existing = Subscription.objects.filter(tenant=tenant).first()
+    return existing or SubscriptionFactory(tenant=tenant)
+
+
+def _make_scheduled_change(tenant: Tenant) -> ScheduledChange:
+    subscription = _subscription_of(tenant)
+    return ScheduledChange.objects.create(
+        tenant=tenant,
+        subscription=subscription,
+        kind=ChangeKind.SEATS,
+        value=str(subscription.seats - 1),
+        description="Seats down by one",
+        effective_date=subscription.period_end + clock_delta(days=1),
+        created_at=clock.now(),
+    )
+
+
+def _make_quote(tenant: Tenant) -> Quote:
+    subscription = _subscription_of(tenant)
+    return Quote.objects.create(
+        tenant=tenant,
+        subscription=subscription,
+        subscription_version=subscription.version,
+        made_on=clock.today(),
+        desired={"seats": subscription.seats + 1},
+        content={},
+        currency=subscription.currency,
+        total=0,
+        created_at=clock.now(),
+    )
+
+
 def clock_delta(**kwargs):
     import datetime
 
@@ -91,6 +126,9 @@ TENANT_OBJECT_FACTORIES = {
     AuditEvent: lambda tenant: AuditEvent.objects.create(
         tenant=tenant, action="test", created_at=clock.now()
     ),
+    Subscription: _subscription_of,
+    ScheduledChange: _make_scheduled_change,
+    Quote: _make_quote,
 }
 
 

@@ -1,0 +1,81 @@
+"""Reading the catalog: the price book valid in one currency on one date (§3.1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+
+from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
+from subscriptions.pricebook import (
+    AddOnPrice,
+    EditionPrice,
+    InterfacePrice,
+    PriceBook,
+    StorageTierPrice,
+)
+
+
+def prices_valid_on(currency: str, on: date):
+    return Price.objects.filter(currency=currency, valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+    )
+
+
+def price_book(currency: str, on: date) -> PriceBook:
+    """Every catalog item that has a price in `currency` valid on `on`, at that price.
+
+    Items without such a price are not sold in that currency on that date; asking a quote for
+    one is answered by the price book with "not in the price list".
+    """
+    amounts: dict[tuple[str, int], object] = {}
+    # When validity ranges overlap, the one that started last wins.
+    for price in prices_valid_on(currency, on).order_by("valid_from", "id"):
+        for field in ("edition_id", "add_on_id", "interface_id", "storage_tier_id"):
+            item_id = getattr(price, field)
+            if item_id is not None:
+                amounts[(field, item_id)] = price.amount_per_month
+
+    editions = [e for e in Edition.objects.all() if ("edition_id", e.pk) in amounts]
+    # Only editions sold in this currency can be referred to by an add-on's rules.
+    edition_codes = {edition.pk: edition.code for edition in editions}
+    add_ons = AddOn.objects.prefetch_related("included_in").select_related("minimum_edition")
+    return PriceBook(
+        currency=currency,
+        priced_on=on,
+        editions=tuple(
+            EditionPrice(
+                edition.code,
+                edition.name,
+                edition.rank,
+                edition.included_storage_gb,
+                amounts[("edition_id", edition.pk)],
+            )
+            for edition in editions
+        ),
+        add_ons=tuple(
+            AddOnPrice(
+                add_on.code,
+                add_on.name,
+                add_on.pricing,
+                amounts[("add_on_id", add_on.pk)],
+                add_on.minimum_edition.code if add_on.minimum_edition else None,
+                frozenset(
+                    edition_codes[e.pk] for e in add_on.included_in.all() if e.pk in edition_codes
+                ),
+            )
+            for add_on in add_ons
+            if ("add_on_id", add_on.pk) in amounts
+            and (add_on.minimum_edition_id is None or add_on.minimum_edition_id in edition_codes)
+        ),
+        interfaces=tuple(
+            InterfacePrice(interface.code, interface.name, amounts[("interface_id", interface.pk)])
+            for interface in Interface.objects.all()
+            if ("interface_id", interface.pk) in amounts
+        ),
+        storage_tiers=tuple(
+            StorageTierPrice(tier.gigabytes, amounts[("storage_tier_id", tier.pk)], tier.code)
+            for tier in StorageTier.objects.all()
+            if ("storage_tier_id", tier.pk) in amounts
+        ),
+    )

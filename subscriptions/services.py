@@ -1,0 +1,781 @@
+"""Writes on subscriptions: provisioning, quotes, confirmations, scheduled changes, licences.
+
+Every figure comes from the pure modules (`subscriptions.quotes`, `subscriptions.pricebook`,
+`billing.proration`, `billing.vat`); this module reads and writes the rows around them, under a
+row lock on the subscription so that two admins (or two API clients) never lose an update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from accounts.models import Membership, Role, Tenant, User
+from accounts.services import audit_record
+from billing.models import SellerEntity
+from billing.money import quantize
+from billing.periods import Period, next_period, period_for, period_starting
+from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
+from severa import clock
+from subscriptions.catalog import price_book
+from subscriptions.models import (
+    ChangeKind,
+    ChangeStatus,
+    Edition,
+    OrderConfirmation,
+    OrderKind,
+    OrderLine,
+    Quote,
+    QuoteStatus,
+    ScheduledChange,
+    Subscription,
+    SubscriptionStatus,
+)
+from subscriptions.pricebook import (
+    ITEM_ADD_ON,
+    ITEM_EDITION,
+    ITEM_INTERFACE,
+    ITEM_SEATS,
+    ITEM_STORAGE,
+    PriceBook,
+    QuoteError,
+    QuoteLine,
+    lines_totals,
+)
+from subscriptions.quotes import SubscriptionState, decrease_effective_date, quote_build
+
+
+class QuoteConflictError(QuoteError):
+    """The subscription changed after the quote was made: a new quote is needed."""
+
+
+class LicenceError(Exception):
+    """Activating a user would exceed the seats; the message is meant for the tenant admin."""
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the admin asks for; a field left as None keeps its planned value."""
+
+    edition: str | None = None
+    seats: int | None = None
+    storage_gb: int | None = None
+    add_ons: frozenset[str] | None = None
+    interfaces: frozenset[str] | None = None
+    terminate: bool = False
+
+
+# Reading the state.
+
+
+def subscription_state(subscription: Subscription) -> SubscriptionState:
+    """The chargeable shape in force today."""
+    return SubscriptionState(
+        edition_code=subscription.edition.code,
+        seats=subscription.seats,
+        storage_gb=subscription.storage_gb,
+        period_months=subscription.period_months,
+        period=Period(subscription.period_start, subscription.period_end),
+        currency=subscription.currency,
+        add_ons=frozenset(subscription.add_ons),
+        interfaces=frozenset(subscription.interfaces),
+    )
+
+
+def pending_changes(subscription: Subscription):
+    return ScheduledChange.objects.filter(
+        subscription=subscription, status=ChangeStatus.SCHEDULED
+    ).order_by("effective_date", "id")
+
+
+def state_after(state: SubscriptionState, changes) -> tuple[SubscriptionState, bool]:
+    """`state` with scheduled `changes` applied, and whether one of them terminates."""
+    terminating = False
+    for change in changes:
+        if change.kind == ChangeKind.EDITION:
+            state = replace(state, edition_code=change.value)
+        elif change.kind == ChangeKind.SEATS:
+            state = replace(state, seats=int(change.value))
+        elif change.kind == ChangeKind.STORAGE:
+            state = replace(state, storage_gb=int(change.value))
+        elif change.kind == ChangeKind.ADD_ON:
+            state = replace(state, add_ons=state.add_ons - {change.value})
+        elif change.kind == ChangeKind.INTERFACE:
+            state = replace(state, interfaces=state.interfaces - {change.value})
+        elif change.kind == ChangeKind.TERMINATION:
+            terminating = True
+    return state, terminating
+
+
+def planned_state(subscription: Subscription) -> tuple[SubscriptionState, bool]:
+    """What the next period will have: today's state with the pending changes applied."""
+    return state_after(subscription_state(subscription), pending_changes(subscription))
+
+
+def vat_decision(subscription: Subscription, on: date) -> VatDecision:
+    """VAT for this tenant buying from the subscription's seller on `on` (§3.5).
+
+    Tenants are companies; a VAT number counts only when it is well-formed for the tenant's
+    country.
+    """
+    tenant = subscription.tenant
+    try:
+        valid = bool(tenant.vat_number) and vat_number_valid(tenant.country, tenant.vat_number)
+    except ValueError:
+        valid = False
+    return vat_decide(
+        seller_country=subscription.seller.country,
+        buyer_country=tenant.country,
+        buyer_is_business=True,
+        buyer_vat_number_valid=valid,
+        on=on,
+    )
+
+
+def active_licences(tenant: Tenant) -> int:
+    return Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True).count()
+
+
+@dataclass(frozen=True)
+class PeriodPrice:
+    period: Period
+    lines: tuple[QuoteLine, ...]
+    net: Decimal
+    vat: Decimal
+    total: Decimal
+    vat_decision: VatDecision
+
+
+def period_price(
+    subscription: Subscription, state: SubscriptionState, period: Period
+) -> PeriodPrice:
+    """`state` priced for the whole of `period` at the prices and VAT valid on its first day."""
+    prices = price_book(subscription.currency, period.start)
+    vat = vat_decision(subscription, period.start)
+    lines = prices.period_lines(
+        edition=state.edition_code,
+        seats=state.seats,
+        storage_gb=state.storage_gb,
+        add_ons=state.add_ons,
+        interfaces=state.interfaces,
+        period=period,
+        period_months=state.period_months,
+        vat=vat,
+    )
+    net, vat_total, total = lines_totals(lines, vat=vat, currency=subscription.currency)
+    return PeriodPrice(period, lines, net, vat_total, total, vat)
+
+
+def upcoming_period_price(subscription: Subscription) -> PeriodPrice | None:
+    """The next period's cost: the subscription plus its scheduled changes (§3.6).
+
+    None when a termination takes effect before then.
+    """
+    planned, terminating = planned_state(subscription)
+    following = next_period(
+        Period(subscription.period_start, subscription.period_end), subscription.period_months
+    )
+    if terminating or subscription.status != SubscriptionStatus.ACTIVE:
+        return None
+    return period_price(subscription, planned, following)
+
+
+# Provisioning.
+
+
+def _check_selection(prices: PriceBook, state: SubscriptionState) -> None:
+    prices.check_selection(
+        edition=state.edition_code,
+        storage_gb=state.storage_gb,
+        add_ons=state.add_ons,
+        interfaces=state.interfaces,
+    )
+    refused = prices.add_ons_not_allowed(add_ons=state.add_ons, edition=state.edition_code)
+    if refused:
+        raise QuoteError(
+            f"{prices.add_on(refused[0]).name} is not available in the "
+            f"{prices.edition(state.edition_code).name} edition"
+        )
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    tenant: Tenant,
+    seller: SellerEntity,
+    currency: str,
+    edition: str,
+    seats: int,
+    storage_gb: int,
+    add_ons: frozenset[str] = frozenset(),
+    interfaces: frozenset[str] = frozenset(),
+    period_months: int,
+    first_period_start: date,
+    by: User | None,
+    agreement_end: date | None = None,
+) -> Subscription:
+    """Give `tenant` a subscription and confirm its first order.
+
+    The first period may have started in the past (a tenant migrated from another system):
+    the subscription is then in the period that contains today, and only that period is
+    ordered (earlier periods were billed elsewhere). A first period in the future is ordered
+    in full as well.
+    """
+    if Subscription.objects.filter(tenant=tenant).exists():
+        raise QuoteError(f"{tenant.name} already has a subscription")
+    if not seller.bank_accounts.filter(currency=currency).exists():
+        raise QuoteError(f"{seller.name} has no bank account in {currency}")
+    today = clock.today()
+    if first_period_start > today:
+        period = period_starting(first_period_start, period_months)
+    else:
+        period = period_for(first_period_start, period_months, today)
+    state = SubscriptionState(
+        edition_code=edition,
+        seats=seats,
+        storage_gb=storage_gb,
+        period_months=period_months,
+        period=period,
+        currency=currency,
+        add_ons=frozenset(add_ons),
+        interfaces=frozenset(interfaces),
+    )
+    prices = price_book(currency, period.start)
+    _check_selection(prices, state)
+    if seats < active_licences(tenant):
+        raise QuoteError(
+            f"{tenant.name} has {active_licences(tenant)} active users: at least that many "
+            "seats are needed"
+        )
+    subscription = Subscription.objects.create(
+        tenant=tenant,
+        seller=seller,
+        currency=currency,
+        edition=Edition.objects.get(code=edition),
+        seats=seats,
+        storage_gb=storage_gb,
+        add_ons=sorted(add_ons),
+        interfaces=sorted(interfaces),
+        period_months=period_months,
+        period_start=period.start,
+        period_end=period.end,
+        agreement_end=agreement_end,
+    )
+    priced = period_price(subscription, state, period)
+    order = _order_create(
+        subscription=subscription,
+        kind=OrderKind.ACTIVATION,
+        quote=None,
+        by=by,
+        lines=priced.lines,
+        vat=priced.vat_decision,
+        summary={"state": _state_json(state), "scheduled": [], "removed_add_ons": []},
+    )
+    audit_record(tenant=tenant, actor=by, action="subscription.created", order=order.number)
+    return subscription
+
+
+# Quotes.
+
+
+def _state_json(state: SubscriptionState) -> dict[str, Any]:
+    return {
+        "edition": state.edition_code,
+        "seats": state.seats,
+        "storage_gb": state.storage_gb,
+        "add_ons": sorted(state.add_ons),
+        "interfaces": sorted(state.interfaces),
+    }
+
+
+def _line_json(line: QuoteLine) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "item_type": line.item_type,
+        "code": line.item_code,
+        "description": line.description,
+        "unit_price": str(line.unit_price),
+        "quantity": line.quantity,
+        "period_start": line.period.start.isoformat(),
+        "period_end": line.period.end.isoformat(),
+        "net": str(line.net),
+        "vat_rate": str(line.vat_rate),
+        "vat_category": line.vat_category,
+        "vat": str(line.vat),
+        "total": str(line.total),
+    }
+
+
+def _vat_json(vat: VatDecision) -> dict[str, str]:
+    return {"category": vat.category, "rate": str(vat.rate), "note": vat.note}
+
+
+_CHANGE_KINDS = {
+    ITEM_EDITION: ChangeKind.EDITION,
+    ITEM_SEATS: ChangeKind.SEATS,
+    ITEM_STORAGE: ChangeKind.STORAGE,
+    ITEM_ADD_ON: ChangeKind.ADD_ON,
+    ITEM_INTERFACE: ChangeKind.INTERFACE,
+}
+
+
+def _desired_state(planned: SubscriptionState, desired: Desired) -> SubscriptionState:
+    changes: dict[str, Any] = {}
+    if desired.edition is not None:
+        changes["edition_code"] = desired.edition
+    if desired.seats is not None:
+        changes["seats"] = desired.seats
+    if desired.storage_gb is not None:
+        changes["storage_gb"] = desired.storage_gb
+    if desired.add_ons is not None:
+        changes["add_ons"] = frozenset(desired.add_ons)
+    if desired.interfaces is not None:
+        changes["interfaces"] = frozenset(desired.interfaces)
+    try:
+        return replace(planned, **changes)
+    except ValueError as error:
+        raise QuoteError(str(error)) from None
+
+
+def quote_content(subscription: Subscription, desired: Desired, today: date) -> dict[str, Any]:
+    """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready)."""
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        raise QuoteError("This subscription has ended")
+    current = subscription_state(subscription)
+    pending = list(pending_changes(subscription))
+    planned, terminating = state_after(current, pending)
+    termination = next((c for c in pending if c.kind == ChangeKind.TERMINATION), None)
+    if terminating:
+        raise QuoteError(
+            f"The subscription ends on {termination.effective_date.isoformat()}: cancel the "
+            "termination before making other changes"
+        )
+    if not current.period.contains(today):
+        raise QuoteError(
+            f"The current period {current.period} has ended; the subscription is renewed first"
+        )
+    effective_date = decrease_effective_date(
+        period=current.period,
+        period_months=current.period_months,
+        made_on=today,
+        agreement_end=subscription.agreement_end,
+    )
+    if desired.terminate:
+        return {
+            "made_on": today.isoformat(),
+            "terminate": True,
+            "current": _state_json(current),
+            "desired": _state_json(planned),
+            "effective_now": _state_json(current),
+            "vat": _vat_json(vat_decision(subscription, today)),
+            "immediate_lines": [],
+            "immediate": {"net": "0", "vat": "0", "total": "0"},
+            "scheduled": [
+                {
+                    "kind": ChangeKind.TERMINATION,
+                    "value": "",
+                    "description": "Termination of the subscription",
+                    "effective_date": effective_date.isoformat(),
+                }
+            ],
+            "removed_add_ons": [],
+            "next_period": None,
+        }
+    wanted = _desired_state(planned, desired)
+    if wanted == planned:
+        if planned != current:
+            raise QuoteError("Nothing to change: the scheduled changes already give this")
+        raise QuoteError("Nothing to change")
+    if wanted == current:
+        raise QuoteError(
+            "This is the subscription as it is today: cancel the scheduled changes instead"
+        )
+    prices = price_book(subscription.currency, today)
+    vat = vat_decision(subscription, today)
+    quote = quote_build(
+        current=current,
+        desired=wanted,
+        prices=prices,
+        today=today,
+        active_users_at_next_period=active_licences(subscription.tenant),
+        vat=vat,
+        agreement_end=subscription.agreement_end,
+    )
+    # The next full period is priced at the prices and VAT valid when it starts, which may
+    # differ from today's.
+    following = period_price(subscription, quote.desired, quote.next_period)
+    ranked = prices.edition_rank(wanted.edition_code) > prices.edition_rank(current.edition_code)
+    effective_now = replace(
+        current,
+        edition_code=wanted.edition_code if ranked else current.edition_code,
+        seats=max(current.seats, wanted.seats),
+        storage_gb=max(current.storage_gb, wanted.storage_gb),
+        add_ons=current.add_ons | quote.desired.add_ons,
+        interfaces=current.interfaces | wanted.interfaces,
+    )
+    scheduled = []
+    for change in quote.scheduled_changes:
+        kind = _CHANGE_KINDS[change.what]
+        value = {
+            ChangeKind.EDITION: quote.desired.edition_code,
+            ChangeKind.SEATS: str(quote.desired.seats),
+            ChangeKind.STORAGE: str(quote.desired.storage_gb),
+        }.get(kind, change.item_code)
+        scheduled.append(
+            {
+                "kind": kind,
+                "value": str(value),
+                "description": change.description,
+                "effective_date": change.effective_date.isoformat(),
+            }
+        )
+    return {
+        "made_on": today.isoformat(),
+        "terminate": False,
+        "current": _state_json(current),
+        "desired": _state_json(quote.desired),
+        "effective_now": _state_json(effective_now),
+        "vat": _vat_json(vat),
+        "immediate_lines": [_line_json(line) for line in quote.immediate_lines],
+        "immediate": {
+            "net": str(quote.immediate_net),
+            "vat": str(quote.immediate_vat),
+            "total": str(quote.immediate_total),
+        },
+        "scheduled": scheduled,
+        "removed_add_ons": [prices.add_on(code).name for code in quote.removed_add_ons],
+        "next_period": {
+            "start": following.period.start.isoformat(),
+            "end": following.period.end.isoformat(),
+            "lines": [_line_json(line) for line in following.lines],
+            "vat": _vat_json(following.vat_decision),
+            "net": str(following.net),
+            "vat_amount": str(following.vat),
+            "total": str(following.total),
+        },
+    }
+
+
+def quote_create(*, subscription: Subscription, desired: Desired, by: User | None) -> Quote:
+    """Price `desired` against the subscription as it is now and keep the figures."""
+    subscription.refresh_from_db()
+    today = clock.today()
+    content = quote_content(subscription, desired, today)
+    return Quote.objects.create(
+        tenant_id=subscription.tenant_id,
+        subscription=subscription,
+        subscription_version=subscription.version,
+        made_on=today,
+        desired={
+            "edition": desired.edition,
+            "seats": desired.seats,
+            "storage_gb": desired.storage_gb,
+            "add_ons": sorted(desired.add_ons) if desired.add_ons is not None else None,
+            "interfaces": sorted(desired.interfaces) if desired.interfaces is not None else None,
+            "terminate": desired.terminate,
+        },
+        content=content,
+        currency=subscription.currency,
+        total=Decimal(content["immediate"]["total"]),
+        created_at=clock.now(),
+        created_by=by,
+    )
+
+
+def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
+    """Confirm the Agreement: apply the increases now, schedule the decreases, and confirm
+    the order. Confirming the same quote again returns the same order.
+
+    Refused (QuoteConflictError) when the subscription changed after the quote was made, or
+    when the quote was made on another day (its pro-rata figures are for that day).
+    """
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update()
+            .select_related("tenant", "seller", "edition")
+            .get(pk=quote.subscription_id)
+        )
+        quote = Quote.objects.select_for_update().get(pk=quote.pk)
+        if quote.status == QuoteStatus.CONFIRMED:
+            return quote.order
+        if quote.made_on != clock.today():
+            raise QuoteConflictError(
+                f"This quote was made on {quote.made_on.isoformat()}; its figures are for that "
+                "day. Make a new quote."
+            )
+        if subscription.version != quote.subscription_version:
+            raise QuoteConflictError(
+                "The subscription has changed since this quote was made. Review the new "
+                "figures and confirm again."
+            )
+        content = quote.content
+        now_state = content["effective_now"]
+        subscription.edition = Edition.objects.get(code=now_state["edition"])
+        subscription.seats = now_state["seats"]
+        subscription.storage_gb = now_state["storage_gb"]
+        subscription.add_ons = now_state["add_ons"]
+        subscription.interfaces = now_state["interfaces"]
+        subscription.version += 1
+        subscription.save()
+        now = clock.now()
+        # The quote's desired state covers the whole next period, so it replaces whatever was
+        # scheduled before.
+        pending_changes(subscription).update(
+            status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=by
+        )
+        vat = content["vat"]
+        order = _order_create(
+            subscription=subscription,
+            kind=OrderKind.CHANGE,
+            quote=quote,
+            by=by,
+            lines=content["immediate_lines"],
+            vat=VatDecision(vat["category"], Decimal(vat["rate"]), vat["note"]),
+            summary={
+                "state": content["desired"],
+                "scheduled": content["scheduled"],
+                "removed_add_ons": content["removed_add_ons"],
+                "next_period": content["next_period"],
+            },
+        )
+        ScheduledChange.objects.bulk_create(
+            ScheduledChange(
+                tenant_id=subscription.tenant_id,
+                subscription=subscription,
+                kind=change["kind"],
+                value=change["value"],
+                description=change["description"],
+                effective_date=date.fromisoformat(change["effective_date"]),
+                order=order,
+                created_at=now,
+                created_by=by,
+            )
+            for change in content["scheduled"]
+        )
+        quote.status = QuoteStatus.CONFIRMED
+        quote.save(update_fields=["status"])
+        audit_record(
+            tenant=subscription.tenant,
+            actor=by,
+            action="order.confirmed",
+            order=order.number,
+            total=str(order.total),
+        )
+    return order
+
+
+def _order_create(
+    *,
+    subscription: Subscription,
+    kind: str,
+    quote: Quote | None,
+    by: User | None,
+    lines: list[dict[str, Any]] | tuple[QuoteLine, ...],
+    vat: VatDecision,
+    summary: dict[str, Any],
+) -> OrderConfirmation:
+    """Freeze an order with its lines and queue its PDF and e-mail for after the commit.
+
+    The caller holds the subscription's row lock, which also serialises the numbering.
+    """
+    line_dicts = [line if isinstance(line, dict) else _line_json(line) for line in lines]
+    net, vat_total, total = _totals(line_dicts, vat, subscription.currency)
+    sequence = (
+        OrderConfirmation.objects.filter(tenant_id=subscription.tenant_id).aggregate(
+            last=Max("sequence")
+        )["last"]
+        or 0
+    ) + 1
+    seller = subscription.seller
+    tenant = subscription.tenant
+    order = OrderConfirmation.objects.create(
+        tenant_id=subscription.tenant_id,
+        subscription=subscription,
+        quote=quote,
+        kind=kind,
+        sequence=sequence,
+        made_on=clock.today(),
+        confirmed_at=clock.now(),
+        confirmed_by=by,
+        seller=seller,
+        seller_snapshot={
+            "name": seller.name,
+            "business_id": seller.business_id,
+            "vat_number": seller.vat_number,
+            "street_address": seller.street_address,
+            "postal_code": seller.postal_code,
+            "city": seller.city,
+            "country": seller.country,
+        },
+        buyer_snapshot=buyer_snapshot(tenant),
+        currency=subscription.currency,
+        vat_category=vat.category,
+        vat_rate=vat.rate,
+        vat_note=vat.note,
+        net=net,
+        vat=vat_total,
+        total=total,
+        summary=summary,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            tenant_id=subscription.tenant_id,
+            order=order,
+            position=position,
+            item_type=line["item_type"],
+            item_code=line["code"],
+            description=line["description"],
+            unit_price=Decimal(line["unit_price"]),
+            quantity=line["quantity"],
+            period_start=date.fromisoformat(line["period_start"]),
+            period_end=date.fromisoformat(line["period_end"]),
+            net=Decimal(line["net"]),
+            vat_rate=Decimal(line["vat_rate"]),
+            vat=Decimal(line["vat"]),
+            total=Decimal(line["total"]),
+        )
+        for position, line in enumerate(line_dicts, start=1)
+    )
+    from subscriptions.delivery import order_confirmation_queue
+
+    order_confirmation_queue(order)
+    return order
+
+
+def _totals(
+    lines: list[dict[str, Any]], vat: VatDecision, currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
+    net = quantize(sum((Decimal(line["net"]) for line in lines), Decimal(0)), currency)
+    vat_total = vat_amount(net, vat.rate, currency)
+    return net, vat_total, net + vat_total
+
+
+def buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
+    """The buyer as an order or invoice must show it, frozen at confirmation."""
+    snapshot: dict[str, Any] = {
+        "name": tenant.name,
+        "country": tenant.country,
+        "business_id": tenant.business_id,
+        "vat_number": tenant.vat_number,
+    }
+    details = getattr(tenant, "billing_details", None)
+    for field in ("street_address", "postal_code", "city"):
+        value = getattr(details, field, "") if details is not None else ""
+        if value:
+            snapshot[field] = value
+    return snapshot
+
+
+# Scheduled changes.
+
+
+def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None:
+    """Cancel a scheduled decrease or termination before it takes effect."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=change.subscription_id)
+        change = ScheduledChange.objects.select_for_update().get(pk=change.pk)
+        if change.status != ChangeStatus.SCHEDULED:
+            raise QuoteError("This change is no longer scheduled")
+        if change.effective_date <= clock.today():
+            raise QuoteError(
+                f"This change took effect on {change.effective_date.isoformat()} and cannot "
+                "be cancelled"
+            )
+        if change.kind == ChangeKind.ADD_ON:
+            edition_change = pending_changes(subscription).filter(kind=ChangeKind.EDITION).first()
+            if edition_change is not None:
+                prices = price_book(subscription.currency, clock.today())
+                if not prices.add_on_allowed(add_on=change.value, edition=edition_change.value):
+                    raise QuoteError(
+                        f"{prices.add_on(change.value).name} is not available in the "
+                        f"{prices.edition(edition_change.value).name} edition: cancel the "
+                        "edition change first"
+                    )
+        change.status = ChangeStatus.CANCELLED
+        change.closed_at = clock.now()
+        change.closed_by = by
+        change.save(update_fields=["status", "closed_at", "closed_by"])
+        subscription.version += 1
+        subscription.save(update_fields=["version", "updated_at"])
+        audit_record(
+            tenant=subscription.tenant,
+            actor=by,
+            action="scheduled_change.cancelled",
+            change=change.description,
+        )
+
+
+# Licences.
+
+
+def licence_limit(tenant: Tenant) -> int | None:
+    """How many users may be active: the seats today, or fewer when a seat decrease is
+    scheduled (users active now stay active at the next period). None without a subscription.
+    """
+    subscription = Subscription.objects.filter(tenant=tenant).first()
+    if subscription is None:
+        return None
+    planned, _ = planned_state(subscription)
+    return min(subscription.seats, planned.seats)
+
+
+def licence_activate(*, membership: Membership, by: User | None) -> Membership:
+    """Activate a user: it takes a free licence (active users ≤ seats, §3.3)."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update().filter(tenant_id=membership.tenant_id).first()
+        )
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.is_active:
+            return membership
+        limit = licence_limit(membership.tenant)
+        active = active_licences(membership.tenant)
+        if limit is not None and active >= limit:
+            if subscription is not None and limit < subscription.seats:
+                raise LicenceError(
+                    f"All {limit} licences of the next period are in use (seats go down to "
+                    f"{limit}): cancel the seat decrease or buy more seats first"
+                )
+            raise LicenceError(
+                f"All {limit} licences are in use: buy more seats or deactivate a user first"
+            )
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+        audit_record(
+            tenant=membership.tenant,
+            actor=by,
+            action="licence.activated",
+            user=membership.user.email,
+        )
+    return membership
+
+
+def licence_deactivate(*, membership: Membership, by: User | None) -> Membership:
+    """Deactivate a user: its licence becomes free. The last active admin stays."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not membership.is_active:
+            return membership
+        if (
+            membership.role == Role.ADMIN
+            and not Membership.objects.filter(
+                tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True
+            )
+            .exclude(pk=membership.pk)
+            .exists()
+        ):
+            raise LicenceError("The last active administrator cannot be deactivated")
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+        audit_record(
+            tenant=membership.tenant,
+            actor=by,
+            action="licence.deactivated",
+            user=membership.user.email,
+        )
+    return membership

@@ -1,0 +1,360 @@
+"""Quotes, confirmations, scheduled changes and licences on real rows (DESIGN §3.3).
+
+The test catalog (tests.factories.TEST_EDITIONS …) prices Professional at 30.00 EUR, Business
+at 46.00 EUR per seat per month; every expected amount is worked out beside it.
+"""
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from accounts.models import Membership, Role
+from severa import clock
+from subscriptions.models import (
+    ChangeKind,
+    ChangeStatus,
+    OrderConfirmation,
+    OrderKind,
+    Price,
+    Quote,
+    ScheduledChange,
+    Subscription,
+)
+from subscriptions.pricebook import QuoteError
+from subscriptions.quotes import TooFewSeatsError
+from subscriptions.services import (
+    Desired,
+    LicenceError,
+    QuoteConflictError,
+    licence_activate,
+    licence_deactivate,
+    quote_confirm,
+    quote_create,
+    scheduled_change_cancel,
+    subscription_create,
+    upcoming_period_price,
+)
+from tests.factories import MembershipFactory, SellerEntityFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+SEED_DAY = datetime.date(2025, 6, 5)
+
+
+@pytest.fixture
+def subscription(tenant, admin_user):
+    with scopes_disabled():
+        return SubscriptionFactory(tenant=tenant, seats=5)
+
+
+def quote_and_confirm(subscription, by, **desired):
+    quote = quote_create(subscription=subscription, desired=Desired(**desired), by=by)
+    return quote, quote_confirm(quote=quote, by=by)
+
+
+def test_the_seed_example_one_seat_added_on_2025_06_05(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        [line] = quote.content["immediate_lines"]
+        # 30.00 × 3 months × 1 seat × 57/92 = 55.760869… → 55.76
+        assert line["net"] == "55.76"
+        assert (line["period_start"], line["period_end"]) == ("2025-06-05", "2025-07-31")
+        assert line["quantity"] == 1
+        # FI seller, FI buyer: 25.5 % → 14.2188 → 14.22
+        assert quote.content["immediate"] == {"net": "55.76", "vat": "14.22", "total": "69.98"}
+        # The next full period: 30.00 × 3 × 6 = 540.00 + 25.5 % VAT 137.70.
+        assert quote.content["next_period"]["total"] == "677.70"
+        assert quote.content["next_period"]["start"] == "2025-08-01"
+
+        order = quote_confirm(quote=quote, by=admin_user)
+
+    subscription.refresh_from_db()
+    assert subscription.seats == 6
+    assert subscription.version == 2
+    assert order.kind == OrderKind.CHANGE
+    assert order.total == Decimal("69.98")
+    assert order.number == f"{subscription.tenant_id}-0001"
+    [order_line] = order.lines.all()
+    assert order_line.period_start == datetime.date(2025, 6, 5)
+    assert order_line.net == Decimal("55.76")
+    assert order.summary["next_period"]["total"] == "677.70"
+
+
+def test_confirming_the_same_quote_twice_gives_one_order(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=7), by=admin_user)
+        first = quote_confirm(quote=quote, by=admin_user)
+        second = quote_confirm(quote=quote, by=admin_user)
+    assert first.pk == second.pk
+    assert OrderConfirmation.objects.filter(tenant=subscription.tenant).count() == 1
+    subscription.refresh_from_db()
+    assert subscription.seats == 7
+
+
+def test_a_quote_of_an_older_version_is_refused(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY):
+        stale = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote_and_confirm(subscription, admin_user, seats=8)
+        with pytest.raises(QuoteConflictError, match="changed since this quote"):
+            quote_confirm(quote=stale, by=admin_user)
+    subscription.refresh_from_db()
+    assert subscription.seats == 8
+    assert OrderConfirmation.objects.count() == 1
+
+
+def test_a_quote_is_confirmed_only_on_its_own_day(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+    next_day = SEED_DAY + datetime.timedelta(days=1)
+    with clock.frozen(next_day), pytest.raises(QuoteConflictError, match="made on 2025-06-05"):
+        quote_confirm(quote=quote, by=admin_user)
+    assert Quote.objects.get(pk=quote.pk).status == "open"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_confirming_different_quotes_at_once_lose_no_update(
+    subscription, admin_user, unscoped
+):
+    """Two quotes against version 1 confirmed concurrently: one wins, the other is refused."""
+    with clock.frozen(SEED_DAY):
+        quotes = [
+            quote_create(subscription=subscription, desired=Desired(seats=seats), by=admin_user)
+            for seats in (6, 9)
+        ]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def confirm(quote):
+        try:
+            with clock.frozen(SEED_DAY), scopes_disabled():
+                barrier.wait()
+                quote_confirm(quote=quote, by=admin_user)
+                outcomes.append("confirmed")
+        except QuoteConflictError:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(quote,)) for quote in quotes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["confirmed", "conflict"]
+    subscription.refresh_from_db()
+    assert subscription.version == 2
+    assert subscription.seats in (6, 9)
+    order = OrderConfirmation.objects.get()
+    assert order.lines.get().quantity == subscription.seats - 5
+
+
+def test_a_decrease_is_scheduled_for_the_next_period_and_can_be_cancelled(
+    subscription, admin_user, unscoped
+):
+    with clock.frozen(datetime.date(2025, 7, 31)):  # the last day of the period
+        quote, order = quote_and_confirm(subscription, admin_user, seats=3)
+    assert quote.content["immediate_lines"] == []
+    assert order.total == 0
+    subscription.refresh_from_db()
+    assert subscription.seats == 5  # nothing changes before the next period
+    change = ScheduledChange.objects.get(status=ChangeStatus.SCHEDULED)
+    assert (change.kind, change.value) == (ChangeKind.SEATS, "3")
+    assert change.effective_date == datetime.date(2025, 8, 1)
+    # The upcoming period is priced with the decrease: 30.00 × 3 months × 3 seats = 270.00.
+    upcoming = upcoming_period_price(subscription)
+    assert upcoming.net == Decimal("270.00")
+
+    with clock.frozen(datetime.date(2025, 7, 31)):
+        scheduled_change_cancel(change=change, by=admin_user)
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.CANCELLED
+    assert upcoming_period_price(subscription).net == Decimal("450.00")
+
+
+def test_a_scheduled_change_cannot_be_cancelled_once_effective(
+    subscription, admin_user, unscoped
+):
+    with clock.frozen(SEED_DAY):
+        quote_and_confirm(subscription, admin_user, seats=4)
+    change = ScheduledChange.objects.get()
+    with clock.frozen(datetime.date(2025, 8, 1)), pytest.raises(QuoteError, match="took effect"):
+        scheduled_change_cancel(change=change, by=admin_user)
+
+
+def test_a_later_agreement_supersedes_the_scheduled_changes(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY):
+        quote_and_confirm(subscription, admin_user, seats=3)
+        # The planned state (3 seats next period) is the form's starting point: 4 is an
+        # increase over the plan but still a decrease from today's 5.
+        quote_and_confirm(subscription, admin_user, seats=4)
+    statuses = list(ScheduledChange.objects.values_list("value", "status"))
+    assert sorted(statuses) == [("3", ChangeStatus.SUPERSEDED), ("4", ChangeStatus.SCHEDULED)]
+
+
+def test_seats_below_the_active_users_are_refused_with_the_number_to_deactivate(
+    subscription, admin_user, unscoped
+):
+    MembershipFactory.create_batch(3, tenant=subscription.tenant)  # 4 active with the admin
+    with clock.frozen(SEED_DAY), pytest.raises(TooFewSeatsError) as refused:
+        quote_create(subscription=subscription, desired=Desired(seats=2), by=admin_user)
+    assert refused.value.users_to_deactivate == 2
+    assert "Deactivate 2 users" in str(refused.value)
+
+
+def test_termination_is_scheduled_and_blocks_other_changes_until_cancelled(
+    subscription, admin_user, unscoped
+):
+    with clock.frozen(datetime.date(2025, 8, 1)):
+        # Made the day after the period ended (the rollover has not run): one period later.
+        subscription.period_start = datetime.date(2025, 8, 1)
+        subscription.period_end = datetime.date(2025, 10, 31)
+        subscription.save()
+        quote, _ = quote_and_confirm(subscription, admin_user, terminate=True)
+        change = ScheduledChange.objects.get(status=ChangeStatus.SCHEDULED)
+        assert change.kind == ChangeKind.TERMINATION
+        assert change.effective_date == datetime.date(2025, 11, 1)
+        assert upcoming_period_price(subscription) is None
+        with pytest.raises(QuoteError, match="cancel the termination"):
+            quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+
+
+def test_decrease_respects_the_partner_agreement_end(subscription, admin_user, unscoped):
+    subscription.agreement_end = datetime.date(2026, 4, 30)
+    subscription.save()
+    with clock.frozen(SEED_DAY):
+        quote_and_confirm(subscription, admin_user, seats=4)
+    assert ScheduledChange.objects.get().effective_date == datetime.date(2026, 5, 1)
+
+
+def test_edition_upgrade_with_seven_seats_mid_period(subscription, admin_user, unscoped):
+    subscription.seats = 7
+    subscription.save()
+    with clock.frozen(SEED_DAY):
+        quote, order = quote_and_confirm(subscription, admin_user, edition="business")
+    [line] = quote.content["immediate_lines"]
+    # (46.00 − 30.00) × 3 months × 7 seats × 57/92 = 208.173913… → 208.17
+    assert line["net"] == "208.17"
+    subscription.refresh_from_db()
+    assert subscription.edition.code == "business"
+
+
+def test_downgrade_names_the_add_ons_the_lower_edition_does_not_allow(
+    subscription, admin_user, unscoped
+):
+    with clock.frozen(SEED_DAY):
+        quote_and_confirm(subscription, admin_user, edition="business")
+        quote_and_confirm(subscription, admin_user, add_ons=frozenset({"resource-planning"}))
+        quote, _ = quote_and_confirm(subscription, admin_user, edition="professional")
+    assert quote.content["removed_add_ons"] == ["Resource planning"]
+    kinds = set(ScheduledChange.objects.filter(status="scheduled").values_list("kind", "value"))
+    assert kinds == {("edition", "professional"), ("add_on", "resource-planning")}
+    subscription.refresh_from_db()
+    assert subscription.edition.code == "business"  # until the next period
+    # The forced add-on removal cannot be cancelled while the downgrade stands.
+    removal = ScheduledChange.objects.get(kind="add_on", status="scheduled")
+    with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="cancel the edition change"):
+        scheduled_change_cancel(change=removal, by=admin_user)
+
+
+def test_next_period_uses_the_prices_valid_when_it_starts(subscription, admin_user, unscoped):
+    professional = Price.objects.get(edition__code="professional", currency="EUR")
+    professional.valid_until = datetime.date(2025, 7, 31)
+    professional.save()
+    Price.objects.create(
+        edition=professional.edition,
+        currency="EUR",
+        amount_per_month=Decimal("33.00"),
+        valid_from=datetime.date(2025, 8, 1),
+    )
+    with clock.frozen(SEED_DAY):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+    # Now at 30.00: 55.76 as in the seed example; next period at 33.00 × 3 × 6 = 594.00.
+    assert quote.content["immediate"]["net"] == "55.76"
+    assert quote.content["next_period"]["net"] == "594.00"
+
+
+def test_nothing_to_change_is_refused(subscription, admin_user, unscoped):
+    with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="Nothing to change"):
+        quote_create(subscription=subscription, desired=Desired(seats=5), by=admin_user)
+    assert Quote.objects.count() == 0
+
+
+def test_activating_beyond_the_seats_is_refused(subscription, admin_user, unscoped):
+    subscription.seats = 2
+    subscription.save()
+    MembershipFactory(tenant=subscription.tenant)
+    waiting = MembershipFactory(tenant=subscription.tenant, is_active=False)
+    with pytest.raises(LicenceError, match="All 2 licences are in use"):
+        licence_activate(membership=waiting, by=admin_user)
+    assert not Membership.objects.get(pk=waiting.pk).is_active
+
+    other = Membership.objects.exclude(pk__in=[waiting.pk]).get(role=Role.MEMBER)
+    licence_deactivate(membership=other, by=admin_user)
+    licence_activate(membership=waiting, by=admin_user)
+    assert Membership.objects.get(pk=waiting.pk).is_active
+
+
+def test_activating_beyond_a_scheduled_seat_decrease_is_refused(
+    subscription, admin_user, unscoped
+):
+    with clock.frozen(SEED_DAY):
+        quote_and_confirm(subscription, admin_user, seats=1)
+    waiting = MembershipFactory(tenant=subscription.tenant, is_active=False)
+    with pytest.raises(LicenceError, match="cancel the seat decrease"):
+        licence_activate(membership=waiting, by=admin_user)
+
+
+def test_the_last_active_admin_cannot_be_deactivated(subscription, admin_user, unscoped):
+    membership = Membership.objects.get(user=admin_user)
+    with pytest.raises(LicenceError, match="last active administrator"):
+        licence_deactivate(membership=membership, by=admin_user)
+
+
+def test_provisioning_a_migrated_tenant_orders_the_current_period(tenant, operator, unscoped):
+    seller = SellerEntityFactory()
+    from tests.factories import catalog_create
+
+    catalog_create()
+    with clock.frozen(SEED_DAY):
+        subscription = subscription_create(
+            tenant=tenant,
+            seller=seller,
+            currency="EUR",
+            edition="business",
+            seats=3,
+            storage_gb=100,
+            add_ons=frozenset({"power-bi"}),
+            interfaces=frozenset({"fortnox"}),
+            period_months=3,
+            first_period_start=datetime.date(2025, 2, 1),
+            by=operator,
+        )
+    assert (subscription.period_start, subscription.period_end) == (
+        datetime.date(2025, 5, 1),
+        datetime.date(2025, 7, 31),
+    )
+    order = OrderConfirmation.objects.get(subscription=subscription)
+    assert order.kind == OrderKind.ACTIVATION
+    # 3 months × (46 × 3 seats + 35 storage + 99 Power BI + 49 Fortnox) = 3 × 321 = 963.00
+    assert order.net == Decimal("963.00")
+    assert Subscription.objects.count() == 1
+
+
+def test_provisioning_refuses_a_currency_the_seller_has_no_account_in(tenant, unscoped):
+    seller = SellerEntityFactory(bank_accounts=["EUR"])
+    with pytest.raises(QuoteError, match="no bank account in SEK"):
+        subscription_create(
+            tenant=tenant,
+            seller=seller,
+            currency="SEK",
+            edition="business",
+            seats=3,
+            storage_gb=50,
+            period_months=1,
+            first_period_start=datetime.date(2025, 6, 1),
+            by=None,
+        )
+    assert Subscription.objects.count() == 0

@@ -26,3 +26,24 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
+
+# Billing details and contacts (api/views_billing.py).
+from api import views_billing  # noqa: E402
+
+urlpatterns += [
+    path(
+        f"{TENANT}/billing-details",
+        views_billing.BillingDetailsView.as_view(),
+        name="api_tenant_billing_details",
+    ),
+    path(
+        f"{TENANT}/billing-contacts",
+        views_billing.BillingContactListView.as_view(),
+        name="api_tenant_billing_contacts",
+    ),
+    path(
+        f"{TENANT}/billing-contacts/<int:billingcontact_id>",
+        views_billing.BillingContactDetailView.as_view(),
+        name="api_tenant_billing_contact",
+    ),
+]

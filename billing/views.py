@@ -1,9 +1,142 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.tenancy import BILLING_ROLES, tenant_view
+from billing.contacts import (
+    RECOMMENDED_CONTACT_COUNT,
+    LastBillingContactError,
+    billing_contact_add,
+    billing_contact_remove,
+    billing_contact_user_candidates,
+    billing_contacts_list,
+)
+from billing.details import billing_details_get, billing_details_update, billing_details_values
+from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
+from billing.identifiers import (
+    EINVOICE_REGISTER_URL,
+    country_uses_einvoice_address,
+    einvoice_operators,
+)
+from billing.models import BillingContact
 
 
 @tenant_view(*BILLING_ROLES)
 def billing_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/billing.html")
+    details = billing_details_get(request.tenant)
+    return render(
+        request,
+        "tenant/billing.html",
+        {
+            "details": details,
+            "operator_name": einvoice_operators().get(details.einvoice_operator, ""),
+            "contact_count": billing_contacts_list(request.tenant).count(),
+        },
+    )
+
+
+def _form_errors_from(form: Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@tenant_view(*BILLING_ROLES)
+def billing_details_view(request: HttpRequest) -> HttpResponse:
+    details = billing_details_get(request.tenant)
+    if request.method == "POST":
+        form = BillingDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                billing_details_update(
+                    tenant=request.tenant, data=form.cleaned_data, by_user=request.user
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("The billing details are saved."))
+                return redirect("tenant_billing_details", tenant_id=request.tenant.pk)
+    else:
+        form = BillingDetailsForm(initial=billing_details_values(details))
+    return render(
+        request,
+        "billing/details.html",
+        {
+            "form": form,
+            "details": details,
+            "uses_einvoice": country_uses_einvoice_address(request.tenant.country),
+            "operators": sorted(einvoice_operators().items(), key=lambda item: item[1].lower()),
+            "einvoice_register_url": EINVOICE_REGISTER_URL,
+        },
+    )
+
+
+@tenant_view(*BILLING_ROLES)
+def billing_contacts_view(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    candidates = billing_contact_user_candidates(tenant)
+    user_form = BillingContactUserForm(candidates=candidates)
+    external_form = BillingContactExternalForm()
+    if request.method == "POST":
+        is_user = request.POST.get("kind") == "user"
+        form: Form
+        if is_user:
+            form = user_form = BillingContactUserForm(request.POST, candidates=candidates)
+        else:
+            form = external_form = BillingContactExternalForm(request.POST)
+        if form.is_valid():
+            try:
+                if is_user:
+                    contact = billing_contact_add(
+                        tenant=tenant, by_user=request.user, user=form.cleaned_data["user_id"]
+                    )
+                else:
+                    contact = billing_contact_add(
+                        tenant=tenant,
+                        by_user=request.user,
+                        email=form.cleaned_data["email"],
+                        name=form.cleaned_data["name"],
+                    )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(contact)s is now a billing contact.") % {"contact": contact.address},
+                )
+                return redirect("tenant_billing_contacts", tenant_id=tenant.pk)
+    contacts = list(billing_contacts_list(tenant))
+    return render(
+        request,
+        "billing/contacts.html",
+        {
+            "contacts": contacts,
+            "user_form": user_form,
+            "external_form": external_form,
+            "has_candidates": candidates.exists(),
+            "recommended_count": RECOMMENDED_CONTACT_COUNT,
+            "is_below_recommendation": len(contacts) < RECOMMENDED_CONTACT_COUNT,
+        },
+    )
+
+
+@require_POST
+@tenant_view(*BILLING_ROLES)
+def billing_contact_remove_view(request: HttpRequest, billingcontact_id: int) -> HttpResponse:
+    contact = get_object_or_404(BillingContact.objects.select_related("user"), pk=billingcontact_id)
+    address = contact.address
+    try:
+        billing_contact_remove(contact=contact, by_user=request.user)
+    except LastBillingContactError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(contact)s is no longer a billing contact.") % {"contact": address}
+        )
+    return redirect("tenant_billing_contacts", tenant_id=request.tenant.pk)

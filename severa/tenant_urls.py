@@ -24,3 +24,14 @@ urlpatterns = [
     path("billing/", billing_views.billing_view, name="tenant_billing"),
     path("integrations/", integration_views.integrations_view, name="tenant_integrations"),
 ]
+
+# Billing details and contacts (billing/views.py).
+urlpatterns += [
+    path("billing/details/", billing_views.billing_details_view, name="tenant_billing_details"),
+    path("billing/contacts/", billing_views.billing_contacts_view, name="tenant_billing_contacts"),
+    path(
+        "billing/contacts/<int:billingcontact_id>/remove/",
+        billing_views.billing_contact_remove_view,
+        name="tenant_billing_contact_remove",
+    ),
+]

@@ -19,6 +19,7 @@ from accounts.models import (
     Tenant,
     User,
 )
+from billing.demo import billing_demo_seed
 from billing.models import SellerBankAccount, SellerEntity
 from subscriptions.models import (
     AddOn,
@@ -293,4 +294,5 @@ def demo_seed() -> list[DemoLogin]:
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))
         _user("operator", "Olga", "Operator", operator=True)
         logins.append(DemoLogin("operator", "operator", "all tenants", True))
+    billing_demo_seed()
     return logins

@@ -14,7 +14,8 @@ from accounts.models import (
     Tenant,
     User,
 )
-from billing.models import SellerBankAccount, SellerEntity
+from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+from severa import clock
 from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier, Subscription
 
 PASSWORD = "correct horse battery"
@@ -245,3 +246,29 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     period_months = 3
     period_start = datetime.date(2025, 5, 1)
     period_end = datetime.date(2025, 7, 31)
+
+
+class BillingDetailsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingDetails
+
+    tenant = factory.SubFactory(TenantFactory)
+    street_address = "Mannerheimintie 12 B"
+    postal_code = "00100"
+    city = "Helsinki"
+    country = "FI"
+    einvoice_address = "003715728600"
+    einvoice_operator = "003721291126"
+    updated_at = factory.LazyFunction(clock.now)
+
+
+class BillingContactFactory(factory.django.DjangoModelFactory):
+    """An external billing contact; pass ``user=...`` and ``email=""`` for a user contact."""
+
+    class Meta:
+        model = BillingContact
+
+    tenant = factory.SubFactory(TenantFactory)
+    email = factory.Sequence(lambda n: f"invoices{n}@example.test")
+    name = factory.Sequence(lambda n: f"Accounts payable {n}")
+    created_at = factory.LazyFunction(clock.now)

@@ -21,9 +21,12 @@ from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
 from accounts.services import api_token_create
+from billing.models import BillingContact, BillingDetails
 from severa import clock
 from subscriptions.models import ChangeKind, Quote, ScheduledChange, Subscription
 from tests.factories import (
+    BillingContactFactory,
+    BillingDetailsFactory,
     CollaborationFactory,
     MembershipFactory,
     PartnerFactory,
@@ -129,6 +132,8 @@ TENANT_OBJECT_FACTORIES = {
     Subscription: _subscription_of,
     ScheduledChange: _make_scheduled_change,
     Quote: _make_quote,
+    BillingDetails: lambda tenant: BillingDetailsFactory(tenant=tenant),
+    BillingContact: lambda tenant: BillingContactFactory(tenant=tenant),
 }
 
 

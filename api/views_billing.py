@@ -1,0 +1,126 @@
+"""Billing details and billing contacts under /api/v1/tenants/{tenant_id}/: for the tenant's
+admins and billing users, its partners and operators, like the pages."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
+from api.errors import api_error
+from api.idempotency import idempotent
+from api.serializers_billing import (
+    BillingContactCreateSerializer,
+    BillingContactSerializer,
+    BillingDetailsSerializer,
+)
+from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
+from billing.contacts import (
+    LastBillingContactError,
+    billing_contact_add,
+    billing_contact_remove,
+    billing_contact_user_find,
+    billing_contacts_list,
+)
+from billing.details import billing_details_get, billing_details_update, billing_details_values
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class BillingDetailsView(TenantScopedAPIMixin, APIView):
+    """The tenant's billing details. Identifiers are checked for the tenant's country with
+    python-stdnum; each refusal says why (checksum, length, format, country)."""
+
+    tenant_roles = BILLING_ROLES
+
+    @extend_schema(
+        responses={200: BillingDetailsSerializer, **TENANT_ERRORS},
+        summary="The billing details: invoice address, business id, VAT number, e-invoicing",
+    )
+    def get(self, request, tenant_id):
+        details = billing_details_get(self.tenant)
+        return Response(BillingDetailsSerializer(billing_details_values(details)).data)
+
+    @extend_schema(
+        request=BillingDetailsSerializer,
+        responses={200: BillingDetailsSerializer, **errors(400, 401, 403, 404, 415)},
+        summary="Replace the billing details; 400 with a message per wrong field saves nothing",
+    )
+    def put(self, request, tenant_id):
+        form = BillingDetailsSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        details = billing_details_update(
+            tenant=self.tenant, data=form.validated_data, by_user=request.user
+        )
+        return Response(BillingDetailsSerializer(billing_details_values(details)).data)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: BillingContactSerializer(many=True), **TENANT_ERRORS},
+        summary="The billing contacts, oldest first",
+    )
+)
+class BillingContactListView(TenantScopedAPIMixin, generics.ListAPIView):
+    """The people who get the tenant's invoices and order confirmations by e-mail."""
+
+    serializer_class = BillingContactSerializer
+    tenant_roles = BILLING_ROLES
+
+    def get_queryset(self):
+        return billing_contacts_list(self.tenant).order_by("created_at", "pk")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=BillingContactCreateSerializer,
+        responses={201: BillingContactSerializer, **errors(400, 401, 403, 404, 409, 415, 422)},
+        summary="Add a billing contact: a user of the tenant, or an e-mail address and a name",
+    )
+    @idempotent()
+    def post(self, request, tenant_id):
+        form = BillingContactCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user_id = form.validated_data.get("user_id")
+        user = (
+            billing_contact_user_find(tenant=self.tenant, user_id=user_id)
+            if user_id is not None
+            else None
+        )
+        contact = billing_contact_add(
+            tenant=self.tenant,
+            by_user=request.user,
+            user=user,
+            email=form.validated_data.get("email", ""),
+            name=form.validated_data.get("name", ""),
+        )
+        return Response(BillingContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: BillingContactSerializer, **TENANT_ERRORS}, summary="One billing contact"
+    )
+)
+class BillingContactDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPIView):
+    """One billing contact. The last one cannot be removed: a tenant keeps at least one."""
+
+    serializer_class = BillingContactSerializer
+    tenant_roles = BILLING_ROLES
+    lookup_url_kwarg = "billingcontact_id"
+
+    def get_queryset(self):
+        return billing_contacts_list(self.tenant)
+
+    @extend_schema(
+        responses={204: None, **errors(401, 403, 404, 409)},
+        summary="Remove a billing contact; 409 when it is the last one",
+    )
+    def delete(self, request, tenant_id, billingcontact_id):
+        contact = get_object_or_404(self.get_queryset(), pk=billingcontact_id)
+        try:
+            billing_contact_remove(contact=contact, by_user=request.user)
+        except LastBillingContactError as error:
+            return api_error(409, "last_billing_contact", error.message)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import views, views_orders
 
 TENANT = "tenants/<int:tenant_id>"
 
@@ -45,5 +45,24 @@ urlpatterns += [
         f"{TENANT}/billing-contacts/<int:billingcontact_id>",
         views_billing.BillingContactDetailView.as_view(),
         name="api_tenant_billing_contact",
+    ),
+]
+
+# Order confirmations (api/views_orders.py).
+urlpatterns += [
+    path(
+        f"{TENANT}/order-confirmations",
+        views_orders.OrderConfirmationListView.as_view(),
+        name="api_tenant_order_confirmations",
+    ),
+    path(
+        f"{TENANT}/order-confirmations/<int:orderconfirmation_id>",
+        views_orders.OrderConfirmationDetailView.as_view(),
+        name="api_tenant_order_confirmation",
+    ),
+    path(
+        f"{TENANT}/order-confirmations/<int:orderconfirmation_id>/pdf",
+        views_orders.OrderConfirmationPDFView.as_view(),
+        name="api_tenant_order_confirmation_pdf",
     ),
 ]

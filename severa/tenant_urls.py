@@ -5,6 +5,7 @@ from django.urls import path
 from accounts import views as account_views
 from billing import views as billing_views
 from integrations import views as integration_views
+from subscriptions import order_views
 from subscriptions import views as subscription_views
 
 urlpatterns = [
@@ -33,5 +34,20 @@ urlpatterns += [
         "billing/contacts/<int:billingcontact_id>/remove/",
         billing_views.billing_contact_remove_view,
         name="tenant_billing_contact_remove",
+    ),
+]
+
+# Order history (subscriptions/order_views.py).
+urlpatterns += [
+    path("upgrades/orders/", order_views.order_list_view, name="tenant_orders"),
+    path(
+        "upgrades/orders/<int:orderconfirmation_id>/",
+        order_views.order_detail_view,
+        name="tenant_order_detail",
+    ),
+    path(
+        "upgrades/orders/<int:orderconfirmation_id>/pdf",
+        order_views.order_pdf_view,
+        name="tenant_order_pdf",
     ),
 ]

@@ -1,8 +1,11 @@
+import copy
 import datetime
 from decimal import Decimal
 
 import factory
+from django.db.models import Max
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scopes_disabled
 
 from accounts.models import (
     Collaboration,
@@ -15,8 +18,19 @@ from accounts.models import (
     User,
 )
 from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+from billing.vat import vat_amount
 from severa import clock
-from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier, Subscription
+from subscriptions.models import (
+    AddOn,
+    Edition,
+    Interface,
+    OrderConfirmation,
+    OrderKind,
+    OrderLine,
+    Price,
+    StorageTier,
+    Subscription,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -246,6 +260,162 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     period_months = 3
     period_start = datetime.date(2025, 5, 1)
     period_end = datetime.date(2025, 7, 31)
+
+
+# Order confirmations, built directly (not through the quote service): a change order
+# confirmed on 2025-06-05 in the period 2025-05-01..2025-07-31 (92 days; 57 days left), FI VAT
+# 25.5 %, with a storage decrease and a removed add-on scheduled for the next period.
+
+ORDER_LINES = (
+    # 2 seats × 30.00 × 3 months × 57/92 = 111.5217… → 111.52
+    {
+        "item_type": "seats",
+        "item_code": "professional",
+        "description": "Professional seats: 2 more",
+        "unit_price": "30.00",
+        "quantity": 2,
+        "net": "111.52",
+    },
+    # 7 seats × 6.00 × 3 months × 57/92 = 78.0652… → 78.07
+    {
+        "item_type": "add_on",
+        "item_code": "resource-planning",
+        "description": "Resource planning add-on",
+        "unit_price": "6.00",
+        "quantity": 7,
+        "net": "78.07",
+    },
+)
+ORDER_SUMMARY = {
+    "state": {"edition": "professional", "seats": 7, "storage_gb": 10},
+    "scheduled": [
+        {
+            "kind": "storage",
+            "value": "10",
+            "description": "File storage down to 10 GB",
+            "effective_date": "2025-08-01",
+        }
+    ],
+    "removed_add_ons": ["Power BI reporting"],
+    "next_period": {
+        "start": "2025-08-01",
+        "end": "2025-10-31",
+        "lines": [
+            {
+                "description": "Professional, 7 seats",
+                "quantity": 7,
+                "unit_price": "30.00",
+                "net": "630.00",
+            },
+            {
+                "description": "Resource planning, 7 seats",
+                "quantity": 7,
+                "unit_price": "6.00",
+                "net": "126.00",
+            },
+        ],
+        "vat": {"category": "S", "rate": "25.50", "note": ""},
+        "net": "756.00",
+        "vat_amount": "192.78",
+        "total": "948.78",
+    },
+}
+
+
+def _order_subscription(tenant: Tenant) -> Subscription:
+    with scopes_disabled():
+        existing = Subscription.objects.filter(tenant=tenant).first()
+    return existing or SubscriptionFactory(tenant=tenant)
+
+
+def _order_sequence(tenant: Tenant) -> int:
+    with scopes_disabled():
+        last = OrderConfirmation.objects.filter(tenant=tenant).aggregate(last=Max("sequence"))
+    return (last["last"] or 0) + 1
+
+
+def _order_net(specs) -> Decimal:
+    return sum((Decimal(spec["net"]) for spec in specs), Decimal(0))
+
+
+class OrderConfirmationFactory(factory.django.DjangoModelFactory):
+    """An order with `line_specs` (default ORDER_LINES) as its lines; totals follow them."""
+
+    class Meta:
+        model = OrderConfirmation
+
+    tenant = factory.SubFactory(TenantFactory)
+    subscription = factory.LazyAttribute(lambda o: _order_subscription(o.tenant))
+    kind = OrderKind.CHANGE
+    sequence = factory.LazyAttribute(lambda o: _order_sequence(o.tenant))
+    made_on = datetime.date(2025, 6, 5)
+    confirmed_at = factory.LazyAttribute(
+        lambda o: datetime.datetime.combine(o.made_on, datetime.time(9, 30), tzinfo=datetime.UTC)
+    )
+    confirmed_by = None
+    seller = factory.LazyAttribute(lambda o: o.subscription.seller)
+    seller_snapshot = factory.LazyAttribute(
+        lambda o: {
+            field: getattr(o.seller, field)
+            for field in (
+                "name",
+                "business_id",
+                "vat_number",
+                "street_address",
+                "postal_code",
+                "city",
+                "country",
+            )
+        }
+    )
+    buyer_snapshot = factory.LazyAttribute(
+        lambda o: {
+            "name": o.tenant.name,
+            "country": o.tenant.country,
+            "business_id": o.tenant.business_id,
+            "vat_number": o.tenant.vat_number,
+            "street_address": "Mannerheimintie 12",
+            "postal_code": "00100",
+            "city": "Helsinki",
+        }
+    )
+    currency = "EUR"
+    vat_category = "S"
+    vat_rate = Decimal("25.50")
+    vat_note = ""
+    line_specs = ORDER_LINES
+    line_period_start = datetime.date(2025, 6, 5)
+    line_period_end = datetime.date(2025, 7, 31)
+    net = factory.LazyAttribute(lambda o: _order_net(o.line_specs))
+    vat = factory.LazyAttribute(lambda o: vat_amount(o.net, o.vat_rate, o.currency))
+    total = factory.LazyAttribute(lambda o: o.net + o.vat)
+    summary = factory.LazyFunction(lambda: copy.deepcopy(ORDER_SUMMARY))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        specs = kwargs.pop("line_specs")
+        period = (kwargs.pop("line_period_start"), kwargs.pop("line_period_end"))
+        order = super()._create(model_class, *args, **kwargs)
+        for position, spec in enumerate(specs, start=1):
+            net = Decimal(spec["net"])
+            vat = vat_amount(net, order.vat_rate, order.currency)
+            OrderLine.objects.create(
+                tenant=order.tenant,
+                order=order,
+                position=position,
+                item_type=spec.get("item_type", "seats"),
+                item_code=spec.get("item_code", "professional"),
+                description=spec["description"],
+                unit_price=Decimal(spec["unit_price"]),
+                quantity=spec["quantity"],
+                period_start=spec.get("period_start", period[0]),
+                period_end=spec.get("period_end", period[1]),
+                net=net,
+                vat_rate=order.vat_rate,
+                vat=vat,
+                total=net + vat,
+            )
+        return order
 
 
 class BillingDetailsFactory(factory.django.DjangoModelFactory):

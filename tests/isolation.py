@@ -23,12 +23,20 @@ from accounts.models import AuditEvent, Collaboration, Invitation, Membership, T
 from accounts.services import api_token_create
 from billing.models import BillingContact, BillingDetails
 from severa import clock
-from subscriptions.models import ChangeKind, Quote, ScheduledChange, Subscription
+from subscriptions.models import (
+    ChangeKind,
+    OrderConfirmation,
+    OrderLine,
+    Quote,
+    ScheduledChange,
+    Subscription,
+)
 from tests.factories import (
     BillingContactFactory,
     BillingDetailsFactory,
     CollaborationFactory,
     MembershipFactory,
+    OrderConfirmationFactory,
     PartnerFactory,
     PartnerMembershipFactory,
     SubscriptionFactory,
@@ -134,6 +142,8 @@ TENANT_OBJECT_FACTORIES = {
     Quote: _make_quote,
     BillingDetails: lambda tenant: BillingDetailsFactory(tenant=tenant),
     BillingContact: lambda tenant: BillingContactFactory(tenant=tenant),
+    OrderConfirmation: lambda tenant: OrderConfirmationFactory(tenant=tenant),
+    OrderLine: lambda tenant: OrderConfirmationFactory(tenant=tenant).lines.first(),
 }
 
 

@@ -1,0 +1,174 @@
+"""Delivery of order confirmations (DESIGN §3.6, §3.7): render the PDF once, store it, and
+e-mail it to every billing contact.
+
+`order_confirmation_queue` is called by the order service inside the transaction that
+creates the order; the Celery task `subscriptions.order_confirmation_send` runs
+`order_confirmation_deliver` after that transaction commits.
+
+Idempotent, because a worker may run the task twice (acks_late, a redelivery after a crash,
+a retry after an SMTP error):
+
+- the PDF is rendered only while `order.pdf` is empty, outside any lock (a render takes a
+  third of a second), and stored under the order's row lock only if it is still empty: the
+  first stored PDF is the document, and every e-mail and download serves that one;
+- the e-mail is decided under the order's row lock (`select_for_update`) and `emailed_at` is
+  set in the same transaction, so a duplicate task waits for the lock and then sees
+  `emailed_at` and sends nothing. An SMTP error rolls the transaction back and the task
+  retries; only a crash between the SMTP server accepting the mail and the commit sends it
+  again (at least once, never silently lost).
+
+Recipients: every billing contact of the tenant. A tenant with no billing contact yet gets
+the confirmation at its administrators' addresses instead (logged as a warning), so nobody
+misses an order; with neither, nothing is sent, an error is logged and `emailed_at` stays
+empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.mail import mail_render
+from accounts.models import Tenant
+from accounts.services import tenant_admin_emails
+from severa import clock
+from subscriptions.documents import order_confirmation_filename, order_confirmation_pdf
+from subscriptions.models import OrderConfirmation
+
+logger = logging.getLogger(__name__)
+
+MAIL_TEMPLATE = "order_confirmation"
+
+
+def order_confirmation_queue(order: OrderConfirmation) -> None:
+    """Deliver the order after the surrounding transaction commits (call inside it)."""
+    from subscriptions.tasks import order_confirmation_send
+
+    tenant_id, order_id = order.tenant_id, order.pk
+    transaction.on_commit(
+        lambda: order_confirmation_send.delay(tenant_id=tenant_id, order_id=order_id)
+    )
+
+
+def billing_contact_addresses(tenant: Tenant) -> list[str]:
+    # Imported here: the billing app's contacts module depends on models that load after ours.
+    from billing.contacts import billing_contact_addresses as addresses
+
+    return addresses(tenant)
+
+
+def order_confirmation_recipients(order: OrderConfirmation) -> tuple[list[str], bool]:
+    """The billing contacts, or the tenant's admins when it has none (see the module doc);
+    the flag says the admins stand in."""
+    contacts = _unique(billing_contact_addresses(order.tenant))
+    if contacts:
+        return contacts, False
+    admins = _unique(tenant_admin_emails(tenant=order.tenant))
+    if admins:
+        logger.warning(
+            "Tenant %s has no billing contacts: order confirmation %s goes to its admins",
+            order.tenant_id,
+            order.number,
+        )
+    return admins, True
+
+
+def _unique(addresses: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for address in addresses:
+        if address:
+            seen.setdefault(address.strip().lower(), address.strip())
+    return list(seen.values())
+
+
+def order_confirmation_pdf_bytes(order: OrderConfirmation) -> bytes:
+    """The stored PDF; rendered and stored first when the worker has not done it yet (e.g.
+    a download requested right after confirming)."""
+    if order.pdf is not None:
+        return bytes(order.pdf)
+    pdf = order_confirmation_pdf(order)
+    with transaction.atomic():
+        locked = OrderConfirmation.objects.select_for_update().get(pk=order.pk)
+        if locked.pdf is None:
+            locked.pdf = pdf
+            locked.pdf_rendered_at = clock.now()
+            locked.save(update_fields=["pdf", "pdf_rendered_at"])
+        # Somebody else stored one meanwhile: theirs is the document, ours is dropped.
+        stored = bytes(locked.pdf)
+    order.pdf, order.pdf_rendered_at = stored, locked.pdf_rendered_at
+    return stored
+
+
+def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
+    """Render (once) and e-mail (once) the order confirmation; returns the addresses it was
+    sent to by this call (empty when it had been sent already)."""
+    if order.emailed_at is not None:
+        return []
+    pdf = order_confirmation_pdf_bytes(order)
+    with transaction.atomic():
+        locked = (
+            # of=("self",): lock the order row only, not the joined tenant row.
+            OrderConfirmation.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .defer("pdf")
+            .get(pk=order.pk)
+        )
+        if locked.emailed_at is not None:
+            return []
+        recipients, to_admins = order_confirmation_recipients(locked)
+        if not recipients:
+            logger.error(
+                "Order confirmation %s not e-mailed: tenant %s has no billing contacts "
+                "and no active admins",
+                locked.number,
+                locked.tenant_id,
+            )
+            return []
+        sent = _send(order=locked, pdf=pdf, recipients=recipients, to_admins=to_admins)
+        locked.emailed_at = clock.now()
+        locked.save(update_fields=["emailed_at"])
+    order.emailed_at = locked.emailed_at
+    return sent
+
+
+def _send(
+    *, order: OrderConfirmation, pdf: bytes, recipients: list[str], to_admins: bool
+) -> list[str]:
+    """One message per recipient (contacts do not see each other's addresses), over one
+    connection. A refused address is logged and skipped: it is permanent, and retrying would
+    only re-send to the others. Anything else (connection, timeout) propagates: the task
+    retries with backoff and, the transaction rolled back, the order stays unsent."""
+    tenant = order.tenant
+    subject, body = mail_render(
+        template=MAIL_TEMPLATE,
+        context={
+            "order": order,
+            "tenant": tenant,
+            "to_admins": to_admins,
+            "order_url": settings.SITE_URL
+            + reverse("tenant_order_detail", args=[tenant.pk, order.pk]),
+        },
+        language=tenant.language or settings.LANGUAGE_CODE,
+    )
+    filename = order_confirmation_filename(order)
+    sent = []
+    with get_connection() as connection:
+        for address in recipients:
+            message = EmailMessage(subject=subject, body=body, to=[address], connection=connection)
+            message.attach(filename, pdf, "application/pdf")
+            try:
+                message.send()
+            except smtplib.SMTPRecipientsRefused:
+                logger.warning(
+                    "Order confirmation %s: the mail server refused %s", order.number, address
+                )
+                continue
+            sent.append(address)
+    if not sent:
+        logger.error("Order confirmation %s: every recipient was refused", order.number)
+    return sent

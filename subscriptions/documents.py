@@ -1,0 +1,279 @@
+"""Order confirmation documents (DESIGN §3.6, §3.7): what an order shows, and its PDF.
+
+`order_document` reads a stored order into plain values (parties, lines, totals and the
+parsed `summary`); the order page, the API and the PDF all show that same reading.
+`order_confirmation_pdf` renders it with WeasyPrint from `templates/documents/`.
+
+Rendering never touches the network: the only resources a document may load are files under
+`static/` (its stylesheet), through `LocalStaticFetcher`; any other URL is refused. Fonts come
+from the system (DejaVu, installed by `scripts/install-system-packages.sh`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import mimetypes
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from babel import Locale
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from accounts.locale_format import babel_locale
+from subscriptions.models import ChangeKind, OrderConfirmation, OrderLine
+
+DOCUMENT_TEMPLATE = "documents/order_confirmation.html"
+STATIC_DIR = Path(settings.BASE_DIR, "static").resolve()
+# Relative URLs in a document resolve against the static directory, e.g.
+# <link rel="stylesheet" href="css/documents.css">.
+BASE_URL = STATIC_DIR.as_uri() + "/"
+
+PARTY_FIELDS = ("name", "business_id", "vat_number", "street_address", "postal_code", "city")
+
+
+class LocalStaticFetcher(URLFetcher):
+    """Serves files under `static/` and nothing else: no http(s), no other paths, so a
+    document cannot make the worker fetch a remote URL or read a file outside `static/`."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in {"", "localhost"}:
+            raise ValueError(f"Documents load local static files only, not {url}")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+            raise ValueError(f"Not a static file: {url}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+
+@cache
+def _font_configuration() -> FontConfiguration:
+    # Building a FontConfiguration scans the system fonts; one per process is enough.
+    return FontConfiguration()
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    business_id: str
+    vat_number: str
+    street_address: str
+    postal_code: str
+    city: str
+    country: str
+    country_name: str
+
+    @property
+    def postal_line(self) -> str:
+        return " ".join(part for part in (self.postal_code, self.city) if part)
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    kind: str
+    kind_label: str
+    description: str
+    effective_date: datetime.date | None
+
+
+@dataclass(frozen=True)
+class NextPeriodLine:
+    description: str
+    quantity: int | None
+    unit_price: Decimal | None
+    net: Decimal | None
+
+
+@dataclass(frozen=True)
+class NextPeriod:
+    start: datetime.date | None
+    end: datetime.date | None
+    lines: tuple[NextPeriodLine, ...]
+    net: Decimal | None
+    vat: Decimal | None
+    total: Decimal | None
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """`OrderConfirmation.summary` read into values; any key may be missing (a renewal has
+    no scheduled changes, an old order may predate a key)."""
+
+    scheduled: tuple[ScheduledItem, ...]
+    removed_add_ons: tuple[str, ...]
+    next_period: NextPeriod | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.scheduled or self.removed_add_ons or self.next_period)
+
+
+@dataclass(frozen=True)
+class OrderDocument:
+    order: OrderConfirmation
+    seller: Party
+    buyer: Party
+    lines: tuple[OrderLine, ...]
+    summary: OrderSummary
+    confirmed_by: str
+    language: str
+
+
+def _decimal(value: object) -> Decimal | None:
+    # The order service writes amounts into JSON as strings ("123.45"); anything else is
+    # read through its text form, so no binary float rounding creeps in.
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def country_name(code: str, language: str) -> str:
+    if not code:
+        return ""
+    locale = Locale.parse(babel_locale(language))
+    return locale.territories.get(code.upper(), code)
+
+
+def party_read(snapshot: object, language: str) -> Party:
+    data = snapshot if isinstance(snapshot, dict) else {}
+    country = _text(data.get("country"))
+    return Party(
+        **{field: _text(data.get(field)) for field in PARTY_FIELDS},
+        country=country,
+        country_name=country_name(country, language),
+    )
+
+
+def _next_period_vat(upcoming: dict) -> Decimal | None:
+    # The order service stores the VAT decision as "vat": {"category", "rate", "note"} and the
+    # amount as "vat_amount"; a plain "vat" amount is read too.
+    if "vat_amount" in upcoming:
+        return _decimal(upcoming["vat_amount"])
+    vat = upcoming.get("vat")
+    return None if isinstance(vat, dict) else _decimal(vat)
+
+
+def order_summary_read(summary: object) -> OrderSummary:
+    data = summary if isinstance(summary, dict) else {}
+    scheduled = []
+    for item in data.get("scheduled") or ():
+        if not isinstance(item, dict):
+            continue
+        kind = _text(item.get("kind"))
+        kind_label = ChangeKind(kind).label if kind in ChangeKind.values else kind
+        scheduled.append(
+            ScheduledItem(
+                kind=kind,
+                kind_label=str(kind_label),
+                description=_text(item.get("description")),
+                effective_date=_date(item.get("effective_date")),
+            )
+        )
+    removed = tuple(_text(name) for name in data.get("removed_add_ons") or () if name)
+    next_period = None
+    upcoming = data.get("next_period")
+    if isinstance(upcoming, dict) and upcoming:
+        next_period = NextPeriod(
+            start=_date(upcoming.get("start")),
+            end=_date(upcoming.get("end")),
+            lines=tuple(
+                NextPeriodLine(
+                    description=_text(line.get("description")),
+                    quantity=_int(line.get("quantity")),
+                    unit_price=_decimal(line.get("unit_price")),
+                    net=_decimal(line.get("net")),
+                )
+                for line in upcoming.get("lines") or ()
+                if isinstance(line, dict)
+            ),
+            net=_decimal(upcoming.get("net")),
+            vat=_next_period_vat(upcoming),
+            total=_decimal(upcoming.get("total")),
+        )
+    return OrderSummary(
+        scheduled=tuple(scheduled), removed_add_ons=removed, next_period=next_period
+    )
+
+
+def order_document(order: OrderConfirmation, *, language: str | None = None) -> OrderDocument:
+    """Everything an order confirmation shows. Reads the lines (one query) unless they were
+    prefetched; `language` defaults to the active one."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    user = order.confirmed_by
+    return OrderDocument(
+        order=order,
+        seller=party_read(order.seller_snapshot, language),
+        buyer=party_read(order.buyer_snapshot, language),
+        lines=tuple(order.lines.all()),
+        summary=order_summary_read(order.summary),
+        confirmed_by=(user.get_full_name() or user.username) if user is not None else "",
+        language=language,
+    )
+
+
+def order_confirmation_html(order: OrderConfirmation) -> str:
+    """The document's HTML in the tenant's language (money and dates formatted for it)."""
+    language = order.tenant.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        document = order_document(order, language=language)
+        return render_to_string(DOCUMENT_TEMPLATE, {"document": document, "order": order})
+
+
+def html_to_pdf(html: str) -> bytes:
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=LocalStaticFetcher()).write_pdf(
+        font_config=_font_configuration()
+    )
+
+
+def order_confirmation_pdf(order: OrderConfirmation) -> bytes:
+    """Render the order confirmation to PDF (A4). Slow (a third of a second): call it from a
+    worker or the download fallback, never while holding a lock."""
+    return html_to_pdf(order_confirmation_html(order))
+
+
+def order_confirmation_filename(order: OrderConfirmation) -> str:
+    return f"order-confirmation-{order.number}.pdf"

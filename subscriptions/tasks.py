@@ -1,0 +1,30 @@
+from celery import shared_task
+
+from accounts.tenancy import TenantTask
+from subscriptions.delivery import order_confirmation_deliver
+from subscriptions.models import OrderConfirmation
+
+# SMTP and connection errors are OSErrors (smtplib.SMTPException included): transient,
+# retried with exponential backoff (30 s, 60 s, … capped at 10 min, jittered). Anything else
+# fails fast. Five retries span about a quarter of an hour; the task is idempotent, so a
+# retry or a redelivery never renders or sends twice (subscriptions/delivery.py).
+ORDER_DELIVERY_RETRY = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(
+    base=TenantTask,
+    name="subscriptions.order_confirmation_send",
+    acks_late=True,
+    **ORDER_DELIVERY_RETRY,
+)
+def order_confirmation_send(*, tenant_id: int, order_id: int) -> list[str]:
+    """Render and store the order confirmation's PDF, then e-mail it to the billing
+    contacts; returns the addresses e-mailed by this run."""
+    order = OrderConfirmation.objects.select_related("tenant").get(pk=order_id)
+    return order_confirmation_deliver(order=order)

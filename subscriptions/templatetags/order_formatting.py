@@ -1,0 +1,19 @@
+from decimal import Decimal
+
+from django import template
+
+from accounts import locale_format
+
+register = template.Library()
+
+
+@register.filter
+def percent(rate: Decimal | None) -> str:
+    """``{{ rate|percent }}`` → "25.5", "0", "24" ("25,5" in Finnish): a VAT rate without
+    trailing zeros, in the active language (add the % sign in the template)."""
+    if rate is None or rate == "":
+        return ""
+    rate = Decimal(rate)
+    # normalize() alone would write 24 as 2.4E+1.
+    shown = rate.quantize(Decimal(1)) if rate == rate.to_integral_value() else rate.normalize()
+    return locale_format.decimal_format(shown)

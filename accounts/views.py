@@ -211,6 +211,8 @@ def users_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The invitation is on its way."))
             return redirect("tenant_users", tenant_id=request.tenant.pk)
+    from subscriptions.services import active_licences, licence_limit
+
     memberships = Membership.objects.select_related("user")
     invitations = Invitation.objects.filter(accepted_at=None, revoked_at=None)
     return render(
@@ -221,6 +223,9 @@ def users_view(request: HttpRequest) -> HttpResponse:
             "invitations": invitations,
             "form": form,
             "role_form": RoleForm(),
+            "active_licences": active_licences(request.tenant),
+            "licence_limit": licence_limit(request.tenant),
+            "licence_refused": request.session.pop("licence_refused", False),
         },
     )
 
@@ -248,4 +253,29 @@ def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResp
     invitation = get_object_or_404(Invitation, pk=invitation_id, accepted_at=None)
     services.invitation_revoke(invitation=invitation, acting_user=request.user)
     messages.success(request, _("The invitation is withdrawn."))
+    return redirect("tenant_users", tenant_id=request.tenant.pk)
+
+
+@require_POST
+@tenant_view(*MANAGING_ROLES)
+def membership_licence_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """Activate (use a licence) or deactivate (free it) a user of the company."""
+    from subscriptions.services import LicenceError, licence_activate, licence_deactivate
+
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
+    activate = request.POST.get("action") == "activate"
+    try:
+        if activate:
+            licence_activate(membership=membership, by=request.user)
+        else:
+            licence_deactivate(membership=membership, by=request.user)
+    except LicenceError as error:
+        messages.error(request, str(error))
+        request.session["licence_refused"] = True
+    else:
+        name = membership.user.get_full_name() or membership.user.username
+        if activate:
+            messages.success(request, _("%(name)s is active and uses a licence.") % {"name": name})
+        else:
+            messages.success(request, _("%(name)s is deactivated.") % {"name": name})
     return redirect("tenant_users", tenant_id=request.tenant.pk)

@@ -26,17 +26,6 @@ urlpatterns = [
     path("integrations/", integration_views.integrations_view, name="tenant_integrations"),
 ]
 
-# Billing details and contacts (billing/views.py).
-urlpatterns += [
-    path("billing/details/", billing_views.billing_details_view, name="tenant_billing_details"),
-    path("billing/contacts/", billing_views.billing_contacts_view, name="tenant_billing_contacts"),
-    path(
-        "billing/contacts/<int:billingcontact_id>/remove/",
-        billing_views.billing_contact_remove_view,
-        name="tenant_billing_contact_remove",
-    ),
-]
-
 # Order history (subscriptions/order_views.py).
 urlpatterns += [
     path("upgrades/orders/", order_views.order_list_view, name="tenant_orders"),
@@ -49,5 +38,38 @@ urlpatterns += [
         "upgrades/orders/<int:orderconfirmation_id>/pdf",
         order_views.order_pdf_view,
         name="tenant_order_pdf",
+    ),
+]
+
+# Upgrades: Adjust features, Change edition, termination, the Agreement page.
+urlpatterns += [
+    path("upgrades/adjust/", subscription_views.adjust_view, name="tenant_adjust"),
+    path("upgrades/edition/", subscription_views.change_edition_view, name="tenant_edition"),
+    path("upgrades/terminate/", subscription_views.terminate_view, name="tenant_terminate"),
+    path(
+        "upgrades/agreement/<int:quote_id>/",
+        subscription_views.agreement_view,
+        name="tenant_agreement",
+    ),
+    path(
+        "upgrades/scheduled/<int:scheduledchange_id>/cancel/",
+        subscription_views.scheduled_change_cancel_view,
+        name="tenant_scheduled_change_cancel",
+    ),
+    path(
+        "users/<int:membership_id>/licence/",
+        account_views.membership_licence_view,
+        name="tenant_membership_licence",
+    ),
+]
+
+# Billing details and contacts (billing/views.py).
+urlpatterns += [
+    path("billing/details/", billing_views.billing_details_view, name="tenant_billing_details"),
+    path("billing/contacts/", billing_views.billing_contacts_view, name="tenant_billing_contacts"),
+    path(
+        "billing/contacts/<int:billingcontact_id>/remove/",
+        billing_views.billing_contact_remove_view,
+        name="tenant_billing_contact_remove",
     ),
 ]

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
+from subscriptions.models import (
+    AddOn,
+    Edition,
+    Interface,
+    OrderConfirmation,
+    OrderLine,
+    Price,
+    ScheduledChange,
+    StorageTier,
+    Subscription,
+)
 
 
 class PriceInline(admin.TabularInline):
@@ -38,3 +48,82 @@ class StorageTierAdmin(admin.ModelAdmin):
 class PriceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "currency", "amount_per_month", "valid_from", "valid_until"]
     list_filter = ["currency"]
+
+
+class ScheduledChangeInline(admin.TabularInline):
+    model = ScheduledChange
+    extra = 0
+    can_delete = False
+    fields = ["kind", "value", "description", "effective_date", "status", "order"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Changes go through quotes (the Upgrades pages or the API), so that every change has an
+    order confirmation and a version: here a subscription is read, not edited."""
+
+    list_display = [
+        "tenant",
+        "edition",
+        "seats",
+        "currency",
+        "seller",
+        "period_start",
+        "period_end",
+        "status",
+    ]
+    list_filter = ["status", "currency", "seller", "edition", "period_months"]
+    search_fields = ["tenant__name"]
+    inlines = [ScheduledChangeInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "description",
+        "unit_price",
+        "quantity",
+        "period_start",
+        "period_end",
+        "net",
+        "vat_rate",
+        "vat",
+        "total",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OrderConfirmation)
+class OrderConfirmationAdmin(admin.ModelAdmin):
+    """Immutable: shown, never edited."""
+
+    list_display = ["number", "tenant", "kind", "made_on", "currency", "total", "emailed_at"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["tenant__name"]
+    inlines = [OrderLineInline]
+    exclude = ["pdf"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -29,7 +29,9 @@ from subscriptions.models import (
     InterfaceSystem,
     Price,
     StorageTier,
+    Subscription,
 )
+from subscriptions.services import subscription_create
 
 DEMO_PASSWORD = "severa-demo"  # noqa: S105 - printed for the demo on purpose
 PRICES_FROM = datetime.date(2024, 1, 1)
@@ -156,7 +158,7 @@ def _catalog() -> None:
         _prices(storage_tier=tier, values=values)
 
 
-def _sellers() -> None:
+def _sellers() -> tuple[SellerEntity, SellerEntity]:
     finland, _ = SellerEntity.objects.get_or_create(
         business_id="2464491-9",
         defaults={
@@ -198,6 +200,46 @@ def _sellers() -> None:
         currency="NOK",
         defaults={"iban": "NO9386011117947", "bic": "DNBANOKK"},
     )
+    return finland, norway
+
+
+# country: currency, edition, seats, storage GB, add-ons, interfaces, period months, first
+# period start. The Norwegian customer moved from Severa Norge AS to the Finnish seller.
+SUBSCRIPTIONS = {
+    "FI": ("EUR", "business", 8, 100, {"resource-planning"}, set(), 3, datetime.date(2025, 2, 1)),
+    "SE": (
+        "SEK",
+        "professional",
+        5,
+        10,
+        {"travel-expenses"},
+        {"fortnox"},
+        1,
+        datetime.date(2025, 3, 1),
+    ),
+    "NO": ("NOK", "enterprise", 12, 100, set(), {"visma-net"}, 12, datetime.date(2025, 4, 1)),
+}
+
+
+def _subscriptions(tenants: dict[str, Tenant], seller: SellerEntity) -> None:
+    for country, plan in SUBSCRIPTIONS.items():
+        tenant = tenants[country]
+        if Subscription.objects.filter(tenant=tenant).exists():
+            continue
+        currency, edition, seats, storage, add_ons, interfaces, months, start = plan
+        subscription_create(
+            tenant=tenant,
+            seller=seller,
+            currency=currency,
+            edition=edition,
+            seats=seats,
+            storage_gb=storage,
+            add_ons=frozenset(add_ons),
+            interfaces=frozenset(interfaces),
+            period_months=months,
+            first_period_start=start,
+            by=None,
+        )
 
 
 def _user(username: str, first: str, last: str, *, operator: bool = False) -> User:
@@ -263,7 +305,7 @@ def demo_seed() -> list[DemoLogin]:
     logins: list[DemoLogin] = []
     with scopes_disabled():
         _catalog()
-        _sellers()
+        finland, _norway = _sellers()
         tenants = {}
         for name, country, business_id, vat, language, users in TENANTS:
             tenant, _ = Tenant.objects.get_or_create(
@@ -292,6 +334,7 @@ def demo_seed() -> list[DemoLogin]:
             defaults={"engagement": "Bookkeeping 2025", "status": CollaborationStatus.ACTIVE},
         )
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))
+        _subscriptions(tenants, finland)
         _user("operator", "Olga", "Operator", operator=True)
         logins.append(DemoLogin("operator", "operator", "all tenants", True))
     billing_demo_seed()

@@ -1,10 +1,313 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Upgrades: the subscription, Adjust features, Change edition, the Agreement page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.tenancy import MANAGING_ROLES, tenant_view
-from subscriptions.models import Edition
+from severa import clock
+from subscriptions.catalog import price_book
+from subscriptions.forms import AdjustForm, EditionForm
+from subscriptions.models import Edition, Quote, QuoteStatus, ScheduledChange, Subscription
+from subscriptions.pricebook import PriceBook, QuoteError
+from subscriptions.services import (
+    Desired,
+    QuoteConflictError,
+    active_licences,
+    pending_changes,
+    planned_state,
+    quote_confirm,
+    quote_create,
+    scheduled_change_cancel,
+    upcoming_period_price,
+)
+
+UPGRADE_ROLES = MANAGING_ROLES
 
 
-@tenant_view(*MANAGING_ROLES)
+def _subscription(request: HttpRequest) -> Subscription | None:
+    return (
+        Subscription.objects.select_related("edition", "seller")
+        .filter(tenant=request.tenant)
+        .first()
+    )
+
+
+def _require_subscription(request: HttpRequest) -> Subscription:
+    subscription = _subscription(request)
+    if subscription is None:
+        raise Http404("no subscription")
+    return subscription
+
+
+@dataclass(frozen=True)
+class Feature:
+    code: str
+    name: str
+    price: object
+    per_seat: bool
+    selected: bool
+    included: bool
+    allowed: bool
+    note: str
+
+
+@tenant_view(*UPGRADE_ROLES)
 def upgrades_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
+    subscription = _subscription(request)
+    if subscription is None:
+        return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
+    prices = price_book(subscription.currency, clock.today())
+    names = {a.code: a.name for a in prices.add_ons} | {i.code: i.name for i in prices.interfaces}
+    return render(
+        request,
+        "subscriptions/upgrades.html",
+        {
+            "subscription": subscription,
+            "active_users": active_licences(request.tenant),
+            "add_ons": [names.get(code, code) for code in subscription.add_ons],
+            "interfaces": [names.get(code, code) for code in subscription.interfaces],
+            "changes": pending_changes(subscription),
+            "upcoming": upcoming_period_price(subscription),
+            "today": clock.today(),
+        },
+    )
+
+
+def _features(
+    prices: PriceBook, *, edition: str, add_ons: set[str], interfaces: set[str]
+) -> tuple[list[Feature], list[Feature]]:
+    edition_names = {e.code: e.name for e in prices.editions}
+    add_on_rows = []
+    for add_on in prices.add_ons:
+        included = prices.add_on_included(add_on=add_on.code, edition=edition)
+        allowed = prices.add_on_allowed(add_on=add_on.code, edition=edition)
+        if included:
+            note = _("Included in your edition")
+        elif not allowed:
+            note = _("Requires the %(edition)s edition") % {
+                "edition": edition_names[add_on.minimum_edition]
+            }
+        else:
+            note = ""
+        add_on_rows.append(
+            Feature(
+                add_on.code,
+                add_on.name,
+                add_on.price_per_month,
+                add_on.is_per_seat,
+                add_on.code in add_ons,
+                included,
+                allowed,
+                note,
+            )
+        )
+    interface_rows = [
+        Feature(i.code, i.name, i.price_per_month, False, i.code in interfaces, False, True, "")
+        for i in prices.interfaces
+    ]
+    return add_on_rows, interface_rows
+
+
+def _quote_or_error(request: HttpRequest, subscription: Subscription, desired: Desired):
+    try:
+        quote = quote_create(subscription=subscription, desired=desired, by=request.user)
+    except QuoteError as error:
+        messages.error(request, str(error))
+        return None
+    return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=quote.pk)
+
+
+@tenant_view(*UPGRADE_ROLES)
+def adjust_view(request: HttpRequest) -> HttpResponse:
+    """Seats, storage, add-ons and interfaces; Select/Deselect re-renders the form, Next
+    makes the quote and opens the Agreement page."""
+    subscription = _require_subscription(request)
+    prices = price_book(subscription.currency, clock.today())
+    planned, terminating = planned_state(subscription)
+    included_gb = prices.edition(planned.edition_code).included_storage_gb
+    initial = {
+        "seats": planned.seats,
+        "storage_gb": max(planned.storage_gb, included_gb),
+        "add_ons": sorted(planned.add_ons),
+        "interfaces": sorted(planned.interfaces),
+    }
+    data = request.POST if request.method == "POST" else None
+    form = AdjustForm(data, initial=initial, prices=prices, included_gb=included_gb)
+    selected_add_ons, selected_interfaces = set(planned.add_ons), set(planned.interfaces)
+    if data is not None:
+        selected_add_ons = set(data.getlist("add_ons"))
+        selected_interfaces = set(data.getlist("interfaces"))
+        toggle = data.get("toggle", "")
+        kind, _sep, code = toggle.partition(":")
+        target = {"add_on": selected_add_ons, "interface": selected_interfaces}.get(kind)
+        if target is not None:
+            target.symmetric_difference_update({code})
+            # Re-render with the new selection, keeping what was typed.
+            form = AdjustForm(
+                {
+                    "seats": data.get("seats"),
+                    "storage_gb": data.get("storage_gb"),
+                    "add_ons": sorted(selected_add_ons),
+                    "interfaces": sorted(selected_interfaces),
+                },
+                prices=prices,
+                included_gb=included_gb,
+            )
+            form.is_valid()
+        elif form.is_valid():
+            storage = form.cleaned_data["storage_gb"]
+            if storage <= included_gb and planned.storage_gb <= included_gb:
+                storage = planned.storage_gb  # the included base, however it is recorded
+            response = _quote_or_error(
+                request,
+                subscription,
+                Desired(
+                    seats=form.cleaned_data["seats"],
+                    storage_gb=storage,
+                    add_ons=frozenset(form.cleaned_data["add_ons"]),
+                    interfaces=frozenset(form.cleaned_data["interfaces"]),
+                ),
+            )
+            if response is not None:
+                return response
+    add_on_rows, interface_rows = _features(
+        prices,
+        edition=planned.edition_code,
+        add_ons=selected_add_ons,
+        interfaces=selected_interfaces,
+    )
+    return render(
+        request,
+        "subscriptions/adjust.html",
+        {
+            "subscription": subscription,
+            "form": form,
+            "add_on_rows": add_on_rows,
+            "interface_rows": interface_rows,
+            "selected_add_ons": sorted(selected_add_ons),
+            "selected_interfaces": sorted(selected_interfaces),
+            "seat_price": prices.edition(planned.edition_code).price_per_seat_month,
+            "terminating": terminating,
+            "active_users": active_licences(request.tenant),
+        },
+    )
+
+
+@tenant_view(*UPGRADE_ROLES)
+def change_edition_view(request: HttpRequest) -> HttpResponse:
+    subscription = _require_subscription(request)
+    prices = price_book(subscription.currency, clock.today())
+    planned, _terminating = planned_state(subscription)
+    form = EditionForm(
+        request.POST if request.method == "POST" else None,
+        initial={"edition": planned.edition_code},
+        prices=prices,
+    )
+    if request.method == "POST" and form.is_valid():
+        response = _quote_or_error(
+            request, subscription, Desired(edition=form.cleaned_data["edition"])
+        )
+        if response is not None:
+            return response
+    return render(
+        request,
+        "subscriptions/change_edition.html",
+        {
+            "subscription": subscription,
+            "form": form,
+            "editions": prices.editions,
+            "planned_edition": planned.edition_code,
+            "seats": planned.seats,
+        },
+    )
+
+
+@require_POST
+@tenant_view(*UPGRADE_ROLES)
+def terminate_view(request: HttpRequest) -> HttpResponse:
+    subscription = _require_subscription(request)
+    response = _quote_or_error(request, subscription, Desired(terminate=True))
+    return response or redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+
+
+@tenant_view(*UPGRADE_ROLES)
+def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
+    quote = get_object_or_404(Quote.objects.select_related("subscription"), pk=quote_id)
+    if request.method == "POST":
+        try:
+            order = quote_confirm(quote=quote, by=request.user)
+        except QuoteConflictError as error:
+            messages.error(request, str(error))
+            return redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+        messages.success(
+            request,
+            _(
+                "Order confirmation %(number)s is confirmed. It is on its way to your billing "
+                "contacts as a PDF."
+            )
+            % {"number": order.number},
+        )
+        return redirect("tenant_order_detail", request.tenant.pk, order.pk)
+    if quote.status == QuoteStatus.CONFIRMED:
+        return redirect("tenant_order_detail", request.tenant.pk, quote.order.pk)
+    stale = (
+        quote.made_on != clock.today() or quote.subscription.version != quote.subscription_version
+    )
+    return render(
+        request,
+        "subscriptions/agreement.html",
+        {"quote": quote, "content": agreement_display(quote.content), "stale": stale},
+    )
+
+
+def _line_display(line: dict) -> dict:
+    return line | {
+        "period_start": date.fromisoformat(line["period_start"]),
+        "period_end": date.fromisoformat(line["period_end"]),
+        **{key: Decimal(line[key]) for key in ("unit_price", "net", "vat_rate", "vat", "total")},
+    }
+
+
+def agreement_display(content: dict) -> dict:
+    """A quote's stored figures with dates and amounts as objects the templates format."""
+    following = content.get("next_period")
+    return content | {
+        "immediate_lines": [_line_display(line) for line in content["immediate_lines"]],
+        "immediate": {key: Decimal(v) for key, v in content["immediate"].items()},
+        "scheduled": [
+            change | {"effective_date": date.fromisoformat(change["effective_date"])}
+            for change in content["scheduled"]
+        ],
+        "next_period": following
+        and following
+        | {
+            "start": date.fromisoformat(following["start"]),
+            "end": date.fromisoformat(following["end"]),
+            "lines": [_line_display(line) for line in following["lines"]],
+            **{key: Decimal(following[key]) for key in ("net", "vat_amount", "total")},
+        },
+        "vat_rate": Decimal(content["vat"]["rate"]),
+    }
+
+
+@require_POST
+@tenant_view(*UPGRADE_ROLES)
+def scheduled_change_cancel_view(request: HttpRequest, scheduledchange_id: int) -> HttpResponse:
+    change = get_object_or_404(ScheduledChange, pk=scheduledchange_id)
+    try:
+        scheduled_change_cancel(change=change, by=request.user)
+    except QuoteError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Cancelled: %(change)s.") % {"change": change.description})
+    return redirect("tenant_upgrades", tenant_id=request.tenant.pk)

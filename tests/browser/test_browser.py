@@ -116,3 +116,70 @@ def test_member_dashboard_fits_a_phone_screen(new_page, live_server):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= PHONE["width"], f"the dashboard is {scroll_width}px wide on a phone"
     assert _png_width(screenshot) == PHONE["width"]
+
+
+def test_admin_buys_a_seat_and_an_add_on_and_finds_the_order(
+    new_page, live_server, settings, mailoutbox
+):
+    """Upgrades → Adjust features → Agreement → Confirm → the e-mail with the PDF → Order
+    history, on the seed's day (2025-06-05 in the period 2025-05-01..2025-07-31)."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from billing.contacts import billing_contact_add
+    from severa import clock
+    from subscriptions.models import OrderConfirmation
+    from tests.factories import SubscriptionFactory
+
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN, user__first_name="Aino").user
+        SubscriptionFactory(tenant=tenant, seats=5)
+        billing_contact_add(
+            tenant=tenant, email="laskut@aalto.example", name="Laskut", by_user=admin
+        )
+    device = totp_device(admin)
+
+    with clock.frozen(datetime.date(2025, 6, 5)):
+        page = new_page()
+        sign_in(page, admin.username)
+        page.get_by_label("Six-digit code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
+        page.goto(reverse("tenant_upgrades", args=[tenant.pk]))
+        expect(page.get_by_test_id("seats")).to_contain_text("1 of 5 in use")
+
+        page.get_by_role("link", name="Adjust features").click()
+        page.get_by_label("User seats").fill("6")
+        page.get_by_role("button", name="Select Travel and expenses").click()
+        expect(page.get_by_role("button", name="Deselect Travel and expenses")).to_be_visible()
+        expect(page.get_by_label("User seats")).to_have_value("6")
+        page.get_by_role("button", name="Next").click()
+
+        # The Agreement page: a seat (30 × 3 × 57/92 = 55.76) and the add-on for six seats
+        # (3 × 3 × 6 × 57/92 = 33.46), both for 2025-06-05..2025-07-31, with 25.5 % VAT.
+        lines = page.get_by_test_id("agreement-lines")
+        expect(lines).to_contain_text("€55.76")
+        expect(lines).to_contain_text("€33.46")
+        expect(lines).to_contain_text("5 Jun 2025 – 31 Jul 2025")
+        expect(page.get_by_test_id("agreement-total")).to_have_text("€111.97")
+        # Next full period: (30 × 6 + 3 × 6) × 3 = 594.00 + 151.47 VAT = 745.47.
+        expect(page.get_by_test_id("next-period-total")).to_contain_text("€745.47")
+        page.get_by_role("button", name="Confirm agreement").click()
+
+        expect(page.get_by_role("status").first).to_contain_text("is confirmed")
+        page.get_by_role("link", name="Order history").first.click()
+        with scopes_disabled():
+            order = OrderConfirmation.objects.get(tenant=tenant)
+        row = page.get_by_role("row").filter(has_text=order.number)
+        expect(row).to_contain_text("€111.97")
+
+    # The billing contact got the confirmation with the PDF, whose text holds the lines and
+    # the total.
+    [message] = [m for m in mailoutbox if "laskut@aalto.example" in m.to]
+    [(filename, content, mimetype)] = message.attachments
+    assert mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(content)).pages)
+    assert "Travel and expenses" in text
+    assert "additional seats" in text
+    assert "111.97" in text

@@ -129,7 +129,7 @@ def test_two_admins_confirming_different_quotes_at_once_lose_no_update(
 
     def confirm(quote):
         try:
-            with clock.frozen(SEED_DAY), scopes_disabled():
+            with scopes_disabled():
                 barrier.wait()
                 quote_confirm(quote=quote, by=admin_user)
                 outcomes.append("confirmed")
@@ -139,10 +139,12 @@ def test_two_admins_confirming_different_quotes_at_once_lose_no_update(
             connection.close()
 
     threads = [threading.Thread(target=confirm, args=(quote,)) for quote in quotes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # The clock is process-wide: freeze it here, around the threads, not inside them.
+    with clock.frozen(SEED_DAY):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert sorted(outcomes) == ["confirmed", "conflict"]
     subscription.refresh_from_db()
     assert subscription.version == 2

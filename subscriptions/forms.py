@@ -1,0 +1,34 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.pricebook import PriceBook
+
+MAX_SEATS = 100_000
+
+
+class AdjustForm(forms.Form):
+    """Seats, storage and the selected add-ons and interfaces (as codes)."""
+
+    seats = forms.IntegerField(label=_("User seats"), min_value=1, max_value=MAX_SEATS)
+    storage_gb = forms.TypedChoiceField(label=_("File storage"), coerce=int)
+    add_ons = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    interfaces = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args, prices: PriceBook, included_gb: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The edition's included base, then every tier above it.
+        tiers = sorted(t.gigabytes for t in prices.storage_tiers if t.gigabytes > included_gb)
+        self.fields["storage_gb"].choices = [
+            (included_gb, _("%(gb)s GB (included)") % {"gb": included_gb}),
+            *((size, f"{size} GB") for size in tiers),
+        ]
+        self.fields["add_ons"].choices = [(a.code, a.name) for a in prices.add_ons]
+        self.fields["interfaces"].choices = [(i.code, i.name) for i in prices.interfaces]
+
+
+class EditionForm(forms.Form):
+    edition = forms.ChoiceField(label=_("Edition"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, prices: PriceBook, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["edition"].choices = [(e.code, e.name) for e in prices.editions]

@@ -1,0 +1,169 @@
+"""The Upgrades pages: Adjust features, Change edition, the Agreement page, scheduled changes,
+and licences on the Users page."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from accounts.models import Membership
+from severa import clock
+from subscriptions.models import OrderConfirmation, Quote, ScheduledChange
+from tests.factories import MembershipFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+SEED_DAY = datetime.date(2025, 6, 5)
+
+
+@pytest.fixture
+def subscription(tenant):
+    with scopes_disabled():
+        return SubscriptionFactory(tenant=tenant, seats=5)
+
+
+@pytest.fixture
+def signed_in(verified_client, admin_user):
+    return verified_client(admin_user)
+
+
+def url(name, tenant, *args):
+    return reverse(name, args=[tenant.pk, *args])
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_upgrades_page_shows_the_subscription(signed_in, tenant, subscription):
+    with clock.frozen(SEED_DAY):
+        response = signed_in.get(url("tenant_upgrades", tenant))
+    page = text(response)
+    assert "Professional edition" in page
+    assert "1 of 5 in use" in page
+    # Next period 2025-08-01..10-31: 30.00 × 3 × 5 = 450.00 + 25.5 % = 564.75
+    assert "€564.75" in page
+    assert "No changes are scheduled." in page
+
+
+def test_upgrades_without_a_subscription_is_an_empty_state(signed_in, tenant):
+    response = signed_in.get(url("tenant_upgrades", tenant))
+    assert "no subscription yet" in text(response)
+    assert signed_in.get(url("tenant_adjust", tenant)).status_code == 404
+
+
+def test_adjust_agreement_confirm(signed_in, tenant, subscription):
+    with clock.frozen(SEED_DAY):
+        form = signed_in.get(url("tenant_adjust", tenant))
+        assert 'value="5"' in text(form)
+        # Select an add-on: the form comes back with it selected.
+        toggled = signed_in.post(
+            url("tenant_adjust", tenant),
+            {"seats": "6", "storage_gb": "10", "toggle": "add_on:travel-expenses"},
+        )
+        assert toggled.status_code == 200
+        assert 'name="add_ons" value="travel-expenses"' in text(toggled)
+        assert 'value="6"' in text(toggled)
+
+        response = signed_in.post(
+            url("tenant_adjust", tenant),
+            {"seats": "6", "storage_gb": "10", "add_ons": ["travel-expenses"], "next": "1"},
+        )
+        with scopes_disabled():
+            quote = Quote.objects.get()
+        assert response.url == url("tenant_agreement", tenant, quote.pk)
+        agreement = text(signed_in.get(response.url))
+        # Seat: 30 × 3 × 1 × 57/92 = 55.76; travel: 3 × 3 × 6 × 57/92 = 33.46 (33.456…)
+        assert "€55.76" in agreement
+        assert "€33.46" in agreement
+        assert "5 Jun 2025 – 31 Jul 2025" in agreement
+        # 89.22 + 25.5 % (22.75) = 111.97
+        assert "€111.97" in agreement
+        confirmed = signed_in.post(response.url)
+    with scopes_disabled():
+        order = OrderConfirmation.objects.get()
+        assert order.total.to_eng_string() == "111.97"
+    assert confirmed.url == url("tenant_order_detail", tenant, order.pk)
+    # The Agreement of a confirmed quote leads to its order; no second order is possible.
+    with clock.frozen(SEED_DAY):
+        again = signed_in.post(url("tenant_agreement", tenant, quote.pk))
+    assert again.status_code == 302
+    with scopes_disabled():
+        assert OrderConfirmation.objects.count() == 1
+
+
+def test_an_invalid_seat_count_is_shown_and_nothing_quoted(signed_in, tenant, subscription):
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(
+            url("tenant_adjust", tenant), {"seats": "0", "storage_gb": "10", "next": "1"}
+        )
+    assert response.status_code == 200
+    assert "greater than or equal to 1" in text(response)
+    with scopes_disabled():
+        assert Quote.objects.count() == 0
+
+
+def test_a_refused_quote_shows_its_reason(signed_in, tenant, subscription):
+    with scopes_disabled():
+        MembershipFactory.create_batch(3, tenant=tenant)  # 4 active users
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(
+            url("tenant_adjust", tenant),
+            {"seats": "2", "storage_gb": "10", "next": "1"},
+            follow=True,
+        )
+    assert "Deactivate 2 users before reducing seats to 2" in text(response)
+
+
+def test_change_edition_and_cancel_the_scheduled_downgrade(signed_in, tenant, subscription):
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(url("tenant_edition", tenant), {"edition": "business"})
+        signed_in.post(response.url)
+        response = signed_in.post(url("tenant_edition", tenant), {"edition": "professional"})
+        agreement = text(signed_in.get(response.url))
+        assert "Nothing is charged now." in agreement
+        signed_in.post(response.url)
+        page = text(signed_in.get(url("tenant_upgrades", tenant)))
+        assert "Edition Business to Professional" in page
+        with scopes_disabled():
+            change = ScheduledChange.objects.get(status="scheduled")
+        signed_in.post(url("tenant_scheduled_change_cancel", tenant, change.pk))
+        page = text(signed_in.get(url("tenant_upgrades", tenant)))
+    assert "No changes are scheduled." in page
+    assert "Business edition" in page
+
+
+def test_termination_goes_through_the_agreement(signed_in, tenant, subscription):
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(url("tenant_terminate", tenant))
+        agreement = text(signed_in.get(response.url))
+        assert "Termination of the subscription" in agreement
+        signed_in.post(response.url)
+        page = text(signed_in.get(url("tenant_upgrades", tenant)))
+    assert "The subscription ends with this period." in page
+
+
+def test_a_member_cannot_open_upgrades(client, member_user, tenant, subscription):
+    client.force_login(member_user)
+    assert client.get(url("tenant_upgrades", tenant)).status_code == 403
+
+
+def test_users_page_refuses_activation_beyond_the_seats(signed_in, tenant, subscription):
+    with scopes_disabled():
+        subscription.seats = 1
+        subscription.save()
+        waiting = MembershipFactory(tenant=tenant, is_active=False)
+    response = signed_in.post(
+        url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"}, follow=True
+    )
+    page = text(response)
+    assert "All 1 licences are in use: buy more seats or deactivate a user first" in page
+    assert "Buy more seats" in page
+    with scopes_disabled():
+        assert not Membership.objects.get(pk=waiting.pk).is_active
+        subscription.seats = 2
+        subscription.save()
+    signed_in.post(url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"})
+    with scopes_disabled():
+        assert Membership.objects.get(pk=waiting.pk).is_active

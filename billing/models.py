@@ -141,3 +141,222 @@ class BillingContact(models.Model):
         if self.user_id is not None:
             return self.user.get_full_name() or self.user.username
         return self.name
+
+
+# Invoicing: runs, invoices and credit notes, their numbering and payments.
+
+
+class InvoiceCounter(models.Model):
+    """The next number of one seller's series, locked with SELECT … FOR UPDATE inside the
+    issuing transaction: a rolled-back issue gives its number back, so numbers have no gaps."""
+
+    seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="counters")
+    series = models.CharField(max_length=20)
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "series"], name="invoice_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller} {self.series}: next {self.next_number}"
+
+
+class BillingRunKind(models.TextChoices):
+    ROLLOVER = "rollover", _("Period rollover")
+    INVOICING = "invoicing", _("Invoicing run")
+    OVERDUE = "overdue", _("Overdue marking")
+
+
+class BillingRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class BillingRun(models.Model):
+    """One job for one date. The unique key makes a second run of the same job for the same
+    date the same row: a re-run continues it instead of starting another."""
+
+    kind = models.CharField(max_length=16, choices=BillingRunKind.choices)
+    run_date = models.DateField()
+    status = models.CharField(
+        max_length=16, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-run_date", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "run_date"], name="billing_run_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.run_date}"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    SENT = "sent", _("Sent")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    CREDITED = "credited", _("Credited")
+
+
+class Invoice(models.Model):
+    """An issued invoice or credit note: immutable once issued (only its status, payment,
+    delivery and stored documents move on)."""
+
+    MUTABLE_FIELDS = frozenset(
+        {"status", "paid_at", "pdf", "pdf_rendered_at", "sent_at", "credited_amount"}
+    )
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="invoices")
+    seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    series = models.CharField(max_length=20)
+    number = models.PositiveBigIntegerField()
+    # The weekly run that issued it (none for credit notes).
+    billing_run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    credited_invoice = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    status = models.CharField(
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
+    )
+    invoice_date = models.DateField()
+    due_date = models.DateField()
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    reference = models.CharField(max_length=35)
+    seller_snapshot = models.JSONField()
+    buyer_snapshot = models.JSONField()
+    vat_note = models.CharField(max_length=300, blank=True)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    vat = models.DecimalField(max_digits=14, decimal_places=2)
+    # Cash rounding (whole units for SEK/NOK where the seller rounds): never in the lines.
+    rounding = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    credited_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    issued_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-invoice_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "series", "number"], name="invoice_number_unique"
+            ),
+            # One invoice per recipient per seller per run.
+            models.UniqueConstraint(
+                fields=["billing_run", "tenant", "seller"],
+                condition=Q(billing_run__isnull=False),
+                name="invoice_one_per_run_recipient_seller",
+            ),
+            models.CheckConstraint(
+                name="credit_note_references_invoice",
+                condition=Q(kind="invoice", credited_invoice__isnull=True)
+                | Q(kind="credit_note", credited_invoice__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS:
+                raise ValueError("An issued invoice cannot be changed; issue a credit note")
+        super().save(*args, **kwargs)
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.series}-{self.number}"
+
+
+class InvoiceLine(models.Model):
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    # The order line this invoices: an order line is invoiced once, whatever runs overlap.
+    order_line = models.OneToOneField(
+        "subscriptions.OrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_line",
+    )
+    # On a credit note: the invoice line it credits (several partial credits may point here).
+    credited_line = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credits"
+    )
+    order_number = models.CharField(max_length=32, blank=True)
+    description = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    quantity = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_category = models.CharField(max_length=4)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("An invoice line cannot be changed once issued")
+        super().save(*args, **kwargs)
+
+
+class Payment(models.Model):
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    paid_on = models.DateField()
+    reference = models.CharField(max_length=64, blank=True)
+    registered_at = models.DateTimeField()
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(name="payment_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.paid_on}"

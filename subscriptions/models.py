@@ -304,6 +304,9 @@ class OrderConfirmation(models.Model):
     kind = models.CharField(max_length=16, choices=OrderKind.choices)
     # Numbered per tenant: 1, 2, 3 …; shown as <tenant id>-<sequence>.
     sequence = models.PositiveIntegerField()
+    # A renewal orders one period: the period's first day, unique per subscription, so that a
+    # rollover run twice (or in two workers at once) cannot order a period twice.
+    renewal_period_start = models.DateField(null=True, blank=True)
     made_on = models.DateField()
     confirmed_at = models.DateTimeField()
     confirmed_by = models.ForeignKey(
@@ -331,6 +334,16 @@ class OrderConfirmation(models.Model):
         ordering = ["-confirmed_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "sequence"], name="order_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["subscription", "renewal_period_start"],
+                condition=Q(renewal_period_start__isnull=False),
+                name="order_one_renewal_per_period",
+            ),
+            models.CheckConstraint(
+                name="order_renewal_has_period",
+                condition=Q(kind="renewal", renewal_period_start__isnull=False)
+                | (~Q(kind="renewal") & Q(renewal_period_start__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:

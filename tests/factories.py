@@ -17,7 +17,14 @@ from accounts.models import (
     Tenant,
     User,
 )
-from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+from billing.models import (
+    BillingContact,
+    BillingDetails,
+    Invoice,
+    InvoiceLine,
+    SellerBankAccount,
+    SellerEntity,
+)
 from billing.vat import vat_amount
 from severa import clock
 from subscriptions.models import (
@@ -348,6 +355,10 @@ class OrderConfirmationFactory(factory.django.DjangoModelFactory):
     subscription = factory.LazyAttribute(lambda o: _order_subscription(o.tenant))
     kind = OrderKind.CHANGE
     sequence = factory.LazyAttribute(lambda o: _order_sequence(o.tenant))
+    # A renewal orders the period its lines cover, from its first day.
+    renewal_period_start = factory.LazyAttribute(
+        lambda o: o.line_period_start if o.kind == OrderKind.RENEWAL else None
+    )
     made_on = datetime.date(2025, 6, 5)
     confirmed_at = factory.LazyAttribute(
         lambda o: datetime.datetime.combine(o.made_on, datetime.time(9, 30), tzinfo=datetime.UTC)
@@ -442,3 +453,45 @@ class BillingContactFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"invoices{n}@example.test")
     name = factory.Sequence(lambda n: f"Accounts payable {n}")
     created_at = factory.LazyFunction(clock.now)
+
+
+_invoice_numbers = iter(range(1, 10**9))
+
+
+def invoice_create(tenant: Tenant, *, seller: SellerEntity | None = None, net: str = "100.00"):
+    """An issued EUR invoice of one line with 25.5 % VAT, numbered outside the counter (for
+    tests that need an invoice, not the issuing)."""
+    seller = seller or SellerEntityFactory()
+    amount = Decimal(net)
+    vat = (amount * Decimal("0.255")).quantize(Decimal("0.01"))
+    now = datetime.datetime(2025, 6, 9, 6, 0, tzinfo=datetime.UTC)
+    invoice = Invoice.objects.create(
+        tenant=tenant,
+        seller=seller,
+        series="TEST",
+        number=next(_invoice_numbers),
+        invoice_date=datetime.date(2025, 6, 9),
+        due_date=datetime.date(2025, 6, 23),
+        currency="EUR",
+        reference="100000013",
+        seller_snapshot={"name": seller.name, "country": seller.country},
+        buyer_snapshot={"name": tenant.name, "country": tenant.country},
+        net=amount,
+        vat=vat,
+        total=amount + vat,
+        issued_at=now,
+    )
+    InvoiceLine.objects.create(
+        tenant=tenant,
+        invoice=invoice,
+        position=1,
+        description="Professional, seats",
+        period_start=datetime.date(2025, 6, 1),
+        period_end=datetime.date(2025, 6, 30),
+        quantity=Decimal(1),
+        unit_price=amount,
+        vat_category="S",
+        vat_rate=Decimal("25.5"),
+        net=amount,
+    )
+    return invoice

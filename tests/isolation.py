@@ -21,7 +21,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
 from accounts.services import api_token_create
-from billing.models import BillingContact, BillingDetails
+from billing.models import BillingContact, BillingDetails, Invoice, InvoiceLine, Payment
 from severa import clock
 from subscriptions.models import (
     ChangeKind,
@@ -41,6 +41,7 @@ from tests.factories import (
     PartnerMembershipFactory,
     SubscriptionFactory,
     UserFactory,
+    invoice_create,
 )
 
 # Namespaces the walker does not enter, and why.
@@ -144,6 +145,15 @@ TENANT_OBJECT_FACTORIES = {
     BillingContact: lambda tenant: BillingContactFactory(tenant=tenant),
     OrderConfirmation: lambda tenant: OrderConfirmationFactory(tenant=tenant),
     OrderLine: lambda tenant: OrderConfirmationFactory(tenant=tenant).lines.first(),
+    Invoice: invoice_create,
+    InvoiceLine: lambda tenant: invoice_create(tenant).lines.get(),
+    Payment: lambda tenant: Payment.objects.create(
+        tenant=tenant,
+        invoice=invoice_create(tenant),
+        amount=10,
+        paid_on=clock.today(),
+        registered_at=clock.now(),
+    ),
 }
 
 

@@ -37,10 +37,10 @@ def orders(tenant, unscoped):
                 "unit_price": "30.00",
                 "quantity": 7,
                 "net": "630.00",
-                "period_start": datetime.date(2025, 8, 1),
-                "period_end": datetime.date(2025, 10, 31),
             }
         ],
+        line_period_start=datetime.date(2025, 8, 1),
+        line_period_end=datetime.date(2025, 10, 31),
     )
     return change, renewal
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 
 from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
@@ -22,7 +25,49 @@ def prices_valid_on(currency: str, on: date):
     )
 
 
+# Price books are rebuilt only when the catalog changes: every save or delete of a catalog row
+# replaces a token in the shared cache (at once and again after the commit), and each process
+# keeps the books it built under the token they were built with.
+_CATALOG_VERSION_KEY = "subscriptions:catalog-version"
+_MEMO_LIMIT = 64
+_memo: dict[tuple[str, str, date], PriceBook] = {}
+
+
+def _catalog_token() -> str:
+    token = cache.get(_CATALOG_VERSION_KEY)
+    if token is None:
+        cache.add(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        token = cache.get(_CATALOG_VERSION_KEY) or ""
+    return token
+
+
+def catalog_changed(**_kwargs) -> None:
+    """Signal receiver: forget every price book built so far, in every process."""
+
+    def bump() -> None:
+        cache.set(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+    bump()
+    # Again after the commit: a process that rebuilt a book between the first bump and the
+    # commit saw the old rows.
+    transaction.on_commit(bump)
+
+
 def price_book(currency: str, on: date) -> PriceBook:
+    """The price book of `currency` on `on` (see `price_book_build`), built once per catalog
+    change and process."""
+    token = _catalog_token()
+    key = (token, currency, on)
+    book = _memo.get(key)
+    if book is None or not token:
+        book = price_book_build(currency, on)
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        _memo[key] = book
+    return book
+
+
+def price_book_build(currency: str, on: date) -> PriceBook:
     """Every catalog item that has a price in `currency` valid on `on`, at that price.
 
     Items without such a price are not sold in that currency on that date; asking a quote for

@@ -176,9 +176,7 @@ def test_a_decrease_is_scheduled_for_the_next_period_and_can_be_cancelled(
     assert upcoming_period_price(subscription).net == Decimal("450.00")
 
 
-def test_a_scheduled_change_cannot_be_cancelled_once_effective(
-    subscription, admin_user, unscoped
-):
+def test_a_scheduled_change_cannot_be_cancelled_once_effective(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
         quote_and_confirm(subscription, admin_user, seats=4)
     change = ScheduledChange.objects.get()
@@ -299,9 +297,7 @@ def test_activating_beyond_the_seats_is_refused(subscription, admin_user, unscop
     assert Membership.objects.get(pk=waiting.pk).is_active
 
 
-def test_activating_beyond_a_scheduled_seat_decrease_is_refused(
-    subscription, admin_user, unscoped
-):
+def test_activating_beyond_a_scheduled_seat_decrease_is_refused(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
         quote_and_confirm(subscription, admin_user, seats=1)
     waiting = MembershipFactory(tenant=subscription.tenant, is_active=False)
@@ -360,3 +356,18 @@ def test_provisioning_refuses_a_currency_the_seller_has_no_account_in(tenant, un
             by=None,
         )
     assert Subscription.objects.count() == 0
+
+
+def test_a_price_change_reaches_the_next_quote_at_once(subscription, admin_user, unscoped):
+    """Price books are kept between requests; changing a price must not leave a stale one."""
+    from subscriptions.catalog import price_book
+
+    with clock.frozen(SEED_DAY):
+        assert price_book("EUR", SEED_DAY).edition("professional").price_per_seat_month == 30
+        price = Price.objects.get(edition__code="professional", currency="EUR")
+        price.amount_per_month = Decimal("31.00")
+        price.save()
+        assert price_book("EUR", SEED_DAY).edition("professional").price_per_seat_month == 31
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+    # 31.00 × 3 × 57/92 = 57.619… → 57.62
+    assert quote.content["immediate"]["net"] == "57.62"

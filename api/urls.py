@@ -66,3 +66,49 @@ urlpatterns += [
         name="api_tenant_order_confirmation_pdf",
     ),
 ]
+
+# Subscriptions: catalog, sellers, provisioning, the subscription, quotes, scheduled changes,
+# licences (api/views_subscriptions.py).
+from api import views_subscriptions  # noqa: E402
+
+urlpatterns += [
+    path("catalog", views_subscriptions.CatalogView.as_view(), name="api_catalog"),
+    path("sellers", views_subscriptions.SellerListView.as_view(), name="api_sellers"),
+    path("tenants", views_subscriptions.TenantProvisionView.as_view(), name="api_tenants"),
+    path(
+        f"{TENANT}/subscription",
+        views_subscriptions.SubscriptionView.as_view(),
+        name="api_tenant_subscription",
+    ),
+    path(f"{TENANT}/quotes", views_subscriptions.QuoteListView.as_view(), name="api_tenant_quotes"),
+    path(
+        f"{TENANT}/quotes/<int:quote_id>",
+        views_subscriptions.QuoteDetailView.as_view(),
+        name="api_tenant_quote",
+    ),
+    path(
+        f"{TENANT}/quotes/<int:quote_id>/confirm",
+        views_subscriptions.QuoteConfirmView.as_view(),
+        name="api_tenant_quote_confirm",
+    ),
+    path(
+        f"{TENANT}/scheduled-changes",
+        views_subscriptions.ScheduledChangeListView.as_view(),
+        name="api_tenant_scheduled_changes",
+    ),
+    path(
+        f"{TENANT}/scheduled-changes/<int:scheduledchange_id>",
+        views_subscriptions.ScheduledChangeDetailView.as_view(),
+        name="api_tenant_scheduled_change",
+    ),
+    path(
+        f"{TENANT}/users/<int:membership_id>/activate",
+        views_subscriptions.LicenceActivateView.as_view(),
+        name="api_tenant_user_activate",
+    ),
+    path(
+        f"{TENANT}/users/<int:membership_id>/deactivate",
+        views_subscriptions.LicenceDeactivateView.as_view(),
+        name="api_tenant_user_deactivate",
+    ),
+]

@@ -215,6 +215,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several enums are fields named "kind" or "status": name them after their choices, not
+    # after a hash of them (Kind7b1Enum).
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeKindEnum": "subscriptions.models.ChangeKind",
+        "OrderKindEnum": "subscriptions.models.OrderKind",
+        "ChangeStatusEnum": "subscriptions.models.ChangeStatus",
+        "QuoteStatusEnum": "subscriptions.models.QuoteStatus",
+        "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
+    },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)
 IDEMPOTENCY_KEY_VALID_HOURS = 24

@@ -9,6 +9,7 @@ hit the admin's own tenant and existing rows (where the interesting code runs), 
 other tenant's rows (which must stay invisible: 404) and the rest keep schemathesis' values.
 """
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -28,7 +29,11 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Role
 from accounts.services import api_token_create, invitation_create
 from accounts.tenancy import tenant_scope
-from tests.factories import MembershipFactory
+from billing.periods import period_for
+from severa import clock
+from subscriptions.models import ScheduledChange
+from subscriptions.services import Desired, quote_confirm, quote_create
+from tests.factories import MembershipFactory, SubscriptionFactory
 
 SCHEMA_PATH = "/api/v1/schema/?format=json"
 CHECKS = [
@@ -60,6 +65,26 @@ class ApiWorld:
     other_membership_id: int
     invitation_ids: tuple[int, ...]
     other_invitation_id: int
+    quote_ids: tuple[int, ...]
+    other_quote_id: int
+    scheduledchange_ids: tuple[int, ...]
+    other_scheduledchange_id: int
+
+
+def _subscription_with_quotes(tenant, user) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A subscription in today's period with a confirmed seat decrease (a scheduled change)
+    and an open quote: (quote ids, scheduled change ids)."""
+    period = period_for(datetime.date(2025, 1, 1), 3, clock.today())
+    with tenant_scope(tenant):
+        subscription = SubscriptionFactory(
+            tenant=tenant, seats=5, period_start=period.start, period_end=period.end
+        )
+        decrease = quote_create(subscription=subscription, desired=Desired(seats=4), by=user)
+        quote_confirm(quote=decrease, by=user)
+        subscription.refresh_from_db()
+        increase = quote_create(subscription=subscription, desired=Desired(seats=7), by=user)
+        changes = tuple(ScheduledChange.objects.values_list("pk", flat=True))
+    return (decrease.pk, increase.pk), changes
 
 
 @pytest.fixture
@@ -81,6 +106,8 @@ def api_world(tenant, other_tenant, admin_user, member_user, other_admin, settin
             role=Role.MEMBER,
             acting_user=other_admin,
         )
+    quotes, changes = _subscription_with_quotes(tenant, admin_user)
+    other_quotes, other_changes = _subscription_with_quotes(other_tenant, other_admin)
     _token, key = api_token_create(user=admin_user)
     return ApiWorld(
         token=key,
@@ -90,6 +117,10 @@ def api_world(tenant, other_tenant, admin_user, member_user, other_admin, settin
         other_membership_id=other_membership.pk,
         invitation_ids=(invitation.pk,),
         other_invitation_id=other_invitation.pk,
+        quote_ids=quotes,
+        other_quote_id=other_quotes[1],
+        scheduledchange_ids=changes,
+        other_scheduledchange_id=other_changes[0],
     )
 
 
@@ -131,6 +162,11 @@ def test_api_conforms_to_its_schema_and_never_errors(case, api_world):
             "tenant_id": ((api_world.tenant_id,), api_world.other_tenant_id),
             "membership_id": (api_world.membership_ids, api_world.other_membership_id),
             "invitation_id": (api_world.invitation_ids, api_world.other_invitation_id),
+            "quote_id": (api_world.quote_ids, api_world.other_quote_id),
+            "scheduledchange_id": (
+                api_world.scheduledchange_ids,
+                api_world.other_scheduledchange_id,
+            ),
         }
         for name, (own, foreign) in steering.items():
             if name in parameters:
@@ -143,6 +179,8 @@ def test_api_conforms_to_its_schema_and_never_errors(case, api_world):
         "tenant_id": api_world.other_tenant_id,
         "membership_id": api_world.other_membership_id,
         "invitation_id": api_world.other_invitation_id,
+        "quote_id": api_world.other_quote_id,
+        "scheduledchange_id": api_world.other_scheduledchange_id,
     }
     if parameters and any(parameters.get(name) == value for name, value in foreign.items()):
         assert response.status_code >= 400, (case.path, parameters, response.status_code)

@@ -1,0 +1,497 @@
+"""Request and response bodies of the subscription API: catalog, sellers, provisioning,
+the subscription, quotes (the Agreement page), order confirmations, scheduled changes.
+
+Response serializers are fed plain dicts built by `api.views_subscriptions` (a quote's
+figures are stored JSON, the upcoming period is computed), so each one documents a shape,
+not a model. Request serializers check the shape of a body and that every catalog code
+exists; the business rules (what a price book sells, what an edition allows) are checked by
+the services, which the views call once validation has passed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models import Tenant
+from billing.identifiers import IdentifierError, business_id_clean, vat_number_clean
+from billing.models import SellerEntity
+from billing.periods import add_months
+from billing.vat import ISO_COUNTRY_CODES
+from severa import clock
+from subscriptions.models import (
+    CURRENCIES,
+    PERIOD_MONTHS,
+    AddOn,
+    ChangeKind,
+    Edition,
+    Interface,
+    OrderConfirmation,
+    OrderKind,
+    OrderLine,
+    QuoteStatus,
+    ScheduledChange,
+    SubscriptionStatus,
+)
+
+# Bounds that keep every figure inside its database column (seats × unit price × 12 months
+# fits DecimalField(max_digits=14)) and answer 400 instead of an overflow.
+MAX_SEATS = 100_000
+MAX_STORAGE_GB = 1_000_000
+MAX_CODES = 50
+CODE_LENGTH = 64
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+RATE = {"max_digits": 5, "decimal_places": 2}
+
+
+# The catalog.
+
+
+class CatalogPriceSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    amount_per_month = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Per month; per seat per month for editions and per-seat add-ons.",
+    )
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class CatalogEditionSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField(help_text="Editions are ordered: a higher rank is an upgrade.")
+    included_storage_gb = serializers.IntegerField()
+    prices = CatalogPriceSerializer(many=True)
+
+
+class CatalogAddOnSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    name = serializers.CharField()
+    pricing = serializers.ChoiceField(choices=["flat", "per_seat"])
+    minimum_edition = serializers.SlugField(
+        allow_null=True, help_text="The lowest edition the add-on may be bought with."
+    )
+    included_in = serializers.ListField(
+        child=serializers.SlugField(), help_text="Editions that include it at no charge."
+    )
+    prices = CatalogPriceSerializer(many=True)
+
+
+class CatalogInterfaceSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    name = serializers.CharField()
+    system = serializers.CharField()
+    prices = CatalogPriceSerializer(many=True)
+
+
+class CatalogStorageTierSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    gigabytes = serializers.IntegerField()
+    prices = CatalogPriceSerializer(many=True)
+
+
+class CatalogSerializer(serializers.Serializer):
+    priced_on = serializers.DateField(help_text="The prices listed are valid on this day.")
+    editions = CatalogEditionSerializer(many=True)
+    add_ons = CatalogAddOnSerializer(many=True)
+    interfaces = CatalogInterfaceSerializer(many=True)
+    storage_tiers = CatalogStorageTierSerializer(many=True)
+
+
+# Seller entities.
+
+
+def seller_code(seller: SellerEntity) -> str:
+    """A seller's stable code in the API: its business id (SellerEntity has no code field)."""
+    return seller.business_id
+
+
+class SellerBankAccountSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    iban = serializers.CharField()
+    bic = serializers.CharField()
+
+
+class SellerSerializer(serializers.ModelSerializer):
+    code = serializers.SerializerMethodField(help_text="The seller's business id.")
+    currencies = serializers.SerializerMethodField()
+    bank_accounts = SellerBankAccountSerializer(many=True)
+
+    class Meta:
+        model = SellerEntity
+        fields = [
+            "code",
+            "name",
+            "business_id",
+            "vat_number",
+            "country",
+            "street_address",
+            "postal_code",
+            "city",
+            "payment_terms_days",
+            "terms_version",
+            "currencies",
+            "bank_accounts",
+        ]
+
+    def get_code(self, seller: SellerEntity) -> str:
+        return seller_code(seller)
+
+    def get_currencies(self, seller: SellerEntity) -> list[str]:
+        return sorted(account.currency for account in seller.bank_accounts.all())
+
+
+# Figures shared by the subscription, quotes and orders.
+
+
+class SubscriptionShapeSerializer(serializers.Serializer):
+    edition = serializers.SlugField()
+    seats = serializers.IntegerField()
+    storage_gb = serializers.IntegerField()
+    add_ons = serializers.ListField(child=serializers.SlugField())
+    interfaces = serializers.ListField(child=serializers.SlugField())
+
+
+class VatDecisionSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="EN 16931 category: S, AE (reverse charge) or O.")
+    rate = serializers.DecimalField(**RATE, help_text="Percent.")
+    note = serializers.CharField(allow_blank=True)
+
+
+class MoneyTotalsSerializer(serializers.Serializer):
+    net = serializers.DecimalField(**MONEY)
+    vat = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+
+
+class PriceLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["increase", "scheduled"],
+        help_text="increase: charged now for the rest of the current period; scheduled: a "
+        "whole coming period.",
+    )
+    item_type = serializers.ChoiceField(
+        choices=["edition", "seats", "storage", "add_on", "interface"]
+    )
+    code = serializers.CharField()
+    description = serializers.CharField()
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Per month (per seat per month where per seat)."
+    )
+    quantity = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    net = serializers.DecimalField(**MONEY, help_text="The line's amount before VAT.")
+    vat_rate = serializers.DecimalField(**RATE)
+    vat_category = serializers.CharField()
+    vat = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+
+
+class PeriodPriceSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    lines = PriceLineSerializer(many=True)
+    vat = VatDecisionSerializer()
+    totals = MoneyTotalsSerializer(help_text="VAT is computed once on the summed net.")
+
+
+class ScheduledChangeSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    value = serializers.CharField(
+        help_text="The new value: an edition code, a seat count, a storage size in GB, the "
+        "code of the add-on or interface removed; empty for a termination.",
+        allow_blank=True,
+    )
+
+    class Meta:
+        model = ScheduledChange
+        fields = ["id", "kind", "value", "description", "effective_date", "status", "created_at"]
+
+
+# The subscription.
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    edition = serializers.SlugField()
+    edition_name = serializers.CharField()
+    seats = serializers.IntegerField()
+    active_users = serializers.IntegerField(help_text="Users holding a licence now.")
+    storage_gb = serializers.IntegerField()
+    add_ons = serializers.ListField(child=serializers.SlugField())
+    interfaces = serializers.ListField(child=serializers.SlugField())
+    period_months = serializers.ChoiceField(choices=PERIOD_MONTHS)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    seller = serializers.CharField(help_text="The seller entity's code (its business id).")
+    agreement_end = serializers.DateField(
+        allow_null=True, help_text="No decrease or termination takes effect before this day."
+    )
+    status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
+    version = serializers.IntegerField(help_text="Grows with every change.")
+    scheduled_changes = ScheduledChangeSerializer(many=True, help_text="Pending ones only.")
+    upcoming_period = PeriodPriceSerializer(
+        allow_null=True,
+        help_text="The next period's cost with the scheduled changes; null when the "
+        "subscription ends before it (or nothing of it is priced in its currency then).",
+    )
+
+
+# Order confirmations (as answered by a confirmation and by provisioning).
+
+
+class ConfirmedOrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "position",
+            "item_type",
+            "item_code",
+            "description",
+            "unit_price",
+            "quantity",
+            "period_start",
+            "period_end",
+            "net",
+            "vat_rate",
+            "vat",
+            "total",
+        ]
+
+
+class ConfirmedOrderSerializer(serializers.ModelSerializer):
+    number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=OrderKind.choices)
+    lines = ConfirmedOrderLineSerializer(many=True)
+
+    class Meta:
+        model = OrderConfirmation
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "made_on",
+            "confirmed_at",
+            "currency",
+            "vat_category",
+            "vat_rate",
+            "vat_note",
+            "net",
+            "vat",
+            "total",
+            "lines",
+        ]
+
+
+# Provisioning a tenant.
+
+
+class InvitationSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ProvisionedTenantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "country", "business_id", "vat_number", "language"]
+
+
+class TenantProvisionResponseSerializer(serializers.Serializer):
+    tenant = ProvisionedTenantSerializer()
+    subscription = SubscriptionSerializer()
+    order = ConfirmedOrderSerializer(help_text="The activation order of the first period.")
+    admin_invitation = InvitationSummarySerializer()
+
+
+def _codes_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.SlugField(max_length=CODE_LENGTH),
+        max_length=MAX_CODES,
+        required=False,
+        help_text=help_text,
+    )
+
+
+def _unknown_codes(model, codes) -> list[str]:
+    known = set(model.objects.filter(code__in=codes).values_list("code", flat=True))
+    return sorted(set(codes) - known)
+
+
+class _CatalogCodes:
+    """Every catalog code in a request names a catalog item (whether it is sold in the
+    subscription's currency and allowed with its edition is the price book's decision)."""
+
+    def validate_edition(self, value: str) -> str:
+        if not Edition.objects.filter(code=value).exists():
+            raise serializers.ValidationError(f"Unknown edition {value!r}.")
+        return value
+
+    def validate_add_ons(self, value: list[str]) -> list[str]:
+        unknown = _unknown_codes(AddOn, value)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown add-ons: {', '.join(unknown)}.")
+        return sorted(set(value))
+
+    def validate_interfaces(self, value: list[str]) -> list[str]:
+        unknown = _unknown_codes(Interface, value)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown interfaces: {', '.join(unknown)}.")
+        return sorted(set(value))
+
+
+class TenantProvisionSerializer(_CatalogCodes, serializers.Serializer):
+    """A new tenant with its first subscription. Business rules that depend on the price book
+    (what is sold in the currency, what the edition allows) are checked in the view."""
+
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(
+        min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. FI."
+    )
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        help_text="Defaults by country: FI fi, SE sv, NO nb, otherwise en.",
+    )
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    business_id = serializers.CharField(
+        max_length=40, help_text="Validated for the country (python-stdnum)."
+    )
+    vat_number = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional; when given it must be valid for the country.",
+    )
+    admin_email = serializers.EmailField(
+        max_length=254, help_text="Invited by e-mail as the tenant's administrator."
+    )
+    seller = serializers.CharField(max_length=40, help_text="A seller code from GET /sellers.")
+    edition = serializers.SlugField(max_length=CODE_LENGTH)
+    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS)
+    storage_gb = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_STORAGE_GB,
+        required=False,
+        help_text="Gigabytes: a storage tier's size (GET /catalog storage_tiers) or at most the "
+        "edition's included storage. Defaults to the edition's included storage.",
+    )
+    add_ons = _codes_field("Add-on codes.")
+    interfaces = _codes_field("Interface codes.")
+    period_months = serializers.ChoiceField(choices=[1, 3, 6, 12])
+    first_period_start = serializers.DateField(
+        help_text="The 1st of a month, at most a year ahead; may be in the past (the "
+        "subscription then starts in the period containing today, and only that period is "
+        "ordered)."
+    )
+
+    def validate_country(self, value: str) -> str:
+        value = value.upper()
+        if value not in ISO_COUNTRY_CODES:
+            raise serializers.ValidationError("Not an ISO 3166 country code.")
+        return value
+
+    def validate_seller(self, value: str) -> SellerEntity:
+        sellers = list(SellerEntity.objects.filter(business_id=value.strip())[:2])
+        if len(sellers) != 1:
+            raise serializers.ValidationError(f"Unknown seller {value!r}: see GET /sellers.")
+        return sellers[0]
+
+    def validate_first_period_start(self, value):
+        if value.day != 1:
+            raise serializers.ValidationError("Periods start on the 1st of a month.")
+        if value > add_months(clock.today().replace(day=1), 12):
+            raise serializers.ValidationError("At most a year ahead.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        """The business id and VAT number must be valid for the country; both are stored in
+        the form `billing.identifiers` returns."""
+        country = attrs["country"]
+        errors: dict[str, list[str]] = {}
+        try:
+            attrs["business_id"] = business_id_clean(country, attrs["business_id"])
+        except IdentifierError as error:
+            errors["business_id"] = [error.message]
+        try:
+            attrs["vat_number"] = vat_number_clean(country, attrs.get("vat_number", ""))
+        except IdentifierError as error:
+            errors["vat_number"] = [error.message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+# Quotes.
+
+
+class QuoteRequestSerializer(_CatalogCodes, serializers.Serializer):
+    """What the admin asks for; an omitted field keeps its planned value (today's value with
+    the scheduled changes applied)."""
+
+    edition = serializers.SlugField(max_length=CODE_LENGTH, required=False)
+    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS, required=False)
+    storage_gb = serializers.IntegerField(min_value=0, max_value=MAX_STORAGE_GB, required=False)
+    add_ons = _codes_field("The whole set of add-ons wanted (codes).")
+    interfaces = _codes_field("The whole set of interfaces wanted (codes).")
+    terminate = serializers.BooleanField(
+        default=False,
+        help_text="End the subscription at the end of the period (no other field may be sent).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        changed = {"edition", "seats", "storage_gb", "add_ons", "interfaces"} & set(attrs)
+        if attrs.get("terminate") and changed:
+            raise serializers.ValidationError(
+                {name: ["Not allowed together with terminate."] for name in sorted(changed)}
+            )
+        return attrs
+
+
+class QuoteChangeSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    effective_date = serializers.DateField()
+    is_charged_now = serializers.BooleanField(
+        help_text="True for an increase (charged now, pro rata); false for a decrease or a "
+        "termination (from the start of a later period, neither charged nor credited now)."
+    )
+
+
+class QuoteScheduledChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    value = serializers.CharField(allow_blank=True)
+    description = serializers.CharField()
+    effective_date = serializers.DateField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    """The Agreement page: what is charged now, what is scheduled, and the next full period."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=QuoteStatus.choices)
+    made_on = serializers.DateField(help_text="A quote can be confirmed on this day only.")
+    subscription_version = serializers.IntegerField()
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    terminate = serializers.BooleanField()
+    current = SubscriptionShapeSerializer(help_text="The subscription as it is today.")
+    desired = SubscriptionShapeSerializer(help_text="As it will be from the next period.")
+    effective_now = SubscriptionShapeSerializer(help_text="As it will be once confirmed.")
+    vat = VatDecisionSerializer()
+    lines = PriceLineSerializer(many=True, help_text="Charged now, for the rest of the period.")
+    totals = MoneyTotalsSerializer(help_text="Of the lines charged now.")
+    changes = QuoteChangeSerializer(many=True, help_text="When each change takes effect.")
+    scheduled_changes = QuoteScheduledChangeSerializer(many=True)
+    removed_add_ons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Names of add-ons the desired edition does not allow, removed with it.",
+    )
+    next_period = PeriodPriceSerializer(
+        allow_null=True, help_text="The next full period's price; null for a termination."
+    )

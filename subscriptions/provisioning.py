@@ -1,0 +1,177 @@
+"""Provisioning: an operator creates a tenant with its first subscription in one go.
+
+The tenant, the administrator's invitation, the subscription and its activation order are
+created in one transaction: a refusal anywhere leaves nothing behind (no tenant without a
+subscription, no invitation e-mail for a tenant that does not exist, since e-mails are sent
+after the commit).
+
+Everything the price book decides (what is sold in the currency when the first period
+starts, what the edition allows, which storage sizes exist) is checked before anything is
+written, field by field, so the caller can answer each field with its own message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Invitation, Role, Tenant, User
+from accounts.services import audit_record, invitation_create
+from accounts.tenancy import tenant_scope
+from billing.models import SellerEntity
+from billing.periods import Period, period_for, period_starting
+from severa import clock
+from subscriptions.catalog import price_book
+from subscriptions.models import OrderConfirmation, OrderKind, Subscription
+from subscriptions.pricebook import QuoteError
+from subscriptions.services import subscription_create
+
+# A new tenant's language when none is given: the one its users most likely read.
+LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    tenant: Tenant
+    subscription: Subscription
+    order: OrderConfirmation
+    invitation: Invitation
+
+
+def first_period(first_period_start: date, period_months: int, today: date) -> Period:
+    """The period a new subscription starts in, as `subscription_create` decides it: the one
+    starting on `first_period_start` if that is in the future, else the one containing today
+    (earlier periods were billed elsewhere)."""
+    if first_period_start > today:
+        return period_starting(first_period_start, period_months)
+    return period_for(first_period_start, period_months, today)
+
+
+def provisioning_errors(
+    *,
+    seller: SellerEntity,
+    currency: str,
+    edition: str,
+    storage_gb: int | None,
+    add_ons: frozenset[str],
+    interfaces: frozenset[str],
+    period: Period,
+) -> dict[str, list[str]]:
+    """Per field, why the price book of `currency` on the period's first day refuses this
+    selection (empty when it accepts it)."""
+    errors: dict[str, list[str]] = {}
+    if not seller.bank_accounts.filter(currency=currency).exists():
+        errors["currency"] = [f"{seller.name} has no bank account in {currency}."]
+    prices = price_book(currency, period.start)
+    try:
+        prices.edition(edition)
+    except QuoteError as error:
+        errors["edition"] = [str(error)]
+        return errors
+    add_on_errors = []
+    for code in sorted(add_ons):
+        try:
+            prices.add_on(code)
+        except QuoteError as error:
+            add_on_errors.append(str(error))
+    if not add_on_errors:
+        for code in prices.add_ons_not_allowed(add_ons=add_ons, edition=edition):
+            add_on_errors.append(
+                f"{prices.add_on(code).name} is not available in the "
+                f"{prices.edition(edition).name} edition."
+            )
+    if add_on_errors:
+        errors["add_ons"] = add_on_errors
+    interface_errors = []
+    for code in sorted(interfaces):
+        try:
+            prices.interface(code)
+        except QuoteError as error:
+            interface_errors.append(str(error))
+    if interface_errors:
+        errors["interfaces"] = interface_errors
+    if storage_gb is not None and not prices.storage_allowed(gigabytes=storage_gb, edition=edition):
+        sizes = ", ".join(f"{tier.gigabytes}" for tier in prices.storage_tiers)
+        errors["storage_gb"] = [
+            f"{storage_gb} GB is neither a storage tier ({sizes} GB) nor within the "
+            f"{prices.edition(edition).included_storage_gb} GB included in the "
+            f"{prices.edition(edition).name} edition."
+        ]
+    return errors
+
+
+def tenant_provision(
+    *,
+    name: str,
+    country: str,
+    business_id: str,
+    vat_number: str,
+    language: str | None,
+    admin_email: str,
+    seller: SellerEntity,
+    currency: str,
+    edition: str,
+    seats: int,
+    storage_gb: int | None,
+    add_ons: frozenset[str],
+    interfaces: frozenset[str],
+    period_months: int,
+    first_period_start: date,
+    by: User,
+) -> Provisioned:
+    """Create a tenant, invite its administrator and give it a subscription.
+
+    `storage_gb` None means the edition's included storage. Raises ValidationError (a dict
+    of field name to messages) when the selection cannot be sold; nothing is written then.
+    """
+    period = first_period(first_period_start, period_months, clock.today())
+    errors = provisioning_errors(
+        seller=seller,
+        currency=currency,
+        edition=edition,
+        storage_gb=storage_gb,
+        add_ons=add_ons,
+        interfaces=interfaces,
+        period=period,
+    )
+    if errors:
+        raise ValidationError(errors)
+    if storage_gb is None:
+        storage_gb = price_book(currency, period.start).edition(edition).included_storage_gb
+    with transaction.atomic():
+        tenant = Tenant.objects.create(
+            name=name,
+            country=country,
+            business_id=business_id,
+            vat_number=vat_number,
+            language=language or LANGUAGE_BY_COUNTRY.get(country, "en"),
+        )
+        with tenant_scope(tenant):
+            audit_record(tenant=tenant, actor=by, action="tenant.provisioned", name=name)
+            invitation, _token = invitation_create(
+                tenant=tenant, email=admin_email, role=Role.ADMIN, acting_user=by
+            )
+            try:
+                subscription = subscription_create(
+                    tenant=tenant,
+                    seller=seller,
+                    currency=currency,
+                    edition=edition,
+                    seats=seats,
+                    storage_gb=storage_gb,
+                    add_ons=add_ons,
+                    interfaces=interfaces,
+                    period_months=period_months,
+                    first_period_start=first_period_start,
+                    by=by,
+                )
+            except QuoteError as error:
+                # Checked above; a rule the checks above do not know of still refuses cleanly.
+                raise ValidationError(str(error)) from None
+            order = OrderConfirmation.objects.get(
+                subscription=subscription, kind=OrderKind.ACTIVATION
+            )
+    return Provisioned(tenant, subscription, order, invitation)

@@ -23,6 +23,16 @@ def decimal_format(amount: Decimal, language: str | None = None) -> str:
     return format_decimal(amount, locale=babel_locale(language))
 
 
+def number_format(amount: Decimal, language: str | None = None) -> str:
+    """A quantity or a rate without trailing zeros: 25.50 -> "25.5" ("25,5" in Finnish),
+    24.00 -> "24"."""
+    # normalize() alone would write 24 as 2.4E+1.
+    shown = (
+        amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
+    )
+    return decimal_format(shown, language)
+
+
 def date_format(value: datetime.date, language: str | None = None) -> str:
     return format_date(value, format="medium", locale=babel_locale(language))
 

@@ -52,10 +52,10 @@ def billing_contact_user_candidates(tenant: Tenant) -> QuerySet[User]:
     )
 
 
-def billing_contact_addresses(tenant: Tenant) -> list[str]:
-    """The e-mail addresses that get the tenant's billing documents: each contact's once
-    (compared without case), users at their current address, deactivated users and users
-    no longer in the tenant left out. Works with or without a tenant scope active."""
+def billing_contact_recipients(tenant: Tenant) -> list[tuple[BillingContact, str]]:
+    """The contacts that get the tenant's billing documents, each with its address: each
+    address once (compared without case), users at their current address, deactivated users
+    and users no longer in the tenant left out. Works with or without a tenant scope."""
     with tenant_scope(tenant):
         contacts = list(billing_contacts_list(tenant))
         active_user_ids = set(
@@ -63,7 +63,7 @@ def billing_contact_addresses(tenant: Tenant) -> list[str]:
                 "user_id", flat=True
             )
         )
-    addresses: list[str] = []
+    recipients: list[tuple[BillingContact, str]] = []
     seen: set[str] = set()
     for contact in contacts:
         if contact.user_id is not None and (
@@ -73,8 +73,13 @@ def billing_contact_addresses(tenant: Tenant) -> list[str]:
         address = contact.address.strip()
         if address and address.lower() not in seen:
             seen.add(address.lower())
-            addresses.append(address)
-    return addresses
+            recipients.append((contact, address))
+    return recipients
+
+
+def billing_contact_addresses(tenant: Tenant) -> list[str]:
+    """The addresses of `billing_contact_recipients`."""
+    return [address for _contact, address in billing_contact_recipients(tenant)]
 
 
 def billing_contact_user_find(*, tenant: Tenant, user_id: int) -> User:

@@ -360,3 +360,130 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.paid_on}"
+
+
+# Invoice delivery (DESIGN §3.7): a link per invoice and recipient, its views, and the
+# e-mail outbox that carries the links.
+
+
+class InvoiceLink(models.Model):
+    """An e-mailed link to one invoice for one recipient. Only the token's SHA-256 is
+    stored; the token itself lives in the e-mail (and in the outbox row until it is sent)."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="links")
+    # The billing contact it was sent to; removing the contact revokes the link first.
+    contact = models.ForeignKey(
+        BillingContact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_links",
+    )
+    # The address it was sent to, lower case: the natural key with the invoice.
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["invoice", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "email"], name="invoice_link_one_per_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"link to {self.invoice_id} for {self.email}"
+
+
+class InvoiceLinkViewKind(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    PDF = "pdf", _("PDF downloaded")
+
+
+class InvoiceLinkView(models.Model):
+    """One opening of an invoice link (the page or its PDF)."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    link = models.ForeignKey(InvoiceLink, on_delete=models.CASCADE, related_name="views")
+    kind = models.CharField(max_length=8, choices=InvoiceLinkViewKind.choices)
+    viewed_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.link_id} at {self.viewed_at}"
+
+
+class OutboxKind(models.TextChoices):
+    INVOICE_LINK = "invoice_link", _("Invoice link")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # The recipient's link was revoked before the message went out (contact removed).
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OutboxMessage(models.Model):
+    """An e-mail written in the same transaction as what it tells about, and sent by the
+    relay (billing/outbox.py) with retries: nothing is lost between commit and send."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=OutboxKind.choices)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
+    )
+    link = models.ForeignKey(
+        InvoiceLink,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
+    )
+    # What makes the message unique, e.g. "invoice:42:link:ap@example.com": a second
+    # delivery of the same thing collides here instead of sending twice.
+    dedupe_key = models.CharField(max_length=400, unique=True)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_message_due",
+            ),
+            models.Index(fields=["status", "-created_at"], name="outbox_message_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"

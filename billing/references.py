@@ -209,3 +209,15 @@ def reference_for(country: str, base: str | int) -> str:
     if country == "NO":
         return norwegian_kid(base)
     return rf_reference(base)
+
+
+def reference_display(reference: str, *, country: str) -> str:
+    """Print form of a reference issued by `reference_for(country, …)`: an RF reference in
+    groups of four characters ('RF18 5390 0754 7034'), a Finnish national reference in groups
+    of five digits counted from the right ('1 00000 13'), an OCR number or a KID as it is."""
+    compact = reference.replace(" ", "").upper()
+    if compact.startswith("RF"):
+        return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    if country.strip().upper() == "FI":
+        return format_finnish_reference(compact)
+    return compact

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.tenancy import BILLING_ROLES, tenant_view
 from billing.contacts import (
@@ -16,13 +17,18 @@ from billing.contacts import (
     billing_contacts_list,
 )
 from billing.details import billing_details_get, billing_details_update, billing_details_values
+from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
 from billing.identifiers import (
     EINVOICE_REGISTER_URL,
     country_uses_einvoice_address,
     einvoice_operators,
 )
-from billing.models import BillingContact
+from billing.models import BillingContact, Invoice
+
+INVOICES_PER_PAGE = 50
+# What the invoice list never needs: the stored PDF and the frozen parties.
+INVOICE_LIST_DEFERRED = ("pdf", "seller_snapshot", "buyer_snapshot")
 
 
 @tenant_view(*BILLING_ROLES)
@@ -35,6 +41,12 @@ def billing_view(request: HttpRequest) -> HttpResponse:
             "details": details,
             "operator_name": einvoice_operators().get(details.einvoice_operator, ""),
             "contact_count": billing_contacts_list(request.tenant).count(),
+            "invoices": Paginator(
+                Invoice.objects.defer(*INVOICE_LIST_DEFERRED).order_by(
+                    "-invoice_date", "-issued_at", "-id"
+                ),
+                INVOICES_PER_PAGE,
+            ).get_page(request.GET.get("page")),
         },
     )
 
@@ -140,3 +152,31 @@ def billing_contact_remove_view(request: HttpRequest, billingcontact_id: int) ->
             request, _("%(contact)s is no longer a billing contact.") % {"contact": address}
         )
     return redirect("tenant_billing_contacts", tenant_id=request.tenant.pk)
+
+
+# Invoices and credit notes (DESIGN §3.4, §3.7): each opens, with its stored PDF.
+
+
+@require_safe
+@tenant_view(*BILLING_ROLES)
+def invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(
+        Invoice.objects.defer("pdf", "credited_invoice__pdf").select_related(
+            "tenant", "credited_invoice"
+        ),
+        pk=invoice_id,
+    )
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {"invoice": invoice, "document": invoice_document(invoice)},
+    )
+
+
+@require_safe
+@tenant_view(*BILLING_ROLES)
+def invoice_pdf_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("tenant"), pk=invoice_id)
+    response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    return response

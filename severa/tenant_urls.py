@@ -73,3 +73,17 @@ urlpatterns += [
         name="tenant_billing_contact_remove",
     ),
 ]
+
+# Invoices and credit notes (billing/views.py).
+urlpatterns += [
+    path(
+        "billing/invoices/<int:invoice_id>/",
+        billing_views.invoice_detail_view,
+        name="tenant_invoice_detail",
+    ),
+    path(
+        "billing/invoices/<int:invoice_id>/pdf",
+        billing_views.invoice_pdf_view,
+        name="tenant_invoice_pdf",
+    ),
+]

@@ -26,5 +26,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+# E-mailed invoice links: the token is the credential (billing/link_views.py).
+urlpatterns += [path("links/invoices/", include("billing.link_urls"))]
+
 handler404 = "api.errors.handler404"
 handler500 = "api.errors.handler500"

@@ -37,6 +37,7 @@ from accounts.mail import mail_render
 from accounts.models import Tenant
 from accounts.services import tenant_admin_emails
 from severa import clock
+from severa.pdf import pdf_stored_once
 from subscriptions.documents import order_confirmation_filename, order_confirmation_pdf
 from subscriptions.models import OrderConfirmation
 
@@ -89,19 +90,8 @@ def _unique(addresses: list[str]) -> list[str]:
 def order_confirmation_pdf_bytes(order: OrderConfirmation) -> bytes:
     """The stored PDF; rendered and stored first when the worker has not done it yet (e.g.
     a download requested right after confirming)."""
-    if order.pdf is not None:
-        return bytes(order.pdf)
-    pdf = order_confirmation_pdf(order)
-    with transaction.atomic():
-        locked = OrderConfirmation.objects.select_for_update().get(pk=order.pk)
-        if locked.pdf is None:
-            locked.pdf = pdf
-            locked.pdf_rendered_at = clock.now()
-            locked.save(update_fields=["pdf", "pdf_rendered_at"])
-        # Somebody else stored one meanwhile: theirs is the document, ours is dropped.
-        stored = bytes(locked.pdf)
-    order.pdf, order.pdf_rendered_at = stored, locked.pdf_rendered_at
-    return stored
+    # Looked up at call time (not bound at import) so tests can count renders.
+    return pdf_stored_once(order, lambda order: order_confirmation_pdf(order))
 
 
 def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:

@@ -2,68 +2,32 @@
 
 `order_document` reads a stored order into plain values (parties, lines, totals and the
 parsed `summary`); the order page, the API and the PDF all show that same reading.
-`order_confirmation_pdf` renders it with WeasyPrint from `templates/documents/`.
-
-Rendering never touches the network: the only resources a document may load are files under
-`static/` (its stylesheet), through `LocalStaticFetcher`; any other URL is refused. Fonts come
-from the system (DejaVu, installed by `scripts/install-system-packages.sh`).
+`order_confirmation_pdf` renders it with WeasyPrint from `templates/documents/` through
+`severa.pdf` (local static files only, never the network).
 """
 
 from __future__ import annotations
 
 import datetime
-import mimetypes
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from babel import Locale
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from accounts.locale_format import babel_locale
+
+# BASE_URL and LocalStaticFetcher are re-exported for the order tests and benchmark.
+from severa.pdf import BASE_URL as BASE_URL
+from severa.pdf import LocalStaticFetcher as LocalStaticFetcher
+from severa.pdf import html_to_pdf
 from subscriptions.models import ChangeKind, OrderConfirmation, OrderLine
 
 DOCUMENT_TEMPLATE = "documents/order_confirmation.html"
-STATIC_DIR = Path(settings.BASE_DIR, "static").resolve()
-# Relative URLs in a document resolve against the static directory, e.g.
-# <link rel="stylesheet" href="css/documents.css">.
-BASE_URL = STATIC_DIR.as_uri() + "/"
 
 PARTY_FIELDS = ("name", "business_id", "vat_number", "street_address", "postal_code", "city")
-
-
-class LocalStaticFetcher(URLFetcher):
-    """Serves files under `static/` and nothing else: no http(s), no other paths, so a
-    document cannot make the worker fetch a remote URL or read a file outside `static/`."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
-
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in {"", "localhost"}:
-            raise ValueError(f"Documents load local static files only, not {url}")
-        path = Path(url2pathname(parts.path)).resolve()
-        if not path.is_relative_to(STATIC_DIR) or not path.is_file():
-            raise ValueError(f"Not a static file: {url}")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-
-@cache
-def _font_configuration() -> FontConfiguration:
-    # Building a FontConfiguration scans the system fonts; one per process is enough.
-    return FontConfiguration()
 
 
 @dataclass(frozen=True)
@@ -261,12 +225,6 @@ def order_confirmation_html(order: OrderConfirmation) -> str:
     with translation.override(language):
         document = order_document(order, language=language)
         return render_to_string(DOCUMENT_TEMPLATE, {"document": document, "order": order})
-
-
-def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=LocalStaticFetcher()).write_pdf(
-        font_config=_font_configuration()
-    )
 
 
 def order_confirmation_pdf(order: OrderConfirmation) -> bytes:

@@ -8,7 +8,7 @@ row lock on the subscription so that two admins (or two API clients) never lose 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -152,10 +152,25 @@ class PeriodPrice:
 
 
 def period_price(
-    subscription: Subscription, state: SubscriptionState, period: Period
+    subscription: Subscription,
+    state: SubscriptionState,
+    period: Period,
+    *,
+    prices: PriceBook | None = None,
 ) -> PeriodPrice:
-    """`state` priced for the whole of `period` at the prices and VAT valid on its first day."""
-    prices = price_book(subscription.currency, period.start)
+    """`state` priced for the whole of `period` at the prices and VAT valid on its first day.
+
+    `prices` may pass the price book of the subscription's currency on `period.start` when
+    the caller already has it (the rollover prices thousands of subscriptions with a handful
+    of books).
+    """
+    if prices is None:
+        prices = price_book(subscription.currency, period.start)
+    elif (prices.currency, prices.priced_on) != (subscription.currency, period.start):
+        raise ValueError(
+            f"{prices.currency} prices of {prices.priced_on} cannot price a "
+            f"{subscription.currency} period starting {period.start}"
+        )
     vat = vat_decision(subscription, period.start)
     lines = prices.period_lines(
         edition=state.edition_code,
@@ -578,29 +593,75 @@ def _order_create(
     lines: list[dict[str, Any]] | tuple[QuoteLine, ...],
     vat: VatDecision,
     summary: dict[str, Any],
+    made_on: date | None = None,
+    confirmed_at: datetime | None = None,
+    renewal_period_start: date | None = None,
 ) -> OrderConfirmation:
     """Freeze an order with its lines and queue its PDF and e-mail for after the commit.
 
     The caller holds the subscription's row lock, which also serialises the numbering.
+    `made_on` and `confirmed_at` default to the clock's today and now; a billing run passes
+    the date it runs for.
     """
-    line_dicts = [line if isinstance(line, dict) else _line_json(line) for line in lines]
-    net, vat_total, total = _totals(line_dicts, vat, subscription.currency)
     sequence = (
         OrderConfirmation.objects.filter(tenant_id=subscription.tenant_id).aggregate(
             last=Max("sequence")
         )["last"]
         or 0
     ) + 1
+    order, order_lines = order_rows(
+        subscription=subscription,
+        kind=kind,
+        quote=quote,
+        by=by,
+        lines=lines,
+        vat=vat,
+        summary=summary,
+        sequence=sequence,
+        made_on=made_on if made_on is not None else clock.today(),
+        confirmed_at=confirmed_at if confirmed_at is not None else clock.now(),
+        renewal_period_start=renewal_period_start,
+    )
+    order.save(force_insert=True)
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    from subscriptions.delivery import order_confirmation_queue
+
+    order_confirmation_queue(order)
+    return order
+
+
+def order_rows(
+    *,
+    subscription: Subscription,
+    kind: str,
+    quote: Quote | None,
+    by: User | None,
+    lines: list[dict[str, Any]] | tuple[QuoteLine, ...],
+    vat: VatDecision,
+    summary: dict[str, Any],
+    sequence: int,
+    made_on: date,
+    confirmed_at: datetime,
+    renewal_period_start: date | None = None,
+) -> tuple[OrderConfirmation, list[OrderLine]]:
+    """An order and its lines, unsaved: the one place an order's fields are decided, for
+    `_order_create` and for the rollover, which writes its renewals in bulk. The lines' `order`
+    is set once the order has its primary key."""
+    line_dicts = [line if isinstance(line, dict) else _line_json(line) for line in lines]
+    net, vat_total, total = _totals(line_dicts, vat, subscription.currency)
     seller = subscription.seller
     tenant = subscription.tenant
-    order = OrderConfirmation.objects.create(
+    order = OrderConfirmation(
         tenant_id=subscription.tenant_id,
         subscription=subscription,
         quote=quote,
         kind=kind,
         sequence=sequence,
-        made_on=clock.today(),
-        confirmed_at=clock.now(),
+        renewal_period_start=renewal_period_start,
+        made_on=made_on,
+        confirmed_at=confirmed_at,
         confirmed_by=by,
         seller=seller,
         seller_snapshot={
@@ -622,10 +683,9 @@ def _order_create(
         total=total,
         summary=summary,
     )
-    OrderLine.objects.bulk_create(
+    order_lines = [
         OrderLine(
             tenant_id=subscription.tenant_id,
-            order=order,
             position=position,
             item_type=line["item_type"],
             item_code=line["code"],
@@ -640,11 +700,8 @@ def _order_create(
             total=Decimal(line["total"]),
         )
         for position, line in enumerate(line_dicts, start=1)
-    )
-    from subscriptions.delivery import order_confirmation_queue
-
-    order_confirmation_queue(order)
-    return order
+    ]
+    return order, order_lines
 
 
 def _totals(

@@ -495,3 +495,53 @@ def invoice_create(tenant: Tenant, *, seller: SellerEntity | None = None, net: s
         net=amount,
     )
     return invoice
+
+
+# Invoices issued through the real services, with full seller and buyer snapshots (the
+# invoice document and delivery tests). Call with scopes disabled.
+
+
+def invoice_issue_through_services(
+    tenant: Tenant,
+    *,
+    seller: SellerEntity | None = None,
+    currency: str = "EUR",
+    seats: int = 2,
+    upgrade_to_seats: int | None = None,
+    invoice_date: datetime.date = datetime.date(2024, 8, 19),
+) -> Invoice:
+    """A monthly Professional subscription from 2024-08-01 (30.00 EUR a seat), optionally
+    raised to `upgrade_to_seats` on 2024-08-16, invoiced by the weekly run on
+    `invoice_date`. With the defaults: lines 60.00 (Aug 1-31) and, upgraded, 30.00 × 16/31 a
+    seat for Aug 16-31; Finnish VAT of the invoice date (24 % before 2024-09-01)."""
+    from billing.invoicing import invoices_issue
+    from billing.models import BillingRun
+    from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
+
+    catalog_create()
+    seller = seller or SellerEntityFactory()
+    start = datetime.date(2024, 8, 1)
+    with clock.frozen(start):
+        subscription = subscription_create(
+            tenant=tenant,
+            seller=seller,
+            currency=currency,
+            edition="professional",
+            seats=seats,
+            storage_gb=10,
+            period_months=1,
+            first_period_start=start,
+            by=None,
+        )
+    if upgrade_to_seats is not None:
+        with clock.frozen(datetime.date(2024, 8, 16)):
+            quote = quote_create(
+                subscription=subscription, desired=Desired(seats=upgrade_to_seats), by=None
+            )
+            quote_confirm(quote=quote, by=None)
+    run, _ = BillingRun.objects.get_or_create(
+        kind="invoicing", run_date=invoice_date, defaults={"started_at": clock.now()}
+    )
+    with clock.frozen(invoice_date):
+        invoices_issue(billing_run=run, invoice_date=invoice_date)
+    return Invoice.objects.filter(tenant=tenant).order_by("-id").first()

@@ -157,6 +157,54 @@ TENANT_OBJECT_FACTORIES = {
 }
 
 
+# Invoice delivery (billing/delivery.py): e-mailed links, their views, the outbox.
+def _make_invoice_link(tenant: Tenant):
+    from billing.links import invoice_link_create
+
+    link, _token = invoice_link_create(
+        invoice=invoice_create(tenant), contact=None, email=f"{secrets.token_hex(4)}@example.test"
+    )
+    return link
+
+
+def _make_invoice_link_view(tenant: Tenant):
+    from billing.models import InvoiceLinkView
+
+    return InvoiceLinkView.objects.create(
+        tenant=tenant, link=_make_invoice_link(tenant), kind="view", viewed_at=clock.now()
+    )
+
+
+def _make_outbox_message(tenant: Tenant):
+    from billing.models import OutboxMessage
+
+    invoice = invoice_create(tenant)
+    now = clock.now()
+    return OutboxMessage.objects.create(
+        tenant=tenant,
+        kind="invoice_link",
+        to="ap@example.test",
+        subject="Invoice",
+        body="…",
+        invoice=invoice,
+        dedupe_key=f"invoice:{invoice.pk}:link:ap@example.test",
+        status="failed",
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _register_delivery_factories() -> None:
+    from billing.models import InvoiceLink, InvoiceLinkView, OutboxMessage
+
+    TENANT_OBJECT_FACTORIES[InvoiceLink] = _make_invoice_link
+    TENANT_OBJECT_FACTORIES[InvoiceLinkView] = _make_invoice_link_view
+    TENANT_OBJECT_FACTORIES[OutboxMessage] = _make_outbox_message
+
+
+_register_delivery_factories()
+
+
 @dataclass
 class World:
     own_tenant: Tenant

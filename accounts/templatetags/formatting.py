@@ -16,6 +16,14 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 @register.filter
+def number(amount: Decimal | None) -> str:
+    """``{{ line.quantity|number }}`` → "5", "2.5" ("2,5" in Finnish): no trailing zeros."""
+    if amount is None or amount == "":
+        return ""
+    return locale_format.number_format(Decimal(amount))
+
+
+@register.filter
 def ldate(value) -> str:
     return locale_format.date_format(value) if value else ""
 

@@ -263,3 +263,15 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
     },
 }
+
+# Invoice delivery (billing/delivery.py, billing/outbox.py): how long an e-mailed invoice link
+# stays valid; the outbox relay sends due messages every minute, and the resume sweep queues
+# again the invoices whose delivery task was lost.
+INVOICE_LINK_VALID_DAYS = env.int("INVOICE_LINK_VALID_DAYS", default=180)
+if INVOICE_LINK_VALID_DAYS < 1:
+    raise ImproperlyConfigured("INVOICE_LINK_VALID_DAYS must be at least 1.")
+CELERY_BEAT_SCHEDULE["billing-outbox-relay"] = {"task": "billing.outbox_relay", "schedule": 60}
+CELERY_BEAT_SCHEDULE["billing-invoice-deliveries-resume"] = {
+    "task": "billing.invoice_deliveries_resume",
+    "schedule": 15 * 60,
+}

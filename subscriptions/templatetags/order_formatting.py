@@ -13,7 +13,4 @@ def percent(rate: Decimal | None) -> str:
     trailing zeros, in the active language (add the % sign in the template)."""
     if rate is None or rate == "":
         return ""
-    rate = Decimal(rate)
-    # normalize() alone would write 24 as 2.4E+1.
-    shown = rate.quantize(Decimal(1)) if rate == rate.to_integral_value() else rate.normalize()
-    return locale_format.decimal_format(shown)
+    return locale_format.number_format(Decimal(rate))

@@ -1,0 +1,219 @@
+"""Delivery of issued invoices and credit notes (DESIGN §3.6, §3.7).
+
+After the issuing transaction commits, `billing.invoicing.invoice_issued` calls
+`invoice_delivery_queue`, which enqueues the Celery task `billing.invoice_deliver`. The task
+runs `invoice_deliver`:
+
+1. the PDF is rendered once and stored on the invoice (`billing.documents.invoice_pdf_bytes`:
+   outside any lock, stored under the invoice's row lock only if still missing);
+2. under the invoice's row lock, every billing contact of the tenant gets an `InvoiceLink`
+   and an `OutboxMessage` with that link, written in one transaction. A link is unique per
+   invoice and address and a message per `dedupe_key`, so running the task twice (acks_late,
+   a redelivery after a crash, two workers) writes each once; a contact added since the
+   last run gets its link on the next one;
+3. the outbox relay (`billing.outbox`) sends the messages with retries; once none of the
+   invoice's messages is pending and at least one went out, the invoice moves from issued
+   to sent (`invoice_sent_mark`).
+
+A tenant with no billing contact gets the links at its administrators' addresses instead
+(logged as a warning), as order confirmations do, so nobody misses an invoice; those links
+have no contact, so only their expiry ends them. With neither, nothing is written and an
+error is logged; `invoice_deliveries_resume` (Celery beat) queues again the recent invoices
+that have no link yet, which also covers a task lost between the commit and the broker.
+
+Removing a billing contact revokes its links and cancels its unsent messages
+(`billing_contact_removed`, inside the removal's transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django_scopes import scopes_disabled
+
+from accounts.mail import mail_render
+from accounts.services import tenant_admin_emails
+from billing.contacts import billing_contact_recipients
+from billing.documents import invoice_language, invoice_pdf_bytes
+from billing.links import invoice_link_create, invoice_link_url, invoice_links_revoke
+from billing.models import (
+    BillingContact,
+    Invoice,
+    InvoiceKind,
+    InvoiceLink,
+    InvoiceStatus,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from billing.outbox import outbox_message_add, outbox_messages_cancel, outbox_relay_soon
+from billing.references import reference_display
+from severa import clock
+
+logger = logging.getLogger(__name__)
+
+MAIL_TEMPLATE = "invoice_link"
+# The resume sweep leaves the just-issued to their own task, and stops trying after a while.
+RESUME_AFTER = timedelta(minutes=10)
+RESUME_WITHIN = timedelta(days=3)
+
+
+def invoice_delivery_queue(invoice: Invoice) -> None:
+    """Deliver the invoice after the surrounding transaction commits (at once when there
+    is none: `invoice_issued` calls this after the issuing commit)."""
+    from billing.delivery_tasks import invoice_deliver_task
+
+    tenant_id, invoice_id = invoice.tenant_id, invoice.pk
+    transaction.on_commit(
+        lambda: invoice_deliver_task.delay(tenant_id=tenant_id, invoice_id=invoice_id)
+    )
+
+
+def invoice_dedupe_key(invoice: Invoice, email: str) -> str:
+    return f"invoice:{invoice.pk}:link:{email.strip().lower()}"
+
+
+def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | None, str]], bool]:
+    """(contact, address) pairs: the billing contacts, or the tenant's admins (no contact)
+    when it has none; the flag says the admins stand in."""
+    contacts: list[tuple[BillingContact | None, str]] = list(
+        billing_contact_recipients(invoice.tenant)
+    )
+    if contacts:
+        return contacts, False
+    admins: dict[str, str] = {}
+    for address in tenant_admin_emails(tenant=invoice.tenant):
+        if address and address.strip():
+            admins.setdefault(address.strip().lower(), address.strip())
+    if admins:
+        logger.warning(
+            "Tenant %s has no billing contacts: invoice %s goes to its admins",
+            invoice.tenant_id,
+            invoice.display_number,
+        )
+    return [(None, address) for address in admins.values()], True
+
+
+def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
+    """Render (once) the invoice's PDF, then write a link and its e-mail (once each) for every
+    recipient; returns the messages this call wrote (none when all were written before)."""
+    invoice_pdf_bytes(invoice)
+    with transaction.atomic():
+        # The invoice's row lock makes concurrent deliveries of one invoice take turns;
+        # of=("self",) leaves the tenant row alone, defer("pdf") the stored document.
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("tenant", "credited_invoice")
+            .defer("pdf", "credited_invoice__pdf")
+            .get(pk=invoice.pk)
+        )
+        recipients, to_admins = invoice_recipients(locked)
+        if not recipients:
+            logger.error(
+                "Invoice %s not delivered: tenant %s has no billing contacts and no active admins",
+                locked.display_number,
+                locked.tenant_id,
+            )
+            return []
+        linked = set(InvoiceLink.objects.filter(invoice=locked).values_list("email", flat=True))
+        language = invoice_language(locked)
+        seller = locked.seller_snapshot if isinstance(locked.seller_snapshot, dict) else {}
+        written = []
+        for contact, address in recipients:
+            if address.lower() in linked:
+                continue
+            link, token = invoice_link_create(invoice=locked, contact=contact, email=address)
+            subject, body = mail_render(
+                template=MAIL_TEMPLATE,
+                context={
+                    "invoice": locked,
+                    "is_credit_note": locked.kind == InvoiceKind.CREDIT_NOTE,
+                    "tenant": locked.tenant,
+                    "seller_name": seller.get("name", ""),
+                    "reference": reference_display(
+                        locked.reference, country=str(seller.get("country") or "")
+                    ),
+                    "link_url": invoice_link_url(token),
+                    "expires_at": link.expires_at,
+                    "to_admins": to_admins,
+                },
+                language=language,
+            )
+            message = outbox_message_add(
+                tenant=locked.tenant,
+                kind=OutboxKind.INVOICE_LINK,
+                to=address,
+                subject=subject,
+                body=body,
+                dedupe_key=invoice_dedupe_key(locked, address),
+                invoice=locked,
+                link=link,
+            )
+            if message is not None:
+                written.append(message)
+        if written:
+            outbox_relay_soon()
+    return written
+
+
+def invoice_sent_mark(*, invoice_id: int) -> bool:
+    """Issued → sent, once none of the invoice's link messages is pending and at least one
+    went out (a message that failed for good does not hold the others back; operators see
+    it). Returns whether the status moved. Call inside the invoice's tenant scope."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update(of=("self",)).defer("pdf").get(pk=invoice_id)
+        if invoice.status != InvoiceStatus.ISSUED:
+            return False
+        statuses = set(
+            OutboxMessage.objects.filter(invoice=invoice, kind=OutboxKind.INVOICE_LINK).values_list(
+                "status", flat=True
+            )
+        )
+        if OutboxStatus.PENDING in statuses or OutboxStatus.SENT not in statuses:
+            return False
+        invoice.status = InvoiceStatus.SENT
+        invoice.sent_at = clock.now()
+        invoice.save(update_fields=["status", "sent_at"])
+    return True
+
+
+def invoice_deliveries_resume() -> int:
+    """Queue again the delivery of recently issued invoices that have no link yet (their
+    task was lost, or the tenant had nobody to send to); returns how many."""
+    from billing.delivery_tasks import invoice_deliver_task
+
+    now = clock.now()
+    with scopes_disabled():
+        stuck = list(
+            Invoice.objects.filter(
+                status=InvoiceStatus.ISSUED,
+                issued_at__lte=now - RESUME_AFTER,
+                issued_at__gte=now - RESUME_WITHIN,
+            )
+            .filter(~Q(pk__in=InvoiceLink.objects.values("invoice_id")))
+            .values_list("pk", "tenant_id")
+        )
+    for invoice_id, tenant_id in stuck:
+        invoice_deliver_task.delay(tenant_id=tenant_id, invoice_id=invoice_id)
+    return len(stuck)
+
+
+def invoice_links_contact_removed(sender, *, contact: BillingContact, **kwargs) -> None:
+    """`billing_contact_removed` receiver: the contact's links stop working and its unsent
+    messages are cancelled, in the removal's transaction (and its tenant scope)."""
+    links = InvoiceLink.objects.filter(tenant_id=contact.tenant_id, contact=contact)
+    invoice_ids = set(
+        OutboxMessage.objects.filter(link__in=links, status=OutboxStatus.PENDING).values_list(
+            "invoice_id", flat=True
+        )
+    )
+    outbox_messages_cancel(links=links)
+    revoked = invoice_links_revoke(contact=contact)
+    # A cancelled message may have been the last one an invoice waited for.
+    for invoice_id in sorted(i for i in invoice_ids if i is not None):
+        invoice_sent_mark(invoice_id=invoice_id)
+    if revoked:
+        logger.info("Revoked %s invoice links of billing contact %s", revoked, contact.pk)

@@ -1,0 +1,45 @@
+"""Celery tasks of invoice delivery (billing/delivery.py) and the e-mail outbox
+(billing/outbox.py). Imported by `BillingConfig.ready`, so web processes and workers
+register them. Each loads by id and makes one call; all are idempotent (acks late: a
+worker killed mid-task gets the message redelivered, and a second run writes and sends
+nothing twice).
+"""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from accounts.tenancy import TenantTask
+from billing.delivery import invoice_deliver, invoice_deliveries_resume
+from billing.models import Invoice
+from billing.outbox import outbox_relay
+
+
+@shared_task(
+    base=TenantTask,
+    name="billing.invoice_deliver",
+    acks_late=True,
+    # A lost database connection or an I/O error is retried with backoff; anything else fails
+    # fast. E-mail is not sent here: the outbox relay does that, with its own retries.
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def invoice_deliver_task(*, tenant_id: int, invoice_id: int) -> int:
+    """Render and store the invoice's PDF, then write a link and its e-mail for every
+    billing contact; returns how many messages this run wrote."""
+    invoice = Invoice.objects.select_related("tenant").defer("pdf").get(pk=invoice_id)
+    return len(invoice_deliver(invoice=invoice))
+
+
+@shared_task(name="billing.outbox_relay", acks_late=True)
+def outbox_relay_task() -> dict[str, int]:
+    """Send the due pending outbox messages (beat: every minute, and after new messages)."""
+    return outbox_relay()
+
+
+@shared_task(name="billing.invoice_deliveries_resume", acks_late=True)
+def invoice_deliveries_resume_task() -> int:
+    """Queue again the delivery of recent invoices that have no link yet (beat)."""
+    return invoice_deliveries_resume()

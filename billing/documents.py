@@ -1,0 +1,130 @@
+"""Invoice and credit note documents (DESIGN §3.5, §3.7): what an issued invoice shows, and
+its PDF.
+
+`invoice_document` reads an issued invoice into plain values: the seller and its bank
+account and the buyer as frozen at issue (`seller_snapshot`, `buyer_snapshot`), the lines
+with the period each covers, the VAT breakdown per rate (`billing.invoicing.vat_breakdown`,
+the same function that computed the stored totals), the payment reference in its print
+form. The tenant's invoice page, the e-mailed link's page and the PDF all show that reading.
+
+The PDF is rendered once, by a worker after the issuing transaction has committed
+(`billing.delivery`), stored on the invoice and from then on served as stored:
+`invoice_pdf_bytes` renders only when nothing is stored yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from stdnum import iban as iban_numbers
+
+from billing.invoicing import VatGroup, vat_breakdown
+from billing.models import Invoice, InvoiceKind, InvoiceLine
+from billing.references import reference_display
+from severa.pdf import html_to_pdf, pdf_stored_once
+from subscriptions.documents import Party, party_read
+
+DOCUMENT_TEMPLATE = "documents/invoice.html"
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    iban: str
+    bic: str
+
+    @property
+    def iban_display(self) -> str:
+        """Groups of four, as printed on paper: 'FI21 1234 5600 0007 85'."""
+        return iban_numbers.format(self.iban) if self.iban else ""
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    invoice: Invoice
+    seller: Party
+    bank: BankAccount
+    payment_terms_days: int | None
+    buyer: Party
+    lines: tuple[InvoiceLine, ...]
+    vat_groups: tuple[VatGroup, ...]
+    reference: str
+    # A credit note's invoice: its number and date (empty on an invoice).
+    credited_number: str
+    credited_date: date | None
+    language: str
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.invoice.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def has_rounding(self) -> bool:
+        return Decimal(self.invoice.rounding) != 0
+
+
+def _buyer(snapshot: object, language: str) -> Party:
+    # The invoice address's country (billing details) is where the buyer is written to;
+    # the tenant's country decided the VAT and is shown when no address country was given.
+    data = dict(snapshot) if isinstance(snapshot, dict) else {}
+    if data.get("address_country"):
+        data["country"] = data["address_country"]
+    return party_read(data, language)
+
+
+def invoice_document(invoice: Invoice, *, language: str | None = None) -> InvoiceDocument:
+    """Everything an invoice or credit note shows. Reads the lines (one query unless
+    prefetched) and, on a credit note, the credited invoice (one query unless selected)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    seller = invoice.seller_snapshot if isinstance(invoice.seller_snapshot, dict) else {}
+    lines = tuple(invoice.lines.all())
+    credited = invoice.credited_invoice if invoice.credited_invoice_id else None
+    terms = seller.get("payment_terms_days")
+    return InvoiceDocument(
+        invoice=invoice,
+        seller=party_read(seller, language),
+        bank=BankAccount(iban=str(seller.get("iban") or ""), bic=str(seller.get("bic") or "")),
+        payment_terms_days=terms if isinstance(terms, int) else None,
+        buyer=_buyer(invoice.buyer_snapshot, language),
+        lines=lines,
+        vat_groups=tuple(vat_breakdown(lines, invoice.currency)),
+        reference=reference_display(invoice.reference, country=str(seller.get("country") or "")),
+        credited_number=credited.display_number if credited is not None else "",
+        credited_date=credited.invoice_date if credited is not None else None,
+        language=language,
+    )
+
+
+def invoice_language(invoice: Invoice) -> str:
+    return invoice.tenant.language or settings.LANGUAGE_CODE
+
+
+def invoice_html(invoice: Invoice) -> str:
+    """The document's HTML in the tenant's language (money and dates formatted for it)."""
+    language = invoice_language(invoice)
+    with translation.override(language):
+        document = invoice_document(invoice, language=language)
+        return render_to_string(DOCUMENT_TEMPLATE, {"document": document, "invoice": invoice})
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """Render the invoice or credit note to PDF (A4). Slow (a third of a second a page):
+    call it from a worker or the download fallback, never inside the issuing transaction or
+    while holding a lock."""
+    return html_to_pdf(invoice_html(invoice))
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The stored PDF; rendered and stored first (under the invoice's row lock, only if
+    still missing) when the worker has not done it yet. Call inside the tenant's scope."""
+    # Looked up at call time (not bound at import) so tests can count renders.
+    return pdf_stored_once(invoice, lambda invoice: invoice_pdf(invoice))
+
+
+def invoice_filename(invoice: Invoice) -> str:
+    prefix = "credit-note" if invoice.kind == InvoiceKind.CREDIT_NOTE else "invoice"
+    return f"{prefix}-{invoice.display_number}.pdf"

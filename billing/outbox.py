@@ -1,0 +1,260 @@
+"""The e-mail outbox (RELIABILITY.md "Celery": write an outbox row in the same transaction,
+and relay it).
+
+A message is written in the transaction that creates what it tells about (an invoice link),
+so the two commit or roll back together: nothing is lost between the commit and a broker
+publish, and nothing is e-mailed about a rolled-back row. `dedupe_key` is unique, so writing
+the same message twice writes it once.
+
+The relay (`outbox_relay`, Celery beat every minute and right after messages are written)
+sends every pending message whose `next_attempt_at` has come:
+
+- each message is sent under its row lock (`SELECT … FOR UPDATE SKIP LOCKED`) and marked
+  sent in the same transaction, so two relays never send one message and a message marked
+  sent is never sent again. Only a crash between the mail server accepting it and the commit
+  sends it twice (at least once, never silently lost);
+- a failed attempt is recorded (`attempts`, `last_error`) and retried after 1 min, 5 min,
+  30 min and 2 h; after the fifth attempt, or at once when the server refuses the address
+  (a permanent error), the message is `failed`. Operators see it on /operator/outbox/ and
+  can send it again (`outbox_message_retry`).
+
+Once a message is sent (or cancelled) the link tokens in its stored body are blanked out: the
+database keeps no usable token of a delivered link.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+from collections import Counter
+from datetime import timedelta
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django_scopes import scope, scopes_disabled
+
+from accounts.models import Tenant, User
+from accounts.services import audit_record
+from billing.models import Invoice, InvoiceLink, OutboxMessage, OutboxStatus
+from severa import clock
+
+logger = logging.getLogger(__name__)
+
+# Waits after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Messages one relay run sends at most; the next run (a minute later) continues.
+RELAY_BATCH_SIZE = 200
+ERROR_MAX_LENGTH = 2000
+# A link token in a message body: /links/<document>/<token>/.
+_LINK_TOKEN = re.compile(r"(/links/[a-z-]+/)[A-Za-z0-9_-]{16,}")
+REDACTED = "[sent]"
+
+
+def outbox_message_add(
+    *,
+    tenant: Tenant,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    invoice: Invoice | None = None,
+    link: InvoiceLink | None = None,
+) -> OutboxMessage | None:
+    """Write a pending message in the caller's transaction; None when a message with this
+    `dedupe_key` exists already (written before: nothing to do)."""
+    now = clock.now()
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
+            return OutboxMessage.objects.create(
+                tenant=tenant,
+                kind=kind,
+                to=to,
+                subject=subject,
+                body=body,
+                dedupe_key=dedupe_key,
+                invoice=invoice,
+                link=link,
+                next_attempt_at=now,
+                created_at=now,
+            )
+    except IntegrityError:
+        if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+
+
+def outbox_relay_soon() -> None:
+    """Run the relay right after the current transaction commits (not only on the beat)."""
+    from billing.delivery_tasks import outbox_relay_task
+
+    transaction.on_commit(lambda: outbox_relay_task.delay())
+
+
+def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
+    """Send the due pending messages of every tenant, oldest first; returns the outcomes
+    counted ({"sent": 3, "retry": 1, …})."""
+    now = clock.now()
+    # Listing ids across tenants is the relay's job; each send runs in its tenant's scope.
+    with scopes_disabled():
+        due = list(
+            OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", "tenant_id")[:limit]
+        )
+    outcomes: Counter[str] = Counter()
+    if not due:
+        return {}
+    connection = get_connection()
+    try:
+        # One SMTP session for the batch. Opened here only to share it: when the server is
+        # unreachable, each message's own attempt fails and is recorded (with backoff).
+        connection.open()
+    except Exception:
+        logger.warning("The mail server is unreachable; recording the attempts", exc_info=True)
+    try:
+        for message_id, tenant_id in due:
+            with scope(tenant=tenant_id):
+                outcomes[outbox_message_send(message_id=message_id, connection=connection)] += 1
+    finally:
+        _connection_reset(connection)
+    return dict(outcomes)
+
+
+def outbox_message_send(*, message_id: int, connection=None) -> str:
+    """Send one due message; returns what happened: "sent", "retry", "failed" or "skipped"
+    (not due, not pending, or being sent by another relay right now)."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
+        )
+        now = clock.now()
+        if message is None or message.status != OutboxStatus.PENDING:
+            return "skipped"
+        if message.next_attempt_at > now:
+            return "skipped"
+        message.attempts += 1
+        try:
+            EmailMessage(
+                subject=message.subject, body=message.body, to=[message.to], connection=connection
+            ).send()
+        except smtplib.SMTPRecipientsRefused as error:
+            # The server refuses the address: retrying cannot help.
+            outcome = _failed(message, error)
+        except Exception as error:
+            _connection_reset(connection)
+            # Anything else (connection refused, timeout, 4xx, a broken backend) is recorded
+            # and retried later; the message stays readable for the operators.
+            if message.attempts >= MAX_ATTEMPTS:
+                outcome = _failed(message, error)
+            else:
+                message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
+                message.last_error = _describe(error)
+                outcome = "retry"
+                logger.info(
+                    "Outbox message %s: attempt %s failed, next at %s: %s",
+                    message.pk,
+                    message.attempts,
+                    message.next_attempt_at.isoformat(),
+                    message.last_error,
+                )
+        else:
+            message.status = OutboxStatus.SENT
+            message.sent_at = now
+            message.body = outbox_body_redacted(message.body)
+            outcome = "sent"
+        message.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "last_error",
+                "sent_at",
+                "body",
+            ]
+        )
+        if message.invoice_id is not None and message.status != OutboxStatus.PENDING:
+            from billing.delivery import invoice_sent_mark
+
+            invoice_sent_mark(invoice_id=message.invoice_id)
+    return outcome
+
+
+def _connection_reset(connection) -> None:
+    # Close the session (after the batch, or when broken: the next send opens a new one, so
+    # one dropped connection does not fail the rest of the batch).
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("Closing the mail connection failed", exc_info=True)
+
+
+def _failed(message: OutboxMessage, error: Exception) -> str:
+    message.status = OutboxStatus.FAILED
+    message.last_error = _describe(error)
+    logger.error(
+        "Outbox message %s to %s failed after %s attempts: %s",
+        message.pk,
+        message.to,
+        message.attempts,
+        message.last_error,
+    )
+    return "failed"
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+
+
+def outbox_body_redacted(body: str) -> str:
+    return _LINK_TOKEN.sub(rf"\g<1>{REDACTED}", body)
+
+
+class OutboxRetryError(Exception):
+    """Refused: only a failed message can be sent again."""
+
+
+def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMessage:
+    """Put a failed message back in the queue with a fresh round of attempts (an operator's
+    Retry button); it goes out with the next relay run. Call inside its tenant's scope."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status != OutboxStatus.FAILED:
+            raise OutboxRetryError(f"Message {message.pk} is {message.status}, not failed")
+        previous_attempts = message.attempts
+        message.status = OutboxStatus.PENDING
+        message.attempts = 0
+        message.next_attempt_at = clock.now()
+        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+        audit_record(
+            tenant=message.tenant,
+            actor=by,
+            action="outbox_message.retried",
+            message=message.pk,
+            to=message.to,
+            previous_attempts=previous_attempts,
+            last_error=message.last_error,
+        )
+        outbox_relay_soon()
+    return message
+
+
+def outbox_messages_cancel(*, links) -> int:
+    """Cancel the unsent messages carrying `links` (revoked); returns how many."""
+    cancelled = 0
+    for message in OutboxMessage.objects.select_for_update().filter(
+        link__in=links, status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
+    ):
+        message.status = OutboxStatus.CANCELLED
+        message.body = outbox_body_redacted(message.body)
+        message.save(update_fields=["status", "body"])
+        cancelled += 1
+    return cancelled

@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -250,7 +251,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "api.idempotency_keys_expire",
         "schedule": 60 * 60,
     },
+    # Rollovers, the weekly invoicing run and overdue marking (billing/runs.py), in
+    # CELERY_TIMEZONE (Europe/Helsinki) local time.
+    "billing-daily-run": {
+        "task": "billing.daily_run",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
+
+# The weekday of the weekly invoicing run: 0 = Monday … 6 = Sunday.
+INVOICING_WEEKDAY = env.int("INVOICING_WEEKDAY", default=0)
+if not 0 <= INVOICING_WEEKDAY <= 6:
+    raise ImproperlyConfigured(
+        f"INVOICING_WEEKDAY must be 0 (Monday) to 6 (Sunday), not {INVOICING_WEEKDAY}."
+    )
 
 LOGGING = {
     "version": 1,

@@ -128,13 +128,18 @@ def vat_decision(subscription: Subscription, on: date) -> VatDecision:
         valid = bool(tenant.vat_number) and vat_number_valid(tenant.country, tenant.vat_number)
     except ValueError:
         valid = False
-    return vat_decide(
-        seller_country=subscription.seller.country,
-        buyer_country=tenant.country,
-        buyer_is_business=True,
-        buyer_vat_number_valid=valid,
-        on=on,
-    )
+    try:
+        return vat_decide(
+            seller_country=subscription.seller.country,
+            buyer_country=tenant.country,
+            buyer_is_business=True,
+            buyer_vat_number_valid=valid,
+            on=on,
+        )
+    except ValueError as error:
+        # A country that is not an ISO code, or a date before the rate table: the figures
+        # cannot be made, and the reason is for whoever fixes the company's details.
+        raise QuoteError(f"VAT cannot be decided for {tenant.name}: {error}") from None
 
 
 def active_licences(tenant: Tenant) -> int:
@@ -402,6 +407,15 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
             "next_period": None,
         }
     wanted = _desired_state(planned, desired)
+    prices = price_book(subscription.currency, today)
+    if desired.storage_gb is not None and desired.storage_gb != planned.storage_gb:
+        base = prices.edition(wanted.edition_code).included_storage_gb
+        sizes = {tier.gigabytes for tier in prices.storage_tiers if tier.gigabytes > base}
+        if desired.storage_gb not in sizes | {base}:
+            choices = ", ".join(f"{size} GB" for size in sorted(sizes | {base}))
+            raise QuoteError(
+                f"{desired.storage_gb} GB is not a storage size: choose one of {choices}"
+            )
     if wanted == planned:
         if planned != current:
             raise QuoteError("Nothing to change: the scheduled changes already give this")
@@ -410,7 +424,6 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
         raise QuoteError(
             "This is the subscription as it is today: cancel the scheduled changes instead"
         )
-    prices = price_book(subscription.currency, today)
     vat = vat_decision(subscription, today)
     quote = quote_build(
         current=current,

@@ -371,3 +371,22 @@ def test_a_price_change_reaches_the_next_quote_at_once(subscription, admin_user,
         quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
     # 31.00 × 3 × 57/92 = 57.619… → 57.62
     assert quote.content["immediate"]["net"] == "57.62"
+
+
+@pytest.mark.parametrize("storage_gb", [0, 7, 60])
+def test_a_storage_size_that_is_neither_the_base_nor_a_tier_is_refused(
+    subscription, admin_user, unscoped, storage_gb
+):
+    with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="choose one of 10 GB, 50 GB"):
+        quote_create(
+            subscription=subscription, desired=Desired(storage_gb=storage_gb), by=admin_user
+        )
+
+
+def test_a_company_country_that_is_not_a_country_is_a_clear_refusal(
+    subscription, admin_user, unscoped
+):
+    subscription.tenant.country = "XX"
+    subscription.tenant.save()
+    with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="VAT cannot be decided"):
+        quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)

@@ -112,3 +112,39 @@ urlpatterns += [
         name="api_tenant_user_deactivate",
     ),
 ]
+
+# Invoices, payments and credit notes; billing runs and seller migrations
+# (api/views_invoices.py).
+from api import views_invoices  # noqa: E402
+
+urlpatterns += [
+    path(
+        f"{TENANT}/invoices", views_invoices.InvoiceListView.as_view(), name="api_tenant_invoices"
+    ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>",
+        views_invoices.InvoiceDetailView.as_view(),
+        name="api_tenant_invoice",
+    ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/pdf",
+        views_invoices.InvoicePDFView.as_view(),
+        name="api_tenant_invoice_pdf",
+    ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/payments",
+        views_invoices.InvoicePaymentView.as_view(),
+        name="api_tenant_invoice_payments",
+    ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/credit-notes",
+        views_invoices.InvoiceCreditNoteView.as_view(),
+        name="api_tenant_invoice_credit_notes",
+    ),
+    path("billing-runs", views_invoices.BillingRunListView.as_view(), name="api_billing_runs"),
+    path(
+        "seller-migrations",
+        views_invoices.SellerMigrationListView.as_view(),
+        name="api_seller_migrations",
+    ),
+]

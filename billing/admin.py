@@ -32,3 +32,68 @@ class BillingDetailsAdmin(admin.ModelAdmin):
 class BillingContactAdmin(admin.ModelAdmin):
     list_display = ["tenant", "user", "email", "name", "created_at"]
     search_fields = ["tenant__name", "email", "user__email"]
+
+
+# Seller migration: terms of service, acceptances and cohorts (billing/migration.py).
+from django.db import models  # noqa: E402
+
+from billing.models import (  # noqa: E402
+    SellerMigration,
+    SellerMigrationItem,
+    TermsAcceptance,
+    TermsVersion,
+)
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(admin.ModelAdmin):
+    list_display = ["seller", "version", "title", "published_on"]
+    list_filter = ["seller"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(admin.ModelAdmin):
+    """The record of who accepted which terms: read-only."""
+
+    list_display = ["tenant", "seller", "version", "accepted_by", "accepted_at"]
+    search_fields = ["tenant__name", "accepted_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SellerMigrationItemInline(admin.TabularInline):
+    model = SellerMigrationItem
+    fields = ["tenant", "currency", "status", "notified_at", "switched_at", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SellerMigration)
+class SellerMigrationAdmin(admin.ModelAdmin):
+    """Read-only: cohorts are scheduled, notified and cancelled on the operator pages, where
+    the rules are applied."""
+
+    list_display = ["cohort_start", "from_seller", "to_seller", "status", "notified_at"]
+    list_filter = ["status"]
+    inlines = [SellerMigrationItemInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

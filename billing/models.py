@@ -362,6 +362,183 @@ class Payment(models.Model):
         return f"{self.amount} on {self.paid_on}"
 
 
+# Seller migration (DESIGN §3.5): moving subscriptions from one seller entity to another in
+# cohorts by the start date of their next period, and the new entity's terms of service that
+# each tenant's admin accepts at the first sign-in after the switch.
+
+
+class TermsVersion(models.Model):
+    """One version of a seller's terms of service. The seller's current version is the one
+    named by ``SellerEntity.terms_version``."""
+
+    seller = models.ForeignKey(
+        SellerEntity, on_delete=models.PROTECT, related_name="terms_versions"
+    )
+    version = models.CharField(_("version"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"), blank=True)
+    url = models.URLField(_("address of the terms"), blank=True)
+    published_on = models.DateField(_("published on"))
+
+    class Meta:
+        ordering = ["seller", "-published_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "version"], name="terms_version_unique"),
+            models.CheckConstraint(
+                name="terms_version_text_or_url", condition=~Q(text="") | ~Q(url="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller} terms {self.version}"
+
+
+class TermsAcceptance(models.Model):
+    """A tenant's acceptance of one version of a seller's terms: who, when, which version.
+    Append-only; one per tenant, seller and version."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.PROTECT, related_name="terms_acceptances"
+    )
+    seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Kept beside the user key: the record must still say who once the user is gone.
+    accepted_by = models.CharField(max_length=254)
+    accepted_at = models.DateTimeField()
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "seller", "version"], name="terms_acceptance_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tenant {self.tenant_id} accepted {self.seller_id} terms {self.version}"
+
+
+class SellerMigrationStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    NOTIFIED = "notified", _("Notified")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A migration that may still notify, switch or be cancelled.
+OPEN_MIGRATION_STATUSES = frozenset(
+    {SellerMigrationStatus.SCHEDULED, SellerMigrationStatus.NOTIFIED}
+)
+
+
+class SellerMigration(models.Model):
+    """A cohort: the subscriptions of `from_seller` whose next period starts on
+    `cohort_start` move to `to_seller` on that day, before the rollover orders the period."""
+
+    from_seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="+")
+    to_seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="+")
+    cohort_start = models.DateField()
+    # The notice e-mail goes out at the latest this many days before the cohort starts.
+    notice_days = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(
+        max_length=16,
+        choices=SellerMigrationStatus.choices,
+        default=SellerMigrationStatus.SCHEDULED,
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-cohort_start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="seller_migration_two_sellers", condition=~Q(from_seller=models.F("to_seller"))
+            ),
+            models.CheckConstraint(
+                name="seller_migration_first_of_month", condition=Q(cohort_start__day=1)
+            ),
+            # One live cohort per seller and date: scheduling it twice cannot move anyone twice.
+            models.UniqueConstraint(
+                fields=["from_seller", "cohort_start"],
+                condition=~Q(status="cancelled"),
+                name="seller_migration_one_per_cohort",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "cohort_start"], name="seller_migration_due")]
+
+    def __str__(self) -> str:
+        return f"{self.from_seller} → {self.to_seller} from {self.cohort_start}"
+
+
+class SellerMigrationItemStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    NOTIFIED = "notified", _("Notified")
+    SWITCHED = "switched", _("Switched")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Items still waiting for their switch.
+OPEN_MIGRATION_ITEM_STATUSES = frozenset(
+    {SellerMigrationItemStatus.SCHEDULED, SellerMigrationItemStatus.NOTIFIED}
+)
+
+
+class SellerMigrationItem(models.Model):
+    """One subscription of a cohort, with its notice and its switch."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.PROTECT, related_name="seller_migration_items"
+    )
+    migration = models.ForeignKey(SellerMigration, on_delete=models.PROTECT, related_name="items")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    status = models.CharField(
+        max_length=16,
+        choices=SellerMigrationItemStatus.choices,
+        default=SellerMigrationItemStatus.SCHEDULED,
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notice_recipients = models.JSONField(default=list, blank=True)
+    switched_at = models.DateTimeField(null=True, blank=True)
+    # Why an item was skipped, or why its notice could not go out.
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["migration", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "subscription"], name="seller_migration_item_unique"
+            ),
+            # A subscription waits in one cohort at a time.
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(status__in=["scheduled", "notified"]),
+                name="seller_migration_item_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"subscription {self.subscription_id} in migration {self.migration_id}"
+
+
 # Invoice delivery (DESIGN §3.7): a link per invoice and recipient, its views, and the
 # e-mail outbox that carries the links.
 

@@ -87,3 +87,10 @@ urlpatterns += [
         name="tenant_invoice_pdf",
     ),
 ]
+
+# The seller's terms of service, accepted after a seller migration (billing/terms_views.py).
+from billing import terms_views  # noqa: E402
+
+urlpatterns += [
+    path("terms/", terms_views.terms_view, name="tenant_terms"),
+]

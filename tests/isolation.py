@@ -235,6 +235,10 @@ def build_world() -> World:
             make = TENANT_OBJECT_FACTORIES[model]
             world.foreign_objects[model] = make(foreign).pk
             world.own_objects[model] = make(own).pk
+        # Rows of no tenant that operator routes name (e.g. a seller migration): every
+        # other actor must get 404 for them whatever the id.
+        for model, make_shared in SHARED_OBJECT_FACTORIES.items():
+            world.foreign_objects[model] = world.own_objects[model] = make_shared().pk
     return world
 
 
@@ -380,3 +384,46 @@ def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
         mixed = {**foreign, **{key: own[key] for key in scope_keys}}
         cases.append((mixed, own))
     return cases
+
+
+# Seller migration (billing/migration.py): its tenant-owned rows, and the migration itself,
+# which belongs to no tenant and is named by operator routes only.
+from datetime import date  # noqa: E402
+
+from billing.models import SellerMigration, SellerMigrationItem, TermsAcceptance  # noqa: E402
+from tests.factories import SellerEntityFactory  # noqa: E402
+
+
+def _make_seller_migration(from_seller=None, cohort_start=None) -> SellerMigration:
+    return SellerMigration.objects.create(
+        from_seller=from_seller or SellerEntityFactory(),
+        to_seller=SellerEntityFactory(),
+        cohort_start=cohort_start or date(2030, 1, 1),
+        created_at=clock.now(),
+    )
+
+
+def _make_seller_migration_item(tenant: Tenant) -> SellerMigrationItem:
+    subscription = _subscription_of(tenant)
+    migration = _make_seller_migration(
+        subscription.seller, subscription.period_end + clock_delta(days=1)
+    )
+    return SellerMigrationItem.objects.create(
+        tenant=tenant, migration=migration, subscription=subscription, currency="EUR"
+    )
+
+
+def _make_terms_acceptance(tenant: Tenant) -> TermsAcceptance:
+    seller = SellerEntityFactory()
+    return TermsAcceptance.objects.create(
+        tenant=tenant,
+        seller=seller,
+        version=seller.terms_version,
+        accepted_by="admin@example.test",
+        accepted_at=clock.now(),
+    )
+
+
+TENANT_OBJECT_FACTORIES[SellerMigrationItem] = _make_seller_migration_item
+TENANT_OBJECT_FACTORIES[TermsAcceptance] = _make_terms_acceptance
+SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}

@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
         "ChangeStatusEnum": "subscriptions.models.ChangeStatus",
         "QuoteStatusEnum": "subscriptions.models.QuoteStatus",
         "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
+        "InvoiceKindEnum": "billing.models.InvoiceKind",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "BillingRunKindEnum": "billing.models.BillingRunKind",
+        "BillingRunStatusEnum": "billing.models.BillingRunStatus",
+        "SellerMigrationStatusEnum": "billing.models.SellerMigrationStatus",
     },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)

@@ -11,6 +11,7 @@ other tenant's rows (which must stay invisible: 404) and the rest keep schemathe
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -29,11 +30,12 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Role
 from accounts.services import api_token_create, invitation_create
 from accounts.tenancy import tenant_scope
+from billing.invoicing import credit_note_issue
 from billing.periods import period_for
 from severa import clock
 from subscriptions.models import ScheduledChange
 from subscriptions.services import Desired, quote_confirm, quote_create
-from tests.factories import MembershipFactory, SubscriptionFactory
+from tests.factories import MembershipFactory, SubscriptionFactory, invoice_create
 
 SCHEMA_PATH = "/api/v1/schema/?format=json"
 CHECKS = [
@@ -69,6 +71,8 @@ class ApiWorld:
     other_quote_id: int
     scheduledchange_ids: tuple[int, ...]
     other_scheduledchange_id: int
+    invoice_ids: tuple[int, ...]
+    other_invoice_id: int
 
 
 def _subscription_with_quotes(tenant, user) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -108,6 +112,7 @@ def api_world(tenant, other_tenant, admin_user, member_user, other_admin, settin
         )
     quotes, changes = _subscription_with_quotes(tenant, admin_user)
     other_quotes, other_changes = _subscription_with_quotes(other_tenant, other_admin)
+    invoices, other_invoices = _invoices(tenant), _invoices(other_tenant)
     _token, key = api_token_create(user=admin_user)
     return ApiWorld(
         token=key,
@@ -121,7 +126,19 @@ def api_world(tenant, other_tenant, admin_user, member_user, other_admin, settin
         other_quote_id=other_quotes[1],
         scheduledchange_ids=changes,
         other_scheduledchange_id=other_changes[0],
+        invoice_ids=invoices,
+        other_invoice_id=other_invoices[0],
     )
+
+
+def _invoices(tenant) -> tuple[int, ...]:
+    """An invoice and a credit note of part of it: (invoice id, credit note id)."""
+    with scopes_disabled():
+        invoice = invoice_create(tenant)
+        note = credit_note_issue(
+            invoice=invoice, lines={invoice.lines.get().pk: Decimal("10.00")}, by=None
+        )
+    return invoice.pk, note.pk
 
 
 def _steer(value, own: tuple[int, ...], foreign: int):
@@ -167,6 +184,7 @@ def test_api_conforms_to_its_schema_and_never_errors(case, api_world):
                 api_world.scheduledchange_ids,
                 api_world.other_scheduledchange_id,
             ),
+            "invoice_id": (api_world.invoice_ids, api_world.other_invoice_id),
         }
         for name, (own, foreign) in steering.items():
             if name in parameters:
@@ -181,6 +199,7 @@ def test_api_conforms_to_its_schema_and_never_errors(case, api_world):
         "invitation_id": api_world.other_invitation_id,
         "quote_id": api_world.other_quote_id,
         "scheduledchange_id": api_world.other_scheduledchange_id,
+        "invoice_id": api_world.other_invoice_id,
     }
     if parameters and any(parameters.get(name) == value for name, value in foreign.items()):
         assert response.status_code >= 400, (case.path, parameters, response.status_code)

@@ -1,0 +1,348 @@
+"""Invoices, credit notes and payments, billing runs and seller migrations in the API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.invoicing import vat_breakdown
+from billing.models import (
+    BillingRun,
+    BillingRunKind,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    SellerEntity,
+    SellerMigration,
+    SellerMigrationItemStatus,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def seller_code(seller: SellerEntity) -> str:
+    """A seller's code in the API: its business id, as in GET /sellers."""
+    return seller.business_id
+
+
+class SellerRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The seller's business id.")
+    name = serializers.CharField()
+
+    def to_representation(self, seller: SellerEntity) -> dict:
+        return {"code": seller_code(seller), "name": seller.name}
+
+
+class InvoiceRefSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number", read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "kind", "invoice_date", "total"]
+
+
+# Invoices.
+
+
+class InvoiceQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=InvoiceKind.choices, required=False)
+
+
+class InvoiceListSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number", read_only=True)
+    seller = SellerRefSerializer(read_only=True)
+    credited_invoice = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="On a credit note: the invoice it credits."
+    )
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "seller",
+            "invoice_date",
+            "due_date",
+            "currency",
+            "net",
+            "vat",
+            "rounding",
+            "total",
+            "credited_amount",
+            "credited_invoice",
+        ]
+
+
+class SellerPartySerializer(serializers.Serializer):
+    """The seller as printed on the invoice, with the bank account to pay to."""
+
+    code = serializers.CharField(help_text="The seller's business id.")
+    name = serializers.CharField()
+    business_id = serializers.CharField()
+    vat_number = serializers.CharField()
+    street_address = serializers.CharField()
+    postal_code = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166 code")
+    iban = serializers.CharField()
+    bic = serializers.CharField()
+
+
+class BuyerPartySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    business_id = serializers.CharField()
+    vat_number = serializers.CharField()
+    street_address = serializers.CharField()
+    postal_code = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166 code")
+
+
+def _party(snapshot: dict, serializer: type[serializers.Serializer]) -> dict:
+    return {name: str(snapshot.get(name) or "") for name in serializer().fields}
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    credited_line = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="On a credit note: the invoice line it credits."
+    )
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "position",
+            "order_number",
+            "description",
+            "period_start",
+            "period_end",
+            "quantity",
+            "unit_price",
+            "vat_category",
+            "vat_rate",
+            "net",
+            "credited_line",
+        ]
+
+
+class VatGroupSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="UNCL5305 code: S, AE, O, ...")
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    taxable = serializers.DecimalField(**MONEY)
+    vat = serializers.DecimalField(**MONEY)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "paid_on", "reference", "registered_at"]
+
+
+class InvoiceSerializer(InvoiceListSerializer):
+    seller = serializers.SerializerMethodField()
+    buyer = serializers.SerializerMethodField()
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    vat_breakdown = serializers.SerializerMethodField()
+    payments = PaymentSerializer(many=True, read_only=True)
+    paid_amount = serializers.SerializerMethodField()
+    outstanding = serializers.SerializerMethodField()
+    credited_invoice = InvoiceRefSerializer(
+        read_only=True, allow_null=True, help_text="On a credit note: the invoice it credits."
+    )
+    credit_notes = InvoiceRefSerializer(many=True, read_only=True)
+
+    class Meta(InvoiceListSerializer.Meta):
+        fields = [
+            *InvoiceListSerializer.Meta.fields,
+            "series",
+            "reference",
+            "buyer",
+            "vat_note",
+            "lines",
+            "vat_breakdown",
+            "payments",
+            "paid_amount",
+            "outstanding",
+            "credit_notes",
+            "issued_at",
+            "sent_at",
+            "paid_at",
+        ]
+
+    @extend_schema_field(SellerPartySerializer)
+    def get_seller(self, invoice: Invoice) -> dict:
+        return {
+            **_party(invoice.seller_snapshot, SellerPartySerializer),
+            "code": seller_code(invoice.seller),
+        }
+
+    @extend_schema_field(BuyerPartySerializer)
+    def get_buyer(self, invoice: Invoice) -> dict:
+        return _party(invoice.buyer_snapshot, BuyerPartySerializer)
+
+    @extend_schema_field(VatGroupSerializer(many=True))
+    def get_vat_breakdown(self, invoice: Invoice) -> list[dict]:
+        groups = vat_breakdown(invoice.lines.all(), invoice.currency)
+        return VatGroupSerializer(
+            [
+                {"category": g.category, "rate": g.rate, "taxable": g.taxable, "vat": g.vat}
+                for g in groups
+            ],
+            many=True,
+        ).data
+
+    def _paid(self, invoice: Invoice) -> Decimal:
+        return sum((payment.amount for payment in invoice.payments.all()), Decimal(0))
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_paid_amount(self, invoice: Invoice) -> str:
+        return f"{self._paid(invoice):.2f}"
+
+    @extend_schema_field(
+        serializers.DecimalField(
+            **MONEY,
+            allow_null=True,
+            help_text="What is left to pay after payments and credit notes (null on a credit "
+            "note).",
+        )
+    )
+    def get_outstanding(self, invoice: Invoice) -> str | None:
+        if invoice.kind != InvoiceKind.INVOICE:
+            return None
+        return f"{invoice.total - invoice.credited_amount - self._paid(invoice):.2f}"
+
+
+class PaymentRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    paid_on = serializers.DateField()
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class PaymentResultSerializer(PaymentSerializer):
+    invoice_status = serializers.CharField(source="invoice.status", read_only=True)
+
+    class Meta(PaymentSerializer.Meta):
+        fields = [*PaymentSerializer.Meta.fields, "invoice_status"]
+
+
+class CreditNoteRequestSerializer(serializers.Serializer):
+    lines = serializers.DictField(
+        child=serializers.DecimalField(**MONEY, min_value=Decimal("0.01")),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        help_text="{invoice line id: net amount to credit}; leave out (or null) to credit "
+        "everything left on the invoice.",
+    )
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate_lines(self, value: dict | None) -> dict[int, Decimal] | None:
+        if value is None:
+            return None
+        lines = {}
+        for key, amount in value.items():
+            if not (isinstance(key, str) and key.isascii() and key.isdigit()) or len(key) > 18:
+                raise serializers.ValidationError(f"{key!r} is not an invoice line id.")
+            lines[int(key)] = amount
+        return lines
+
+
+# Billing runs and seller migrations (operators).
+
+
+class BillingRunQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BillingRunKind.choices, required=False)
+
+
+class BillingRunErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    tenant_id = serializers.IntegerField(required=False)
+    subscription_id = serializers.IntegerField(required=False)
+
+
+class BillingRunSerializer(serializers.ModelSerializer):
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="What the run did, by name."
+    )
+    errors = BillingRunErrorSerializer(
+        many=True, read_only=True, help_text="What the latest attempt could not do."
+    )
+
+    class Meta:
+        model = BillingRun
+        fields = [
+            "id",
+            "kind",
+            "run_date",
+            "status",
+            "started_at",
+            "finished_at",
+            "attempts",
+            "counts",
+            "errors",
+        ]
+
+
+class MigrationItemCountsSerializer(serializers.Serializer):
+    scheduled = serializers.IntegerField()
+    notified = serializers.IntegerField()
+    switched = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class SellerMigrationSerializer(serializers.ModelSerializer):
+    from_seller = SellerRefSerializer(read_only=True)
+    to_seller = SellerRefSerializer(read_only=True)
+    items = serializers.SerializerMethodField(help_text="Subscriptions of the cohort by status.")
+
+    class Meta:
+        model = SellerMigration
+        fields = [
+            "id",
+            "from_seller",
+            "to_seller",
+            "cohort_start",
+            "notice_days",
+            "status",
+            "created_at",
+            "notified_at",
+            "done_at",
+            "cancelled_at",
+            "items",
+        ]
+
+    @extend_schema_field(MigrationItemCountsSerializer)
+    def get_items(self, migration: SellerMigration) -> dict[str, int]:
+        return {
+            status: getattr(migration, f"{status}_count", 0)
+            for status in SellerMigrationItemStatus.values
+        }
+
+
+class SellerMigrationRequestSerializer(serializers.Serializer):
+    from_seller = serializers.CharField(max_length=40, help_text="A seller code from GET /sellers.")
+    to_seller = serializers.CharField(max_length=40, help_text="A seller code from GET /sellers.")
+    cohort_start = serializers.DateField(
+        help_text="The 1st of a month: subscriptions whose next period starts that day."
+    )
+    notice_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
+
+    def _seller(self, value: str) -> SellerEntity:
+        sellers = list(SellerEntity.objects.filter(business_id=value.strip())[:2])
+        if len(sellers) != 1:
+            raise serializers.ValidationError(f"Unknown seller {value!r}: see GET /sellers.")
+        return sellers[0]
+
+    def validate_from_seller(self, value: str) -> SellerEntity:
+        return self._seller(value)
+
+    def validate_to_seller(self, value: str) -> SellerEntity:
+        return self._seller(value)

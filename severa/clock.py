@@ -6,6 +6,7 @@ running, so a replayed day still has ordered timestamps.
 """
 
 import datetime
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 # A process-wide override, not a context variable: a frozen test clock must also hold in
 # the live-server thread and in an in-process Celery worker.
 _frozen: datetime.datetime | None = None
+_freezes: list[tuple[object, datetime.datetime]] = []
+_lock = threading.Lock()
 
 
 def now() -> datetime.datetime:
@@ -44,9 +47,15 @@ def frozen(value: datetime.date | datetime.datetime) -> Iterator[None]:
         moment = value
     else:
         moment = timezone.make_aware(datetime.datetime.combine(value, datetime.time(12, 0)))
-    previous = _frozen
-    _frozen = moment
+    token = object()
+    with _lock:
+        _freezes.append((token, moment))
+        _frozen = moment
     try:
         yield
     finally:
-        _frozen = previous
+        # Freezes may end out of order (threads of one test each freezing the same clock):
+        # drop this one wherever it is, and the latest freeze still open holds.
+        with _lock:
+            _freezes[:] = [entry for entry in _freezes if entry[0] is not token]
+            _frozen = _freezes[-1][1] if _freezes else None

@@ -42,3 +42,14 @@ def test_replayed_date_keeps_the_time_of_day(settings):
     first = clock.now()
     assert clock.today() == datetime.date(2025, 6, 5)
     assert clock.now() >= first
+
+
+def test_freezes_ending_out_of_order_leave_the_clock_running():
+    """Two threads of one test each freezing the clock and ending in the other order."""
+    first, second = clock.frozen(datetime.date(2024, 1, 1)), clock.frozen(datetime.date(2025, 1, 1))
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert clock.today() == datetime.date(2025, 1, 1)
+    second.__exit__(None, None, None)
+    assert clock.today() == timezone.localdate()

@@ -454,18 +454,18 @@ def test_two_relays_at_once_send_every_message_once(tenant, settings, monkeypatc
     def relay():
         try:
             barrier.wait()
-            with clock.frozen(T0):
-                results.append(outbox_relay())
+            results.append(outbox_relay())
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
             connection.close()
 
     threads = [threading.Thread(target=relay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with clock.frozen(T0):  # process-wide: around the threads, not inside them
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     assert errors == []
     assert sum(result.get("sent", 0) for result in results) == 12

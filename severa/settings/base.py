@@ -235,7 +235,7 @@ API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)
 IDEMPOTENCY_KEY_VALID_HOURS = 24
 
 # Celery. Without REDIS_URL tasks run eagerly in-process (the embedded default).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

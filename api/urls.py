@@ -148,3 +148,19 @@ urlpatterns += [
         name="api_seller_migrations",
     ),
 ]
+
+# E-invoice downloads: Finvoice 3.0 and Peppol BIS Billing 3.0 (api/views_einvoice.py).
+from api import views_einvoice  # noqa: E402
+
+urlpatterns += [
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/finvoice",
+        views_einvoice.InvoiceFinvoiceView.as_view(),
+        name="api_tenant_invoice_finvoice",
+    ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/ubl",
+        views_einvoice.InvoiceUBLView.as_view(),
+        name="api_tenant_invoice_ubl",
+    ),
+]

@@ -94,3 +94,19 @@ from billing import terms_views  # noqa: E402
 urlpatterns += [
     path("terms/", terms_views.terms_view, name="tenant_terms"),
 ]
+
+# E-invoice downloads of an invoice or credit note (billing/einvoice/views.py).
+from billing.einvoice import views as einvoice_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "billing/invoices/<int:invoice_id>/finvoice",
+        einvoice_views.invoice_finvoice_view,
+        name="tenant_invoice_finvoice",
+    ),
+    path(
+        "billing/invoices/<int:invoice_id>/ubl",
+        einvoice_views.invoice_ubl_view,
+        name="tenant_invoice_ubl",
+    ),
+]

@@ -1,0 +1,589 @@
+"""Validation of e-invoices against the official artefacts, and the project's own checks.
+
+- ``finvoice_errors(xml_bytes)``: the Finvoice 3.0 XSD (lxml) on the ``<Finvoice>`` message
+  (after the SOAP routing frame, when one is in front of it), plus the checks the XSD cannot
+  make: the sums (rows = totals, VAT per category and rate, total with VAT, amount to pay
+  with the cash rounding), dates, and identifiers (IBAN, BIC, payment reference, business
+  ids, VAT numbers, eInvoice addresses and operators). No official Finvoice business rules
+  exist as an artefact, so these are ours. Empty list = valid.
+- ``ubl_errors(xml_bytes)``: the UBL 2.1 XSD (lxml), then the CEN EN 16931 and the Peppol
+  BIS Billing 3.0 schematron, compiled XSLT run by Saxon-HE (saxonche) to SVRL. Returns
+  ``(fatal, warnings)``: XSD errors and every ``failed-assert`` / ``successful-report``
+  flagged ``fatal`` reject the document; those flagged ``warning`` are advice an access
+  point delivers anyway. Callers fail on ``fatal`` and report ``warnings``.
+
+The artefacts are read from ``../shared/einvoice`` beside the checkout, or from the folder
+named by ``SEVERA_EINVOICE_ARTEFACTS``; they are never copied into the project. Without them
+every function raises ``ArtefactsMissing`` (the tests skip, saying why). Schemas are parsed
+and the two XSLTs compiled once per process (about 0.6 s; a document then costs about 10 ms).
+saxonche is a test dependency: nothing at run time validates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from stdnum import bic as bic_numbers
+from stdnum import iban as iban_numbers
+
+from billing.identifiers import (
+    IdentifierError,
+    business_id_clean,
+    einvoice_address_clean,
+    einvoice_operator_clean,
+)
+from billing.money import quantize
+from billing.references import (
+    is_valid_finnish_reference,
+    is_valid_norwegian_kid,
+    is_valid_rf_reference,
+    is_valid_swedish_ocr,
+)
+from billing.vat import VAT_NUMBER_COUNTRIES, vat_number_valid
+
+ARTEFACTS_ENVIRONMENT_VARIABLE = "SEVERA_EINVOICE_ARTEFACTS"
+# The checkout's parent holds shared/ (billing/einvoice/validation.py -> checkout -> parent).
+DEFAULT_ARTEFACTS = Path(__file__).resolve().parents[3] / "shared" / "einvoice"
+FINVOICE_XSD = "finvoice3/xsd/Finvoice3.0.xsd"
+# The OASIS "runtime" schemas: the same constraints without documentation, faster to load.
+UBL_XSDS = {
+    "Invoice": "ubl21/xsdrt/maindoc/UBL-Invoice-2.1.xsd",
+    "CreditNote": "ubl21/xsdrt/maindoc/UBL-CreditNote-2.1.xsd",
+}
+CEN_XSLT = "en16931/ubl/xslt/EN16931-UBL-validation.xslt"
+PEPPOL_XSLT = "peppol-bis3/xslt/PEPPOL-EN16931-UBL.xslt"
+REQUIRED = (FINVOICE_XSD, *UBL_XSDS.values(), CEN_XSLT, PEPPOL_XSLT)
+
+SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+SOAP_END = b"</SOAP-ENV:Envelope>"
+EBXML = "{http://www.oasis-open.org/committees/ebxml-msg/schema/msg-header-2_0.xsd}"
+FLAG_FATAL = "fatal"
+
+# Documents are ours or official examples, but never let a parser reach out or expand
+# entities.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+class ArtefactsMissing(RuntimeError):
+    """The official schemas and schematron are not where they are looked for."""
+
+
+def artefacts_dir() -> Path:
+    """The folder of the validation artefacts; ArtefactsMissing if it is incomplete."""
+    configured = os.environ.get(ARTEFACTS_ENVIRONMENT_VARIABLE)
+    folder = Path(configured).expanduser() if configured else DEFAULT_ARTEFACTS
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        raise ArtefactsMissing(
+            f"E-invoice validation artefacts not found in {folder} (missing {missing[0]}"
+            f"{' and more' if len(missing) > 1 else ''}): put the shared einvoice bundle "
+            f"beside the checkout or set {ARTEFACTS_ENVIRONMENT_VARIABLE}"
+        )
+    return folder
+
+
+# Compiled once per process (per artefacts folder).
+
+_compile_lock = threading.Lock()
+
+
+@cache
+def _finvoice_schema(folder: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(folder / FINVOICE_XSD), _PARSER))
+
+
+@cache
+def _ubl_schemas(folder: Path) -> dict[str, etree.XMLSchema]:
+    return {
+        root: etree.XMLSchema(etree.parse(str(folder / path), _PARSER))
+        for root, path in UBL_XSDS.items()
+    }
+
+
+@cache
+def _schematron(folder: Path) -> tuple[Any, dict[str, Any]]:
+    """One Saxon processor and the two compiled stylesheets: (processor, {layer: exe})."""
+    try:
+        from saxonche import PySaxonProcessor
+    except ImportError as error:  # a test dependency: pip install -e '.[test]'
+        raise ArtefactsMissing(f"saxonche is not installed ({error})") from error
+    with _compile_lock:
+        processor = PySaxonProcessor(license=False)
+        compiler = processor.new_xslt30_processor()
+        executables = {
+            layer: compiler.compile_stylesheet(stylesheet_file=str(folder / path))
+            for layer, path in (("EN16931", CEN_XSLT), ("PEPPOL", PEPPOL_XSLT))
+        }
+    return processor, executables
+
+
+def warm_up() -> None:
+    """Load every schema and compile both stylesheets now (a test session's first use)."""
+    folder = artefacts_dir()
+    _finvoice_schema(folder)
+    _ubl_schemas(folder)
+    _schematron(folder)
+
+
+# UBL.
+
+
+@dataclass(frozen=True)
+class Assertion:
+    layer: str  # "EN16931" or "PEPPOL"
+    id: str  # e.g. "BR-CO-16"
+    flag: str  # "fatal" or "warning"
+    location: str
+    text: str
+
+    def __str__(self) -> str:
+        location = re.sub(r"\[namespace-uri\(\)='[^']*'\]", "", self.location).replace("*:", "")
+        return f"{self.layer} {self.text} (at {location})"
+
+
+@dataclass(frozen=True)
+class UblReport:
+    xsd_errors: list[str] = field(default_factory=list)
+    assertions: list[Assertion] = field(default_factory=list)
+
+    @property
+    def fatal(self) -> list[str]:
+        return [f"XSD {error}" for error in self.xsd_errors] + [
+            str(item) for item in self.assertions if item.flag == FLAG_FATAL
+        ]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(item) for item in self.assertions if item.flag != FLAG_FATAL]
+
+    def fatal_ids(self, layer: str | None = None) -> set[str]:
+        return {
+            item.id
+            for item in self.assertions
+            if item.flag == FLAG_FATAL and (layer is None or item.layer == layer)
+        }
+
+
+def ubl_report(xml_bytes: bytes) -> UblReport:
+    """The UBL document checked by the XSD and both schematron layers."""
+    folder = artefacts_dir()
+    try:
+        document = etree.fromstring(xml_bytes, _PARSER)
+    except etree.XMLSyntaxError as error:
+        return UblReport(xsd_errors=[f"not well-formed XML: {error}"])
+    root_name = etree.QName(document).localname
+    schema = _ubl_schemas(folder).get(root_name)
+    if schema is None:
+        return UblReport(xsd_errors=[f"root element {root_name} is neither Invoice nor CreditNote"])
+    schema.validate(document)
+    xsd_errors = [f"line {error.line}: {error.message}" for error in schema.error_log]
+    processor, executables = _schematron(folder)
+    node = processor.parse_xml(xml_text=xml_bytes.decode("utf-8"))
+    assertions = []
+    for layer, executable in executables.items():
+        assertions += _svrl_read(layer, executable.transform_to_string(xdm_node=node))
+    return UblReport(xsd_errors=xsd_errors, assertions=assertions)
+
+
+def ubl_errors(xml_bytes: bytes) -> tuple[list[str], list[str]]:
+    """(fatal, warnings) of a UBL 2.1 Invoice or CreditNote: XSD, EN 16931 and Peppol."""
+    report = ubl_report(xml_bytes)
+    return report.fatal, report.warnings
+
+
+def _svrl_read(layer: str, svrl: str) -> list[Assertion]:
+    root = etree.fromstring(svrl.encode("utf-8"), _PARSER)
+    return [
+        Assertion(
+            layer=layer,
+            id=element.get("id", ""),
+            flag=element.get("flag", FLAG_FATAL),
+            location=element.get("location", ""),
+            text=" ".join((element.findtext(f"{SVRL}text") or "").split()),
+        )
+        for element in root.iter(f"{SVRL}failed-assert", f"{SVRL}successful-report")
+    ]
+
+
+# Finvoice.
+
+
+def split_soap_frame(data: bytes) -> tuple[bytes | None, bytes]:
+    """A Finvoice file with the SOAP routing frame is two XML documents one after the other:
+    (frame, message); (None, data) without a frame."""
+    end = data.find(SOAP_END)
+    if end == -1:
+        return None, data
+    end += len(SOAP_END)
+    return data[:end], data[end:].lstrip()
+
+
+def finvoice_errors(xml_bytes: bytes) -> list[str]:
+    """Everything wrong with a Finvoice 3.0 file (with or without its SOAP frame)."""
+    frame, body = split_soap_frame(xml_bytes)
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as error:
+        return [f"xml: not well-formed: {error}"]
+    errors = finvoice_schema_errors(root)
+    if frame is not None:
+        errors += soap_frame_errors(frame, root)
+    return errors + finvoice_rule_errors(root)
+
+
+def finvoice_schema_errors(root: etree._Element) -> list[str]:
+    schema = _finvoice_schema(artefacts_dir())
+    schema.validate(root)
+    return [f"XSD line {error.line}: {error.message}" for error in schema.error_log]
+
+
+def soap_frame_errors(frame: bytes, root: etree._Element) -> list[str]:
+    """The routing frame names a sender, a receiver, both intermediators and a message id,
+    and agrees with the message's own transmission details where it has them."""
+    try:
+        envelope = etree.fromstring(frame, _PARSER)
+    except etree.XMLSyntaxError as error:
+        return [f"frame: not well-formed XML: {error}"]
+    parties = {}
+    for tag in ("From", "To"):
+        for party in envelope.iter(EBXML + tag):
+            parties[(tag, party.findtext(EBXML + "Role"))] = party.findtext(EBXML + "PartyId")
+    errors = [
+        f"frame: no {tag} party with role {role}"
+        for tag, role in (
+            ("From", "Sender"),
+            ("From", "Intermediator"),
+            ("To", "Receiver"),
+            ("To", "Intermediator"),
+        )
+        if not parties.get((tag, role))
+    ]
+    if not envelope.findtext(f".//{EBXML}MessageId"):
+        errors.append("frame: no MessageId")
+    transmission = root.find("MessageTransmissionDetails")
+    if transmission is not None:
+        for path, key in (
+            ("MessageReceiverDetails/ToIdentifier", ("To", "Receiver")),
+            ("MessageReceiverDetails/ToIntermediator", ("To", "Intermediator")),
+        ):
+            if transmission.findtext(path) != parties.get(key):
+                errors.append(f"frame: {key[0]} {key[1]} differs from the message's {path}")
+    return errors
+
+
+# The project's own Finvoice checks.
+
+TOLERANCE_ROW = Decimal("0.02")
+_SCHEME_COUNTRIES = {"0037": "FI", "0007": "SE", "0192": "NO", "0184": "DK"}
+_ZERO_RATED = frozenset({"AE", "O", "E", "Z", "K", "G"})
+_NEEDS_REASON = frozenset({"AE", "O", "E", "K", "G"})
+
+
+def _number(text: str | None) -> Decimal | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return Decimal(text.strip().replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def _amount(element: etree._Element | None, path: str) -> Decimal | None:
+    return None if element is None else _number(element.findtext(path))
+
+
+def _cents(value: Decimal, currency: str) -> Decimal:
+    try:
+        return quantize(value, currency)
+    except ValueError:  # a currency we do not price in: round to cents all the same
+        return quantize(value, "EUR")
+
+
+def finvoice_rule_errors(root: etree._Element) -> list[str]:
+    """The sums, dates and identifiers of a Finvoice message (see the module docstring)."""
+    errors: list[str] = []
+    details = root.find("InvoiceDetails")
+    if details is None:
+        return ["structure: InvoiceDetails is missing"]
+    currencies = {
+        element.get("AmountCurrencyIdentifier")
+        for element in root.iter()
+        if element.get("AmountCurrencyIdentifier")
+    }
+    if len(currencies) > 1:
+        errors.append(f"currency: amounts in several currencies {sorted(currencies)}")
+    currency = next(iter(sorted(currencies)), "EUR")
+    errors += _total_errors(root, details, currency)
+    errors += _vat_errors(root, details, currency)
+    errors += _row_errors(root)
+    errors += _date_errors(root, details)
+    errors += _type_errors(details)
+    errors += _identifier_errors(root)
+    return errors
+
+
+def _total_errors(root: etree._Element, details: etree._Element, currency: str) -> list[str]:
+    errors = []
+    row_nets = [_amount(row, "RowVatExcludedAmount") for row in root.findall("InvoiceRow")]
+    rows_total = sum((net for net in row_nets if net is not None), Decimal(0))
+    stated_rows = _amount(details, "RowsTotalVatExcludedAmount")
+    if stated_rows is not None and stated_rows != rows_total:
+        errors.append(
+            f"rows-total: RowsTotalVatExcludedAmount {stated_rows} is not the sum of the rows' "
+            f"RowVatExcludedAmount {rows_total}"
+        )
+    excluded = _amount(details, "InvoiceTotalVatExcludedAmount")
+    if excluded is not None:
+        expected = (
+            (stated_rows if stated_rows is not None else rows_total)
+            - (_amount(details, "DiscountsTotalVatExcludedAmount") or 0)
+            + (_amount(details, "ChargesTotalVatExcludedAmount") or 0)
+        )
+        if excluded != expected:
+            errors.append(
+                f"total-net: InvoiceTotalVatExcludedAmount {excluded} is not rows − discounts "
+                f"+ charges {expected}"
+            )
+    vat = _amount(details, "InvoiceTotalVatAmount")
+    included = _amount(details, "InvoiceTotalVatIncludedAmount")
+    if None not in (excluded, vat, included) and included != excluded + vat:
+        errors.append(
+            f"total-gross: InvoiceTotalVatIncludedAmount {included} is not net {excluded} + "
+            f"VAT {vat} (BT-112 is before cash rounding; the rounding is "
+            "InvoiceTotalRoundoffAmount)"
+        )
+    instructed = _amount(root, "EpiDetails/EpiPaymentInstructionDetails/EpiInstructedAmount")
+    if included is not None and instructed is not None:
+        payable = (
+            included
+            - (_amount(details, "InvoicePaidAmount") or 0)
+            + (_amount(details, "InvoiceTotalRoundoffAmount") or 0)
+        )
+        if instructed != payable:
+            errors.append(
+                f"amount-due: EpiInstructedAmount {instructed} is not total {included} − paid "
+                f"+ rounding = {payable} (BR-CO-16)"
+            )
+    rounding = _amount(details, "InvoiceTotalRoundoffAmount")
+    if rounding is not None and abs(rounding) >= 1:
+        errors.append(f"rounding: InvoiceTotalRoundoffAmount {rounding} is a unit or more")
+    return errors
+
+
+def _vat_errors(root: etree._Element, details: etree._Element, currency: str) -> list[str]:
+    errors = []
+    groups = details.findall("VatSpecificationDetails")
+    rows_by_group: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+    for row in root.findall("InvoiceRow"):
+        net = _amount(row, "RowVatExcludedAmount")
+        code = row.findtext("RowVatCode")
+        rate = _number(row.findtext("RowVatRatePercent"))
+        if net is not None and code and rate is not None:
+            rows_by_group[(code, rate)] += net
+    seen: set[tuple[str, Decimal]] = set()
+    base_total = vat_total = Decimal(0)
+    for group in groups:
+        code = group.findtext("VatCode") or ""
+        rate = _number(group.findtext("VatRatePercent"))
+        base = _amount(group, "VatBaseAmount")
+        amount = _amount(group, "VatRateAmount")
+        if rate is None or base is None or amount is None:
+            errors.append(f"vat-group: {code} needs a base, a rate and a VAT amount")
+            continue
+        key = (code, rate)
+        if key in seen:
+            errors.append(f"vat-group: {code} {rate} % is given twice")
+        seen.add(key)
+        base_total += base
+        vat_total += amount
+        expected = _cents(base * rate / 100, currency)
+        if amount != expected:
+            errors.append(
+                f"vat-amount: {code} {rate} %: VatRateAmount {amount} is not {base} × {rate} % "
+                f"= {expected}"
+            )
+        if rows_by_group and base != rows_by_group.get(key, Decimal(0)):
+            errors.append(
+                f"vat-base: {code} {rate} %: VatBaseAmount {base} is not the sum of its rows "
+                f"{rows_by_group.get(key, Decimal(0))}"
+            )
+        if code in _ZERO_RATED and (rate != 0 or amount != 0):
+            errors.append(f"vat-zero: category {code} has rate and VAT 0")
+        if code == "S" and rate <= 0:
+            errors.append("vat-standard: category S needs a rate above 0")
+        if code in _NEEDS_REASON and not (
+            group.findtext("VatExemptionReasonCode") or group.findtext("VatFreeText")
+        ):
+            errors.append(f"vat-reason: category {code} needs an exemption reason")
+    for key in sorted(set(rows_by_group) - seen):
+        errors.append(f"vat-group: rows of {key[0]} {key[1]} % but no VatSpecificationDetails")
+    if groups:
+        excluded = _amount(details, "InvoiceTotalVatExcludedAmount")
+        vat = _amount(details, "InvoiceTotalVatAmount")
+        if excluded is not None and base_total != excluded:
+            errors.append(
+                f"vat-bases: the VAT bases add up to {base_total}, not to the net {excluded}"
+            )
+        if vat is not None and vat_total != vat:
+            errors.append(f"vat-total: the VAT per rate adds up to {vat_total}, not to {vat}")
+    codes = {code for code, _rate in rows_by_group} | {
+        group.findtext("VatCode") for group in groups
+    }
+    seller_tax = root.findtext("SellerPartyDetails/SellerOrganisationTaxCode")
+    buyer_tax = root.findtext("BuyerPartyDetails/BuyerOrganisationTaxCode")
+    if "O" in codes and (seller_tax or buyer_tax):
+        errors.append("vat-outside-scope: a sale outside the scope of VAT names no VAT numbers")
+    if "O" in codes and len(codes) > 1:
+        errors.append("vat-outside-scope: category O cannot be mixed with other categories")
+    if "AE" in codes and not (seller_tax and buyer_tax):
+        errors.append("vat-reverse-charge: reverse charge names the seller's and buyer's VAT")
+    return errors
+
+
+def _row_errors(root: etree._Element) -> list[str]:
+    errors = []
+    for row in root.findall("InvoiceRow"):
+        position = row.findtext("RowPositionIdentifier") or "?"
+        net = _amount(row, "RowVatExcludedAmount")
+        quantity = _number(row.findtext("InvoicedQuantity"))
+        price = _amount(row, "UnitPriceAmount")
+        adjusted = any(
+            row.find(tag) is not None
+            for tag in (
+                "RowDiscountPercent",
+                "RowDiscountAmount",
+                "RowChargeDetails",
+                "UnitPriceBaseQuantity",
+                "RowProgressiveDiscountDetails",
+            )
+        )
+        if (
+            None not in (net, quantity, price)
+            and not adjusted
+            and abs(quantity * price - net) > TOLERANCE_ROW
+        ):
+            errors.append(
+                f"row: line {position}: quantity {quantity} × unit price {price} is not its "
+                f"net {net}"
+            )
+        start, end = row.findtext("StartDate"), row.findtext("EndDate")
+        if start and end and start > end:
+            errors.append(
+                f"row: line {position}: its period ends ({end}) before it starts ({start})"
+            )
+    return errors
+
+
+def _date_errors(root: etree._Element, details: etree._Element) -> list[str]:
+    errors = []
+    due = details.findtext("PaymentTermsDetails/InvoiceDueDate")
+    payment_date = root.findtext("EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate")
+    if due and payment_date and due != payment_date:
+        errors.append(f"due-date: EpiDateOptionDate {payment_date} is not InvoiceDueDate {due}")
+    invoice_date = details.findtext("InvoiceDate")
+    if invoice_date and due and due < invoice_date:
+        errors.append(f"due-date: due {due} before the invoice date {invoice_date}")
+    start = details.findtext("InvoicingPeriodStartDate")
+    end = details.findtext("InvoicingPeriodEndDate")
+    if start and end and start > end:
+        errors.append(f"period: the invoicing period ends ({end}) before it starts ({start})")
+    return errors
+
+
+def _type_errors(details: etree._Element) -> list[str]:
+    code = details.findtext("InvoiceTypeCode")
+    code_un = details.findtext("InvoiceTypeCodeUN")
+    errors = []
+    if code == "INV02" and not details.findtext("OriginalInvoiceNumber"):
+        errors.append("credit-note: INV02 names the invoice it credits (OriginalInvoiceNumber)")
+    expected_un = {"INV01": "380", "INV02": "381"}.get(code or "")
+    if expected_un and code_un and code_un != expected_un:
+        errors.append(f"type: InvoiceTypeCode {code} goes with InvoiceTypeCodeUN {expected_un}")
+    return errors
+
+
+def _identifier_errors(root: etree._Element) -> list[str]:
+    errors = []
+    for path in (
+        "SellerInformationDetails/SellerAccountDetails/SellerAccountID",
+        "EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiAccountID",
+    ):
+        for element in root.findall(path):
+            if element.get("IdentificationSchemeName") == "IBAN" and not iban_numbers.is_valid(
+                element.text or ""
+            ):
+                errors.append(f"iban: {element.tag} {element.text!r} is not a valid IBAN")
+    for path in (
+        "SellerInformationDetails/SellerAccountDetails/SellerBic",
+        "EpiDetails/EpiPartyDetails/EpiBfiPartyDetails/EpiBfiIdentifier",
+    ):
+        for element in root.findall(path):
+            if not bic_numbers.is_valid(element.text or ""):
+                errors.append(f"bic: {element.tag} {element.text!r} is not a valid BIC")
+    errors += _reference_errors(root)
+    for prefix in ("Seller", "Buyer"):
+        errors += _party_identifier_errors(root, prefix)
+    transmission = root.find("MessageTransmissionDetails")
+    if transmission is not None:
+        for path in ("MessageSenderDetails/FromIdentifier", "MessageReceiverDetails/ToIdentifier"):
+            value = transmission.findtext(path) or ""
+            try:
+                einvoice_address_clean(value)
+            except IdentifierError as error:
+                errors.append(f"einvoice-address: {path} {value!r}: {error}")
+        operator = transmission.findtext("MessageReceiverDetails/ToIntermediator") or ""
+        try:
+            einvoice_operator_clean(operator)
+        except IdentifierError as error:
+            errors.append(f"einvoice-operator: ToIntermediator {operator!r}: {error}")
+    return errors
+
+
+def _reference_errors(root: etree._Element) -> list[str]:
+    element = root.find("EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier")
+    if element is None or not element.text:
+        return []
+    reference, scheme = element.text, element.get("IdentificationSchemeName")
+    if scheme == "SPY":
+        valid = is_valid_finnish_reference(reference)
+    elif scheme == "ISO":
+        valid = is_valid_rf_reference(reference)
+    else:  # another country's reference: a Swedish OCR number or a Norwegian KID
+        valid = is_valid_swedish_ocr(reference) or is_valid_norwegian_kid(reference)
+    if valid:
+        return []
+    return [f"reference: {reference!r} fails its check digits (scheme {scheme or 'none'})"]
+
+
+def _party_identifier_errors(root: etree._Element, prefix: str) -> list[str]:
+    details = root.find(f"{prefix}PartyDetails")
+    if details is None:
+        return []
+    errors = []
+    identifier = details.find(f"{prefix}PartyIdentifier")
+    address_country = details.findtext(f"{prefix}PostalAddressDetails/CountryCode") or ""
+    if identifier is not None and identifier.text:
+        country = _SCHEME_COUNTRIES.get(identifier.get("SchemeID", ""), address_country)
+        try:
+            business_id_clean(country, identifier.text)
+        except IdentifierError as error:
+            errors.append(f"business-id: {prefix}PartyIdentifier {identifier.text!r}: {error}")
+    tax_code = details.findtext(f"{prefix}OrganisationTaxCode")
+    if tax_code:
+        prefix_country = "GR" if tax_code[:2].upper() == "EL" else tax_code[:2].upper()
+        if prefix_country in VAT_NUMBER_COUNTRIES and not vat_number_valid(
+            prefix_country, tax_code
+        ):
+            errors.append(f"vat-number: {prefix}OrganisationTaxCode {tax_code!r} is not valid")
+        elif not tax_code[:2].isalpha():
+            errors.append(f"vat-number: {prefix}OrganisationTaxCode {tax_code!r} has no prefix")
+    return errors

@@ -119,14 +119,7 @@ def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
     account = seller.bank_accounts.filter(currency=currency).first()
     if account is None:
         raise InvoicingError(f"{seller.name} has no bank account in {currency}")
-    return {
-        "name": seller.name,
-        "business_id": seller.business_id,
-        "vat_number": seller.vat_number,
-        "street_address": seller.street_address,
-        "postal_code": seller.postal_code,
-        "city": seller.city,
-        "country": seller.country,
+    return seller.party() | {
         "iban": account.iban,
         "bic": account.bic,
         "payment_terms_days": seller.payment_terms_days,

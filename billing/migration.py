@@ -244,14 +244,7 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
 def seller_details(seller: SellerEntity, currency: str) -> dict[str, str]:
     """What a billing contact needs to know of the new seller, for one currency."""
     account = seller.bank_accounts.filter(currency=currency).first()
-    return {
-        "name": seller.name,
-        "business_id": seller.business_id,
-        "vat_number": seller.vat_number,
-        "street_address": seller.street_address,
-        "postal_code": seller.postal_code,
-        "city": seller.city,
-        "country": seller.country,
+    return seller.party() | {
         "currency": currency,
         "iban": account.iban if account else "",
         "bic": account.bic if account else "",

@@ -34,6 +34,18 @@ class SellerEntity(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def party(self) -> dict[str, str]:
+        """The seller as documents name it: legal name, identifiers and address."""
+        return {
+            "name": self.name,
+            "business_id": self.business_id,
+            "vat_number": self.vat_number,
+            "street_address": self.street_address,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "country": self.country,
+        }
+
 
 class SellerBankAccount(models.Model):
     seller = models.ForeignKey(SellerEntity, on_delete=models.CASCADE, related_name="bank_accounts")

@@ -151,3 +151,16 @@ def test_a_download_reads_the_invoice_in_a_fixed_number_of_queries(
     # Authentication, tenant access and the invoice with its lines (and credited invoice).
     with django_assert_max_num_queries(8):
         assert api_client.get(api(tenant, invoice, "ubl")).status_code == 200
+
+
+def test_the_invoice_page_links_both_xml_downloads(verified_client, admin_user, tenant, unscoped):
+    from django.urls import reverse
+
+    from tests.factories import invoice_create
+
+    invoice = invoice_create(tenant)
+    client = verified_client(admin_user)
+    page = client.get(reverse("tenant_invoice_detail", args=[tenant.pk, invoice.pk]))
+    body = page.content.decode()
+    assert reverse("tenant_invoice_finvoice", args=[tenant.pk, invoice.pk]) in body
+    assert reverse("tenant_invoice_ubl", args=[tenant.pk, invoice.pk]) in body

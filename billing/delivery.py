@@ -11,7 +11,9 @@ runs `invoice_deliver`:
    invoice and address and a message per `dedupe_key`, so running the task twice (acks_late,
    a redelivery after a crash, two workers) writes each once; a contact added since the
    last run gets its link on the next one;
-3. the outbox relay (`billing.outbox`) sends the messages with retries; once none of the
+3. in the same transaction, the invoice's e-invoice is queued when the buyer takes one
+   (`billing.einvoice.delivery`, relayed with its own retries);
+4. the outbox relay (`billing.outbox`) sends the messages with retries; once none of the
    invoice's messages is pending and at least one went out, the invoice moves from issued
    to sent (`invoice_sent_mark`).
 
@@ -38,6 +40,7 @@ from accounts.mail import mail_render
 from accounts.services import tenant_admin_emails
 from billing.contacts import billing_contact_recipients
 from billing.documents import invoice_language, invoice_pdf_bytes
+from billing.einvoice.delivery import einvoice_delivery_add
 from billing.links import invoice_link_create, invoice_link_url, invoice_links_revoke
 from billing.models import (
     BillingContact,
@@ -110,6 +113,9 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
             .defer("pdf", "credited_invoice__pdf")
             .get(pk=invoice.pk)
         )
+        # The e-invoice, when the buyer takes one (queued once, relayed after the commit);
+        # it goes out whether or not anybody gets the e-mail.
+        einvoice_delivery_add(locked)
         recipients, to_admins = invoice_recipients(locked)
         if not recipients:
             logger.error(

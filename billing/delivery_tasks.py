@@ -10,6 +10,7 @@ from django.db import OperationalError
 
 from accounts.tenancy import TenantTask
 from billing.delivery import invoice_deliver, invoice_deliveries_resume
+from billing.einvoice.delivery import einvoice_relay
 from billing.models import Invoice
 from billing.outbox import outbox_relay
 
@@ -43,3 +44,9 @@ def outbox_relay_task() -> dict[str, int]:
 def invoice_deliveries_resume_task() -> int:
     """Queue again the delivery of recent invoices that have no link yet (beat)."""
     return invoice_deliveries_resume()
+
+
+@shared_task(name="billing.einvoice_relay", acks_late=True)
+def einvoice_relay_task() -> dict[str, int]:
+    """Send the due pending e-invoices (beat: every minute, and after new ones are queued)."""
+    return einvoice_relay()

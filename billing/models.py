@@ -676,3 +676,60 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+class EInvoiceChannel(models.TextChoices):
+    FINVOICE = "finvoice", _("Finvoice")
+    PEPPOL = "peppol", _("Peppol")
+
+
+class EInvoiceDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class EInvoiceDelivery(models.Model):
+    """An invoice's e-invoice on its way to the buyer's operator or Peppol access point
+    (billing/einvoice/delivery.py): the document is generated once when queued and sent,
+    with retries, exactly as stored."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="einvoice_deliveries"
+    )
+    channel = models.CharField(max_length=16, choices=EInvoiceChannel.choices)
+    document = models.BinaryField(editable=False)
+    status = models.CharField(
+        max_length=16,
+        choices=EInvoiceDeliveryStatus.choices,
+        default=EInvoiceDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # What the transport answered: the dropped file's path, the operator's message id.
+    remote_reference = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "channel"], name="einvoice_delivery_one_per_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="einvoice_delivery_due",
+            ),
+            models.Index(fields=["status", "-created_at"], name="einvoice_delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} of invoice {self.invoice_id} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import operator_outbox_views, operator_views
+from billing import operator_einvoice_views, operator_outbox_views, operator_views
 
 urlpatterns = [
     path("", operator_views.operator_home_view, name="operator_home"),
@@ -50,5 +50,15 @@ urlpatterns += [
         "outbox/<int:outboxmessage_id>/retry/",
         operator_outbox_views.operator_outbox_retry_view,
         name="operator_outbox_retry",
+    ),
+]
+
+# E-invoice deliveries (billing/operator_einvoice_views.py).
+urlpatterns += [
+    path("einvoices/", operator_einvoice_views.operator_einvoices_view, name="operator_einvoices"),
+    path(
+        "einvoices/<int:einvoicedelivery_id>/retry/",
+        operator_einvoice_views.operator_einvoice_retry_view,
+        name="operator_einvoice_retry",
     ),
 ]

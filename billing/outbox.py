@@ -28,7 +28,7 @@ import logging
 import re
 import smtplib
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
@@ -55,6 +55,14 @@ ERROR_MAX_LENGTH = 2000
 # A link token in a message body: /links/<document>/<token>/.
 _LINK_TOKEN = re.compile(r"(/links/[a-z-]+/)[A-Za-z0-9_-]{16,}")
 REDACTED = "[sent]"
+
+
+def retry_at(*, attempts: int, now: datetime) -> datetime | None:
+    """When to try again after the `attempts`-th attempt failed (1 min, 5 min, 30 min,
+    2 h); None when that was the last one. The e-invoice relay backs off the same way."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + RETRY_DELAYS[attempts - 1]
 
 
 def outbox_message_add(
@@ -152,10 +160,11 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
             _connection_reset(connection)
             # Anything else (connection refused, timeout, 4xx, a broken backend) is recorded
             # and retried later; the message stays readable for the operators.
-            if message.attempts >= MAX_ATTEMPTS:
+            next_attempt_at = retry_at(attempts=message.attempts, now=now)
+            if next_attempt_at is None:
                 outcome = _failed(message, error)
             else:
-                message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
+                message.next_attempt_at = next_attempt_at
                 message.last_error = _describe(error)
                 outcome = "retry"
                 logger.info(

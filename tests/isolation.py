@@ -194,8 +194,25 @@ def _make_outbox_message(tenant: Tenant):
     )
 
 
+def _make_einvoice_delivery(tenant: Tenant):
+    from billing.models import EInvoiceDelivery
+
+    now = clock.now()
+    return EInvoiceDelivery.objects.create(
+        tenant=tenant,
+        invoice=invoice_create(tenant),
+        channel="peppol",
+        document=b"<Invoice/>",
+        status="failed",
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
 def _register_delivery_factories() -> None:
-    from billing.models import InvoiceLink, InvoiceLinkView, OutboxMessage
+    from billing.models import EInvoiceDelivery, InvoiceLink, InvoiceLinkView, OutboxMessage
+
+    TENANT_OBJECT_FACTORIES[EInvoiceDelivery] = _make_einvoice_delivery
 
     TENANT_OBJECT_FACTORIES[InvoiceLink] = _make_invoice_link
     TENANT_OBJECT_FACTORIES[InvoiceLinkView] = _make_invoice_link_view

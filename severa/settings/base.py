@@ -294,3 +294,16 @@ CELERY_BEAT_SCHEDULE["billing-invoice-deliveries-resume"] = {
     "task": "billing.invoice_deliveries_resume",
     "schedule": 15 * 60,
 }
+
+# E-invoice delivery (billing/einvoice/delivery.py, billing/einvoice/transports.py): "file"
+# drops the documents into EINVOICE_DROP_DIR/<channel>/; "http" POSTs them to the operator.
+EINVOICE_TRANSPORT = env.str("EINVOICE_TRANSPORT", default="file")
+if EINVOICE_TRANSPORT not in ("file", "http"):
+    raise ImproperlyConfigured("EINVOICE_TRANSPORT must be 'file' or 'http'.")
+EINVOICE_DROP_DIR = env.str("EINVOICE_DROP_DIR", default=str(BASE_DIR / "var" / "einvoice"))
+EINVOICE_HTTP_URL = env.str("EINVOICE_HTTP_URL", default="")
+EINVOICE_HTTP_TOKEN = env.str("EINVOICE_HTTP_TOKEN", default="")
+EINVOICE_HTTP_TIMEOUT = env.float("EINVOICE_HTTP_TIMEOUT", default=30.0)
+if EINVOICE_TRANSPORT == "http" and not EINVOICE_HTTP_URL:
+    raise ImproperlyConfigured("EINVOICE_TRANSPORT=http needs EINVOICE_HTTP_URL.")
+CELERY_BEAT_SCHEDULE["billing-einvoice-relay"] = {"task": "billing.einvoice_relay", "schedule": 60}

@@ -21,3 +21,5 @@ STORAGES["staticfiles"] = {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
 }
 MEDIA_ROOT = "/tmp/severa-test-media"  # noqa: S108
+EINVOICE_TRANSPORT = "file"
+EINVOICE_DROP_DIR = "/tmp/severa-test-einvoice"  # noqa: S108

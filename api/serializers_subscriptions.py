@@ -14,6 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Tenant
+from api.serializers_orders import OrderLineSerializer
 from billing.identifiers import IdentifierError, business_id_clean, vat_number_clean
 from billing.models import SellerEntity
 from billing.periods import add_months
@@ -28,7 +29,6 @@ from subscriptions.models import (
     Interface,
     OrderConfirmation,
     OrderKind,
-    OrderLine,
     QuoteStatus,
     ScheduledChange,
     SubscriptionStatus,
@@ -244,29 +244,10 @@ class SubscriptionSerializer(serializers.Serializer):
 # Order confirmations (as answered by a confirmation and by provisioning).
 
 
-class ConfirmedOrderLineSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrderLine
-        fields = [
-            "position",
-            "item_type",
-            "item_code",
-            "description",
-            "unit_price",
-            "quantity",
-            "period_start",
-            "period_end",
-            "net",
-            "vat_rate",
-            "vat",
-            "total",
-        ]
-
-
 class ConfirmedOrderSerializer(serializers.ModelSerializer):
     number = serializers.CharField()
     kind = serializers.ChoiceField(choices=OrderKind.choices)
-    lines = ConfirmedOrderLineSerializer(many=True)
+    lines = OrderLineSerializer(many=True)
 
     class Meta:
         model = OrderConfirmation

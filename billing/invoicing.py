@@ -211,10 +211,8 @@ def _issue(
 
 def invoice_issued(invoice: Invoice) -> None:
     """After the commit: render the PDF and deliver (queued to the workers)."""
-    try:
-        from billing.delivery import invoice_delivery_queue
-    except ImportError:  # delivery is optional while the app is being assembled
-        return
+    from billing.delivery import invoice_delivery_queue  # delivery imports this module
+
     invoice_delivery_queue(invoice)
 
 

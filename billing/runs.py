@@ -24,6 +24,7 @@ from django_scopes import scopes_disabled
 
 from billing.invoice_batches import INVOICING_COUNTS, invoices_issue_batched
 from billing.invoicing import overdue_mark
+from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.run_records import RunTally, run_begin, run_end, run_failed
 from subscriptions.rollover import BATCH_SIZE, rollover_run
@@ -74,10 +75,6 @@ def overdue_run(day: date) -> BillingRun:
 def _seller_migrations(day: date) -> dict[str, int]:
     """Seller migration cohorts (DESIGN §3.5): notices due by `day` go out, and cohorts that
     start on `day` switch to the new seller before that day's renewals are ordered."""
-    try:
-        from billing.migration import seller_migrations_apply, seller_migrations_notify_due
-    except ImportError:  # seller migrations are optional while the app is being assembled
-        return {}
     counts = {**seller_migrations_notify_due(on=day), **seller_migrations_apply(on=day)}
     return {f"seller_migration.{name}": amount for name, amount in counts.items()}
 

@@ -156,6 +156,10 @@ class Subscription(models.Model):
     period_end = models.DateField()
     # Partner agreements (§3.2): no decrease or termination takes effect before this day ends.
     agreement_end = models.DateField(null=True, blank=True)
+    # Where a partner pays (§3.8): its orders go on the partner's consolidated invoice.
+    invoice_partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(
         max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
@@ -313,6 +317,10 @@ class OrderConfirmation(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     seller = models.ForeignKey("billing.SellerEntity", on_delete=models.PROTECT, related_name="+")
+    # The invoice recipient when a partner pays, fixed when the order is made.
+    invoice_partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     seller_snapshot = models.JSONField()
     buyer_snapshot = models.JSONField()
     currency = models.CharField(max_length=3, choices=CURRENCIES)

@@ -677,6 +677,7 @@ def order_rows(
         confirmed_at=confirmed_at,
         confirmed_by=by,
         seller=seller,
+        invoice_partner_id=subscription.invoice_partner_id,
         seller_snapshot=seller.party(),
         buyer_snapshot=buyer_snapshot(tenant),
         currency=subscription.currency,

@@ -307,3 +307,17 @@ EINVOICE_HTTP_TIMEOUT = env.float("EINVOICE_HTTP_TIMEOUT", default=30.0)
 if EINVOICE_TRANSPORT == "http" and not EINVOICE_HTTP_URL:
     raise ImproperlyConfigured("EINVOICE_TRANSPORT=http needs EINVOICE_HTTP_URL.")
 CELERY_BEAT_SCHEDULE["billing-einvoice-relay"] = {"task": "billing.einvoice_relay", "schedule": 60}
+
+# Fortnox (integrations/fortnox/client.py). The fake server (python -m
+# integrations.fortnox.fake) answers the same paths on a local port.
+FORTNOX_API_URL = env.str("FORTNOX_API_URL", default="https://api.fortnox.se/3/")
+FORTNOX_AUTH_URL = env.str("FORTNOX_AUTH_URL", default="https://apps.fortnox.se/oauth-v1/auth")
+FORTNOX_TOKEN_URL = env.str("FORTNOX_TOKEN_URL", default="https://apps.fortnox.se/oauth-v1/token")
+FORTNOX_REVOKE_URL = env.str(
+    "FORTNOX_REVOKE_URL", default="https://apps.fortnox.se/oauth-v1/revoke"
+)
+FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
+FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
+FORTNOX_TIMEOUT = env.float("FORTNOX_TIMEOUT", default=30.0)
+if not FORTNOX_API_URL.endswith("/"):
+    FORTNOX_API_URL += "/"

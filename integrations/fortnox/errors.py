@@ -1,0 +1,96 @@
+"""The errors of the Fortnox client (see integrations/fortnox/client.py for when each is
+raised) and how Fortnox's error answers are read."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import requests
+import urllib3
+
+
+class FortnoxError(Exception):
+    temporary = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        details = ", ".join(
+            part
+            for part in (
+                f"HTTP {self.status}" if self.status else "",
+                f"code {self.code}" if self.code else "",
+            )
+            if part
+        )
+        return f"{self.message} ({details})" if details else self.message
+
+
+class NotFound(FortnoxError):
+    pass
+
+
+class Unauthorized(FortnoxError):
+    """The access token is missing, wrong or expired (and could not be refreshed)."""
+
+
+class AuthorizationError(FortnoxError):
+    """The OAuth endpoint refused: ``error`` is RFC 6749's code, e.g. invalid_grant."""
+
+    def __init__(self, message: str, *, status: int | None = None, error: str = ""):
+        super().__init__(message, status=status)
+        self.error = error
+
+
+class TemporaryError(FortnoxError):
+    """5xx, timeout or connection error: a later attempt may succeed."""
+
+    temporary = True
+
+
+class RateLimited(TemporaryError):
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class AmbiguousWrite(FortnoxError):
+    """A write may or may not have happened: look the record up before writing again."""
+
+    temporary = True
+
+    def __init__(self, message: str, *, method: str, path: str, status: int | None = None):
+        super().__init__(message, status=status)
+        self.method = method
+        self.path = path
+
+
+def error_information(content: bytes) -> tuple[str, int | None]:
+    """Message and code of an ``ErrorInformation`` body, whatever the key casing."""
+    try:
+        document = json.loads(content, parse_float=Decimal)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:200] or "no message", None
+    info = document.get("ErrorInformation") if isinstance(document, dict) else None
+    if not isinstance(info, dict):
+        return str(document)[:200], None
+    lowered = {str(key).lower(): value for key, value in info.items()}
+    code = lowered.get("code")
+    try:
+        code = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        code = None
+    return str(lowered.get("message") or "no message"), code
+
+
+def never_sent(error: requests.exceptions.RequestException) -> bool:
+    """True when the request certainly did not reach the server (safe to send again)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)

@@ -22,6 +22,8 @@ def _json_default(value):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms waits for delayed ACKs
+    wbufsize = 64 * 1024  # headers and body in one send; flushed after each request
     server: _Server
 
     def _handle(self) -> None:
@@ -52,6 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
         except OSError:
             # The client gave up (a timeout fault): nothing left to tell it.
             self.close_connection = True

@@ -25,8 +25,10 @@ import collections
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
+import redis
 from django.conf import settings
 
 # KEYS[1]: the log (sorted set), KEYS[2]: the pause deadline.
@@ -81,7 +83,8 @@ class RateLimiter(Protocol):
         ...
 
 
-def _wait(limiter_try, *, timeout: float | None) -> float:
+def _wait(limiter_try: Callable[[], float], *, timeout: float | None) -> float:
+    """Ask `limiter_try` (0 = admitted, else seconds to wait) until admitted."""
     started = time.monotonic()
     while True:
         wait = limiter_try()
@@ -102,12 +105,10 @@ class RedisRateLimiter:
         limit: int,
         window: float,
         margin: float = 0.0,
-        redis_client=None,
+        redis_client: redis.Redis | None = None,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
-        import redis
-
         self.key = key
         self.limit = limit
         self.window = window + margin

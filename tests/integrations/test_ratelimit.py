@@ -24,9 +24,7 @@ def key():
     name = f"test-{uuid.uuid4().hex}"
     connection = redis.Redis.from_url(settings.REDIS_URL)
     yield name
-    connection.delete(
-        f"ratelimit:{name}:log", f"ratelimit:{name}:pause"
-    )
+    connection.delete(f"ratelimit:{name}:log", f"ratelimit:{name}:pause")
 
 
 def admissions(limiter, count):

@@ -276,7 +276,22 @@ class FortnoxFake:
         if path.startswith("/_fake/"):
             return self._control(request, path)
         if path.startswith("/oauth-v1/"):
-            return self._oauth(request, path, query)
+            response = self._oauth(request, path, query)
+            with self._lock:
+                self.log.append(
+                    LoggedRequest(
+                        at=time.monotonic(),
+                        wall_at=time.time(),
+                        method=request.method,
+                        path=path,
+                        query="",  # the form holds secrets; the query string may too
+                        token=None,
+                        client_id=self._client(request),
+                        tenant_id=None,
+                        status=response.status,
+                    )
+                )
+            return response
         entry = LoggedRequest(
             at=time.monotonic(),
             wall_at=time.time(),

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -245,7 +246,9 @@ class FortnoxFake:
         with self._lock:
             self.scripted.append(ScriptedFault(kind, count, method, path_prefix))
 
-    def requests(self, *, method: str | None = None, path_prefix: str = "/3/") -> list:
+    def requests(
+        self, *, method: str | None = None, path_prefix: str = "/3/"
+    ) -> list[LoggedRequest]:
         with self._lock:
             return [
                 entry
@@ -253,7 +256,9 @@ class FortnoxFake:
                 if entry.path.startswith(path_prefix) and (method is None or entry.method == method)
             ]
 
-    def max_in_window(self, *, window: float | None = None, statuses=None) -> int:
+    def max_in_window(
+        self, *, window: float | None = None, statuses: Collection[int] | None = None
+    ) -> int:
         """The most API requests that arrived in any `window`-second span (per client id
         and company; all of them in practice), counting only `statuses` if given."""
         window = self.rate_window if window is None else window

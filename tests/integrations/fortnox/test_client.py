@@ -298,3 +298,36 @@ def test_oauth_lost_refresh_answer_is_ambiguous(fortnox_settings):
             fortnox.refresh_tokens(
                 refresh_token="r", token_url=f"http://127.0.0.1:{port}/oauth-v1/token", timeout=0.3
             )
+
+
+def test_look_up_before_creating_again_leaves_no_duplicates_under_faults(client, fake):
+    """The contract the sync engine relies on, under random 500s and lost write answers:
+    create; on AmbiguousWrite look the invoice up by its reference; create again only if
+    it is not there."""
+    fake.rate_limit = 10_000
+    client.create_customer({"CustomerNumber": "1", "Name": "Acme"})
+    fake.faults.error_rate = 0.15
+    fake.faults.lost_response_rate = 0.25
+    ambiguous = 0
+
+    def push(reference):
+        nonlocal ambiguous
+        for _ in range(10):
+            try:
+                return client.create_invoice(
+                    {"CustomerNumber": "1", "ExternalInvoiceReference1": reference}
+                )
+            except AmbiguousWrite:
+                ambiguous += 1
+                found = client.find_invoices_by_reference(reference)
+                if found:
+                    return found[0]
+        raise AssertionError(f"{reference} not created in 10 attempts")
+
+    pushed = [push(f"severa-{number}") for number in range(1, 21)]
+
+    invoices = fake.company().records["invoices"].values()
+    references = sorted(invoice["ExternalInvoiceReference1"] for invoice in invoices)
+    assert references == sorted(f"severa-{number}" for number in range(1, 21))
+    assert len({invoice["DocumentNumber"] for invoice in pushed}) == 20
+    assert ambiguous >= 5  # the faults did happen (seeded: the same count every run)

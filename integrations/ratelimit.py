@@ -69,6 +69,17 @@ return 0
 MICROSECONDS = 1_000_000
 
 
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def shared_redis() -> redis.Redis:
+    """One connection pool per process for REDIS_URL (limiters are made per task)."""
+    url = settings.REDIS_URL
+    if url not in _redis_clients:
+        _redis_clients[url] = redis.Redis.from_url(url)
+    return _redis_clients[url]
+
+
 class RateLimitTimeout(Exception):
     """``acquire(timeout=...)`` gave up before the limiter admitted the caller."""
 
@@ -112,7 +123,7 @@ class RedisRateLimiter:
         self.key = key
         self.limit = limit
         self.window = window + margin
-        self.redis = redis_client or redis.Redis.from_url(settings.REDIS_URL)
+        self.redis = redis_client or shared_redis()
         self._acquire = self.redis.register_script(ACQUIRE_SCRIPT)
         self._pause = self.redis.register_script(PAUSE_SCRIPT)
         self._log_key = f"ratelimit:{key}:log"

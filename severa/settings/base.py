@@ -319,5 +319,7 @@ FORTNOX_REVOKE_URL = env.str(
 FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
 FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
 FORTNOX_TIMEOUT = env.float("FORTNOX_TIMEOUT", default=30.0)
+if FORTNOX_TIMEOUT <= 0:
+    raise ImproperlyConfigured("FORTNOX_TIMEOUT must be a positive number of seconds.")
 if not FORTNOX_API_URL.endswith("/"):
     FORTNOX_API_URL += "/"

@@ -46,8 +46,8 @@ def test_admits_the_limit_then_waits_for_the_window(key, kind):
     times = admissions(limiter, 11)
 
     assert times[4] < 0.2
-    assert 0.5 <= times[5] < 0.75
-    assert 1.0 <= times[10] < 1.4
+    assert 0.5 <= times[5] < 0.9
+    assert 1.0 <= times[10] < 1.6
 
 
 def test_pause_holds_back_every_limiter_of_the_key(key):
@@ -60,8 +60,8 @@ def test_pause_holds_back_every_limiter_of_the_key(key):
     ours.pause(0.4)
     ours.pause(0.1)  # a shorter pause never shortens a longer one
 
-    assert other_key.acquire() < 0.05
-    assert 0.3 <= theirs.acquire() < 0.6
+    assert other_key.acquire() < 0.2
+    assert 0.3 <= theirs.acquire() < 0.8
     other_key.reset()
 
 

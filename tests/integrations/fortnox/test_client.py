@@ -215,7 +215,7 @@ def test_429_retry_after_pauses_the_shared_limiter(fortnox_settings, fake, acces
     assert units == []
     assert time.monotonic() - started >= 1.0  # Retry-After: 1
     assert [entry.status for entry in fake.requests()] == [429, 200]
-    assert limiter.acquire() < 0.05  # the pause is over for everyone
+    assert limiter.acquire() < 0.2  # the pause is over for everyone
 
 
 def test_429_without_retry_after_waits_the_default(client, fake):

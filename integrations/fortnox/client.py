@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -89,6 +90,8 @@ __all__ = [
     "refresh_tokens",
     "revoke_refresh_token",
 ]
+
+logger = logging.getLogger(__name__)
 
 RATE_LIMIT = 25
 RATE_WINDOW = 5.0
@@ -230,7 +233,7 @@ class FortnoxClient:
                 problem: FortnoxError = TemporaryError(
                     f"Fortnox {method} {path}: {error.__class__.__name__}: {error}"
                 )
-                if not self._pause_before_retry(delays):
+                if not self._pause_before_retry(delays, problem):
                     raise problem from error
                 continue
             status = response.status_code
@@ -240,6 +243,7 @@ class FortnoxClient:
                 rate_limited += 1
                 if rate_limited > self.rate_limit_attempts:
                     raise RateLimited(f"Fortnox {method} {path}: rate limited", retry_after=wait)
+                logger.info("Fortnox %s %s: 429, every caller waits %.1f s", method, path, wait)
                 # Every worker of this connection waits, not only this one.
                 if self.rate_limiter is not None:
                     self.rate_limiter.pause(wait)
@@ -259,10 +263,11 @@ class FortnoxClient:
                         path=path,
                         status=status,
                     )
-                if not self._pause_before_retry(delays):
-                    raise TemporaryError(
-                        f"Fortnox {method} {path}: {message}", status=status, code=code
-                    )
+                problem = TemporaryError(
+                    f"Fortnox {method} {path}: {message}", status=status, code=code
+                )
+                if not self._pause_before_retry(delays, problem):
+                    raise problem
                 continue
             if status >= 400:
                 message, code = error_information(response.content)
@@ -276,10 +281,12 @@ class FortnoxClient:
                 raise FortnoxError(f"Fortnox {method} {path}: not JSON", status=status) from error
 
     @staticmethod
-    def _pause_before_retry(delays: Iterator[float]) -> bool:
+    def _pause_before_retry(delays: Iterator[float], problem: FortnoxError) -> bool:
+        """Sleep before the next attempt; False when the attempts are used up."""
         delay = next(delays, None)
         if delay is None:
             return False
+        logger.info("%s; trying again in %.2f s", problem, delay)
         time.sleep(delay)
         return True
 

@@ -320,9 +320,7 @@ def order_recipient(order: OrderConfirmation) -> RecipientKey:
 def consolidated_order(orders: list[OrderConfirmation]) -> list[OrderConfirmation]:
     """A partner's orders in invoice order: customer by customer (by name), each customer's
     orders by date, so each customer's lines sit together under its heading."""
-    return sorted(
-        orders, key=lambda o: (o.tenant.name.lower(), o.tenant_id, o.made_on, o.sequence)
-    )
+    return sorted(orders, key=lambda o: (o.tenant.name.lower(), o.tenant_id, o.made_on, o.sequence))
 
 
 def invoice_orders(

@@ -90,9 +90,9 @@ def world():
 
 
 def _run(day, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with clock.frozen(datetime.datetime.combine(day, datetime.time(5), tzinfo=datetime.UTC)):
-            return invoicing_run(day)
+    at = datetime.datetime.combine(day, datetime.time(5), tzinfo=datetime.UTC)
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen(at):
+        return invoicing_run(day)
 
 
 def _invoices():
@@ -277,3 +277,158 @@ def test_credit_notes_and_payments_work_on_a_partner_invoice(
         assert payment.partner_id == world["partner"].pk
         invoice.refresh_from_db()
         assert invoice.status == InvoiceStatus.PAID
+
+
+# The partner portal's billing pages and the API.
+
+
+def _partner_user(partner):
+    from tests.factories import PartnerMembershipFactory
+
+    with scopes_disabled():
+        return PartnerMembershipFactory(partner=partner).user
+
+
+def test_the_api_lists_the_partners_invoices_with_lines_grouped_by_customer(
+    world, django_capture_on_commit_callbacks, verified_client
+):
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+    client = verified_client(_partner_user(world["partner"]))
+    partner_id = world["partner"].pk
+    listing = client.get(f"/api/v1/partners/{partner_id}/invoices")
+    assert listing.status_code == 200
+    assert [row["id"] for row in listing.json()["results"]] == [invoice.pk]
+    detail = client.get(f"/api/v1/partners/{partner_id}/invoices/{invoice.pk}").json()
+    assert detail["total"] == "379.18"
+    assert detail["buyer"]["name"] == "Nordic Reseller AB"
+    assert [
+        (c["name"], c["subtotal"], [line["net"] for line in c["lines"]])
+        for c in detail["customers"]
+    ] == [
+        ("Aalto Oy", "189.59", ["111.52", "78.07"]),
+        ("Berg Oy", "189.59", ["111.52", "78.07"]),
+    ]
+    assert detail["customers"][0]["tenant_id"] == world["aalto"].pk
+
+
+def test_the_api_answers_404_to_others_and_for_other_invoices(
+    world, django_capture_on_commit_callbacks, verified_client
+):
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+        own_invoice = Invoice.objects.get(tenant=world["self_paying"])
+        customer_admin = MembershipFactory(tenant=world["aalto"], role="admin").user
+    other_partner = PartnerFactory()
+    partner_id = world["partner"].pk
+    # A customer's admin and another partner's user: 404 for the partner and its invoice.
+    for user in (customer_admin, _partner_user(other_partner)):
+        client = verified_client(user)
+        assert client.get(f"/api/v1/partners/{partner_id}/invoices").status_code == 404
+        response = client.get(f"/api/v1/partners/{partner_id}/invoices/{invoice.pk}")
+        assert response.status_code == 404
+    # The partner's user: a tenant's own invoice is not under the partner.
+    client = verified_client(_partner_user(world["partner"]))
+    assert client.get(f"/api/v1/partners/{partner_id}/invoices/{own_invoice.pk}").status_code == 404
+    assert (
+        client.get(f"/api/v1/partners/{other_partner.pk}/invoices/{invoice.pk}").status_code == 404
+    )
+
+
+def test_the_api_is_in_the_openapi_schema(client):
+    schema = client.get("/api/v1/schema/?format=json")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert '"/api/v1/partners/{partner_id}/invoices"' in text
+    assert '"/api/v1/partners/{partner_id}/invoices/{invoice_id}"' in text
+    assert "CustomerGroup" in text
+
+
+def test_partner_pages_show_and_edit_billing_details_contacts_and_invoices(
+    world, django_capture_on_commit_callbacks, verified_client
+):
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+    partner = world["partner"]
+    client = verified_client(_partner_user(partner))
+    page = client.get(f"/p/{partner.pk}/billing/")
+    assert page.status_code == 200
+    assert invoice.display_number in page.content.decode()
+    assert "ap@partner.test" in page.content.decode()
+
+    saved = client.post(
+        f"/p/{partner.pk}/billing/",
+        {
+            "action": "details",
+            "street_address": "Kungsgatan 2",
+            "postal_code": "111 43",
+            "city": "Stockholm",
+            "country": "SE",
+            "business_id": "5560360793",
+            "vat_number": "SE556036079301",
+        },
+    )
+    assert saved.status_code == 302
+    refused = client.post(
+        f"/p/{partner.pk}/billing/",
+        {
+            "action": "details",
+            "street_address": "Kungsgatan 2",
+            "postal_code": "111 43",
+            "city": "Stockholm",
+            "country": "SE",
+            "business_id": "5560360793",
+            "vat_number": "SE000000000001",
+        },
+    )
+    assert refused.status_code == 200  # the form again, with the VAT number's error
+    added = client.post(
+        f"/p/{partner.pk}/billing/",
+        {"action": "contact_external", "email": "Third@Partner.test", "name": "Third"},
+    )
+    assert added.status_code == 302
+    with scopes_disabled():
+        details = BillingDetails.objects.get(partner=partner)
+        assert (details.street_address, details.vat_number) == ("Kungsgatan 2", "SE556036079301")
+        assert sorted(c.email for c in BillingContact.objects.filter(partner=partner)) == [
+            "ap@partner.test",
+            "controller@partner.test",
+            "third@partner.test",
+        ]
+        third = BillingContact.objects.get(partner=partner, email="third@partner.test")
+    removed = client.post(f"/p/{partner.pk}/billing/contacts/{third.pk}/remove/")
+    assert removed.status_code == 302
+    with scopes_disabled():
+        assert not BillingContact.objects.filter(pk=third.pk).exists()
+
+    detail = client.get(f"/p/{partner.pk}/billing/invoices/{invoice.pk}/")
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert body.index("Aalto Oy") < body.index("Berg Oy")
+    pdf = client.get(f"/p/{partner.pk}/billing/invoices/{invoice.pk}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_partner_pages_answer_404_to_outsiders(
+    world, django_capture_on_commit_callbacks, verified_client
+):
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+        own_invoice = Invoice.objects.get(tenant=world["self_paying"])
+        customer_admin = MembershipFactory(tenant=world["aalto"], role="admin").user
+        contact = BillingContact.objects.filter(partner=world["partner"]).first()
+    partner_id = world["partner"].pk
+    client = verified_client(customer_admin)
+    for path in (
+        f"/p/{partner_id}/billing/",
+        f"/p/{partner_id}/billing/invoices/{invoice.pk}/",
+        f"/p/{partner_id}/billing/invoices/{invoice.pk}/pdf",
+    ):
+        assert client.get(path).status_code == 404
+    assert client.post(f"/p/{partner_id}/billing/contacts/{contact.pk}/remove/").status_code == 404
+    member = verified_client(_partner_user(world["partner"]))
+    assert member.get(f"/p/{partner_id}/billing/invoices/{own_invoice.pk}/").status_code == 404

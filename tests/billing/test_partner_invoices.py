@@ -432,3 +432,34 @@ def test_partner_pages_answer_404_to_outsiders(
     assert client.post(f"/p/{partner_id}/billing/contacts/{contact.pk}/remove/").status_code == 404
     member = verified_client(_partner_user(world["partner"]))
     assert member.get(f"/p/{partner_id}/billing/invoices/{own_invoice.pk}/").status_code == 404
+
+
+def test_operators_see_partner_invoices_and_register_payments_and_credit_notes(
+    world, django_capture_on_commit_callbacks, verified_client, operator
+):
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+    client = verified_client(operator)
+    listing = client.get("/operator/invoices/?tenant=nordic")
+    assert listing.status_code == 200
+    assert invoice.display_number in listing.content.decode()
+    page = client.get(f"/operator/invoices/{invoice.pk}/")
+    assert page.status_code == 200
+    assert "Nordic Reseller AB" in page.content.decode()
+    with clock.frozen(datetime.datetime(2025, 6, 20, 9, tzinfo=datetime.UTC)):
+        paid = client.post(
+            f"/operator/invoices/{invoice.pk}/payments/",
+            {"amount": "100.00", "paid_on": "2025-06-20", "reference": ""},
+        )
+        credited = client.post(
+            f"/operator/invoices/{invoice.pk}/credit-notes/", {"scope": "whole", "reason": "x"}
+        )
+    assert paid.status_code == 302 and credited.status_code in (200, 302)
+    with scopes_disabled():
+        assert invoice.payments.get().amount == Decimal("100.00")
+        assert invoice.payments.get().partner_id == world["partner"].pk
+    # The API answers the operator too.
+    api = client.get(f"/api/v1/partners/{world['partner'].pk}/invoices/{invoice.pk}")
+    assert api.status_code == 200
+    assert client.get("/operator/outbox/").status_code == 200

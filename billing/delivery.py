@@ -18,7 +18,8 @@ runs `invoice_deliver`:
    to sent (`invoice_sent_mark`).
 
 A partner's consolidated invoice goes the same way to the partner's billing contacts (or,
-with none, its active users), inside the partner's scope; it has no e-invoice yet.
+with none, its active users), inside the partner's scope, and as an e-invoice when the
+partner's billing details give an eInvoice address or a Peppol id.
 
 A tenant with no billing contact gets the links at its administrators' addresses instead
 (logged as a warning), as order confirmations do, so nobody misses an invoice; those links
@@ -147,10 +148,8 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
             .get(pk=invoice.pk)
         )
         # The e-invoice, when the buyer takes one (queued once, relayed after the commit);
-        # it goes out whether or not anybody gets the e-mail. Partners' consolidated
-        # invoices have no e-invoice yet: e-mail only.
-        if locked.partner_id is None:
-            einvoice_delivery_add(locked)
+        # it goes out whether or not anybody gets the e-mail.
+        einvoice_delivery_add(locked)
         recipients, to_admins = invoice_recipients(locked)
         if not recipients:
             logger.error(

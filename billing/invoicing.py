@@ -175,6 +175,9 @@ def partner_buyer_snapshot(partner: Partner) -> dict[str, Any]:
                 snapshot[field] = getattr(details, field)
         if details.country:
             snapshot["address_country"] = details.country
+        for field in ("einvoice_address", "einvoice_operator", "peppol_id"):
+            if getattr(details, field):
+                snapshot[field] = getattr(details, field)
     return snapshot
 
 

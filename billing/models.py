@@ -807,7 +807,13 @@ class EInvoiceDelivery(models.Model):
     (billing/einvoice/delivery.py): the document is generated once when queued and sent,
     with retries, exactly as stored."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="einvoice_deliveries"
     )
@@ -826,7 +832,7 @@ class EInvoiceDelivery(models.Model):
     # What the transport answered: the dropped file's path, the operator's message id.
     remote_reference = models.CharField(max_length=500, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -834,6 +840,7 @@ class EInvoiceDelivery(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "channel"], name="einvoice_delivery_one_per_channel"
             ),
+            _tenant_xor_partner("einvoice_delivery_tenant_or_partner"),
         ]
         indexes = [
             models.Index(

@@ -463,3 +463,30 @@ def test_operators_see_partner_invoices_and_register_payments_and_credit_notes(
     api = client.get(f"/api/v1/partners/{world['partner'].pk}/invoices/{invoice.pk}")
     assert api.status_code == 200
     assert client.get("/operator/outbox/").status_code == 200
+
+
+def test_a_partner_with_a_peppol_id_gets_the_consolidated_invoice_as_peppol_ubl(
+    world, django_capture_on_commit_callbacks
+):
+    from billing.models import EInvoiceDelivery
+
+    with scopes_disabled():
+        BillingDetails.objects.filter(partner=world["partner"]).update(peppol_id="0007:5560360793")
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+        delivery = EInvoiceDelivery.objects.get(invoice=invoice)
+        assert (delivery.channel, delivery.partner_id, delivery.tenant_id) == (
+            "peppol",
+            world["partner"].pk,
+            None,
+        )
+        # The self-paying customer has no e-invoice address: none for it.
+        assert EInvoiceDelivery.objects.count() == 1
+    ubl = bytes(delivery.document).decode()
+    assert "Nordic Reseller AB" in ubl
+    assert "5560360793" in ubl
+    assert "Aalto Oy: Professional seats: 2 more" in ubl
+    assert "Berg Oy: Resource planning add-on" in ubl
+    assert '<cbc:PayableAmount currencyID="EUR">379.18</cbc:PayableAmount>' in ubl
+    assert "<cbc:BuyerReference>P" in ubl

@@ -490,3 +490,21 @@ def test_a_partner_with_a_peppol_id_gets_the_consolidated_invoice_as_peppol_ubl(
     assert "Berg Oy: Resource planning add-on" in ubl
     assert '<cbc:PayableAmount currencyID="EUR">379.18</cbc:PayableAmount>' in ubl
     assert "<cbc:BuyerReference>P" in ubl
+
+
+def test_removing_a_partner_contact_revokes_its_links_and_the_last_one_stays(
+    world, django_capture_on_commit_callbacks
+):
+    from billing.contacts import LastBillingContactError
+    from billing.partner_billing import partner_billing_contact_remove
+
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        first, second = BillingContact.objects.filter(partner=world["partner"]).order_by("pk")
+    partner_billing_contact_remove(contact=first, by_user=None)
+    with scopes_disabled():
+        link = InvoiceLink.objects.get(email=CONTACTS[0])
+        assert link.revoked_at is not None and link.contact_id is None
+        assert InvoiceLink.objects.get(email=CONTACTS[1]).revoked_at is None
+    with pytest.raises(LastBillingContactError):
+        partner_billing_contact_remove(contact=second, by_user=None)

@@ -164,3 +164,19 @@ urlpatterns += [
         name="api_tenant_invoice_ubl",
     ),
 ]
+
+# A partner's consolidated invoices (api/views_partner_invoices.py).
+from api import views_partner_invoices  # noqa: E402
+
+urlpatterns += [
+    path(
+        "partners/<int:partner_id>/invoices",
+        views_partner_invoices.PartnerInvoiceListView.as_view(),
+        name="api_partner_invoices",
+    ),
+    path(
+        "partners/<int:partner_id>/invoices/<int:invoice_id>",
+        views_partner_invoices.PartnerInvoiceDetailView.as_view(),
+        name="api_partner_invoice",
+    ),
+]

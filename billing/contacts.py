@@ -100,6 +100,31 @@ def _not_a_user_of_the_tenant() -> ValidationError:
     )
 
 
+def external_contact_check(*, email: str, name: str, current) -> None:
+    """Refuse (ValidationError per field) an external contact's address or name, or an
+    address among `current` contacts already. Also used for partners' contacts."""
+    errors: dict[str, list[str]] = {}
+    email_limit = BillingContact._meta.get_field("email").max_length
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        errors["email"] = list(error.messages)
+    else:
+        if len(email) > email_limit:
+            errors["email"] = [_("At most %(limit)d characters, please.") % {"limit": email_limit}]
+    name_limit = BillingContact._meta.get_field("name").max_length
+    if not name:
+        errors["name"] = [_("Give the name of the person or team at this address.")]
+    elif len(name) > name_limit:
+        errors["name"] = [_("At most %(limit)d characters, please.") % {"limit": name_limit}]
+    if errors:
+        raise ValidationError(errors)
+    if email in {contact.address.lower() for contact in current}:
+        raise ValidationError(
+            {"email": _("%(email)s is already a billing contact.") % {"email": email}}
+        )
+
+
 @transaction.atomic
 def billing_contact_add(
     *,
@@ -127,28 +152,7 @@ def billing_contact_add(
         if current.filter(user=user).exists():
             raise ValidationError({"user_id": _("This user is already a billing contact.")})
     else:
-        errors: dict[str, list[str]] = {}
-        email_limit = BillingContact._meta.get_field("email").max_length
-        try:
-            validate_email(email)
-        except ValidationError as error:
-            errors["email"] = list(error.messages)
-        else:
-            if len(email) > email_limit:
-                errors["email"] = [
-                    _("At most %(limit)d characters, please.") % {"limit": email_limit}
-                ]
-        name_limit = BillingContact._meta.get_field("name").max_length
-        if not name:
-            errors["name"] = [_("Give the name of the person or team at this address.")]
-        elif len(name) > name_limit:
-            errors["name"] = [_("At most %(limit)d characters, please.") % {"limit": name_limit}]
-        if errors:
-            raise ValidationError(errors)
-        if email in {contact.address.lower() for contact in current}:
-            raise ValidationError(
-                {"email": _("%(email)s is already a billing contact.") % {"email": email}}
-            )
+        external_contact_check(email=email, name=name, current=current)
     try:
         with transaction.atomic():
             contact = BillingContact.objects.create(

@@ -17,6 +17,10 @@ runs `invoice_deliver`:
    invoice's messages is pending and at least one went out, the invoice moves from issued
    to sent (`invoice_sent_mark`).
 
+A partner's consolidated invoice goes the same way to the partner's billing contacts (or,
+with none, its active users), inside the partner's scope, and as an e-invoice when the
+partner's billing details give an eInvoice address or a Peppol id.
+
 A tenant with no billing contact gets the links at its administrators' addresses instead
 (logged as a warning), as order confirmations do, so nobody misses an invoice; those links
 have no contact, so only their expiry ends them. With neither, nothing is written and an
@@ -67,9 +71,14 @@ RESUME_WITHIN = timedelta(days=3)
 def invoice_delivery_queue(invoice: Invoice) -> None:
     """Deliver the invoice after the surrounding transaction commits (at once when there
     is none: `invoice_issued` calls this after the issuing commit)."""
-    from billing.delivery_tasks import invoice_deliver_task
+    from billing.delivery_tasks import invoice_deliver_task, partner_invoice_deliver_task
 
-    tenant_id, invoice_id = invoice.tenant_id, invoice.pk
+    tenant_id, partner_id, invoice_id = invoice.tenant_id, invoice.partner_id, invoice.pk
+    if partner_id is not None:
+        transaction.on_commit(
+            lambda: partner_invoice_deliver_task.delay(partner_id=partner_id, invoice_id=invoice_id)
+        )
+        return
     transaction.on_commit(
         lambda: invoice_deliver_task.delay(tenant_id=tenant_id, invoice_id=invoice_id)
     )
@@ -81,7 +90,10 @@ def invoice_dedupe_key(invoice: Invoice, email: str) -> str:
 
 def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | None, str]], bool]:
     """(contact, address) pairs: the billing contacts, or the tenant's admins (no contact)
-    when it has none; the flag says the admins stand in."""
+    when it has none; the flag says the admins stand in. A partner's invoice: the partner's
+    contacts, or its active users."""
+    if invoice.partner_id is not None:
+        return partner_invoice_recipients(invoice)
     contacts: list[tuple[BillingContact | None, str]] = list(
         billing_contact_recipients(invoice.tenant)
     )
@@ -100,6 +112,28 @@ def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | No
     return [(None, address) for address in admins.values()], True
 
 
+def partner_invoice_recipients(
+    invoice: Invoice,
+) -> tuple[list[tuple[BillingContact | None, str]], bool]:
+    from billing.partner_billing import partner_billing_contact_recipients, partner_user_emails
+
+    contacts: list[tuple[BillingContact | None, str]] = list(
+        partner_billing_contact_recipients(invoice.partner)
+    )
+    if contacts:
+        return contacts, False
+    users: dict[str, str] = {}
+    for address in partner_user_emails(invoice.partner):
+        users.setdefault(address.lower(), address)
+    if users:
+        logger.warning(
+            "Partner %s has no billing contacts: invoice %s goes to its users",
+            invoice.partner_id,
+            invoice.display_number,
+        )
+    return [(None, address) for address in users.values()], True
+
+
 def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
     """Render (once) the invoice's PDF, then write a link and its e-mail (once each) for every
     recipient; returns the messages this call wrote (none when all were written before)."""
@@ -109,7 +143,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
         # of=("self",) leaves the tenant row alone, defer("pdf") the stored document.
         locked = (
             Invoice.objects.select_for_update(of=("self",))
-            .select_related("tenant", "credited_invoice")
+            .select_related("tenant", "partner", "credited_invoice")
             .defer("pdf", "credited_invoice__pdf")
             .get(pk=invoice.pk)
         )
@@ -119,9 +153,9 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
         recipients, to_admins = invoice_recipients(locked)
         if not recipients:
             logger.error(
-                "Invoice %s not delivered: tenant %s has no billing contacts and no active admins",
+                "Invoice %s not delivered: %s has no billing contacts and no active admins",
                 locked.display_number,
-                locked.tenant_id,
+                locked.recipient,
             )
             return []
         linked = set(InvoiceLink.objects.filter(invoice=locked).values_list("email", flat=True))
@@ -137,7 +171,8 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
                 context={
                     "invoice": locked,
                     "is_credit_note": locked.kind == InvoiceKind.CREDIT_NOTE,
-                    "tenant": locked.tenant,
+                    # The recipient's name: the tenant's, or the paying partner's.
+                    "tenant": locked.recipient,
                     "seller_name": seller.get("name", ""),
                     "reference": reference_display(
                         locked.reference, country=str(seller.get("country") or "")
@@ -150,6 +185,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
             )
             message = outbox_message_add(
                 tenant=locked.tenant,
+                partner_id=locked.partner_id,
                 kind=OutboxKind.INVOICE_LINK,
                 to=address,
                 subject=subject,
@@ -189,7 +225,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
 def invoice_deliveries_resume() -> int:
     """Queue again the delivery of recently issued invoices that have no link yet (their
     task was lost, or the tenant had nobody to send to); returns how many."""
-    from billing.delivery_tasks import invoice_deliver_task
+    from billing.delivery_tasks import invoice_deliver_task, partner_invoice_deliver_task
 
     now = clock.now()
     with scopes_disabled():
@@ -200,17 +236,22 @@ def invoice_deliveries_resume() -> int:
                 issued_at__gte=now - RESUME_WITHIN,
             )
             .filter(~Q(pk__in=InvoiceLink.objects.values("invoice_id")))
-            .values_list("pk", "tenant_id")
+            .values_list("pk", "tenant_id", "partner_id")
         )
-    for invoice_id, tenant_id in stuck:
-        invoice_deliver_task.delay(tenant_id=tenant_id, invoice_id=invoice_id)
+    for invoice_id, tenant_id, partner_id in stuck:
+        if partner_id is not None:
+            partner_invoice_deliver_task.delay(partner_id=partner_id, invoice_id=invoice_id)
+        else:
+            invoice_deliver_task.delay(tenant_id=tenant_id, invoice_id=invoice_id)
     return len(stuck)
 
 
 def invoice_links_contact_removed(sender, *, contact: BillingContact, **kwargs) -> None:
     """`billing_contact_removed` receiver: the contact's links stop working and its unsent
     messages are cancelled, in the removal's transaction (and its tenant scope)."""
-    links = InvoiceLink.objects.filter(tenant_id=contact.tenant_id, contact=contact)
+    links = InvoiceLink.objects.filter(
+        tenant_id=contact.tenant_id, partner_id=contact.partner_id, contact=contact
+    )
     invoice_ids = set(
         OutboxMessage.objects.filter(link__in=links, status=OutboxStatus.PENDING).values_list(
             "invoice_id", flat=True

@@ -13,6 +13,7 @@ from billing.delivery import invoice_deliver, invoice_deliveries_resume
 from billing.einvoice.delivery import einvoice_relay
 from billing.models import Invoice
 from billing.outbox import outbox_relay
+from billing.scoping import partner_scope
 
 
 @shared_task(
@@ -32,6 +33,22 @@ def invoice_deliver_task(*, tenant_id: int, invoice_id: int) -> int:
     billing contact; returns how many messages this run wrote."""
     invoice = Invoice.objects.select_related("tenant").defer("pdf").get(pk=invoice_id)
     return len(invoice_deliver(invoice=invoice))
+
+
+@shared_task(
+    name="billing.partner_invoice_deliver",
+    acks_late=True,
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def partner_invoice_deliver_task(*, partner_id: int, invoice_id: int) -> int:
+    """`invoice_deliver_task` for a partner's consolidated invoice, in the partner's scope."""
+    with partner_scope(partner_id):
+        invoice = Invoice.objects.select_related("partner").defer("pdf").get(pk=invoice_id)
+        return len(invoice_deliver(invoice=invoice))
 
 
 @shared_task(name="billing.outbox_relay", acks_late=True)

@@ -65,9 +65,13 @@ def billing_details_values(details: BillingDetails) -> dict[str, Any]:
     return values
 
 
-def billing_details_clean(*, tenant: Tenant, data: Mapping[str, Any]) -> dict[str, str]:
+def billing_details_clean(
+    *, tenant: Tenant | None = None, data: Mapping[str, Any], registered_in: str = ""
+) -> dict[str, str]:
     """Check every field and return them in their stored form, or raise ValidationError
-    with the messages of every field that is wrong (not only the first)."""
+    with the messages of every field that is wrong (not only the first). Identifiers are
+    checked against `registered_in` (default: the tenant's country; a partner's billing
+    details pass the partner's)."""
     raw = {name: str(data.get(name) or "").strip() for name in BILLING_DETAILS_FIELDS}
     errors: dict[str, list[str]] = {}
     clean: dict[str, str] = {}
@@ -97,7 +101,7 @@ def billing_details_clean(*, tenant: Tenant, data: Mapping[str, Any]) -> dict[st
 
     # Address fields are checked against the address's country, identifiers against the
     # tenant's: the country the company is registered in.
-    registered_in = tenant.country
+    registered_in = registered_in or tenant.country
     checks = {
         "postal_code": lambda value: postal_code_clean(country, value),
         "business_id": lambda value: business_id_clean(registered_in, value),

@@ -14,7 +14,7 @@ The PDF is rendered once, by a worker after the issuing transaction has committe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -57,6 +57,8 @@ class InvoiceDocument:
     credited_number: str
     credited_date: date | None
     language: str
+    # A partner's consolidated invoice: its lines under each customer, with subtotals.
+    customer_groups: tuple[CustomerGroup, ...] = field(default=())
 
     @property
     def is_credit_note(self) -> bool:
@@ -65,6 +67,40 @@ class InvoiceDocument:
     @property
     def has_rounding(self) -> bool:
         return Decimal(self.invoice.rounding) != 0
+
+
+@dataclass(frozen=True)
+class CustomerGroup:
+    """One customer's lines on a partner's consolidated invoice, and their net subtotal."""
+
+    customer: str
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Decimal
+
+
+def customer_groups(invoice: Invoice, lines: tuple[InvoiceLine, ...]) -> tuple[CustomerGroup, ...]:
+    """The lines of a partner's invoice grouped by customer, in line order (the run writes
+    each customer's lines together); empty for a tenant's own invoice."""
+    if invoice.partner_id is None:
+        return ()
+    from accounts.models import Tenant
+
+    names = dict(
+        Tenant.objects.filter(pk__in={line.tenant_id for line in lines}).values_list("pk", "name")
+    )
+    groups: list[tuple[int, list[InvoiceLine]]] = []
+    for line in lines:
+        if not groups or groups[-1][0] != line.tenant_id:
+            groups.append((line.tenant_id, []))
+        groups[-1][1].append(line)
+    return tuple(
+        CustomerGroup(
+            customer=names.get(tenant_id, ""),
+            lines=tuple(group),
+            subtotal=sum((Decimal(line.net) for line in group), Decimal(0)),
+        )
+        for tenant_id, group in groups
+    )
 
 
 def _buyer(snapshot: object, language: str) -> Party:
@@ -96,11 +132,13 @@ def invoice_document(invoice: Invoice, *, language: str | None = None) -> Invoic
         credited_number=credited.display_number if credited is not None else "",
         credited_date=credited.invoice_date if credited is not None else None,
         language=language,
+        customer_groups=customer_groups(invoice, lines),
     )
 
 
 def invoice_language(invoice: Invoice) -> str:
-    return invoice.tenant.language or settings.LANGUAGE_CODE
+    # A partner organisation has no language of its own: the site's.
+    return getattr(invoice.recipient, "language", "") or settings.LANGUAGE_CODE
 
 
 def invoice_html(invoice: Invoice) -> str:

@@ -5,7 +5,8 @@ totals, VAT, snapshots, numbering and constraints; `tests/billing/test_runs.py` 
 two), written a batch at a time: PERFORMANCE.md measured ~7 statements and a transaction per
 invoice, ~100 invoices/s, where a billing run must reach thousands.
 
-Per batch of up to `BATCH_SIZE` recipients (tenant + seller):
+Per batch of up to `BATCH_SIZE` recipients (tenant or paying partner + seller; a partner's
+invoice is consolidated: every customer's lines, grouped by customer):
 
 1. load their uninvoiced orders with the order lines not invoiced yet (two queries);
 2. build every invoice in memory: VAT decided on the invoice date, lines, totals, the
@@ -35,11 +36,13 @@ from django.db import IntegrityError, transaction
 from billing import invoicing
 from billing.invoicing import (
     InvoicingError,
+    RecipientKey,
     _order_lines_to_invoice,
     _reference,
-    invoice_buyer_snapshot,
+    consolidated_order,
     invoice_totals,
     invoice_vat_decision,
+    recipient_buyer_snapshot,
     seller_snapshot,
     uninvoiced_orders,
 )
@@ -78,20 +81,26 @@ def _draft(
     billing_run: BillingRun,
     seller_snapshots: dict[tuple[int, str], dict[str, Any]],
 ) -> _Draft | None:
-    """The invoice of `orders` (one tenant, one seller), as `invoicing._issue` writes it."""
-    tenant, seller = orders[0].tenant, orders[0].seller
+    """The invoice of `orders` (one recipient, one seller), as `invoicing._issue` writes it:
+    for a paying partner, consolidated over its customers' orders."""
+    seller = orders[0].seller
+    partner = orders[0].invoice_partner if orders[0].invoice_partner_id is not None else None
+    tenant = None if partner is not None else orders[0].tenant
     currencies = {order.currency for order in orders}
     if len(currencies) != 1:
+        buyer = partner if partner is not None else tenant
         raise InvoicingError(
-            f"{tenant.name}: orders in several currencies {sorted(currencies)} from one seller"
+            f"{buyer.name}: orders in several currencies {sorted(currencies)} from one seller"
         )
     currency = currencies.pop()
-    vat = invoice_vat_decision(seller=seller, tenant=tenant, on=invoice_date)
+    if partner is not None:
+        orders = consolidated_order(orders)
+    vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=invoice_date)
     lines = _order_lines_to_invoice(orders, vat)
     if not lines:
         return None
     for position, line in enumerate(lines, start=1):
-        line.tenant = tenant
+        line.partner = partner
         line.position = position
     net, vat_total, rounding, total = invoice_totals(
         lines, currency=currency, cash_rounding=seller.cash_rounding
@@ -101,6 +110,7 @@ def _draft(
         seller_snapshots[key] = seller_snapshot(seller, currency)
     invoice = Invoice(
         tenant=tenant,
+        partner=partner,
         seller=seller,
         kind=InvoiceKind.INVOICE,
         billing_run=billing_run,
@@ -108,7 +118,7 @@ def _draft(
         due_date=invoice_date + timedelta(days=seller.payment_terms_days),
         currency=currency,
         seller_snapshot=seller_snapshots[key],
-        buyer_snapshot=invoice_buyer_snapshot(tenant),
+        buyer_snapshot=recipient_buyer_snapshot(tenant=tenant, partner=partner),
         vat_note=vat.note,
         net=net,
         vat=vat_total,
@@ -157,12 +167,18 @@ def _issue(seller: SellerEntity, drafts: list[_Draft], *, deliver: bool) -> None
 def _already_done(billing_run: BillingRun, drafts: list[_Draft]) -> set[int]:
     """Indexes of `drafts` that another worker issued meanwhile: this run has an invoice for
     the recipient and seller, or one of the order lines is invoiced."""
-    tenants = {draft.invoice.tenant_id for draft in drafts}
+    tenants = {draft.invoice.tenant_id for draft in drafts} - {None}
+    partners = {draft.invoice.partner_id for draft in drafts} - {None}
     invoiced = set(
         Invoice.objects.filter(billing_run=billing_run, tenant_id__in=tenants).values_list(
             "tenant_id", "seller_id"
         )
-    )
+    ) | {
+        ("partner", partner_id, seller_id)
+        for partner_id, seller_id in Invoice.objects.filter(
+            billing_run=billing_run, partner_id__in=partners
+        ).values_list("partner_id", "seller_id")
+    }
     order_lines = [line.order_line_id for draft in drafts for line in draft.lines]
     billed = set(
         InvoiceLine.objects.filter(order_line_id__in=order_lines).values_list(
@@ -173,6 +189,7 @@ def _already_done(billing_run: BillingRun, drafts: list[_Draft]) -> set[int]:
         index
         for index, draft in enumerate(drafts)
         if (draft.invoice.tenant_id, draft.invoice.seller_id) in invoiced
+        or ("partner", draft.invoice.partner_id, draft.invoice.seller_id) in invoiced
         or any(line.order_line_id in billed for line in draft.lines)
     }
 
@@ -215,28 +232,29 @@ def invoices_issue_batched(
     tally: RunTally | None = None,
 ) -> RunTally:
     """Invoice every uninvoiced order made on or before `invoice_date`, one invoice per
-    tenant and seller, in batches; counts what it did in `tally` (see the module
-    docstring), which holds what was done so far if it raises."""
+    recipient (tenant, or paying partner) and seller, in batches; counts what it did in
+    `tally` (see the module docstring), which holds what was done so far if it raises."""
     if tally is None:
         tally = RunTally.of(*INVOICING_COUNTS)
-    recipients: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for order_id, tenant_id, seller_id in (
+    recipients: dict[tuple[RecipientKey, int], list[int]] = defaultdict(list)
+    for order_id, tenant_id, partner_id, seller_id in (
         uninvoiced_orders(invoice_date)
         .prefetch_related(None)
-        .values_list("pk", "tenant_id", "seller_id")
+        .values_list("pk", "tenant_id", "invoice_partner_id", "seller_id")
     ):
-        recipients[(tenant_id, seller_id)].append(order_id)
+        recipient = ("partner", partner_id) if partner_id is not None else ("tenant", tenant_id)
+        recipients[(recipient, seller_id)].append(order_id)
     keys = list(recipients)
     seller_snapshots: dict[tuple[int, str], dict[str, Any]] = {}
     sellers: dict[int, SellerEntity] = {}
     for start in range(0, len(keys), batch_size):
         chunk = keys[start : start + batch_size]
         order_ids = [order_id for key in chunk for order_id in recipients[key]]
-        groups: dict[tuple[int, int], list[OrderConfirmation]] = defaultdict(list)
+        groups: dict[tuple[RecipientKey, int], list[OrderConfirmation]] = defaultdict(list)
         loaded = list(
             uninvoiced_orders(invoice_date)
             .select_related(None)
-            .select_related("tenant", "tenant__billing_details")
+            .select_related("tenant", "tenant__billing_details", "invoice_partner")
             .filter(pk__in=order_ids)
         )
         # A few sellers serve every tenant: one instance each, not one joined copy per order.
@@ -245,9 +263,9 @@ def invoices_issue_batched(
             sellers.update(SellerEntity.objects.in_bulk(missing))
         for order in loaded:
             order.seller = sellers[order.seller_id]
-            groups[(order.tenant_id, order.seller_id)].append(order)
+            groups[(invoicing.order_recipient(order), order.seller_id)].append(order)
         by_seller: dict[int, list[_Draft]] = defaultdict(list)
-        for (tenant_id, seller_id), orders in groups.items():
+        for ((kind, recipient_id), seller_id), orders in groups.items():
             try:
                 draft = _draft(
                     orders=orders,
@@ -256,6 +274,7 @@ def invoices_issue_batched(
                     seller_snapshots=seller_snapshots,
                 )
             except InvoicingError as error:
+                tenant_id = recipient_id if kind == "tenant" else None
                 tally.errors.append(RunError(tenant_id, str(error)))
                 continue
             if draft is not None:

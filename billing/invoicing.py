@@ -1,8 +1,10 @@
 """Issuing invoices and credit notes (DESIGN §3.4, §3.5).
 
 The weekly run invoices every confirmed order confirmation not invoiced yet: one invoice per
-recipient (the tenant) per seller per run. Each invoice is issued in its own short
-transaction that
+recipient (the tenant, or the partner organisation named by the order's `invoice_partner`)
+per seller per run. A partner's invoice is consolidated: its lines are grouped by customer
+(each line keeps the customer in `tenant`), and VAT is decided by the partner as the buyer.
+Each invoice is issued in its own short transaction that
 
 1. locks the seller's counter row (`SELECT … FOR UPDATE`),
 2. writes the invoice and its lines (each order line points to the one invoice line that
@@ -29,7 +31,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
-from accounts.models import Tenant, User
+from accounts.models import Partner, Tenant, User
 from billing.models import (
     BillingRun,
     Invoice,
@@ -64,19 +66,34 @@ class VatGroup:
     vat: Decimal
 
 
-def invoice_vat_decision(*, seller: SellerEntity, tenant: Tenant, on: date) -> VatDecision:
-    """VAT for `tenant` buying from `seller`, decided on the invoice date (§3.5)."""
+def invoice_vat_decision(
+    *, seller: SellerEntity, tenant: Tenant | None = None, partner: Partner | None = None, on: date
+) -> VatDecision:
+    """VAT for the buyer (`tenant`, or `partner` on a consolidated invoice) buying from
+    `seller`, decided on the invoice date (§3.5): the buyer's country and VAT number."""
+    if partner is not None:
+        country, vat_number = partner.country, partner_vat_number(partner)
+    else:
+        country, vat_number = tenant.country, tenant.vat_number
     try:
-        valid = bool(tenant.vat_number) and vat_number_valid(tenant.country, tenant.vat_number)
+        valid = bool(vat_number) and vat_number_valid(country, vat_number)
     except ValueError:
         valid = False
     return vat_decide(
         seller_country=seller.country,
-        buyer_country=tenant.country,
+        buyer_country=country,
         buyer_is_business=True,
         buyer_vat_number_valid=valid,
         on=on,
     )
+
+
+def partner_vat_number(partner: Partner) -> str:
+    """The partner's VAT number from its billing details ("" when it has given none)."""
+    from billing.models import BillingDetails
+
+    details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
+    return details.vat_number if details is not None else ""
 
 
 def vat_breakdown(lines: Iterable[InvoiceLine], currency: str) -> list[VatGroup]:
@@ -141,6 +158,37 @@ def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
     return snapshot
 
 
+def partner_buyer_snapshot(partner: Partner) -> dict[str, Any]:
+    """The partner as its consolidated invoices name the buyer, frozen at issue."""
+    from billing.models import BillingDetails
+
+    details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
+    snapshot: dict[str, Any] = {
+        "name": partner.name,
+        "country": partner.country,
+        "business_id": partner.business_id,
+        "vat_number": details.vat_number if details is not None else "",
+    }
+    if details is not None:
+        for field in ("street_address", "postal_code", "city"):
+            if getattr(details, field):
+                snapshot[field] = getattr(details, field)
+        if details.country:
+            snapshot["address_country"] = details.country
+        for field in ("einvoice_address", "einvoice_operator", "peppol_id"):
+            if getattr(details, field):
+                snapshot[field] = getattr(details, field)
+    return snapshot
+
+
+def recipient_buyer_snapshot(
+    *, tenant: Tenant | None = None, partner: Partner | None = None
+) -> dict[str, Any]:
+    if partner is not None:
+        return partner_buyer_snapshot(partner)
+    return invoice_buyer_snapshot(tenant)
+
+
 def _next_number(seller: SellerEntity) -> tuple[str, int]:
     """Take the next number of the seller's series; call inside the issuing transaction."""
     counter, _created = InvoiceCounter.objects.get_or_create(
@@ -162,7 +210,7 @@ def _reference(seller: SellerEntity, series: str, number: int) -> str:
 
 def _issue(
     *,
-    tenant: Tenant,
+    tenant: Tenant | None,
     seller: SellerEntity,
     currency: str,
     invoice_date: date,
@@ -171,8 +219,12 @@ def _issue(
     billing_run: BillingRun | None = None,
     credited_invoice: Invoice | None = None,
     vat_note: str,
+    partner: Partner | None = None,
 ) -> Invoice:
-    """Write one invoice with its lines and number it. The caller opens the transaction."""
+    """Write one invoice with its lines and number it. The caller opens the transaction.
+
+    A partner's invoice (`partner`, no `tenant`) keeps each line's customer in its `tenant`,
+    which the caller sets."""
     net, vat, rounding, total = invoice_totals(
         lines, currency=currency, cash_rounding=seller.cash_rounding
     )
@@ -181,6 +233,7 @@ def _issue(
     series, number = _next_number(seller)
     invoice = Invoice.objects.create(
         tenant=tenant,
+        partner=partner,
         seller=seller,
         kind=kind,
         series=series,
@@ -192,7 +245,7 @@ def _issue(
         currency=currency,
         reference=_reference(seller, series, number),
         seller_snapshot=snapshot,
-        buyer_snapshot=invoice_buyer_snapshot(tenant),
+        buyer_snapshot=recipient_buyer_snapshot(tenant=tenant, partner=partner),
         vat_note=vat_note,
         net=net,
         vat=vat,
@@ -201,7 +254,9 @@ def _issue(
         issued_at=clock.now(),
     )
     for position, line in enumerate(lines, start=1):
-        line.tenant = tenant
+        if partner is None:
+            line.tenant = tenant
+        line.partner = partner
         line.invoice = invoice
         line.position = position
     InvoiceLine.objects.bulk_create(lines)
@@ -217,11 +272,13 @@ def invoice_issued(invoice: Invoice) -> None:
 
 
 def _order_lines_to_invoice(orders: list[OrderConfirmation], vat: VatDecision) -> list:
+    """The invoice lines of `orders`, each naming the order's tenant (the customer)."""
     lines = []
     for order in orders:
         for order_line in order.lines.all():
             lines.append(
                 InvoiceLine(
+                    tenant_id=order.tenant_id,
                     order_line=order_line,
                     order_number=order.number,
                     description=order_line.description,
@@ -244,7 +301,7 @@ def uninvoiced_orders(up_to: date):
             made_on__lte=up_to, net__gt=0, lines__invoice_line__isnull=True
         )
         .distinct()
-        .select_related("tenant", "seller")
+        .select_related("tenant", "seller", "invoice_partner")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.filter(invoice_line__isnull=True))
         )
@@ -252,24 +309,46 @@ def uninvoiced_orders(up_to: date):
     )
 
 
+# Who an order is invoiced to: ("tenant", tenant id) or ("partner", partner id).
+RecipientKey = tuple[str, int]
+
+
+def order_recipient(order: OrderConfirmation) -> RecipientKey:
+    """The customer pays its orders unless the order names a partner that pays."""
+    if order.invoice_partner_id is not None:
+        return ("partner", order.invoice_partner_id)
+    return ("tenant", order.tenant_id)
+
+
+def consolidated_order(orders: list[OrderConfirmation]) -> list[OrderConfirmation]:
+    """A partner's orders in invoice order: customer by customer (by name), each customer's
+    orders by date, so each customer's lines sit together under its heading."""
+    return sorted(orders, key=lambda o: (o.tenant.name.lower(), o.tenant_id, o.made_on, o.sequence))
+
+
 def invoice_orders(
     *,
     billing_run: BillingRun,
-    tenant: Tenant,
+    tenant: Tenant | None,
     seller: SellerEntity,
     orders: list[OrderConfirmation],
     invoice_date: date,
+    partner: Partner | None = None,
 ) -> Invoice | None:
-    """Issue the run's one invoice for `tenant` from `seller` covering `orders`.
+    """Issue the run's one invoice for `tenant` (or, consolidated, for `partner`) from
+    `seller` covering `orders`.
 
     Returns None when another worker issued it (or invoiced these lines) first.
     """
     currencies = {order.currency for order in orders}
     if len(currencies) != 1:
+        buyer = partner if partner is not None else tenant
         raise InvoicingError(
-            f"{tenant.name}: orders in several currencies {sorted(currencies)} from one seller"
+            f"{buyer.name}: orders in several currencies {sorted(currencies)} from one seller"
         )
-    vat = invoice_vat_decision(seller=seller, tenant=tenant, on=invoice_date)
+    if partner is not None:
+        orders = consolidated_order(orders)
+    vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=invoice_date)
     lines = _order_lines_to_invoice(orders, vat)
     if not lines:
         return None
@@ -284,6 +363,7 @@ def invoice_orders(
                 kind=InvoiceKind.INVOICE,
                 billing_run=billing_run,
                 vat_note=vat.note,
+                partner=partner,
             )
     except IntegrityError:
         # The run's invoice for this recipient and seller exists, or one of the order lines
@@ -293,14 +373,16 @@ def invoice_orders(
 
 def invoices_issue(*, billing_run: BillingRun, invoice_date: date) -> dict[str, int]:
     """Invoice every uninvoiced order up to the run's date; returns counts for the run."""
-    groups: dict[tuple[int, int], list[OrderConfirmation]] = defaultdict(list)
+    groups: dict[tuple[RecipientKey, int], list[OrderConfirmation]] = defaultdict(list)
     for order in uninvoiced_orders(invoice_date):
-        groups[(order.tenant_id, order.seller_id)].append(order)
+        groups[(order_recipient(order), order.seller_id)].append(order)
     issued = skipped = 0
-    for orders in groups.values():
+    for (recipient, _seller_id), orders in groups.items():
+        partner = orders[0].invoice_partner if recipient[0] == "partner" else None
         invoice = invoice_orders(
             billing_run=billing_run,
-            tenant=orders[0].tenant,
+            tenant=None if partner is not None else orders[0].tenant,
+            partner=partner,
             seller=orders[0].seller,
             orders=orders,
             invoice_date=invoice_date,
@@ -358,6 +440,7 @@ def credit_note_issue(
                 continue
             new_lines.append(
                 InvoiceLine(
+                    tenant_id=line.tenant_id,
                     credited_line=line,
                     order_number=line.order_number,
                     description=line.description,
@@ -376,6 +459,7 @@ def credit_note_issue(
             raise InvoicingError(f"Invoice {invoice} has nothing left to credit")
         note = _issue(
             tenant=invoice.tenant,
+            partner=invoice.partner,
             seller=invoice.seller,
             currency=invoice.currency,
             invoice_date=clock.today(),
@@ -390,14 +474,25 @@ def credit_note_issue(
         invoice.save(update_fields=["credited_amount", "status"])
         from accounts.services import audit_record
 
-        audit_record(
-            tenant=invoice.tenant,
-            actor=by,
-            action="credit_note.issued",
-            invoice=invoice.display_number,
-            credit_note=note.display_number,
-            reason=reason,
-        )
+        if invoice.tenant_id is not None:
+            audit_record(
+                tenant=invoice.tenant,
+                actor=by,
+                action="credit_note.issued",
+                invoice=invoice.display_number,
+                credit_note=note.display_number,
+                reason=reason,
+            )
+        else:
+            # The audit trail is per tenant; a partner's invoice has none.
+            logger.info(
+                "Credit note %s of partner %s invoice %s issued by %s: %s",
+                note.display_number,
+                invoice.partner_id,
+                invoice.display_number,
+                by,
+                reason,
+            )
     return note
 
 
@@ -421,6 +516,7 @@ def payment_register(
             )
         payment = Payment.objects.create(
             tenant=invoice.tenant,
+            partner=invoice.partner,
             invoice=invoice,
             amount=amount,
             paid_on=paid_on,

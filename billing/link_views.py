@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_safe
-from django_scopes import scope
 
 from billing.documents import (
     invoice_document,
@@ -20,6 +19,7 @@ from billing.documents import (
 )
 from billing.links import invoice_link_find, invoice_link_view_record
 from billing.models import Invoice, InvoiceLinkViewKind
+from billing.scoping import recipient_scope
 
 
 def link_response(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -52,9 +52,9 @@ def invoice_link_view(request: HttpRequest, token: str) -> HttpResponse:
     link = invoice_link_find(token=token)
     if link is None:
         return _invalid()
-    with scope(tenant=link.tenant_id):
+    with recipient_scope(tenant_id=link.tenant_id, partner_id=link.partner_id):
         invoice = (
-            Invoice.objects.select_related("tenant", "credited_invoice")
+            Invoice.objects.select_related("tenant", "partner", "credited_invoice")
             .defer("pdf", "credited_invoice__pdf")
             .get(pk=link.invoice_id)
         )
@@ -86,8 +86,8 @@ def invoice_link_pdf_view(request: HttpRequest, token: str) -> HttpResponse:
     link = invoice_link_find(token=token)
     if link is None:
         return _invalid()
-    with scope(tenant=link.tenant_id):
-        invoice = Invoice.objects.select_related("tenant").get(pk=link.invoice_id)
+    with recipient_scope(tenant_id=link.tenant_id, partner_id=link.partner_id):
+        invoice = Invoice.objects.select_related("tenant", "partner").get(pk=link.invoice_id)
         invoice_link_view_record(
             link=link,
             kind=InvoiceLinkViewKind.PDF,

@@ -41,6 +41,7 @@ def invoice_link_create(
     now = clock.now()
     link = InvoiceLink.objects.create(
         tenant_id=invoice.tenant_id,
+        partner_id=invoice.partner_id,
         invoice=invoice,
         contact=contact,
         email=email.strip().lower(),
@@ -73,6 +74,7 @@ def invoice_link_view_record(
 ) -> InvoiceLinkView:
     return InvoiceLinkView.objects.create(
         tenant_id=link.tenant_id,
+        partner_id=link.partner_id,
         link=link,
         kind=kind,
         viewed_at=clock.now(),
@@ -85,5 +87,5 @@ def invoice_links_revoke(*, contact: BillingContact) -> int:
     """Revoke every open link of a billing contact (it is being removed); returns how many.
     Call inside the contact's tenant scope and the removal's transaction."""
     return InvoiceLink.objects.filter(
-        tenant_id=contact.tenant_id, contact=contact, revoked_at=None
+        tenant_id=contact.tenant_id, partner_id=contact.partner_id, contact=contact, revoked_at=None
     ).update(revoked_at=clock.now())

@@ -7,7 +7,17 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from billing.scoping import BuyerScopedManager
 from subscriptions.models import CURRENCIES
+
+
+def _tenant_xor_partner(name: str) -> models.CheckConstraint:
+    """A row belongs to a tenant or to a partner organisation, never both or neither."""
+    return models.CheckConstraint(
+        name=name,
+        condition=Q(tenant__isnull=False, partner__isnull=True)
+        | Q(tenant__isnull=True, partner__isnull=False),
+    )
 
 
 class SellerEntity(models.Model):
@@ -65,16 +75,31 @@ class SellerBankAccount(models.Model):
 
 
 class BillingDetails(models.Model):
-    """Where and how a tenant is invoiced (DESIGN §3.6). One row per tenant.
+    """Where and how a tenant, or a partner organisation that pays its customers'
+    subscriptions, is invoiced (DESIGN §3.6, §3.8). One row per tenant or partner.
 
-    The business id and VAT number stay on ``Tenant`` (the one place every other part of the
-    code reads them from); the billing details form edits them there.
+    A tenant's business id and VAT number stay on ``Tenant`` (the one place every other part
+    of the code reads them from); the billing details form edits them there. A partner's
+    VAT number is here (``Partner`` has none) and its business id on ``Partner``.
     """
 
     # One-to-one: ``tenant.billing_details`` is the row (or RelatedObjectDoesNotExist).
     tenant = models.OneToOneField(
-        "accounts.Tenant", on_delete=models.CASCADE, related_name="billing_details"
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="billing_details",
     )
+    partner = models.OneToOneField(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="billing_details",
+    )
+    # Partners only (a tenant's is on Tenant).
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
     street_address = models.CharField(_("street address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=20)
     city = models.CharField(_("city"), max_length=100)
@@ -86,12 +111,15 @@ class BillingDetails(models.Model):
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
     updated_at = models.DateTimeField()
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         verbose_name_plural = "billing details"
+        constraints = [_tenant_xor_partner("billing_details_tenant_or_partner")]
 
     def __str__(self) -> str:
+        if self.partner_id is not None:
+            return f"billing details of partner {self.partner_id}"
         return f"billing details of tenant {self.tenant_id}"
 
 
@@ -100,7 +128,19 @@ class BillingContact(models.Model):
     the tenant (always at the user's current address) or an external address with a name."""
 
     tenant = models.ForeignKey(
-        "accounts.Tenant", on_delete=models.CASCADE, related_name="billing_contacts"
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="billing_contacts",
+    )
+    # A partner organisation's contact (its users or external addresses) instead.
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="billing_contacts",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -114,10 +154,22 @@ class BillingContact(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     created_at = models.DateTimeField()
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         constraints = [
+            _tenant_xor_partner("billing_contact_tenant_or_partner"),
+            models.UniqueConstraint(
+                fields=["partner", "user"],
+                condition=Q(user__isnull=False, partner__isnull=False),
+                name="billing_contact_partner_unique_user",
+            ),
+            models.UniqueConstraint(
+                "partner",
+                Lower("email"),
+                condition=~Q(email="") & Q(partner__isnull=False),
+                name="billing_contact_partner_unique_email",
+            ),
             models.CheckConstraint(
                 condition=(Q(user__isnull=False) & Q(email=""))
                 | (Q(user__isnull=True) & ~Q(email="")),
@@ -138,7 +190,8 @@ class BillingContact(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"billing contact {self.address} of tenant {self.tenant_id}"
+        owner = f"partner {self.partner_id}" if self.partner_id else f"tenant {self.tenant_id}"
+        return f"billing contact {self.address} of {owner}"
 
     @property
     def kind(self) -> str:
@@ -233,7 +286,22 @@ class Invoice(models.Model):
         {"status", "paid_at", "pdf", "pdf_rendered_at", "sent_at", "credited_amount"}
     )
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="invoices")
+    # The recipient: a tenant, or the partner organisation that pays its customers' orders
+    # (a consolidated invoice: its lines name each customer, DESIGN §3.8).
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
     seller = models.ForeignKey(SellerEntity, on_delete=models.PROTECT, related_name="invoices")
     kind = models.CharField(max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     series = models.CharField(max_length=20)
@@ -267,7 +335,7 @@ class Invoice(models.Model):
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["-invoice_date", "-number"]
@@ -281,6 +349,12 @@ class Invoice(models.Model):
                 condition=Q(billing_run__isnull=False),
                 name="invoice_one_per_run_recipient_seller",
             ),
+            models.UniqueConstraint(
+                fields=["billing_run", "partner", "seller"],
+                condition=Q(billing_run__isnull=False, partner__isnull=False),
+                name="invoice_one_per_run_partner_seller",
+            ),
+            _tenant_xor_partner("invoice_tenant_or_partner"),
             models.CheckConstraint(
                 name="credit_note_references_invoice",
                 condition=Q(kind="invoice", credited_invoice__isnull=True)
@@ -303,9 +377,20 @@ class Invoice(models.Model):
     def display_number(self) -> str:
         return f"{self.series}-{self.number}"
 
+    @property
+    def recipient(self):
+        """The tenant or partner organisation the invoice is addressed to."""
+        return self.partner if self.partner_id is not None else self.tenant
+
 
 class InvoiceLine(models.Model):
+    # The customer whose order the line bills; on a partner's consolidated invoice the lines
+    # are grouped by it, and `partner` (the invoice's) owns the row: the customer's scope
+    # never shows it.
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
     # The order line this invoices: an order line is invoiced once, whatever runs overlap.
@@ -330,7 +415,7 @@ class InvoiceLine(models.Model):
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     net = models.DecimalField(max_digits=14, decimal_places=2)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -348,7 +433,13 @@ class InvoiceLine(models.Model):
 
 
 class Payment(models.Model):
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     paid_on = models.DateField()
@@ -362,12 +453,13 @@ class Payment(models.Model):
         related_name="+",
     )
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["paid_on", "id"]
         constraints = [
             models.CheckConstraint(name="payment_positive", condition=Q(amount__gt=0)),
+            _tenant_xor_partner("payment_tenant_or_partner"),
         ]
 
     def __str__(self) -> str:
@@ -559,7 +651,13 @@ class InvoiceLink(models.Model):
     """An e-mailed link to one invoice for one recipient. Only the token's SHA-256 is
     stored; the token itself lives in the e-mail (and in the outbox row until it is sent)."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="links")
     # The billing contact it was sent to; removing the contact revokes the link first.
     contact = models.ForeignKey(
@@ -576,7 +674,7 @@ class InvoiceLink(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["invoice", "email"]
@@ -584,6 +682,7 @@ class InvoiceLink(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "email"], name="invoice_link_one_per_recipient"
             ),
+            _tenant_xor_partner("invoice_link_tenant_or_partner"),
         ]
 
     def __str__(self) -> str:
@@ -598,17 +697,24 @@ class InvoiceLinkViewKind(models.TextChoices):
 class InvoiceLinkView(models.Model):
     """One opening of an invoice link (the page or its PDF)."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     link = models.ForeignKey(InvoiceLink, on_delete=models.CASCADE, related_name="views")
     kind = models.CharField(max_length=8, choices=InvoiceLinkViewKind.choices)
     viewed_at = models.DateTimeField()
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["-viewed_at", "-id"]
+        constraints = [_tenant_xor_partner("invoice_link_view_tenant_or_partner")]
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.link_id} at {self.viewed_at}"
@@ -630,7 +736,13 @@ class OutboxMessage(models.Model):
     """An e-mail written in the same transaction as what it tells about, and sent by the
     relay (billing/outbox.py) with retries: nothing is lost between commit and send."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=32, choices=OutboxKind.choices)
     to = models.EmailField()
     subject = models.CharField(max_length=300)
@@ -661,7 +773,7 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -673,6 +785,7 @@ class OutboxMessage(models.Model):
             ),
             models.Index(fields=["status", "-created_at"], name="outbox_message_status"),
         ]
+        constraints = [_tenant_xor_partner("outbox_message_tenant_or_partner")]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
@@ -694,7 +807,13 @@ class EInvoiceDelivery(models.Model):
     (billing/einvoice/delivery.py): the document is generated once when queued and sent,
     with retries, exactly as stored."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # The invoice's recipient: a tenant or a partner organisation (exactly one).
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="einvoice_deliveries"
     )
@@ -713,7 +832,7 @@ class EInvoiceDelivery(models.Model):
     # What the transport answered: the dropped file's path, the operator's message id.
     remote_reference = models.CharField(max_length=500, blank=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = BuyerScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -721,6 +840,7 @@ class EInvoiceDelivery(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "channel"], name="einvoice_delivery_one_per_channel"
             ),
+            _tenant_xor_partner("einvoice_delivery_tenant_or_partner"),
         ]
         indexes = [
             models.Index(

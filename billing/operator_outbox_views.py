@@ -18,7 +18,7 @@ from billing.outbox import OutboxRetryError, outbox_message_retry
 def operator_outbox_view(request: HttpRequest) -> HttpResponse:
     return queue_page(
         request,
-        rows=OutboxMessage.objects.select_related("tenant", "invoice").defer(
+        rows=OutboxMessage.objects.select_related("tenant", "partner", "invoice").defer(
             "body", "invoice__pdf", "invoice__seller_snapshot", "invoice__buyer_snapshot"
         ),
         model=OutboxMessage,

@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -103,7 +104,7 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
 def invoices_view(request: HttpRequest) -> HttpResponse:
     form = InvoiceFilterForm(request.GET or None)
     invoices = (
-        Invoice.objects.select_related("tenant", "seller")
+        Invoice.objects.select_related("tenant", "partner", "seller")
         .defer("pdf", "seller_snapshot", "buyer_snapshot")
         .order_by("-invoice_date", "-pk")
     )
@@ -116,7 +117,10 @@ def invoices_view(request: HttpRequest) -> HttpResponse:
         if data["kind"]:
             invoices = invoices.filter(kind=data["kind"])
         if data["tenant"]:
-            invoices = invoices.filter(tenant__name__icontains=data["tenant"].strip())
+            name = data["tenant"].strip()
+            invoices = invoices.filter(
+                Q(tenant__name__icontains=name) | Q(partner__name__icontains=name)
+            )
         if data["date_from"]:
             invoices = invoices.filter(invoice_date__gte=data["date_from"])
         if data["date_to"]:
@@ -162,7 +166,9 @@ def _invoice_detail(request: HttpRequest, invoice: Invoice, **bound) -> HttpResp
 
 def _operator_invoice(invoice_id: int) -> Invoice:
     return get_object_or_404(
-        Invoice.objects.select_related("tenant", "seller", "credited_invoice").defer("pdf"),
+        Invoice.objects.select_related("tenant", "partner", "seller", "credited_invoice").defer(
+            "pdf"
+        ),
         pk=invoice_id,
     )
 

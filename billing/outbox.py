@@ -32,11 +32,12 @@ from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 
 from accounts.models import Tenant, User
 from accounts.services import audit_record
 from billing.models import Invoice, InvoiceLink, OutboxMessage, OutboxStatus
+from billing.scoping import recipient_scope
 from severa import clock
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def retry_at(*, attempts: int, now: datetime) -> datetime | None:
 
 def outbox_message_add(
     *,
-    tenant: Tenant,
+    tenant: Tenant | None,
     kind: str,
     to: str,
     subject: str,
@@ -75,6 +76,7 @@ def outbox_message_add(
     dedupe_key: str,
     invoice: Invoice | None = None,
     link: InvoiceLink | None = None,
+    partner_id: int | None = None,
 ) -> OutboxMessage | None:
     """Write a pending message in the caller's transaction; None when a message with this
     `dedupe_key` exists already (written before: nothing to do)."""
@@ -83,6 +85,7 @@ def outbox_message_add(
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
             return OutboxMessage.objects.create(
                 tenant=tenant,
+                partner_id=partner_id,
                 kind=kind,
                 to=to,
                 subject=subject,
@@ -115,7 +118,7 @@ def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
         due = list(
             OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")
-            .values_list("pk", "tenant_id")[:limit]
+            .values_list("pk", "tenant_id", "partner_id")[:limit]
         )
     outcomes: Counter[str] = Counter()
     if not due:
@@ -128,8 +131,8 @@ def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
     except Exception:
         logger.warning("The mail server is unreachable; recording the attempts", exc_info=True)
     try:
-        for message_id, tenant_id in due:
-            with scope(tenant=tenant_id):
+        for message_id, tenant_id, partner_id in due:
+            with recipient_scope(tenant_id=tenant_id, partner_id=partner_id):
                 outcomes[outbox_message_send(message_id=message_id, connection=connection)] += 1
     finally:
         _connection_reset(connection)
@@ -243,15 +246,18 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
         message.attempts = 0
         message.next_attempt_at = clock.now()
         message.save(update_fields=["status", "attempts", "next_attempt_at"])
-        audit_record(
-            tenant=message.tenant,
-            actor=by,
-            action="outbox_message.retried",
-            message=message.pk,
-            to=message.to,
-            previous_attempts=previous_attempts,
-            last_error=message.last_error,
-        )
+        if message.tenant_id is not None:  # the audit trail is per tenant
+            audit_record(
+                tenant=message.tenant,
+                actor=by,
+                action="outbox_message.retried",
+                message=message.pk,
+                to=message.to,
+                previous_attempts=previous_attempts,
+                last_error=message.last_error,
+            )
+        else:
+            logger.info("Outbox message %s to %s retried by %s", message.pk, message.to, by)
         outbox_relay_soon()
     return message
 

@@ -231,6 +231,9 @@ class World:
     foreign_partner_id: int
     foreign_objects: dict[type[models.Model], int] = field(default_factory=dict)
     own_objects: dict[type[models.Model], int] = field(default_factory=dict)
+    # Rows a partner owns (PARTNER_OBJECT_FACTORIES): routes under partner_id get these.
+    foreign_partner_objects: dict[type[models.Model], int] = field(default_factory=dict)
+    own_partner_objects: dict[type[models.Model], int] = field(default_factory=dict)
 
 
 def build_world() -> World:
@@ -252,6 +255,9 @@ def build_world() -> World:
             make = TENANT_OBJECT_FACTORIES[model]
             world.foreign_objects[model] = make(foreign).pk
             world.own_objects[model] = make(own).pk
+        for model, make_partner_owned in PARTNER_OBJECT_FACTORIES.items():
+            world.foreign_partner_objects[model] = make_partner_owned(foreign_partner).pk
+            world.own_partner_objects[model] = make_partner_owned(own_partner).pk
         # Rows of no tenant that operator routes name (e.g. a seller migration): every
         # other actor must get 404 for them whatever the id.
         for model, make_shared in SHARED_OBJECT_FACTORIES.items():
@@ -377,6 +383,8 @@ def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
     matching set of the actor's own ids where the route is in the actor's own tenant."""
     own: dict[str, object] = {}
     foreign: dict[str, object] = {}
+    # Under a partner, ids name the partner's own rows where it has such (its invoices).
+    under_partner = "partner_id" in route.parameters
     for parameter in route.parameters:
         if parameter == "tenant_id":
             own[parameter], foreign[parameter] = world.own_tenant.pk, world.foreign_tenant.pk
@@ -391,6 +399,10 @@ def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
                     f"{route.template}: cannot fill '{parameter}'. Name id parameters "
                     "<model>_id after a tenant-owned model, or teach the walker."
                 )
+            if under_partner and model in world.foreign_partner_objects:
+                own[parameter] = world.own_partner_objects[model]
+                foreign[parameter] = world.foreign_partner_objects[model]
+                continue
             own[parameter] = world.own_objects[model]
             foreign[parameter] = world.foreign_objects[model]
     cases: list[tuple[dict, dict | None]] = [(foreign, None)]
@@ -444,3 +456,49 @@ def _make_terms_acceptance(tenant: Tenant) -> TermsAcceptance:
 TENANT_OBJECT_FACTORIES[SellerMigrationItem] = _make_seller_migration_item
 TENANT_OBJECT_FACTORIES[TermsAcceptance] = _make_terms_acceptance
 SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
+
+
+# Partner-owned billing rows (billing/scoping.py): a partner's consolidated invoice (its
+# line names a customer tenant) and its billing contacts. They still have the tenant keys
+# (null here), so the tenant factories above cover the models; these give the walker the
+# partner's own rows for the routes under /p/<partner_id>/ and /api/v1/partners/<partner_id>/.
+
+
+def _make_partner_invoice(partner):
+    from billing.models import Invoice, InvoiceLine
+
+    invoice = invoice_create(Tenant.objects.create(name="Customer Oy", country="FI"))
+    customer = invoice.tenant
+    consolidated = Invoice.objects.get(pk=invoice.pk)
+    consolidated.pk, consolidated.tenant, consolidated.partner = None, None, partner
+    consolidated.number += 10**6
+    consolidated._state.adding = True
+    consolidated.save()
+    line = invoice.lines.get()
+    InvoiceLine.objects.create(
+        tenant=customer,
+        partner=partner,
+        invoice=consolidated,
+        position=1,
+        description=line.description,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        net=line.net,
+    )
+    return consolidated
+
+
+def _make_partner_contact(partner):
+    return BillingContact.objects.create(
+        partner=partner,
+        email=f"{secrets.token_hex(4)}@partner.test",
+        name="AP",
+        created_at=clock.now(),
+    )
+
+
+PARTNER_OBJECT_FACTORIES = {Invoice: _make_partner_invoice, BillingContact: _make_partner_contact}

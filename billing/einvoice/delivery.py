@@ -22,7 +22,7 @@ import logging
 from collections import Counter
 
 from django.db import IntegrityError, transaction
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 
 from accounts.models import User
 from accounts.services import audit_record
@@ -32,6 +32,7 @@ from billing.einvoice.transports import Transport, TransportError, transport_get
 from billing.einvoice.ubl import invoice_ubl
 from billing.models import EInvoiceDelivery, EInvoiceDeliveryStatus, Invoice
 from billing.outbox import ERROR_MAX_LENGTH, RELAY_BATCH_SIZE, retry_at
+from billing.scoping import recipient_scope
 from severa import clock
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def einvoice_delivery_add(invoice: Invoice) -> EInvoiceDelivery | None:
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
             delivery = EInvoiceDelivery.objects.create(
                 tenant_id=invoice.tenant_id,
+                partner_id=invoice.partner_id,
                 invoice=invoice,
                 channel=channel,
                 document=document,
@@ -99,14 +101,14 @@ def einvoice_relay(
                 status=EInvoiceDeliveryStatus.PENDING, next_attempt_at__lte=now
             )
             .order_by("next_attempt_at", "id")
-            .values_list("pk", "tenant_id")[:limit]
+            .values_list("pk", "tenant_id", "partner_id")[:limit]
         )
     if not due:
         return {}
     transport = transport or transport_get()
     outcomes: Counter[str] = Counter()
-    for delivery_id, tenant_id in due:
-        with scope(tenant=tenant_id):
+    for delivery_id, tenant_id, partner_id in due:
+        with recipient_scope(tenant_id=tenant_id, partner_id=partner_id):
             outcomes[einvoice_delivery_send(delivery_id=delivery_id, transport=transport)] += 1
     return dict(outcomes)
 
@@ -196,16 +198,19 @@ def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> E
         delivery.attempts = 0
         delivery.next_attempt_at = clock.now()
         delivery.save(update_fields=["status", "attempts", "next_attempt_at", "document"])
-        audit_record(
-            tenant=delivery.tenant,
-            actor=by,
-            action="einvoice_delivery.retried",
-            delivery=delivery.pk,
-            invoice=delivery.invoice.display_number,
-            channel=delivery.channel,
-            previous_attempts=previous_attempts,
-            last_error=delivery.last_error,
-        )
+        if delivery.tenant_id is not None:  # the audit trail is per tenant
+            audit_record(
+                tenant=delivery.tenant,
+                actor=by,
+                action="einvoice_delivery.retried",
+                delivery=delivery.pk,
+                invoice=delivery.invoice.display_number,
+                channel=delivery.channel,
+                previous_attempts=previous_attempts,
+                last_error=delivery.last_error,
+            )
+        else:
+            logger.info("E-invoice %s retried by %s", delivery.pk, by)
         einvoice_relay_soon()
     return delivery
 

@@ -179,10 +179,12 @@ def _party(snapshot: Any, *, extra: bool) -> Party:
     )
 
 
-def _line(line: InvoiceLine) -> Line:
+def _line(line: InvoiceLine, customer: str = "") -> Line:
+    # A partner's consolidated invoice names each line's customer in its description.
+    description = f"{customer}: {line.description}" if customer else line.description
     return Line(
         position=line.position,
-        description=clean_text(line.description),
+        description=clean_text(description),
         order_number=clean_text(line.order_number),
         period_start=line.period_start,
         period_end=line.period_end,
@@ -197,6 +199,15 @@ def _line(line: InvoiceLine) -> Line:
 def einvoice_read(invoice: Invoice) -> EinvoiceDocument:
     """Read an issued invoice or credit note (its lines: one query, none if prefetched)."""
     model_lines = sorted(invoice.lines.all(), key=lambda line: line.position)
+    customers: dict[int, str] = {}
+    if invoice.partner_id is not None:
+        from accounts.models import Tenant
+
+        customers = dict(
+            Tenant.objects.filter(pk__in={line.tenant_id for line in model_lines}).values_list(
+                "pk", "name"
+            )
+        )
     seller = invoice.seller_snapshot if isinstance(invoice.seller_snapshot, dict) else {}
     terms = seller.get("payment_terms_days")
     credited = invoice.credited_invoice if invoice.credited_invoice_id else None
@@ -214,14 +225,17 @@ def einvoice_read(invoice: Invoice) -> EinvoiceDocument:
         iban=clean_text(seller.get("iban")).replace(" ", "").upper(),
         bic=clean_text(seller.get("bic")).upper(),
         payment_terms_days=terms if isinstance(terms, int) else None,
-        lines=tuple(_line(line) for line in model_lines),
+        lines=tuple(_line(line, customers.get(line.tenant_id, "")) for line in model_lines),
         vat_groups=tuple(vat_breakdown(model_lines, invoice.currency)),
         net=Decimal(invoice.net),
         vat=Decimal(invoice.vat),
         rounding=Decimal(invoice.rounding),
         total=Decimal(invoice.total),
         vat_note=clean_text(invoice.vat_note),
-        customer_number=str(invoice.tenant_id),
+        # A partner's number is told apart from the tenants' by its prefix.
+        customer_number=str(invoice.tenant_id)
+        if invoice.partner_id is None
+        else f"P{invoice.partner_id}",
         credited_number=credited.display_number if credited is not None else "",
         credited_date=credited.invoice_date if credited is not None else None,
     )

@@ -1,0 +1,217 @@
+"""A partner organisation as a buyer (DESIGN §3.6, §3.8): the billing details and billing
+contacts of a partner that pays its customers' subscriptions, and its consolidated invoices.
+
+The rows are the tenants' models (`BillingDetails`, `BillingContact`, `Invoice`) with
+`partner` set instead of `tenant`; `billing.scoping.partner_scope` shows them. The fields
+are checked by the same rules as a tenant's (`billing.details.billing_details_clean`,
+`billing.contacts.external_contact_check`); the identifiers against the partner's country.
+The partner's business id stays on `Partner`, its VAT number is on its billing details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner, PartnerMembership, User
+from billing.contacts import LastBillingContactError, external_contact_check
+from billing.details import ADDRESS_FIELDS, BILLING_DETAILS_FIELDS, DELIVERY_FIELDS
+from billing.details import billing_details_clean as _clean
+from billing.models import BillingContact, BillingDetails, Invoice
+from billing.scoping import partner_scope
+from severa import clock
+
+logger = logging.getLogger(__name__)
+
+
+def partner_billing_details_get(partner: Partner) -> BillingDetails:
+    """The partner's billing details; an unsaved row (address country = the partner's)
+    when none are saved yet."""
+    with partner_scope(partner):
+        details = BillingDetails.objects.filter(partner=partner).first()
+    if details is None:
+        details = BillingDetails(partner=partner, country=partner.country)
+    return details
+
+
+def partner_billing_details_values(details: BillingDetails) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
+    values["business_id"] = details.partner.business_id
+    values["vat_number"] = details.vat_number
+    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS})
+    values["updated_at"] = details.updated_at
+    return values
+
+
+@transaction.atomic
+def partner_billing_details_update(
+    *, partner: Partner, data: Mapping[str, Any], by_user: User | None
+) -> BillingDetails:
+    """Check and save the partner's billing details (and its business id). Raises
+    ValidationError with per-field messages and saves nothing when any is wrong."""
+    clean = _clean(data=data, registered_in=partner.country)
+    # The partner row is the lock for its billing details and contacts.
+    locked = Partner.objects.select_for_update().get(pk=partner.pk)
+    with partner_scope(locked):
+        details = BillingDetails.objects.filter(partner=locked).first()
+        if details is None:
+            details = BillingDetails(partner=locked)
+        before = partner_billing_details_values(details)
+        for name in ADDRESS_FIELDS + DELIVERY_FIELDS + ("vat_number",):
+            setattr(details, name, clean[name])
+        locked.business_id = clean["business_id"]
+        changes = {
+            name: [before.get(name, ""), clean[name]]
+            for name in BILLING_DETAILS_FIELDS
+            if before.get(name, "") != clean[name]
+        }
+        if details.pk is None or changes:
+            details.updated_at = clock.now()
+            details.save()
+            locked.save(update_fields=["business_id"])
+            logger.info(
+                "Partner %s billing details updated by %s: %s", partner.pk, by_user, changes
+            )
+    partner.business_id = clean["business_id"]
+    details.partner = partner
+    return details
+
+
+# Contacts.
+
+
+def partner_billing_contacts_list(partner: Partner) -> QuerySet[BillingContact]:
+    """The partner's billing contacts, oldest first (call inside the partner's scope)."""
+    return BillingContact.objects.filter(partner=partner).select_related("user")
+
+
+def partner_user_candidates(partner: Partner) -> QuerySet[User]:
+    """Active users of the partner who are not its billing contacts yet."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            partner_memberships__partner=partner,
+            partner_memberships__is_active=True,
+        )
+        .exclude(billing_contacts__partner=partner)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def partner_user_emails(partner: Partner) -> list[str]:
+    """The addresses of the partner's active users (who stand in when it has no contacts)."""
+    return [
+        address.strip()
+        for address in PartnerMembership.objects.filter(
+            partner=partner, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+        if address and address.strip()
+    ]
+
+
+def partner_billing_contact_recipients(partner: Partner) -> list[tuple[BillingContact, str]]:
+    """The contacts that get the partner's invoices, each address once; users no longer
+    active in the partner left out."""
+    with partner_scope(partner):
+        contacts = list(partner_billing_contacts_list(partner))
+    active_user_ids = set(
+        PartnerMembership.objects.filter(partner=partner, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    recipients: list[tuple[BillingContact, str]] = []
+    seen: set[str] = set()
+    for contact in contacts:
+        if contact.user_id is not None and (
+            not contact.user.is_active or contact.user_id not in active_user_ids
+        ):
+            continue
+        address = contact.address.strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            recipients.append((contact, address))
+    return recipients
+
+
+@transaction.atomic
+def partner_billing_contact_add(
+    *,
+    partner: Partner,
+    by_user: User | None,
+    user: User | None = None,
+    email: str = "",
+    name: str = "",
+) -> BillingContact:
+    """Add a user of the partner, or an external address with a name, as a billing contact
+    of the partner. Raises ValidationError (per field) and adds nothing when refused."""
+    email = (email or "").strip().lower()
+    name = (name or "").strip()
+    if user is not None and (email or name):
+        raise ValidationError(_("Give either a user or an e-mail address and a name, not both."))
+    if user is None and not email:
+        raise ValidationError({"email": _("Give a user or an e-mail address.")})
+    Partner.objects.select_for_update().get(pk=partner.pk)
+    with partner_scope(partner):
+        current = partner_billing_contacts_list(partner)
+        if user is not None:
+            candidates = partner_user_candidates(partner)
+            if not user.is_active or not candidates.filter(pk=user.pk).exists():
+                raise ValidationError(
+                    {"user_id": _("Only active users of the partner can be billing contacts.")}
+                )
+        else:
+            external_contact_check(email=email, name=name, current=current)
+        try:
+            with transaction.atomic():
+                contact = BillingContact.objects.create(
+                    partner=partner,
+                    user=user,
+                    email="" if user is not None else email,
+                    name="" if user is not None else name,
+                    created_at=clock.now(),
+                )
+        except IntegrityError:  # pragma: no cover - the partner lock makes this a last resort
+            raise ValidationError(_("This contact was just added by someone else.")) from None
+    logger.info("Partner %s billing contact %s added by %s", partner.pk, contact.address, by_user)
+    return contact
+
+
+@transaction.atomic
+def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> None:
+    """Remove a partner's billing contact unless it is the last one; its invoice links are
+    revoked and its unsent messages cancelled first (`billing_contact_removed`)."""
+    from billing.contacts import billing_contact_removed
+
+    partner = Partner.objects.select_for_update().get(pk=contact.partner_id)
+    with partner_scope(partner):
+        contact = BillingContact.objects.select_related("user").filter(pk=contact.pk).first()
+        if contact is None:
+            return
+        if not BillingContact.objects.filter(partner=partner).exclude(pk=contact.pk).exists():
+            raise LastBillingContactError(
+                _(
+                    "%(contact)s is the only billing contact and cannot be removed: invoices "
+                    "need at least one. Add another contact first."
+                )
+                % {"contact": contact.address}
+            )
+        billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=None)
+        logger.info(
+            "Partner %s billing contact %s removed by %s", partner.pk, contact.address, by_user
+        )
+        contact.delete()
+
+
+# Invoices.
+
+
+def partner_invoices(partner: Partner) -> QuerySet[Invoice]:
+    """The partner's consolidated invoices and credit notes, newest first (call inside the
+    partner's scope)."""
+    return Invoice.objects.filter(partner=partner).defer("pdf").order_by("-invoice_date", "-number")

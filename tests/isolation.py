@@ -444,3 +444,22 @@ def _make_terms_acceptance(tenant: Tenant) -> TermsAcceptance:
 TENANT_OBJECT_FACTORIES[SellerMigrationItem] = _make_seller_migration_item
 TENANT_OBJECT_FACTORIES[TermsAcceptance] = _make_terms_acceptance
 SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
+
+
+# Integrations (integrations/models.py): connections, their entity map, runs and transfers.
+def _register_integration_factories() -> None:
+    from integrations.models import Connection, EntityMap, SyncRun, Transfer
+    from tests.factories import (
+        connection_create_for,
+        entity_map_create,
+        sync_run_create,
+        transfer_create,
+    )
+
+    TENANT_OBJECT_FACTORIES[Connection] = connection_create_for
+    TENANT_OBJECT_FACTORIES[EntityMap] = entity_map_create
+    TENANT_OBJECT_FACTORIES[SyncRun] = sync_run_create
+    TENANT_OBJECT_FACTORIES[Transfer] = transfer_create
+
+
+_register_integration_factories()

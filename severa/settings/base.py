@@ -307,3 +307,16 @@ EINVOICE_HTTP_TIMEOUT = env.float("EINVOICE_HTTP_TIMEOUT", default=30.0)
 if EINVOICE_TRANSPORT == "http" and not EINVOICE_HTTP_URL:
     raise ImproperlyConfigured("EINVOICE_TRANSPORT=http needs EINVOICE_HTTP_URL.")
 CELERY_BEAT_SCHEDULE["billing-einvoice-relay"] = {"task": "billing.einvoice_relay", "schedule": 60}
+
+# Integrations (integrations/): secrets at rest (OAuth tokens) are encrypted with Fernet under
+# a key derived from SEVERA_FIELD_KEY, or from SECRET_KEY while that is empty; values written
+# under SECRET_KEY stay readable after SEVERA_FIELD_KEY is set. Scheduled syncs of every
+# active connection are queued every INTEGRATION_SYNC_INTERVAL_MINUTES.
+SEVERA_FIELD_KEY = env.str("SEVERA_FIELD_KEY", default="")
+INTEGRATION_SYNC_INTERVAL_MINUTES = env.int("INTEGRATION_SYNC_INTERVAL_MINUTES", default=15)
+if INTEGRATION_SYNC_INTERVAL_MINUTES < 1:
+    raise ImproperlyConfigured("INTEGRATION_SYNC_INTERVAL_MINUTES must be at least 1.")
+CELERY_BEAT_SCHEDULE["integrations-sync-runs-queue"] = {
+    "task": "integrations.sync_runs_queue",
+    "schedule": INTEGRATION_SYNC_INTERVAL_MINUTES * 60,
+}

@@ -229,6 +229,10 @@ SPECTACULAR_SETTINGS = {
         "BillingRunKindEnum": "billing.models.BillingRunKind",
         "BillingRunStatusEnum": "billing.models.BillingRunStatus",
         "SellerMigrationStatusEnum": "billing.models.SellerMigrationStatus",
+        "ConnectionStatusEnum": "integrations.models.ConnectionStatus",
+        "SyncRunStatusEnum": "integrations.models.SyncRunStatus",
+        "TransferOutcomeEnum": "integrations.models.TransferOutcome",
+        "MasterEnum": "integrations.models.Master",
     },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)

@@ -119,11 +119,12 @@ class ConnectionAuthorizeView(ConnectionMixin, APIView):
         "the accounting system refuses",
     )
     def post(self, request, tenant_id, connection_id):
+        connection = self.connection()
         form = ClientCredentialsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
             connection = client_credentials_authorize(
-                connection=self.connection(),
+                connection=connection,
                 remote_tenant_id=form.validated_data["remote_tenant_id"],
                 by_user=request.user,
             )

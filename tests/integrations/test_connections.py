@@ -119,3 +119,31 @@ def test_the_schedule_queues_active_connections_and_pauses_those_without_interfa
         other.refresh_from_db()
     assert other.status == ConnectionStatus.PAUSED
     assert other.status_reason == INTERFACE_GONE
+
+
+def test_the_rollover_that_removes_the_interface_pauses_the_connection(active_connection):
+    import datetime
+
+    from severa import clock
+    from subscriptions.models import ChangeKind, ScheduledChange
+    from subscriptions.rollover import rollover_run
+
+    with scopes_disabled():
+        subscription = Subscription.objects.get(tenant=active_connection.tenant)
+        ScheduledChange.objects.create(
+            tenant=subscription.tenant,
+            subscription=subscription,
+            kind=ChangeKind.INTERFACE,
+            value="fortnox",
+            description="Fortnox removed",
+            effective_date=subscription.period_end + datetime.timedelta(days=1),
+            created_at=clock.now(),
+        )
+        first_day = subscription.period_end + datetime.timedelta(days=1)
+        with clock.frozen(first_day):
+            rollover_run(first_day, deliver=False)
+        subscription.refresh_from_db()
+        active_connection.refresh_from_db()
+    assert subscription.interfaces == []
+    assert active_connection.status == ConnectionStatus.PAUSED
+    assert active_connection.status_reason == INTERFACE_GONE

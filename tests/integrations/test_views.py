@@ -125,3 +125,22 @@ def test_members_may_not_manage_integrations(verified_client, member_user, conne
     client = verified_client(member_user)
     assert client.get(url("tenant_integration", connection)).status_code == 403
     assert client.post(url("tenant_integration_sync", connection)).status_code == 403
+
+
+def test_operators_see_connections_and_runs_in_the_admin_without_the_tokens(
+    client, operator, active_connection
+):
+    from tests.factories import totp_device
+
+    device = totp_device(operator)
+    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    with scopes_disabled():
+        run = sync_run_create(active_connection.tenant)
+    change = client.get(f"/admin/integrations/connection/{active_connection.pk}/change/")
+    assert change.status_code == 200
+    assert "access_token_encrypted" not in change.content.decode()
+    assert client.get("/admin/integrations/connection/").status_code == 200
+    assert client.get(f"/admin/integrations/syncrun/{run.pk}/change/").status_code == 200

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # The advisory lock space of sync runs (pg_try_advisory_lock(int, int)).
 ADVISORY_LOCK_CLASS = 74_001
+# An open run older than this gets its task sent again (sync_runs_resend_stale).
+STALE_AFTER = timedelta(minutes=10)
 # Failed transfers listed in an error e-mail (the run page has them all).
 MAIL_FAILURES_LISTED = 20
 
@@ -195,9 +198,11 @@ def sync_run_failures_mail(run: SyncRun) -> list[str]:
 
 
 def sync_runs_queue() -> int:
-    """Celery beat: pause the connections whose interface is gone, then queue a scheduled
-    run for every active connection without an open run; returns how many were queued."""
+    """Celery beat: pause the connections whose interface is gone, send again the runs left
+    open too long, then queue a scheduled run for every active connection without an open
+    run; returns how many were queued."""
     connections_pause_without_interface()
+    sync_runs_resend_stale()
     queued = 0
     with scopes_disabled():
         active = list(
@@ -213,3 +218,19 @@ def sync_runs_queue() -> int:
                 continue
             queued += 1
     return queued
+
+
+def sync_runs_resend_stale() -> int:
+    """Send the task again for runs open longer than STALE_AFTER: a message lost between
+    the commit and the broker, or a worker that died mid-run, would otherwise keep the
+    connection's one open run forever. A run still executing holds its advisory lock, so
+    the extra message does nothing."""
+    with scopes_disabled():
+        stale = list(
+            SyncRun.objects.filter(
+                status__in=OPEN_RUN_STATUSES, created_at__lt=clock.now() - STALE_AFTER
+            )
+        )
+    for run in stale:
+        _enqueue(run)
+    return len(stale)

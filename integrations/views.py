@@ -2,6 +2,8 @@
 run's transfer log. Every view is thin: the rules are in integrations.connections,
 integrations.oauth and integrations.runs."""
 
+from contextlib import suppress
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -163,7 +165,11 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             messages.success(request, _("Connected. The first sync starts within minutes."))
-            sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=request.user)
+            # A run queued already reads everything too.
+            with suppress(RunInProgress):
+                sync_run_start(
+                    connection=connection, trigger=SyncTrigger.MANUAL, by_user=request.user
+                )
         return target
 
 

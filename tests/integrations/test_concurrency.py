@@ -85,6 +85,8 @@ def test_a_run_another_worker_executes_is_left_alone(active_connection, world):
             untouched.refresh_from_db()
         assert untouched.status == SyncRunStatus.QUEUED
         assert world.system.writes == 0
+        # That worker finishes (a closed session releases its locks too, but asynchronously).
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, run.pk])
     with scope(tenant=active_connection.tenant_id):
         done = sync_run_execute(run=run)
     assert done.status == SyncRunStatus.SUCCEEDED

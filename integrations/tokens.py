@@ -72,17 +72,22 @@ def _fresh(connection: Connection) -> bool:
     )
 
 
-def access_token_for(connection: Connection) -> str:
+def access_token_for(connection: Connection, *, force_refresh: bool = False) -> str:
     """A usable access token for `connection`, refreshed first when less than five minutes
     of it are left. Raises AuthorizationError when there is none and none can be had (the
     connection is then paused with the reason); TemporaryError when the token endpoint
-    could not be reached (nothing changed)."""
-    if _fresh(connection):
+    could not be reached (nothing changed).
+
+    `force_refresh`: the remote system refused the token `connection` holds (a 401): refresh
+    it whatever its expiry says, unless another worker has replaced it meanwhile."""
+    seen = connection.access_token_encrypted
+    if not force_refresh and _fresh(connection):
         return field_decrypt(connection.access_token_encrypted)
     failure: PermanentError | None = None
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
-        if not _fresh(locked):
+        refused = force_refresh and locked.access_token_encrypted == seen
+        if refused or not _fresh(locked):
             if not locked.access_token_encrypted:
                 raise AuthorizationError(AUTHORIZATION_EXPIRED)
             connector = connector_for(locked.system)

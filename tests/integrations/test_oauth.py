@@ -244,3 +244,15 @@ def test_the_management_command_authorises_a_service_account(connection, world):
     assert stored.status == ConnectionStatus.ACTIVE
     assert stored.auth_kind == AuthKind.CLIENT_CREDENTIALS
     assert stored.remote_tenant_id == "SA-9"
+
+
+def test_a_refused_token_is_refreshed_once_whatever_its_expiry(active_connection):
+    _set_tokens(active_connection, expires_in=datetime.timedelta(minutes=50))
+    MemoryConnector.calls.clear()
+    with clock.frozen(NOW), scope(tenant=active_connection.tenant_id):
+        held, held_elsewhere = reload(active_connection), reload(active_connection)
+        token = access_token_for(held, force_refresh=True)
+        assert token.startswith("refreshed-access-")
+        # A second worker that also held the refused token gets the new one, no refresh.
+        assert access_token_for(held_elsewhere, force_refresh=True) == token
+    assert [call[0] for call in MemoryConnector.calls] == ["refresh"]

@@ -180,3 +180,40 @@ urlpatterns += [
         name="api_partner_invoice",
     ),
 ]
+
+# Connections to accounting systems, sync runs and transfers (api/views_integrations.py).
+from api import views_integrations  # noqa: E402
+
+CONNECTION = f"{TENANT}/connections/<int:connection_id>"
+urlpatterns += [
+    path(
+        f"{TENANT}/connections",
+        views_integrations.ConnectionListView.as_view(),
+        name="api_tenant_connections",
+    ),
+    path(
+        CONNECTION,
+        views_integrations.ConnectionDetailView.as_view(),
+        name="api_tenant_connection",
+    ),
+    path(
+        f"{CONNECTION}/authorize",
+        views_integrations.ConnectionAuthorizeView.as_view(),
+        name="api_tenant_connection_authorize",
+    ),
+    path(
+        f"{CONNECTION}/sync",
+        views_integrations.ConnectionSyncView.as_view(),
+        name="api_tenant_connection_sync",
+    ),
+    path(
+        f"{CONNECTION}/runs",
+        views_integrations.SyncRunListView.as_view(),
+        name="api_tenant_connection_runs",
+    ),
+    path(
+        f"{CONNECTION}/runs/<int:syncrun_id>/transfers",
+        views_integrations.TransferListView.as_view(),
+        name="api_tenant_connection_run_transfers",
+    ),
+]

@@ -110,3 +110,43 @@ urlpatterns += [
         name="tenant_invoice_ubl",
     ),
 ]
+
+# Integrations: connections, their settings and authorisation, sync runs and their transfer
+# log (integrations/views.py).
+urlpatterns += [
+    path(
+        "integrations/<int:connection_id>/",
+        integration_views.connection_view,
+        name="tenant_integration",
+    ),
+    path(
+        "integrations/<int:connection_id>/connect/",
+        integration_views.connection_connect_view,
+        name="tenant_integration_connect",
+    ),
+    path(
+        "integrations/<int:connection_id>/disconnect/",
+        integration_views.connection_disconnect_view,
+        name="tenant_integration_disconnect",
+    ),
+    path(
+        "integrations/<int:connection_id>/resume/",
+        integration_views.connection_resume_view,
+        name="tenant_integration_resume",
+    ),
+    path(
+        "integrations/<int:connection_id>/sync/",
+        integration_views.connection_sync_view,
+        name="tenant_integration_sync",
+    ),
+    path(
+        "integrations/<int:connection_id>/runs/<int:syncrun_id>/",
+        integration_views.run_view,
+        name="tenant_integration_run",
+    ),
+    path(
+        "integrations/<int:connection_id>/runs/<int:syncrun_id>/progress/",
+        integration_views.run_progress_view,
+        name="tenant_integration_run_progress",
+    ),
+]

@@ -29,5 +29,17 @@ urlpatterns = [
 # E-mailed invoice links: the token is the credential (billing/link_views.py).
 urlpatterns += [path("links/invoices/", include("billing.link_urls"))]
 
+# The OAuth2 callback of every accounting system: one registered URL, the signed state names
+# the tenant and the connection (integrations/oauth.py).
+from integrations import views as integration_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "integrations/oauth/callback/",
+        integration_views.oauth_callback_view,
+        name="integrations_oauth_callback",
+    )
+]
+
 handler404 = "api.errors.handler404"
 handler500 = "api.errors.handler500"

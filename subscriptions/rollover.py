@@ -573,4 +573,20 @@ def rollover_run(
         except Exception as error:
             run_failed(run, tally, error)
             raise
+        _connections_pause_without_interface(on)
         return run_end(run, tally)
+
+
+def _connections_pause_without_interface(on: date) -> None:
+    """Connections to accounting systems whose interface this rollover removed stop syncing
+    now (integrations.connections); a failure here never fails the rollover (the next sync
+    run checks the interface again)."""
+    from integrations.connections import connections_pause_without_interface
+
+    try:
+        paused = connections_pause_without_interface()
+    except Exception:
+        logger.exception("Rollover %s: pausing connections without interface failed", on)
+        return
+    if paused:
+        logger.info("Rollover %s: %d connections paused, their interface removed", on, paused)

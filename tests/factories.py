@@ -545,3 +545,70 @@ def invoice_issue_through_services(
     with clock.frozen(invoice_date):
         invoices_issue(billing_run=run, invoice_date=invoice_date)
     return Invoice.objects.filter(tenant=tenant).order_by("-id").first()
+
+
+# Integrations (integrations/models.py): a Fortnox connection of a tenant whose subscription
+# has the Fortnox interface, its runs, transfers and entity map.
+
+
+def connection_create_for(tenant: Tenant, *, system: str = "fortnox", **values):
+    """A connection of `tenant` to `system`, with the interface added to its subscription."""
+    from integrations.models import Connection
+
+    catalog_create()
+    interface = Interface.objects.get(system=system)
+    subscription = Subscription.objects.filter(tenant=tenant).first() or SubscriptionFactory(
+        tenant=tenant
+    )
+    if interface.code not in subscription.interfaces:
+        subscription.interfaces = sorted([*subscription.interfaces, interface.code])
+        subscription.save(update_fields=["interfaces"])
+    existing = Connection.objects.filter(tenant=tenant, system=system).first()
+    if existing is not None:
+        return existing
+    now = clock.now()
+    return Connection.objects.create(
+        tenant=tenant, system=system, created_at=now, updated_at=now, **values
+    )
+
+
+def sync_run_create(tenant: Tenant, **values):
+    from integrations.models import SyncRun, SyncRunStatus
+
+    connection = connection_create_for(tenant)
+    values.setdefault("status", SyncRunStatus.SUCCEEDED)
+    return SyncRun.objects.create(
+        tenant=tenant, connection=connection, trigger="manual", created_at=clock.now(), **values
+    )
+
+
+def transfer_create(tenant: Tenant, **values):
+    from integrations.models import Transfer
+
+    run = values.pop("run", None) or sync_run_create(tenant)
+    values.setdefault("entity_type", "customer")
+    values.setdefault("direction", "to_remote")
+    values.setdefault("outcome", "created")
+    return Transfer.objects.create(tenant=tenant, run=run, created_at=clock.now(), **values)
+
+
+def entity_map_create(tenant: Tenant, **values):
+    from integrations.models import EntityMap
+
+    connection = connection_create_for(tenant)
+    now = clock.now()
+    local_id = values.pop("local_id", None) or (
+        (EntityMap.objects.filter(connection=connection).aggregate(top=Max("local_id"))["top"] or 0)
+        + 1
+    )
+    return EntityMap.objects.create(
+        tenant=tenant,
+        connection=connection,
+        entity_type=values.pop("entity_type", "customer"),
+        local_id=local_id,
+        remote_id=values.pop("remote_id", str(local_id)),
+        reference=f"severa-{connection.pk}-customer-{local_id}",
+        created_at=now,
+        updated_at=now,
+        **values,
+    )

@@ -502,3 +502,22 @@ def _make_partner_contact(partner):
 
 
 PARTNER_OBJECT_FACTORIES = {Invoice: _make_partner_invoice, BillingContact: _make_partner_contact}
+
+
+# Integrations (integrations/models.py): connections, their entity map, runs and transfers.
+def _register_integration_factories() -> None:
+    from integrations.models import Connection, EntityMap, SyncRun, Transfer
+    from tests.factories import (
+        connection_create_for,
+        entity_map_create,
+        sync_run_create,
+        transfer_create,
+    )
+
+    TENANT_OBJECT_FACTORIES[Connection] = connection_create_for
+    TENANT_OBJECT_FACTORIES[EntityMap] = entity_map_create
+    TENANT_OBJECT_FACTORIES[SyncRun] = sync_run_create
+    TENANT_OBJECT_FACTORIES[Transfer] = transfer_create
+
+
+_register_integration_factories()

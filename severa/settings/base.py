@@ -229,6 +229,10 @@ SPECTACULAR_SETTINGS = {
         "BillingRunKindEnum": "billing.models.BillingRunKind",
         "BillingRunStatusEnum": "billing.models.BillingRunStatus",
         "SellerMigrationStatusEnum": "billing.models.SellerMigrationStatus",
+        "ConnectionStatusEnum": "integrations.models.ConnectionStatus",
+        "SyncRunStatusEnum": "integrations.models.SyncRunStatus",
+        "TransferOutcomeEnum": "integrations.models.TransferOutcome",
+        "MasterEnum": "integrations.models.Master",
     },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)
@@ -323,3 +327,16 @@ if FORTNOX_TIMEOUT <= 0:
     raise ImproperlyConfigured("FORTNOX_TIMEOUT must be a positive number of seconds.")
 if not FORTNOX_API_URL.endswith("/"):
     FORTNOX_API_URL += "/"
+
+# Integrations (integrations/): secrets at rest (OAuth tokens) are encrypted with Fernet under
+# a key derived from SEVERA_FIELD_KEY, or from SECRET_KEY while that is empty; values written
+# under SECRET_KEY stay readable after SEVERA_FIELD_KEY is set. Scheduled syncs of every
+# active connection are queued every INTEGRATION_SYNC_INTERVAL_MINUTES.
+SEVERA_FIELD_KEY = env.str("SEVERA_FIELD_KEY", default="")
+INTEGRATION_SYNC_INTERVAL_MINUTES = env.int("INTEGRATION_SYNC_INTERVAL_MINUTES", default=15)
+if INTEGRATION_SYNC_INTERVAL_MINUTES < 1:
+    raise ImproperlyConfigured("INTEGRATION_SYNC_INTERVAL_MINUTES must be at least 1.")
+CELERY_BEAT_SCHEDULE["integrations-sync-runs-queue"] = {
+    "task": "integrations.sync_runs_queue",
+    "schedule": INTEGRATION_SYNC_INTERVAL_MINUTES * 60,
+}

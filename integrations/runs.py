@@ -1,0 +1,236 @@
+"""Sync runs: starting one (button, API, schedule), executing it in a worker, and telling
+the tenant's error addresses when records failed.
+
+One run at a time per connection: the partial unique constraint
+`integration_syncrun_one_open_per_connection` allows one queued-or-running run, whoever
+queues it (the beat, "Sync now", the API), and a PostgreSQL advisory lock held while a run
+executes keeps a redelivered task message from running it twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from accounts.mail import mail_enqueue
+from accounts.models import User
+from integrations.connections import connection_may_sync, connections_pause_without_interface
+from integrations.connectors import connector_for
+from integrations.errors import AuthorizationError, IntegrationError
+from integrations.models import (
+    OPEN_RUN_STATUSES,
+    Connection,
+    ConnectionStatus,
+    SyncRun,
+    SyncRunStatus,
+    SyncTrigger,
+    Transfer,
+    TransferOutcome,
+)
+from severa import clock
+
+logger = logging.getLogger(__name__)
+
+# The advisory lock space of sync runs (pg_try_advisory_lock(int, int)).
+ADVISORY_LOCK_CLASS = 74_001
+# An open run older than this gets its task sent again (sync_runs_resend_stale).
+STALE_AFTER = timedelta(minutes=10)
+# Failed transfers listed in an error e-mail (the run page has them all).
+MAIL_FAILURES_LISTED = 20
+
+
+class RunInProgress(Exception):
+    def __init__(self, run: SyncRun | None):
+        super().__init__(_("A sync of this connection is queued or running already."))
+        self.run = run
+
+
+def open_run(connection: Connection) -> SyncRun | None:
+    return SyncRun.objects.filter(connection=connection, status__in=OPEN_RUN_STATUSES).first()
+
+
+def _enqueue(run: SyncRun) -> None:
+    from integrations.tasks import sync_run_execute
+
+    transaction.on_commit(
+        lambda: sync_run_execute.delay(tenant_id=run.tenant_id, syncrun_id=run.pk)
+    )
+
+
+def sync_run_start(*, connection: Connection, trigger: str, by_user: User | None) -> SyncRun:
+    """Queue a run of `connection`; ValidationError when it is not active, RunInProgress
+    when a run is queued or running already."""
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise ValidationError(_("Only an active connection can sync."))
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                tenant_id=connection.tenant_id,
+                connection=connection,
+                trigger=trigger,
+                requested_by=by_user,
+                changed_since=connection.last_synced_at,
+                created_at=clock.now(),
+            )
+            _enqueue(run)
+    except IntegrityError:
+        raise RunInProgress(open_run(connection)) from None
+    return run
+
+
+@contextmanager
+def _run_lock(run_id: int) -> Iterator[bool]:
+    """Hold the run's session-level advisory lock (released on disconnect, so a killed
+    worker never keeps it)."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, run_id])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with db_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, run_id])
+
+
+def _finish(run: SyncRun, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = clock.now()
+    run.save(
+        update_fields=[
+            "status",
+            "error",
+            "finished_at",
+            "counts",
+            "progress_done",
+            "progress_total",
+        ]
+    )
+
+
+def sync_run_execute(*, run: SyncRun) -> SyncRun:
+    """Run `run` (queued, or running when its worker died and the message came again);
+    returns it finished. A run another worker is executing is left alone."""
+    with _run_lock(run.pk) as acquired:
+        if not acquired:
+            return run
+        run = SyncRun.objects.select_related("connection", "connection__tenant").get(pk=run.pk)
+        if run.status not in OPEN_RUN_STATUSES:
+            return run
+        connection = run.connection
+        if run.status == SyncRunStatus.QUEUED:
+            run.status = SyncRunStatus.RUNNING
+            run.started_at = clock.now()
+            run.save(update_fields=["status", "started_at"])
+        if not connection_may_sync(connection):
+            _finish(
+                run,
+                SyncRunStatus.FAILED,
+                connection.status_reason or _("The connection is not active."),
+            )
+            return run
+        try:
+            connector_for(connection.system).run_sync(run)
+        except AuthorizationError as error:
+            _finish(run, SyncRunStatus.FAILED, str(error))
+        except IntegrationError as error:
+            _finish(run, SyncRunStatus.FAILED, str(error))
+        except Exception as error:
+            logger.exception("Sync run %s of connection %s failed", run.pk, connection.pk)
+            _finish(run, SyncRunStatus.FAILED, f"{type(error).__name__}: {error}")
+        else:
+            failed = run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
+            _finish(run, SyncRunStatus.PARTIAL if failed else SyncRunStatus.SUCCEEDED)
+            if not failed:
+                # The next run reads what changed since this one started; a partial run
+                # does not move it, so its failed records are read (and tried) again.
+                Connection.objects.filter(pk=connection.pk).update(last_synced_at=run.started_at)
+        if run.status != SyncRunStatus.SUCCEEDED:
+            sync_run_failures_mail(run)
+    return run
+
+
+def sync_run_failures_mail(run: SyncRun) -> list[str]:
+    """E-mail the connection's error addresses about a failed or partly failed run."""
+    connection = run.connection
+    recipients = list(connection.error_emails or [])
+    if not recipients:
+        return []
+    failures = [
+        {"entity_type": t.entity_type, "label": t.label, "reason": t.reason}
+        for t in Transfer.objects.filter(run=run, outcome=TransferOutcome.FAILED)[
+            :MAIL_FAILURES_LISTED
+        ]
+    ]
+    mail_enqueue(
+        to=recipients,
+        template="integration_failures",
+        context={
+            "tenant": connection.tenant.name,
+            "system": str(connection.get_system_display()),
+            "run_id": run.pk,
+            "status": str(run.get_status_display()),
+            "error": run.error,
+            "failed_count": run.counts.get(TransferOutcome.FAILED, 0),
+            "failures": failures,
+            "path": reverse(
+                "tenant_integration_run",
+                kwargs={
+                    "tenant_id": run.tenant_id,
+                    "connection_id": connection.pk,
+                    "syncrun_id": run.pk,
+                },
+            ),
+        },
+        language=connection.tenant.language,
+    )
+    return recipients
+
+
+def sync_runs_queue() -> int:
+    """Celery beat: pause the connections whose interface is gone, send again the runs left
+    open too long, then queue a scheduled run for every active connection without an open
+    run; returns how many were queued."""
+    connections_pause_without_interface()
+    sync_runs_resend_stale()
+    queued = 0
+    with scopes_disabled():
+        active = list(
+            Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(
+                runs__status__in=OPEN_RUN_STATUSES
+            )
+        )
+    for connection in active:
+        with scope(tenant=connection.tenant_id):
+            try:
+                sync_run_start(connection=connection, trigger=SyncTrigger.SCHEDULED, by_user=None)
+            except (RunInProgress, ValidationError):
+                continue
+            queued += 1
+    return queued
+
+
+def sync_runs_resend_stale() -> int:
+    """Send the task again for runs open longer than STALE_AFTER: a message lost between
+    the commit and the broker, or a worker that died mid-run, would otherwise keep the
+    connection's one open run forever. A run still executing holds its advisory lock, so
+    the extra message does nothing."""
+    with scopes_disabled():
+        stale = list(
+            SyncRun.objects.filter(
+                status__in=OPEN_RUN_STATUSES, created_at__lt=clock.now() - STALE_AFTER
+            )
+        )
+    for run in stale:
+        _enqueue(run)
+    return len(stale)

@@ -1,0 +1,403 @@
+"""The sync engine with the in-memory system: pairing and matching, master rules both ways,
+look-up before create after ambiguous failures, incremental runs with no writes when nothing
+changed, and failures logged with their reason."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django_scopes import scope
+
+from integrations.models import (
+    Connection,
+    EntityMap,
+    Master,
+    SyncRun,
+    SyncRunStatus,
+    SyncTrigger,
+    Transfer,
+    TransferDirection,
+)
+from integrations.runs import RunInProgress, sync_run_execute, sync_run_start
+from severa import clock
+from tests.integrations.memory import TO_REMOTE_ONLY
+
+pytestmark = pytest.mark.django_db
+T0 = datetime.datetime(2026, 3, 2, 7, 0, tzinfo=datetime.UTC)
+
+
+def at(hours: float):
+    return clock.frozen(T0 + datetime.timedelta(hours=hours))
+
+
+def sync(connection: Connection, *, hours: float) -> SyncRun:
+    with at(hours), scope(tenant=connection.tenant_id):
+        connection.refresh_from_db()
+        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        return sync_run_execute(run=run)
+
+
+def outcomes(run: SyncRun) -> list[tuple[str, str, str, str]]:
+    with scope(tenant=run.tenant_id):
+        return [
+            (t.entity_type, t.direction, t.label, t.outcome)
+            for t in Transfer.objects.filter(run=run).order_by("id")
+        ]
+
+
+def maps(connection: Connection) -> set[tuple[str, int, str | None]]:
+    with scope(tenant=connection.tenant_id):
+        return set(
+            EntityMap.objects.filter(connection=connection).values_list(
+                "entity_type", "local_id", "remote_id"
+            )
+        )
+
+
+@pytest.fixture
+def connection(active_connection):
+    with scope(tenant=active_connection.tenant_id):
+        Connection.objects.filter(pk=active_connection.pk).update(transfer_all_customers=True)
+        active_connection.refresh_from_db()
+    return active_connection
+
+
+def test_new_records_flow_both_ways_and_a_second_run_writes_nothing(connection, world):
+    with at(0):
+        acme = world.local.add("customer", "1001", "Acme Oy", vat="FI15728600")
+        world.system.add("customer", "2001", "Borealis AB", vat="SE556000000001")
+        consulting = world.local.add("product", "100", "Consulting", unit="h")
+
+    first = sync(connection, hours=1)
+
+    assert first.status == SyncRunStatus.SUCCEEDED
+    assert outcomes(first) == [
+        ("customer", TransferDirection.TO_REMOTE, "1001 Acme Oy", "created"),
+        ("customer", TransferDirection.TO_LOCAL, "2001 Borealis AB", "created"),
+        ("product", TransferDirection.TO_REMOTE, "100 Consulting", "created"),
+    ]
+    assert world.system.requests["create"] == 2
+    assert world.local.writes["create"] == 1
+    borealis = next(i for i, r in world.local.table("customer").items() if r["key"] == "2001")
+    assert world.local.table("customer")[borealis]["data"]["vat"] == "SE556000000001"
+    assert {(e, local) for e, local, _remote in maps(connection)} == {
+        ("customer", acme),
+        ("customer", borealis),
+        ("product", consulting),
+    }
+    assert first.counts["created"] == 3
+    assert first.progress_done == first.progress_total == 5  # 2 local + 3 remote read
+
+    writes, local_writes = world.system.writes, sum(world.local.writes.values())
+    second = sync(connection, hours=2)
+
+    assert second.status == SyncRunStatus.SUCCEEDED
+    assert outcomes(second) == []
+    assert world.system.writes == writes
+    assert sum(world.local.writes.values()) == local_writes
+    # Read back: what the first run wrote (Borealis here, Acme and Consulting there); what
+    # was last changed before the first run is not read at all.
+    assert second.counts["unchanged"] == 3
+    with scope(tenant=connection.tenant_id):
+        connection.refresh_from_db()
+    assert connection.last_synced_at == T0 + datetime.timedelta(hours=2)
+
+
+def test_existing_records_are_matched_by_number_and_name(connection, world):
+    with at(0):
+        world.local.add("product", "100", "Consulting")
+        world.system.add("product", "100", "consulting ")  # same name, other spacing/case
+        world.local.add("product", "200", "Travel")
+        world.system.add("product", "200", "Travel costs")  # same code, another name
+        world.system.add("product", "300", "Licences")
+        world.local.add("product", "300", "Licences")
+
+    run = sync(connection, hours=1)
+
+    assert outcomes(run) == [
+        ("product", TransferDirection.TO_REMOTE, "100 Consulting", "matched"),
+        ("product", TransferDirection.TO_REMOTE, "200 Travel", "failed"),
+        ("product", TransferDirection.TO_REMOTE, "300 Licences", "matched"),
+        ("product", TransferDirection.TO_LOCAL, "200 Travel costs", "failed"),
+    ]
+    with scope(tenant=connection.tenant_id):
+        reasons = list(
+            Transfer.objects.filter(run=run, outcome="failed").values_list("reason", flat=True)
+        )
+    assert reasons[0].startswith("The number/code 200 is used by “Travel costs”")
+    assert reasons[1].startswith("The number/code 200 is used by “Travel” in Severa")
+    assert world.system.requests["create"] == 0
+    assert world.local.writes["create"] == 0
+    assert run.status == SyncRunStatus.PARTIAL
+
+
+def test_customers_match_by_number_alone_when_the_adapter_says_so(connection, world):
+    world.adapter_options["customer"] = {"match_key_only": True}
+    with at(0):
+        world.local.add("customer", "1001", "Acme")
+        world.system.add("customer", "1001", "Acme Oy Ltd")
+
+    run = sync(connection, hours=1)
+
+    assert outcomes(run) == [
+        ("customer", TransferDirection.TO_REMOTE, "1001 Acme", "matched"),
+    ]
+    assert run.counts["unchanged"] == 1  # the remote side of the same pair
+
+
+def test_updates_flow_only_from_severa_when_severa_is_master(connection, world):
+    with at(0):
+        acme = world.local.add("customer", "1001", "Acme Oy")
+        remote_borealis = world.system.add("customer", "2001", "Borealis AB")
+    sync(connection, hours=1)
+    remote_acme = world.system.by_key("customer", "1001")[0]
+    with at(1.5):
+        world.local.change("customer", acme, name="Acme Group Oy")
+        world.system.change("customer", remote_borealis, name="Borealis Group AB")
+
+    run = sync(connection, hours=2)
+
+    assert outcomes(run) == [
+        ("customer", TransferDirection.TO_REMOTE, "1001 Acme Group Oy", "updated"),
+        ("customer", TransferDirection.TO_LOCAL, "2001 Borealis Group AB", "skipped"),
+    ]
+    assert world.system.table("customer")[remote_acme]["name"] == "Acme Group Oy"
+    borealis = next(r for r in world.local.table("customer").values() if r["key"] == "2001")
+    assert borealis["name"] == "Borealis AB"
+    assert world.local.writes["update"] == 0
+    with scope(tenant=connection.tenant_id):
+        skipped = Transfer.objects.get(run=run, outcome="skipped")
+    assert skipped.reason.startswith("Severa is master for customer updates")
+
+
+def test_updates_flow_only_from_the_accounting_system_when_it_is_master(connection, world):
+    with scope(tenant=connection.tenant_id):
+        Connection.objects.filter(pk=connection.pk).update(products_master=Master.REMOTE)
+    with at(0):
+        local_id = world.local.add("product", "100", "Consulting", price="90.00")
+        remote_id = world.system.add("product", "200", "Travel", price="0.45")
+    sync(connection, hours=1)
+    local_travel = next(i for i, r in world.local.table("product").items() if r["key"] == "200")
+    remote_consulting = world.system.by_key("product", "100")[0]
+    with at(1.5):
+        world.local.change("product", local_id, price="95.00")
+        world.system.change("product", remote_id, price="0.50")
+        new_local = world.local.add("product", "300", "Licences")
+    writes_before = world.system.requests["update"]
+
+    run = sync(connection, hours=2)
+
+    assert outcomes(run) == [
+        ("product", TransferDirection.TO_REMOTE, "100 Consulting", "skipped"),
+        # New records flow both ways whoever is master.
+        ("product", TransferDirection.TO_REMOTE, "300 Licences", "created"),
+        ("product", TransferDirection.TO_LOCAL, "200 Travel", "updated"),
+    ]
+    assert world.system.requests["update"] == writes_before
+    assert world.system.table("product")[remote_consulting]["data"]["price"] == "90.00"
+    assert world.local.table("product")[local_travel]["data"]["price"] == "0.50"
+    assert world.system.by_key("product", "300")
+    assert new_local in {local for _e, local, _r in maps(connection)}
+    # The local change that was not sent is not offered again.
+    assert outcomes(sync(connection, hours=3)) == []
+
+
+@pytest.mark.parametrize(
+    ("ambiguous", "creates", "outcome"),
+    [
+        # Created, but the answer was lost: the look-up finds it, no second create.
+        (["lost"], 1, "created"),
+        # Not created, answer lost: the look-up finds nothing, created on the second try.
+        (["failed"], 2, "created"),
+        # Lost answers on both tries, the record exists after the first: one record.
+        (["lost", "lost"], 1, "created"),
+    ],
+)
+def test_an_ambiguous_create_is_looked_up_before_creating_again(
+    connection, world, ambiguous, creates, outcome
+):
+    with at(0):
+        world.local.add("customer", "1001", "Acme Oy")
+    world.system.ambiguous_creates = list(ambiguous)
+
+    run = sync(connection, hours=1)
+
+    assert outcomes(run)[0][3] == outcome
+    assert world.system.requests["create"] == creates
+    assert len(world.system.by_key("customer", "1001")) == 1
+    assert run.status == SyncRunStatus.SUCCEEDED
+
+
+def test_a_create_that_stays_ambiguous_fails_and_the_next_run_looks_up_first(connection, world):
+    with at(0):
+        acme = world.local.add("customer", "", "Acme Oy")  # no number: found by reference only
+    world.system.ambiguous_creates = ["failed", "failed"]
+
+    first = sync(connection, hours=1)
+
+    assert outcomes(first) == [
+        ("customer", TransferDirection.TO_REMOTE, "Acme Oy", "failed"),
+    ]
+    assert first.status == SyncRunStatus.PARTIAL
+    assert maps(connection) == {("customer", acme, None)}  # the intent stays
+    assert world.system.table("customer") == {}
+
+    # Between the runs the remote system turns out to have created it after all, with our
+    # reference (a late commit): the next run must find it, not create a second one.
+    with scope(tenant=connection.tenant_id):
+        reference = EntityMap.objects.get(local_id=acme).reference
+    with at(1.5):
+        remote_id = world.system.add("customer", "5", "Acme Oy")
+        world.system.table("customer")[remote_id]["reference"] = reference
+    creates = world.system.requests["create"]
+
+    second = sync(connection, hours=2)
+
+    assert outcomes(second)[0][3] == "matched"
+    assert world.system.requests["create"] == creates
+    assert maps(connection) == {("customer", acme, remote_id)}
+    assert len(world.system.table("customer")) == 1
+
+
+def test_failures_are_logged_with_the_reason_mailed_and_retried_next_run(connection, world):
+    with at(0):
+        world.local.add("customer", "1001", "Acme Oy")
+        world.local.add("customer", "1002", "Bad VAT Oy")
+    world.system.refused_keys["1002"] = "Ogiltigt momsregistreringsnummer (invalid VAT number)"
+
+    with pytest.MonkeyPatch.context():
+        first = sync(connection, hours=1)
+
+    assert first.status == SyncRunStatus.PARTIAL
+    with scope(tenant=connection.tenant_id):
+        failed = Transfer.objects.get(run=first, outcome="failed")
+        connection.refresh_from_db()
+    assert failed.label == "1002 Bad VAT Oy"
+    assert failed.reason == "Ogiltigt momsregistreringsnummer (invalid VAT number)"
+    # A partly failed run does not move the incremental start: the failed record is read
+    # again next time.
+    assert connection.last_synced_at is None
+
+    del world.system.refused_keys["1002"]
+    second = sync(connection, hours=2)
+
+    assert outcomes(second) == [
+        ("customer", TransferDirection.TO_REMOTE, "1002 Bad VAT Oy", "created"),
+    ]
+    assert second.status == SyncRunStatus.SUCCEEDED
+
+
+def test_failed_runs_email_the_error_addresses(
+    connection, world, django_capture_on_commit_callbacks
+):
+    with at(0):
+        world.local.add("customer", "1002", "Bad VAT Oy")
+    world.system.refused_keys["1002"] = "Invalid VAT number"
+    mail.outbox = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = sync(connection, hours=1)
+
+    assert [message.to for message in mail.outbox] == [["erp@example.test"]]
+    body = mail.outbox[0].body
+    assert "1002 Bad VAT Oy: Invalid VAT number" in body
+    assert f"/integrations/{connection.pk}/runs/{run.pk}/" in body
+
+
+def test_incremental_runs_read_only_what_changed_since_the_last_successful_run(connection, world):
+    with at(0):
+        for number in range(1, 6):
+            world.local.add("product", str(100 + number), f"Product {number}")
+    sync(connection, hours=1)
+    sync(connection, hours=3)
+    with at(5):
+        world.local.change("product", 3, name="Product three")
+
+    run = sync(connection, hours=6)
+
+    assert run.changed_since == T0 + datetime.timedelta(hours=3)
+    assert outcomes(run) == [
+        ("product", TransferDirection.TO_REMOTE, "103 Product three", "updated"),
+    ]
+    # Read: the one local change and nothing remote older than the last run (less the
+    # overlap); the record updated by this run is read back as unchanged.
+    assert run.progress_total == 2
+    assert run.counts["unchanged"] == 1
+
+
+def test_first_run_sends_only_new_customers_unless_all_existing_are_chosen(connection, world):
+    with scope(tenant=connection.tenant_id):
+        Connection.objects.filter(pk=connection.pk).update(
+            transfer_all_customers=False, activated_at=T0
+        )
+    with at(-24):
+        world.local.add("customer", "1001", "Old Customer Oy")
+        world.local.add("product", "100", "Old product")
+    with at(0.5):
+        world.local.add("customer", "1002", "New Customer Oy")
+
+    run = sync(connection, hours=1)
+
+    assert outcomes(run) == [
+        ("customer", TransferDirection.TO_REMOTE, "1002 New Customer Oy", "created"),
+        ("product", TransferDirection.TO_REMOTE, "100 Old product", "created"),
+    ]
+
+
+def test_skip_rules_and_one_way_entities(connection, world):
+    world.adapter_options = {
+        "product": {
+            "local_skip": lambda local: (
+                None if local.data.get("unit") else "No unit in Fortnox matches the product's unit."
+            )
+        },
+        "project": {"directions": TO_REMOTE_ONLY},
+    }
+    with at(0):
+        world.local.add("product", "100", "Consulting", unit="h")
+        world.local.add("product", "101", "Boxes", unit="")
+        world.local.add("project", "P-1", "ERP roll-out")
+        world.system.add("project", "P-9", "Made in Fortnox")
+
+    run = sync(connection, hours=1)
+
+    assert outcomes(run) == [
+        ("product", TransferDirection.TO_REMOTE, "100 Consulting", "created"),
+        ("product", TransferDirection.TO_REMOTE, "101 Boxes", "skipped"),
+        ("project", TransferDirection.TO_REMOTE, "P-1 ERP roll-out", "created"),
+    ]
+    assert len(world.system.table("product")) == 1
+    assert not any(r["key"] == "P-9" for r in world.local.table("project").values())
+
+
+def test_one_run_at_a_time_per_connection(connection, world):
+    with scope(tenant=connection.tenant_id):
+        first = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        with pytest.raises(RunInProgress) as refused:
+            sync_run_start(connection=connection, trigger=SyncTrigger.API, by_user=None)
+        assert refused.value.run == first
+        # The database refuses a second open run whatever the code does.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SyncRun.objects.create(
+                tenant_id=connection.tenant_id,
+                connection=connection,
+                trigger=SyncTrigger.SCHEDULED,
+                status=SyncRunStatus.RUNNING,
+                created_at=clock.now(),
+            )
+        assert SyncRun.objects.filter(connection=connection).count() == 1
+        sync_run_execute(run=first)
+        # Once it finished, the next one may start.
+        assert sync_run_start(connection=connection, trigger=SyncTrigger.API, by_user=None)
+
+
+def test_a_finished_run_is_not_executed_again(connection, world):
+    with at(0):
+        world.local.add("customer", "1001", "Acme Oy")
+    run = sync(connection, hours=1)
+    creates = world.system.requests["create"]
+    with scope(tenant=connection.tenant_id):
+        again = sync_run_execute(run=run)
+    assert again.status == SyncRunStatus.SUCCEEDED
+    assert world.system.requests["create"] == creates

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "billing",
     "integrations",
+    "records",
 ]
 
 MIDDLEWARE = [

@@ -164,3 +164,8 @@ urlpatterns += [
         name="api_tenant_invoice_ubl",
     ),
 ]
+
+# The tenant's business records (api/views_records.py).
+from api import views_records  # noqa: E402
+
+urlpatterns += views_records.record_urlpatterns(TENANT)

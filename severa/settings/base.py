@@ -230,6 +230,10 @@ SPECTACULAR_SETTINGS = {
         "BillingRunKindEnum": "billing.models.BillingRunKind",
         "BillingRunStatusEnum": "billing.models.BillingRunStatus",
         "SellerMigrationStatusEnum": "billing.models.SellerMigrationStatus",
+        "ProductKindEnum": "records.models.ProductKind",
+        "CustomerKindEnum": "records.models.CustomerKind",
+        "AddressKindEnum": "records.models.AddressKind",
+        "SalesStatusEnum": "records.models.SalesStatus",
     },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)

@@ -90,6 +90,13 @@ class CustomerAddressSerializer(serializers.ModelSerializer):
         model = CustomerAddress
         fields = ["id", "kind", "street", "postal_code", "city", "country"]
         read_only_fields = ["id"]
+        # Checked by records.services, with the country's postal code rules.
+        extra_kwargs = {
+            "country": {"required": False, "allow_blank": True, "help_text": "ISO 3166 code"},
+            "street": {"required": False},
+            "postal_code": {"required": False},
+            "city": {"required": False},
+        }
 
 
 class CustomerContactSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from django import forms
 from django_scopes.forms import SafeModelChoiceField
 
 from records.models import (
+    AddressKind,
     BusinessUnit,
     CostCentre,
     Customer,
@@ -101,6 +102,11 @@ class CustomerForm(RecordForm):
 
 
 class CustomerAddressForm(RecordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A blank first choice, so that an untouched extra address row stays empty.
+        self.fields["kind"].choices = [("", "---------"), *AddressKind.choices]
+
     class Meta:
         model = CustomerAddress
         fields = ["kind", "street", "postal_code", "city", "country"]

@@ -11,13 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.money import quantize
+from billing.money import quantize, to_decimal
 
 HUNDRED = Decimal(100)
 
 
 def row_net(quantity: Decimal, unit_price: Decimal, currency: str = "EUR") -> Decimal:
-    return quantize(Decimal(quantity) * Decimal(unit_price), currency)
+    return quantize(
+        to_decimal(quantity, name="quantity") * to_decimal(unit_price, name="unit_price"),
+        currency,
+    )
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def invoice_totals(
     """Totals of rows given as (quantity, unit_price, vat_rate %)."""
     nets: dict[Decimal, Decimal] = {}
     for quantity, unit_price, vat_rate in rows:
-        rate = Decimal(vat_rate)
+        rate = to_decimal(vat_rate, name="vat_rate")
         nets[rate] = nets.get(rate, Decimal(0)) + row_net(quantity, unit_price, currency)
     by_rate = tuple(
         VatBreakdown(rate, net, quantize(net * rate / HUNDRED, currency))

@@ -360,10 +360,13 @@ def _nested_data(
     for nested, formset in formsets:
         data[nested.key], numbers[nested.key] = [], []
         for number, form in enumerate(formset.forms, start=1):
-            cleaned = getattr(form, "cleaned_data", None) or {}
-            if not cleaned or cleaned.get("DELETE") or not form.has_changed():
+            cleaned = dict(getattr(form, "cleaned_data", None) or {})
+            if cleaned.pop("DELETE", False):
                 continue
-            data[nested.key].append({k: v for k, v in cleaned.items() if k != "DELETE"})
+            # A row with nothing filled in is an unused extra row, not a row to refuse.
+            if all(value in (None, "") for value in cleaned.values()):
+                continue
+            data[nested.key].append(cleaned)
             numbers[nested.key].append(number)
     return data, numbers
 

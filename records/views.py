@@ -400,6 +400,9 @@ def _show_errors(
 def _form_view(record_type: RecordType, *, is_create: bool) -> Callable[..., HttpResponse]:
     @tenant_view(*MANAGING_ROLES)
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if record_type.model is CustomerInvoice:
+            # The status list exists before the first invoice is written.
+            services.invoice_statuses_ensure(tenant=request.tenant)
         instance = None
         if not is_create:
             instance = get_object_or_404(

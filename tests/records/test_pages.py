@@ -136,6 +136,18 @@ def test_a_customer_is_created_with_an_address_and_edited(verified_client, admin
         customer.refresh_from_db()
         assert customer.name == "Nokia Oyj (Espoo)"
         assert customer.addresses.count() == 1
+    edit["addresses-0-DELETE"] = "on"
+    assert client.post(f"/t/{tenant.pk}/records/customers/{customer.pk}/", edit).status_code == 302
+    with tenant_scope(tenant):
+        assert customer.addresses.count() == 0
+
+
+def test_the_new_invoice_page_offers_the_default_statuses(verified_client, admin_user, tenant):
+    page = verified_client(admin_user).get(f"/t/{tenant.pk}/records/customer-invoices/new/")
+    with tenant_scope(tenant):
+        statuses = list(InvoiceStatus.objects.all())
+    assert [status.name for status in statuses] == ["Draft", "Ready to send", "Sent", "Paid"]
+    assert f'<option value="{statuses[0].pk}">Draft</option>' in page.content.decode()
 
 
 def test_an_invoice_is_created_with_rows_and_shows_its_totals(verified_client, admin_user, tenant):

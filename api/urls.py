@@ -217,3 +217,8 @@ urlpatterns += [
         name="api_tenant_connection_run_transfers",
     ),
 ]
+
+# The tenant's business records (api/views_records.py).
+from api import views_records  # noqa: E402
+
+urlpatterns += views_records.record_urlpatterns(TENANT)

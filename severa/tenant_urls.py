@@ -1,6 +1,6 @@
 """Pages that act for one tenant: every route here carries ``tenant_id``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views as account_views
 from billing import views as billing_views
@@ -24,6 +24,7 @@ urlpatterns = [
     path("upgrades/", subscription_views.upgrades_view, name="tenant_upgrades"),
     path("billing/", billing_views.billing_view, name="tenant_billing"),
     path("integrations/", integration_views.integrations_view, name="tenant_integrations"),
+    path("records/", include("records.urls")),
 ]
 
 # Order history (subscriptions/order_views.py).

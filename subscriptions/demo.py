@@ -21,6 +21,7 @@ from accounts.models import (
 )
 from billing.demo import billing_demo_seed
 from billing.models import SellerBankAccount, SellerEntity
+from records.demo import records_demo_seed
 from subscriptions.models import (
     AddOn,
     AddOnPricing,
@@ -338,4 +339,5 @@ def demo_seed() -> list[DemoLogin]:
         _user("operator", "Olga", "Operator", operator=True)
         logins.append(DemoLogin("operator", "operator", "all tenants", True))
     billing_demo_seed()
+    records_demo_seed()
     return logins

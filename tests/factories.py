@@ -612,3 +612,159 @@ def entity_map_create(tenant: Tenant, **values):
         updated_at=now,
         **values,
     )
+
+
+# Business records (records/models.py) ------------------------------------------------------
+
+
+class BusinessUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.BusinessUnit"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Department {n}")
+    code = factory.Sequence(lambda n: f"D{n}")
+
+
+class CostCentreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CostCentre"
+
+    tenant = factory.SubFactory(TenantFactory)
+    code = factory.Sequence(lambda n: f"CC{n}")
+    name = factory.Sequence(lambda n: f"Cost centre {n}")
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Employee"
+
+    tenant = factory.SubFactory(TenantFactory)
+    first_name = "Eeva"
+    last_name = factory.Sequence(lambda n: f"Employee{n}")
+    email = factory.Sequence(lambda n: f"employee{n}@example.test")
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Unit"
+
+    tenant = factory.SubFactory(TenantFactory)
+    code = factory.Sequence(lambda n: f"u{n}")
+    name = factory.Sequence(lambda n: f"Unit {n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Product"
+
+    tenant = factory.SubFactory(TenantFactory)
+    kind = "work_type"
+    code = factory.Sequence(lambda n: str(1000 + n))
+    name = factory.Sequence(lambda n: f"Consulting {n}")
+    price = Decimal("100.00")
+    vat_rate = Decimal("25.50")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Customer"
+
+    tenant = factory.SubFactory(TenantFactory)
+    number = factory.Sequence(lambda n: str(5000 + n))
+    name = factory.Sequence(lambda n: f"Customer {n} Oy")
+    vat_number = "FI15728600"
+    organisation_number = "1572860-0"
+
+
+class CustomerAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CustomerAddress"
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant = factory.SelfAttribute("customer.tenant")
+    kind = "invoice"
+    street = "Mannerheimintie 1"
+    postal_code = "00100"
+    city = "Helsinki"
+    country = "FI"
+
+
+class CustomerContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CustomerContact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant = factory.SelfAttribute("customer.tenant")
+    first_name = "Kaisa"
+    last_name = "Kontakti"
+    email = "kaisa@example.test"
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Project"
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant = factory.SelfAttribute("customer.tenant")
+    number = factory.Sequence(lambda n: f"P{n}")
+    name = factory.Sequence(lambda n: f"Project {n}")
+    sales_status = "won"
+
+
+class InvoiceStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.InvoiceStatus"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Status {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class CustomerInvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CustomerInvoice"
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant = factory.SelfAttribute("customer.tenant")
+    status = factory.SubFactory(InvoiceStatusFactory, tenant=factory.SelfAttribute("..tenant"))
+    number = factory.Sequence(lambda n: str(20000 + n))
+    invoice_date = datetime.date(2026, 3, 2)
+    currency = "EUR"
+
+
+class CustomerInvoiceRowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CustomerInvoiceRow"
+
+    invoice = factory.SubFactory(CustomerInvoiceFactory)
+    tenant = factory.SelfAttribute("invoice.tenant")
+    position = 1
+    description = "Consulting"
+    quantity = Decimal("2.00")
+    unit_price = Decimal("100.00")
+    vat_rate = Decimal("25.50")
+
+
+class CustomerInvoiceAttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.CustomerInvoiceAttachment"
+
+    invoice = factory.SubFactory(CustomerInvoiceFactory)
+    tenant = factory.SelfAttribute("invoice.tenant")
+    file_name = "timesheet.pdf"
+    content_type = "application/pdf"
+    content = b"%PDF-1.4 test"
+
+
+class ProjectFeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.ProjectFee"
+
+    project = factory.SubFactory(ProjectFactory)
+    tenant = factory.SelfAttribute("project.tenant")
+    description = "Hotel"
+    date = datetime.date(2026, 3, 2)
+    quantity = Decimal("1.00")
+    unit_cost = Decimal("120.00")
+    unit_price = Decimal("150.00")

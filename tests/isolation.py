@@ -222,6 +222,45 @@ def _register_delivery_factories() -> None:
 _register_delivery_factories()
 
 
+def _register_record_factories() -> None:
+    from records import models as records
+    from tests import factories
+
+    TENANT_OBJECT_FACTORIES.update(
+        {
+            records.BusinessUnit: lambda tenant: factories.BusinessUnitFactory(tenant=tenant),
+            records.CostCentre: lambda tenant: factories.CostCentreFactory(tenant=tenant),
+            records.Employee: lambda tenant: factories.EmployeeFactory(tenant=tenant),
+            records.Unit: lambda tenant: factories.UnitFactory(tenant=tenant),
+            records.Product: lambda tenant: factories.ProductFactory(tenant=tenant),
+            records.Customer: lambda tenant: factories.CustomerFactory(tenant=tenant),
+            records.CustomerAddress: lambda tenant: factories.CustomerAddressFactory(
+                customer__tenant=tenant
+            ),
+            records.CustomerContact: lambda tenant: factories.CustomerContactFactory(
+                customer__tenant=tenant
+            ),
+            records.Project: lambda tenant: factories.ProjectFactory(customer__tenant=tenant),
+            records.InvoiceStatus: lambda tenant: factories.InvoiceStatusFactory(tenant=tenant),
+            records.CustomerInvoice: lambda tenant: factories.CustomerInvoiceFactory(
+                customer__tenant=tenant
+            ),
+            records.CustomerInvoiceRow: lambda tenant: factories.CustomerInvoiceRowFactory(
+                invoice__customer__tenant=tenant
+            ),
+            records.CustomerInvoiceAttachment: lambda tenant: (
+                factories.CustomerInvoiceAttachmentFactory(invoice__customer__tenant=tenant)
+            ),
+            records.ProjectFee: lambda tenant: factories.ProjectFeeFactory(
+                project__customer__tenant=tenant
+            ),
+        }
+    )
+
+
+_register_record_factories()
+
+
 @dataclass
 class World:
     own_tenant: Tenant

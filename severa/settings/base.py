@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "billing",
     "integrations",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,10 @@ SPECTACULAR_SETTINGS = {
         "SyncRunStatusEnum": "integrations.models.SyncRunStatus",
         "TransferOutcomeEnum": "integrations.models.TransferOutcome",
         "MasterEnum": "integrations.models.Master",
+        "ProductKindEnum": "records.models.ProductKind",
+        "CustomerKindEnum": "records.models.CustomerKind",
+        "AddressKindEnum": "records.models.AddressKind",
+        "SalesStatusEnum": "records.models.SalesStatus",
     },
 }
 API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=30)

@@ -110,3 +110,15 @@ urlpatterns += [
         name="tenant_invoice_ubl",
     ),
 ]
+
+# Partners: invite a partner, end a collaboration (subscriptions/partner_views.py).
+from subscriptions import partner_views  # noqa: E402
+
+urlpatterns += [
+    path("partners/", partner_views.tenant_partners_view, name="tenant_partners"),
+    path(
+        "partners/<int:collaboration_id>/end/",
+        partner_views.tenant_collaboration_end_view,
+        name="tenant_collaboration_end",
+    ),
+]

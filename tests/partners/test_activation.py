@@ -19,7 +19,7 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.partners import NewCustomer, activation_approve, activation_create
-from tests.factories import MembershipFactory, SubscriptionFactory
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 APPROVAL_DAY = datetime.date(2025, 6, 5)

@@ -51,6 +51,8 @@ SKIPPED_NAMESPACES = {
     "admin",
 }
 ACCEPTED = {404, 405}
+# Partner-owned models (a ``partner`` key, no ``tenant`` key): model -> make(partner, tenant).
+PARTNER_OBJECT_FACTORIES: dict = {}
 TOKEN_PARAMETERS = {"token", "uidb64"}
 
 
@@ -74,6 +76,8 @@ def tenant_owned_models() -> list[type[models.Model]]:
                     changed = True
                     break
     owned.discard(Tenant)
+    # Partner-owned rows (no tenant key; walked with a foreign partner's objects instead).
+    owned -= set(PARTNER_OBJECT_FACTORIES)
     return sorted(owned, key=lambda model: model._meta.label)
 
 
@@ -252,6 +256,9 @@ def build_world() -> World:
             make = TENANT_OBJECT_FACTORIES[model]
             world.foreign_objects[model] = make(foreign).pk
             world.own_objects[model] = make(own).pk
+        for model, make_for_partner in PARTNER_OBJECT_FACTORIES.items():
+            world.foreign_objects[model] = make_for_partner(foreign_partner, foreign).pk
+            world.own_objects[model] = make_for_partner(own_partner, own).pk
         # Rows of no tenant that operator routes name (e.g. a seller migration): every
         # other actor must get 404 for them whatever the id.
         for model, make_shared in SHARED_OBJECT_FACTORIES.items():
@@ -400,6 +407,9 @@ def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
     if scope_keys and object_keys:
         mixed = {**foreign, **{key: own[key] for key in scope_keys}}
         cases.append((mixed, own))
+    if scope_keys == {"tenant_id", "partner_id"}:
+        # The actor's own partner naming a customer it does not collaborate with.
+        cases.append(({**foreign, "partner_id": own["partner_id"]}, None))
     return cases
 
 
@@ -444,3 +454,57 @@ def _make_terms_acceptance(tenant: Tenant) -> TermsAcceptance:
 TENANT_OBJECT_FACTORIES[SellerMigrationItem] = _make_seller_migration_item
 TENANT_OBJECT_FACTORIES[TermsAcceptance] = _make_terms_acceptance
 SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
+
+
+# Partners (subscriptions/partner_models.py): activations, customers' invitations and
+# support requests belong to a tenant; engagements belong to a partner.
+from accounts.models import Partner  # noqa: E402
+from subscriptions.models import (  # noqa: E402
+    Engagement,
+    PartnerActivation,
+    PartnerInvitation,
+    SupportRequest,
+)
+
+
+def _make_engagement_for(partner: Partner, tenant: Tenant) -> Engagement:
+    return Engagement.objects.create(
+        partner=partner, name="Bookkeeping", customer=tenant, created_at=clock.now()
+    )
+
+
+def _make_partner_activation(tenant: Tenant) -> PartnerActivation:
+    # Another partner's: no actor of the world may see it.
+    partner = PartnerFactory()
+    now = clock.now()
+    return PartnerActivation.objects.create(
+        tenant=tenant,
+        partner=partner,
+        collaboration=CollaborationFactory(tenant=tenant, partner=partner, status="pending"),
+        engagement=_make_engagement_for(partner, tenant),
+        scenario="existing_subscription",
+        token_hash=secrets.token_hex(32),
+        expires_at=now + clock_delta(days=14),
+        created_at=now,
+    )
+
+
+def _make_partner_invitation(tenant: Tenant) -> PartnerInvitation:
+    now = clock.now()
+    return PartnerInvitation.objects.create(
+        tenant=tenant,
+        partner=PartnerFactory(),
+        email=f"{secrets.token_hex(4)}@example.test",
+        token_hash=secrets.token_hex(32),
+        invited_by=UserFactory(),
+        created_at=now,
+        expires_at=now + clock_delta(days=7),
+    )
+
+
+TENANT_OBJECT_FACTORIES[PartnerActivation] = _make_partner_activation
+TENANT_OBJECT_FACTORIES[PartnerInvitation] = _make_partner_invitation
+TENANT_OBJECT_FACTORIES[SupportRequest] = lambda tenant: SupportRequest.objects.create(
+    tenant=tenant, requested_edition="professional", created_at=clock.now()
+)
+PARTNER_OBJECT_FACTORIES[Engagement] = _make_engagement_for

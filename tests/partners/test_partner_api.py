@@ -43,9 +43,7 @@ def test_an_operator_creates_a_partner_whose_first_user_is_invited(
     }
     operator_api = api_client(operator)
     with django_capture_on_commit_callbacks(execute=True):
-        response = operator_api.post(
-            "/api/v1/partners", body, content_type="application/json"
-        )
+        response = operator_api.post("/api/v1/partners", body, content_type="application/json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["partner"]["name"] == "Tilitoimisto Uusi Oy"

@@ -197,7 +197,8 @@ class PartnerInvitationListView(APIView):
     )
     def post(self, request, partner_id):
         # The tenant first: a caller who does not administer it learns nothing (404).
-        access = tenant_access(user=request.user, tenant_id=request.data.get("tenant_id"))
+        named = request.data.get("tenant_id") if hasattr(request.data, "get") else None
+        access = tenant_access(user=request.user, tenant_id=named)
         if access.role not in (Role.ADMIN, OPERATOR):
             return _not_found()
         if not Partner.objects.filter(pk=partner_id).exists():

@@ -447,26 +447,6 @@ def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsA
     return acceptance
 
 
-def activation_cancel(*, activation: PartnerActivation, by: User) -> PartnerActivation:
-    """The partner withdraws an activation that is still waiting; the pending collaboration
-    it opened ends with it."""
-    with tenant_scope(activation.tenant), transaction.atomic():
-        activation = PartnerActivation.objects.select_for_update().get(pk=activation.pk)
-        if activation.status != ActivationStatus.PENDING:
-            raise ValidationError(_("This activation is no longer waiting for approval."))
-        activation.status = ActivationStatus.CANCELLED
-        activation.save(update_fields=["status"])
-        collaboration = Collaboration.objects.select_for_update().get(
-            pk=activation.collaboration_id
-        )
-        if collaboration.status == CollaborationStatus.PENDING:
-            collaboration.status = CollaborationStatus.ENDED
-            collaboration.ended_at = clock.now()
-            collaboration.save(update_fields=["status", "ended_at"])
-        audit_record(tenant=activation.tenant, actor=by, action="partner.activation_cancelled")
-    return activation
-
-
 def activation_tenant(tenant_id: object) -> Tenant:
     """An existing customer named by its id for an activation (the customer's approval is
     what grants access, so naming a company reveals nothing of its data)."""

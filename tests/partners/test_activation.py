@@ -341,3 +341,21 @@ def test_only_an_admin_of_the_customer_approves(
     with scopes_disabled():
         assert Collaboration.objects.get().status == CollaborationStatus.PENDING
         assert not TermsAcceptance.objects.exists()
+
+
+def test_ending_a_waiting_collaboration_withdraws_the_activation_and_its_link(
+    tenant, admin_user, partner, partner_user, engagement, verified_client
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant)
+    activation, token = activation_create(
+        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+    )
+    verified_client(partner_user).post(f"/p/{partner.pk}/customers/{tenant.pk}/end/")
+    with scopes_disabled():
+        activation.refresh_from_db()
+        assert activation.status == ActivationStatus.CANCELLED
+        assert Collaboration.objects.get().status == CollaborationStatus.ENDED
+    assert verified_client(admin_user).get(f"/partners/activations/{token}/").status_code == 404
+    with pytest.raises(ValidationError):
+        activation_approve(activation=activation, user=admin_user, terms_accepted=True)

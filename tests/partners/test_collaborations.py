@@ -8,6 +8,7 @@ from django.core import mail
 from django_scopes import scopes_disabled
 
 from accounts.models import Collaboration, CollaborationStatus
+from severa import clock
 from subscriptions.models import Engagement, PartnerInvitation
 from tests.factories import CollaborationFactory, SubscriptionFactory
 
@@ -159,3 +160,33 @@ def test_the_portal_lists_only_the_partners_customers_and_marks_pending_ones(
     row = page[page.index("Aalto Consulting Oy") :]
     assert "Professional" in row[:600]
     assert "Tilitoimisto Luku Oy" in row[:900]  # the partner is the invoice recipient
+
+
+def test_the_portal_front_page_queries_do_not_grow_with_the_customers(
+    partner, partner_user, verified_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import TenantFactory
+
+    client = verified_client(partner_user)
+
+    def add_customers(count: int) -> None:
+        with scopes_disabled():
+            for _ in range(count):
+                tenant = TenantFactory()
+                SubscriptionFactory(tenant=tenant, invoice_partner=partner)
+                CollaborationFactory(tenant=tenant, partner=partner)
+                Engagement.objects.create(
+                    partner=partner, name="E", customer=tenant, created_at=clock.now()
+                )
+
+    add_customers(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/p/{partner.pk}/").status_code == 200
+    add_customers(5)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(f"/p/{partner.pk}/")
+    assert page.content.decode().count("/customers/") == 7
+    assert len(many) == len(few)

@@ -121,4 +121,9 @@ urlpatterns += [
         partner_views.tenant_collaboration_end_view,
         name="tenant_collaboration_end",
     ),
+    path(
+        "partners/activations/<int:partneractivation_id>/",
+        partner_views.tenant_activation_approve_view,
+        name="tenant_partner_activation",
+    ),
 ]

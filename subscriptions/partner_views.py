@@ -263,6 +263,26 @@ def partner_activation_approve_view(request: HttpRequest, token: str) -> HttpRes
         raise Http404(_("This approval link is unknown, used or expired."))
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    return _approval_page(request, activation)
+
+
+@tenant_view(Role.ADMIN)
+def tenant_activation_approve_view(request: HttpRequest, partneractivation_id: int) -> HttpResponse:
+    """The same approval from the company's Partners page, without the e-mailed link."""
+    activation = next(
+        (
+            a
+            for a in partner_services.activations_pending_of_tenant(request.tenant)
+            if a.pk == partneractivation_id
+        ),
+        None,
+    )
+    if activation is None:
+        raise Http404
+    return _approval_page(request, activation)
+
+
+def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpResponse:
     from billing.terms import terms_current
 
     seller = partner_services.activation_seller(activation)
@@ -323,6 +343,7 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "collaborations": partner_services.collaborations_of_tenant(request.tenant),
+            "activations": partner_services.activations_pending_of_tenant(request.tenant),
             "invitations": partner_services.partner_invitations_of_tenant(request.tenant),
         },
     )

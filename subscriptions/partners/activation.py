@@ -457,3 +457,14 @@ def activation_tenant(tenant_id: object) -> Tenant:
     if tenant is None:
         raise ValidationError({"tenant_id": [_("No customer has this id.")]})
     return tenant
+
+
+def activations_pending_of_tenant(tenant: Tenant) -> list[PartnerActivation]:
+    """Activations waiting for the tenant's approval (its Partners page lists them, so an
+    administrator who lost the e-mail, or set up two-factor sign-in first, still finds them)."""
+    with tenant_scope(tenant):
+        return list(
+            PartnerActivation.objects.filter(
+                status=ActivationStatus.PENDING, expires_at__gt=clock.now()
+            ).select_related("partner", "tenant", "seller")
+        )

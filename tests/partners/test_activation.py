@@ -359,3 +359,24 @@ def test_ending_a_waiting_collaboration_withdraws_the_activation_and_its_link(
     assert verified_client(admin_user).get(f"/partners/activations/{token}/").status_code == 404
     with pytest.raises(ValidationError):
         activation_approve(activation=activation, user=admin_user, terms_accepted=True)
+
+
+def test_the_partners_page_lists_a_waiting_activation_for_the_admin_to_approve(
+    tenant, admin_user, member_user, partner, partner_user, engagement, verified_client
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant)
+    activation, _token = activation_create(
+        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+    )
+    admin = verified_client(admin_user)
+    page = admin.get(f"/t/{tenant.pk}/partners/").content.decode()
+    approve = f"/t/{tenant.pk}/partners/activations/{activation.pk}/"
+    assert approve in page
+    response = admin.post(approve, {"accept_terms": "on"})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert Collaboration.objects.get().status == CollaborationStatus.ACTIVE
+    # Done: the page is gone; members never had it.
+    assert admin.get(approve).status_code == 404
+    assert verified_client(member_user).get(approve).status_code in (403, 404)

@@ -380,3 +380,55 @@ def test_the_partners_page_lists_a_waiting_activation_for_the_admin_to_approve(
     # Done: the page is gone; members never had it.
     assert admin.get(approve).status_code == 404
     assert verified_client(member_user).get(approve).status_code in (403, 404)
+
+
+def test_the_portal_form_shows_a_bad_vat_number_and_saves_nothing(
+    partner, partner_user, engagement, seller, catalog, verified_client
+):
+    response = verified_client(partner_user).post(
+        f"/p/{partner.pk}/activations/new/",
+        {
+            "engagement": engagement.pk,
+            "name": "Uusi Asiakas Oy",
+            "country": "FI",
+            "business_id": "1572860-0",
+            "vat_number": "FI15728601",
+            "admin_name": "Ville Virtanen",
+            "admin_email": "ville@uusi.test",
+            "edition": "business",
+            "seats": "3",
+            "invoice_recipient": "customer",
+            "agreement_months": "12",
+        },
+    )
+    assert response.status_code == 200
+    assert "FI15728601" in response.content.decode()
+    assert response.context["form"].errors["vat_number"]
+    with scopes_disabled():
+        assert not Tenant.objects.filter(name="Uusi Asiakas Oy").exists()
+        assert not PartnerActivation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_portal_form_activates_an_existing_customer_by_its_id(
+    tenant, admin_user, partner, partner_user, engagement, seller, catalog, verified_client
+):
+    response = verified_client(partner_user).post(
+        f"/p/{partner.pk}/activations/new/",
+        {
+            "engagement": engagement.pk,
+            "tenant_id": tenant.pk,
+            "edition": "professional",
+            "seats": "2",
+            "invoice_recipient": "partner",
+            "agreement_months": "3",
+        },
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        activation = PartnerActivation.objects.get()
+    assert (activation.tenant, activation.scenario, activation.invoice_recipient) == (
+        tenant,
+        "existing_customer",
+        "partner",
+    )

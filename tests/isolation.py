@@ -51,9 +51,12 @@ SKIPPED_NAMESPACES = {
     "admin",
 }
 ACCEPTED = {404, 405}
-# Partner-owned models (a ``partner`` key, no ``tenant`` key): model -> make(partner, tenant).
-PARTNER_OBJECT_FACTORIES: dict = {}
 TOKEN_PARAMETERS = {"token", "uidb64"}
+
+
+def _partner_owned_without_tenant(model: type[models.Model]) -> bool:
+    names = {model_field.name for model_field in model._meta.get_fields()}
+    return "partner" in names and "tenant" not in names
 
 
 def tenant_owned_models() -> list[type[models.Model]]:
@@ -76,8 +79,9 @@ def tenant_owned_models() -> list[type[models.Model]]:
                     changed = True
                     break
     owned.discard(Tenant)
-    # Partner-owned rows (no tenant key; walked with a foreign partner's objects instead).
-    owned -= set(PARTNER_OBJECT_FACTORIES)
+    # Rows a partner owns without a tenant key (an engagement may name a customer): routes
+    # reach them only under partner_id, which the walker fills with a foreign partner.
+    owned -= {model for model in owned if _partner_owned_without_tenant(model)}
     return sorted(owned, key=lambda model: model._meta.label)
 
 
@@ -256,9 +260,6 @@ def build_world() -> World:
             make = TENANT_OBJECT_FACTORIES[model]
             world.foreign_objects[model] = make(foreign).pk
             world.own_objects[model] = make(own).pk
-        for model, make_for_partner in PARTNER_OBJECT_FACTORIES.items():
-            world.foreign_objects[model] = make_for_partner(foreign_partner, foreign).pk
-            world.own_objects[model] = make_for_partner(own_partner, own).pk
         # Rows of no tenant that operator routes name (e.g. a seller migration): every
         # other actor must get 404 for them whatever the id.
         for model, make_shared in SHARED_OBJECT_FACTORIES.items():
@@ -457,7 +458,8 @@ SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
 
 
 # Partners (subscriptions/partner_models.py): activations, customers' invitations and
-# support requests belong to a tenant; engagements belong to a partner.
+# support requests belong to a tenant; engagements belong to a partner (no route names one by
+# id: the API lists them under partner_id).
 from accounts.models import Partner  # noqa: E402
 from subscriptions.models import (  # noqa: E402
     Engagement,
@@ -507,4 +509,3 @@ TENANT_OBJECT_FACTORIES[PartnerInvitation] = _make_partner_invitation
 TENANT_OBJECT_FACTORIES[SupportRequest] = lambda tenant: SupportRequest.objects.create(
     tenant=tenant, requested_edition="professional", created_at=clock.now()
 )
-PARTNER_OBJECT_FACTORIES[Engagement] = _make_engagement_for

@@ -120,9 +120,13 @@ def _ensure_another_admin(membership: Membership) -> None:
 
 @transaction.atomic
 def invitation_create(
-    *, tenant: Tenant, email: str, role: str, acting_user: User
+    *, tenant: Tenant, email: str, role: str, acting_user: User, notify: bool = True
 ) -> tuple[Invitation, str]:
-    """Invite someone by e-mail; returns the invitation and its (unstored) token."""
+    """Invite someone by e-mail; returns the invitation and its (unstored) token.
+
+    ``notify=False`` leaves the e-mail to the caller (a partner activation sends one e-mail
+    with both the invitation and the approval link).
+    """
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     email = email.strip().lower()
@@ -142,6 +146,8 @@ def invitation_create(
     audit_record(
         tenant=tenant, actor=acting_user, action="invitation.created", email=email, role=role
     )
+    if not notify:
+        return invitation, token
     mail_enqueue(
         to=[email],
         template="invitation",

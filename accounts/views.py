@@ -183,6 +183,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(
                     request, _("Welcome to %(tenant)s.") % {"tenant": invitation.tenant.name}
                 )
+                # A partner activation's e-mail sends the new administrator on to the
+                # approval page; only paths on this site are followed.
+                next_path = request.GET.get("next", "")
+                if next_path and url_has_allowed_host_and_scheme(
+                    next_path, allowed_hosts={request.get_host()}, require_https=False
+                ):
+                    return redirect(next_path)
                 return redirect("dashboard")
     return render(
         request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}

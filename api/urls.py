@@ -222,3 +222,41 @@ urlpatterns += [
 from api import views_records  # noqa: E402
 
 urlpatterns += views_records.record_urlpatterns(TENANT)
+
+# Partners (api/views_partners.py).
+from api import views_partners  # noqa: E402
+
+PARTNER = "partners/<int:partner_id>"
+urlpatterns += [
+    path("partners", views_partners.PartnerCreateView.as_view(), name="api_partners"),
+    path(
+        f"{PARTNER}/customers",
+        views_partners.CustomerListView.as_view(),
+        name="api_partner_customers",
+    ),
+    path(
+        f"{PARTNER}/customers/<int:tenant_id>",
+        views_partners.CustomerDetailView.as_view(),
+        name="api_partner_customer",
+    ),
+    path(
+        f"{PARTNER}/engagements",
+        views_partners.EngagementListView.as_view(),
+        name="api_partner_engagements",
+    ),
+    path(
+        f"{PARTNER}/activations",
+        views_partners.ActivationListView.as_view(),
+        name="api_partner_activations",
+    ),
+    path(
+        f"{PARTNER}/invitations",
+        views_partners.PartnerInvitationListView.as_view(),
+        name="api_partner_invitations",
+    ),
+    path(
+        f"{PARTNER}/invitations/<int:partnerinvitation_id>/accept",
+        views_partners.PartnerInvitationAcceptView.as_view(),
+        name="api_partner_invitation_accept",
+    ),
+]

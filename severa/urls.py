@@ -26,6 +26,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+# E-mailed partner links: activation approval, a customer's invitation (subscriptions/).
+urlpatterns += [path("partners/", include("subscriptions.partner_link_urls"))]
+
 # E-mailed invoice links: the token is the credential (billing/link_views.py).
 urlpatterns += [path("links/invoices/", include("billing.link_urls"))]
 

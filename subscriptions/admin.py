@@ -127,3 +127,38 @@ class OrderConfirmationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Partners (§3.8): read-mostly views for the operators; writes go through the portal.
+from subscriptions.models import (  # noqa: E402
+    Engagement,
+    PartnerActivation,
+    PartnerInvitation,
+    SupportRequest,
+)
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ["name", "partner", "customer", "created_at"]
+    list_select_related = ["partner", "customer"]
+
+
+@admin.register(PartnerActivation)
+class PartnerActivationAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "partner", "scenario", "status", "edition", "created_at"]
+    list_filter = ["status", "scenario"]
+    exclude = ["token_hash"]
+    readonly_fields = ["approved_at", "approved_by", "subscription"]
+
+
+@admin.register(PartnerInvitation)
+class PartnerInvitationAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "partner", "email", "created_at", "accepted_at"]
+    exclude = ["token_hash"]
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "partner", "requested_edition", "status", "created_at"]
+    list_filter = ["status"]

@@ -22,10 +22,12 @@ from accounts.models import (
 from billing.demo import billing_demo_seed
 from billing.models import SellerBankAccount, SellerEntity
 from records.demo import records_demo_seed
+from severa import clock
 from subscriptions.models import (
     AddOn,
     AddOnPricing,
     Edition,
+    Engagement,
     Interface,
     InterfaceSystem,
     Price,
@@ -333,6 +335,15 @@ def demo_seed() -> list[DemoLogin]:
             partner=partner,
             tenant=tenants["SE"],
             defaults={"engagement": "Bookkeeping 2025", "status": CollaborationStatus.ACTIVE},
+        )
+        # The partner portal's engagements: one tied to the customer, one free for the next.
+        Engagement.objects.get_or_create(
+            partner=partner,
+            name="Bookkeeping 2025",
+            defaults={"customer": tenants["SE"], "created_at": clock.now()},
+        )
+        Engagement.objects.get_or_create(
+            partner=partner, name="Payroll 2026", defaults={"created_at": clock.now()}
         )
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))
         _subscriptions(tenants, finland)

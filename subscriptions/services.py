@@ -8,14 +8,14 @@ row lock on the subscription so that two admins (or two API clients) never lose 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 
-from accounts.models import Membership, Role, Tenant, User
+from accounts.models import Membership, Partner, Role, Tenant, User
 from accounts.services import audit_record
 from billing.models import SellerEntity
 from billing.money import quantize
@@ -238,8 +238,12 @@ def subscription_create(
     first_period_start: date,
     by: User | None,
     agreement_end: date | None = None,
+    invoice_partner: Partner | None = None,
 ) -> Subscription:
     """Give `tenant` a subscription and confirm its first order.
+
+    `invoice_partner` is the partner that pays (§3.8): the first order already goes on its
+    consolidated invoice.
 
     The first period may have started in the past (a tenant migrated from another system):
     the subscription is then in the period that contains today, and only that period is
@@ -285,6 +289,7 @@ def subscription_create(
         period_start=period.start,
         period_end=period.end,
         agreement_end=agreement_end,
+        invoice_partner=invoice_partner,
     )
     priced = period_price(subscription, state, period)
     order = _order_create(
@@ -362,6 +367,20 @@ def _desired_state(planned: SubscriptionState, desired: Desired) -> Subscription
         raise QuoteError(str(error)) from None
 
 
+def _check_termination_allowed(agreement_end: date | None, today: date) -> None:
+    """A partner agreement (§3.2) is terminated in its last month: earlier, the termination is
+    refused (not scheduled a year ahead, where it would be forgotten); from the 1st of the
+    agreement's last month on, it takes effect the day after the agreement ends."""
+    if agreement_end is None or today > agreement_end:
+        return
+    opens = agreement_end.replace(day=1)
+    if today < opens:
+        raise QuoteError(
+            f"The agreement runs until {agreement_end.isoformat()}: it can be terminated from "
+            f"{opens.isoformat()} on, effective {(agreement_end + timedelta(days=1)).isoformat()}"
+        )
+
+
 def quote_content(subscription: Subscription, desired: Desired, today: date) -> dict[str, Any]:
     """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready)."""
     if subscription.status != SubscriptionStatus.ACTIVE:
@@ -386,6 +405,7 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
         agreement_end=subscription.agreement_end,
     )
     if desired.terminate:
+        _check_termination_allowed(subscription.agreement_end, today)
         return {
             "made_on": today.isoformat(),
             "terminate": True,

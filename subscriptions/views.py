@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.tenancy import MANAGING_ROLES, tenant_view
+from accounts.tenancy import MANAGING_ROLES, PARTNER, tenant_view
 from severa import clock
 from subscriptions.catalog import price_book
 from subscriptions.forms import AdjustForm, EditionForm
@@ -213,11 +213,22 @@ def change_edition_view(request: HttpRequest) -> HttpResponse:
         prices=prices,
     )
     if request.method == "POST" and form.is_valid():
-        response = _quote_or_error(
-            request, subscription, Desired(edition=form.cleaned_data["edition"])
-        )
-        if response is not None:
-            return response
+        chosen = form.cleaned_data["edition"]
+        if request.tenant_role == PARTNER and prices.edition_rank(chosen) < prices.edition_rank(
+            subscription.edition.code
+        ):
+            # §3.8: a downgrade can lose data; a partner asks support from its portal.
+            form.add_error(
+                "edition",
+                _(
+                    "A downgrade can lose the customer's data and is not self-service: "
+                    "request it on the customer's page of the partner portal."
+                ),
+            )
+        else:
+            response = _quote_or_error(request, subscription, Desired(edition=chosen))
+            if response is not None:
+                return response
     return render(
         request,
         "subscriptions/change_edition.html",

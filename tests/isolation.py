@@ -54,6 +54,11 @@ ACCEPTED = {404, 405}
 TOKEN_PARAMETERS = {"token", "uidb64"}
 
 
+def _partner_owned_without_tenant(model: type[models.Model]) -> bool:
+    names = {model_field.name for model_field in model._meta.get_fields()}
+    return "partner" in names and "tenant" not in names
+
+
 def tenant_owned_models() -> list[type[models.Model]]:
     """Models that hold a tenant's data: a foreign key to Tenant, directly or through
     another tenant-owned model."""
@@ -74,6 +79,9 @@ def tenant_owned_models() -> list[type[models.Model]]:
                     changed = True
                     break
     owned.discard(Tenant)
+    # Rows a partner owns without a tenant key (an engagement may name a customer): routes
+    # reach them only under partner_id, which the walker fills with a foreign partner.
+    owned -= {model for model in owned if _partner_owned_without_tenant(model)}
     return sorted(owned, key=lambda model: model._meta.label)
 
 
@@ -451,6 +459,9 @@ def _cases(route: Route, world: World) -> list[tuple[dict, dict | None]]:
     if scope_keys and object_keys:
         mixed = {**foreign, **{key: own[key] for key in scope_keys}}
         cases.append((mixed, own))
+    if scope_keys == {"tenant_id", "partner_id"}:
+        # The actor's own partner naming a customer it does not collaborate with.
+        cases.append(({**foreign, "partner_id": own["partner_id"]}, None))
     return cases
 
 
@@ -560,3 +571,57 @@ def _register_integration_factories() -> None:
 
 
 _register_integration_factories()
+
+
+# Partners (subscriptions/partner_models.py): activations, customers' invitations and
+# support requests belong to a tenant; engagements belong to a partner (no route names one by
+# id: the API lists them under partner_id).
+from accounts.models import Partner  # noqa: E402
+from subscriptions.models import (  # noqa: E402
+    Engagement,
+    PartnerActivation,
+    PartnerInvitation,
+    SupportRequest,
+)
+
+
+def _make_engagement_for(partner: Partner, tenant: Tenant) -> Engagement:
+    return Engagement.objects.create(
+        partner=partner, name="Bookkeeping", customer=tenant, created_at=clock.now()
+    )
+
+
+def _make_partner_activation(tenant: Tenant) -> PartnerActivation:
+    # Another partner's: no actor of the world may see it.
+    partner = PartnerFactory()
+    now = clock.now()
+    return PartnerActivation.objects.create(
+        tenant=tenant,
+        partner=partner,
+        collaboration=CollaborationFactory(tenant=tenant, partner=partner, status="pending"),
+        engagement=_make_engagement_for(partner, tenant),
+        scenario="existing_subscription",
+        token_hash=secrets.token_hex(32),
+        expires_at=now + clock_delta(days=14),
+        created_at=now,
+    )
+
+
+def _make_partner_invitation(tenant: Tenant) -> PartnerInvitation:
+    now = clock.now()
+    return PartnerInvitation.objects.create(
+        tenant=tenant,
+        partner=PartnerFactory(),
+        email=f"{secrets.token_hex(4)}@example.test",
+        token_hash=secrets.token_hex(32),
+        invited_by=UserFactory(),
+        created_at=now,
+        expires_at=now + clock_delta(days=7),
+    )
+
+
+TENANT_OBJECT_FACTORIES[PartnerActivation] = _make_partner_activation
+TENANT_OBJECT_FACTORIES[PartnerInvitation] = _make_partner_invitation
+TENANT_OBJECT_FACTORIES[SupportRequest] = lambda tenant: SupportRequest.objects.create(
+    tenant=tenant, requested_edition="professional", created_at=clock.now()
+)

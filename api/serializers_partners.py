@@ -1,0 +1,135 @@
+"""Bodies of the partner API (api/views_partners.py)."""
+
+from rest_framework import serializers
+
+from subscriptions.partner_models import (
+    ActivationScenario,
+    ActivationStatus,
+    InvoiceRecipient,
+)
+
+
+class PartnerCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(max_length=2)
+    business_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    user_name = serializers.CharField(max_length=200, help_text="The first user's full name.")
+    user_email = serializers.EmailField(help_text="Gets an e-mail with a link to set a password.")
+
+
+class PartnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+    business_id = serializers.CharField()
+
+
+class PartnerCreatedSerializer(serializers.Serializer):
+    partner = PartnerSerializer()
+    user_id = serializers.IntegerField()
+    user_email = serializers.EmailField()
+
+
+class CustomerSerializer(serializers.Serializer):
+    tenant_id = serializers.IntegerField(source="tenant.pk")
+    name = serializers.CharField(source="tenant.name")
+    collaboration_status = serializers.CharField(source="collaboration.status")
+    engagement = serializers.CharField(source="collaboration.engagement")
+    edition = serializers.CharField(source="subscription.edition.code", allow_null=True)
+    seats = serializers.IntegerField(source="subscription.seats", allow_null=True)
+    period_start = serializers.DateField(source="subscription.period_start", allow_null=True)
+    period_end = serializers.DateField(source="subscription.period_end", allow_null=True)
+    agreement_end = serializers.DateField(source="subscription.agreement_end", allow_null=True)
+    invoice_recipient = serializers.SerializerMethodField()
+
+    def get_invoice_recipient(self, customer) -> str | None:
+        if customer.subscription is None:
+            return None
+        if customer.subscription.invoice_partner_id is not None:
+            return InvoiceRecipient.PARTNER
+        return InvoiceRecipient.CUSTOMER
+
+
+class NewCustomerSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(max_length=2)
+    business_id = serializers.CharField(max_length=40, allow_blank=True, default="")
+    vat_number = serializers.CharField(max_length=40, allow_blank=True, default="")
+    admin_name = serializers.CharField(max_length=200)
+    admin_email = serializers.EmailField()
+
+
+class ActivationRequestSerializer(serializers.Serializer):
+    tenant_id = serializers.IntegerField(
+        required=False, help_text="An existing customer; leave out for a new `customer`."
+    )
+    customer = NewCustomerSerializer(required=False)
+    engagement = serializers.IntegerField(help_text="The id of one of the partner's engagements.")
+    edition = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    seats = serializers.IntegerField(min_value=1, required=False)
+    invoice_recipient = serializers.ChoiceField(
+        choices=InvoiceRecipient.choices, default=InvoiceRecipient.CUSTOMER
+    )
+    agreement_months = serializers.ChoiceField(choices=[3, 12], required=False)
+
+    def validate(self, data):
+        if ("tenant_id" in data) == ("customer" in data):
+            raise serializers.ValidationError("Send either tenant_id or customer.")
+        return data
+
+
+class ActivationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant_id = serializers.IntegerField()
+    scenario = serializers.ChoiceField(choices=ActivationScenario.choices)
+    status = serializers.ChoiceField(choices=ActivationStatus.choices)
+    engagement = serializers.CharField(source="engagement.name")
+    edition = serializers.CharField()
+    seats = serializers.IntegerField(allow_null=True)
+    invoice_recipient = serializers.ChoiceField(choices=InvoiceRecipient.choices)
+    agreement_months = serializers.IntegerField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class EngagementSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    customer_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class PartnerInvitationRequestSerializer(serializers.Serializer):
+    tenant_id = serializers.IntegerField(help_text="The inviting tenant (its admin calls).")
+    email = serializers.EmailField(
+        required=False, help_text="A user of the partner; every partner user when left out."
+    )
+
+
+class PartnerInvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant_id = serializers.IntegerField()
+    tenant_name = serializers.CharField(source="tenant.name")
+    partner_id = serializers.IntegerField()
+    email = serializers.EmailField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    engagement = serializers.IntegerField(required=False)
+    engagement_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate(self, data):
+        if not data.get("engagement") and not data.get("engagement_name"):
+            raise serializers.ValidationError("Choose an engagement or name a new one.")
+        return data
+
+
+class CollaborationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant_id = serializers.IntegerField()
+    partner_id = serializers.IntegerField()
+    engagement = serializers.CharField()
+    status = serializers.CharField()
+    ended_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,250 @@
+"""The partner API (DESIGN §3.8): partner organisations (operators), a partner's customers,
+engagements, activations, customers' invitations, and ending a collaboration.
+
+Routes under ``/partners/{partner_id}/`` answer 404 to anyone who is not a user of that
+partner (operators excepted), and a customer the partner does not collaborate with is a 404
+like any foreign id. The customer's own data stays under ``/tenants/{tenant_id}/``, which a
+partner user's token reaches for the customers with an active collaboration.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Partner, Role
+from accounts.tenancy import OPERATOR, partner_access, tenant_access
+from api import serializers_partners as serializers
+from api.errors import api_error
+from api.idempotency import idempotent
+from api.views import IDEMPOTENCY_PARAMETER, TENANT_PARAMETER, errors
+from api.views_subscriptions import IsOperator
+from subscriptions import partners
+from subscriptions.models import Engagement, PartnerActivation
+
+PARTNER_PARAMETER = OpenApiParameter("partner_id", int, OpenApiParameter.PATH)
+INVITATION_PARAMETER = OpenApiParameter("partnerinvitation_id", int, OpenApiParameter.PATH)
+
+
+def _not_found() -> Response:
+    return api_error(404, "not_found", "Not found.")
+
+
+class PartnerAPIMixin:
+    """Resolve ``partner_id`` with ``partner_access`` (404 when the caller is not its user)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.partner = partner_access(user=request.user, partner_id=kwargs.get("partner_id"))
+
+
+class PartnerCreateView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.PartnerCreateSerializer,
+        responses={201: serializers.PartnerCreatedSerializer, **errors(400, 401, 403, 409, 415)},
+        summary="Create a partner organisation with its first user (operators only)",
+        description=(
+            "The user gets an e-mail with a link to set a password. An e-mail address that "
+            "already has an account is a 400."
+        ),
+    )
+    @idempotent()
+    def post(self, request):
+        form = serializers.PartnerCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        partner, user = partners.partner_create(**form.validated_data, by=request.user)
+        body = {"partner": partner, "user_id": user.pk, "user_email": user.email}
+        return Response(
+            serializers.PartnerCreatedSerializer(body).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER])
+class CustomerListView(PartnerAPIMixin, APIView):
+    @extend_schema(
+        responses={200: serializers.CustomerSerializer(many=True), **errors(401, 403, 404)},
+        summary="The partner's customers: active and waiting collaborations",
+    )
+    def get(self, request, partner_id):
+        customers = partners.partner_customers(self.partner)
+        return Response(serializers.CustomerSerializer(customers, many=True).data)
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER, TENANT_PARAMETER])
+class CustomerDetailView(PartnerAPIMixin, APIView):
+    @extend_schema(
+        responses={200: serializers.CustomerSerializer, **errors(401, 403, 404)},
+        summary="One customer of the partner",
+    )
+    def get(self, request, partner_id, tenant_id):
+        customer = partners.partner_customer(self.partner, tenant_id)
+        return Response(serializers.CustomerSerializer(customer).data)
+
+    @extend_schema(
+        responses={200: serializers.CollaborationSerializer, **errors(401, 403, 404)},
+        summary="End the collaboration: the partner loses access at once",
+    )
+    def delete(self, request, partner_id, tenant_id):
+        customer = partners.partner_customer(self.partner, tenant_id)
+        collaboration = partners.collaboration_end(
+            tenant=customer.tenant, partner=self.partner, by=request.user
+        )
+        return Response(serializers.CollaborationSerializer(collaboration).data)
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER])
+class EngagementListView(PartnerAPIMixin, APIView):
+    @extend_schema(
+        responses={200: serializers.EngagementSerializer(many=True), **errors(401, 403, 404)},
+        summary="The partner's engagements (tasks)",
+    )
+    def get(self, request, partner_id):
+        engagements = Engagement.objects.filter(partner=self.partner)
+        return Response(serializers.EngagementSerializer(engagements, many=True).data)
+
+    @extend_schema(
+        request=serializers.EngagementSerializer,
+        responses={201: serializers.EngagementSerializer, **errors(400, 401, 403, 404, 415)},
+        summary="Add an engagement; an activation needs one tied to its customer",
+    )
+    def post(self, request, partner_id):
+        form = serializers.EngagementSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        engagement = partners.engagement_create(
+            partner=self.partner, name=form.validated_data["name"]
+        )
+        return Response(
+            serializers.EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER])
+class ActivationListView(PartnerAPIMixin, APIView):
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.ActivationRequestSerializer,
+        responses={
+            201: serializers.ActivationSerializer,
+            **errors(400, 401, 403, 404, 409, 415, 422),
+        },
+        summary="Activate a collaboration (and a subscription) for a customer",
+        description=(
+            "Either `tenant_id` of an existing customer or a new `customer` with its "
+            "mandatory administrator, who is invited. A customer with a subscription keeps "
+            "it (edition, seats, agreement and invoice recipient are ignored; nothing is "
+            "charged until renewal); otherwise `edition`, `seats`, `invoice_recipient` and "
+            "`agreement_months` (3 or 12) are needed. The customer's administrator gets an "
+            "e-mail to approve it and accept the terms; nothing is active or charged until "
+            "then. Any invalid field is a 400 and nothing is saved."
+        ),
+    )
+    @idempotent()
+    def post(self, request, partner_id):
+        form = serializers.ActivationRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        tenant = partners.activation_tenant(data["tenant_id"]) if "tenant_id" in data else None
+        customer = partners.NewCustomer(**data["customer"]) if "customer" in data else None
+        with transaction.atomic():
+            activation, _token = partners.activation_create(
+                partner=self.partner,
+                engagement=data["engagement"],
+                by=request.user,
+                tenant=tenant,
+                customer=customer,
+                edition=data["edition"],
+                seats=data.get("seats"),
+                invoice_recipient=data["invoice_recipient"],
+                agreement_months=data.get("agreement_months"),
+                idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            )
+        activation = PartnerActivation.objects.with_scopes_disabled().get(pk=activation.pk)
+        return Response(
+            serializers.ActivationSerializer(activation).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER])
+class PartnerInvitationListView(APIView):
+    """GET: the partner's open invitations (its users). POST: a tenant admin invites this
+    partner (the tenant in the body; 404 unless the caller administers it)."""
+
+    @extend_schema(
+        responses={
+            200: serializers.PartnerInvitationSerializer(many=True),
+            **errors(401, 403, 404),
+        },
+        summary="Open invitations from customers to this partner",
+    )
+    def get(self, request, partner_id):
+        partner = partner_access(user=request.user, partner_id=partner_id)
+        invitations = partners.partner_invitations_open(partner)
+        return Response(serializers.PartnerInvitationSerializer(invitations, many=True).data)
+
+    @extend_schema(
+        request=serializers.PartnerInvitationRequestSerializer,
+        responses={
+            201: serializers.PartnerInvitationSerializer,
+            **errors(400, 401, 403, 404, 415),
+        },
+        summary="Invite this partner to collaborate with a tenant (its admins)",
+    )
+    def post(self, request, partner_id):
+        # The tenant first: a caller who does not administer it learns nothing (404).
+        named = request.data.get("tenant_id") if hasattr(request.data, "get") else None
+        access = tenant_access(user=request.user, tenant_id=named)
+        if access.role not in (Role.ADMIN, OPERATOR):
+            return _not_found()
+        if not Partner.objects.filter(pk=partner_id).exists():
+            return _not_found()
+        form = serializers.PartnerInvitationRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        invitation, _token = partners.partner_invitation_create(
+            tenant=access.tenant,
+            by=request.user,
+            partner_id=partner_id,
+            email=form.validated_data.get("email", ""),
+        )
+        return Response(
+            serializers.PartnerInvitationSerializer(invitation).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER, INVITATION_PARAMETER])
+class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
+    @extend_schema(
+        request=serializers.InvitationAcceptSerializer,
+        responses={
+            200: serializers.CollaborationSerializer,
+            **errors(400, 401, 403, 404, 415),
+        },
+        summary="Accept a customer's invitation with an engagement: the collaboration is active",
+    )
+    def post(self, request, partner_id, partnerinvitation_id):
+        invitation = next(
+            (
+                i
+                for i in partners.partner_invitations_open(self.partner)
+                if i.pk == partnerinvitation_id
+            ),
+            None,
+        )
+        if invitation is None:
+            return _not_found()
+        form = serializers.InvitationAcceptSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with transaction.atomic():
+            collaboration = partners.partner_invitation_accept(
+                invitation=invitation,
+                user=request.user,
+                engagement=form.validated_data.get("engagement"),
+                engagement_name=form.validated_data.get("engagement_name", ""),
+            )
+        return Response(serializers.CollaborationSerializer(collaboration).data)

@@ -1,0 +1,67 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.partner_models import AGREEMENT_MONTHS, InvoiceRecipient
+
+MAX_SEATS = 100_000
+
+
+class EngagementForm(forms.Form):
+    name = forms.CharField(label=_("New engagement"), max_length=200)
+
+
+class ActivationForm(forms.Form):
+    """One form for the three ways in: an existing customer by its id, or a new company with
+    its mandatory administrator contact."""
+
+    engagement = forms.ChoiceField(label=_("Engagement"))
+    tenant_id = forms.IntegerField(label=_("Existing customer (company id)"), required=False)
+    name = forms.CharField(label=_("Company name"), max_length=200, required=False)
+    country = forms.CharField(label=_("Country"), max_length=2, required=False, initial="FI")
+    business_id = forms.CharField(label=_("Business id"), max_length=40, required=False)
+    vat_number = forms.CharField(label=_("VAT number"), max_length=40, required=False)
+    admin_name = forms.CharField(label=_("Administrator's name"), max_length=200, required=False)
+    admin_email = forms.EmailField(label=_("Administrator's e-mail"), required=False)
+    edition = forms.ChoiceField(label=_("Edition"), required=False)
+    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=MAX_SEATS, required=False)
+    invoice_recipient = forms.ChoiceField(
+        label=_("Invoice recipient"), choices=InvoiceRecipient.choices
+    )
+    agreement_months = forms.TypedChoiceField(
+        label=_("Agreement period"), choices=AGREEMENT_MONTHS, coerce=int
+    )
+
+    def __init__(self, *args, engagements, editions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].choices = [(e.pk, e.name) for e in engagements]
+        self.fields["edition"].choices = [("", "—")] + [(e.code, e.name) for e in editions]
+
+
+class PartnerEditionForm(forms.Form):
+    edition = forms.ChoiceField(label=_("Edition"))
+    message = forms.CharField(
+        label=_("Message for support (downgrades)"), widget=forms.Textarea, required=False
+    )
+
+    def __init__(self, *args, editions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["edition"].choices = [(e.code, e.name) for e in editions]
+
+
+class PartnerInviteForm(forms.Form):
+    partner = forms.CharField(label=_("Partner id or a partner user's e-mail"), max_length=254)
+
+
+class InvitationAcceptForm(forms.Form):
+    engagement = forms.ChoiceField(label=_("Engagement"), required=False)
+    engagement_name = forms.CharField(
+        label=_("…or a new engagement"), max_length=200, required=False
+    )
+
+    def __init__(self, *args, engagements, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].choices = [("", "—")] + [(e.pk, e.name) for e in engagements]
+
+
+class ApprovalForm(forms.Form):
+    accept_terms = forms.BooleanField(label=_("I accept the terms of service"))

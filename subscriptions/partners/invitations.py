@@ -1,0 +1,191 @@
+"""A customer's invitation to a partner, accepted by a link with an engagement (DESIGN §3.8)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from accounts.mail import mail_enqueue
+from accounts.models import (
+    Collaboration,
+    CollaborationStatus,
+    Partner,
+    PartnerMembership,
+    Tenant,
+    User,
+)
+from accounts.secrets import token_hash, token_new
+from accounts.services import audit_record, tenant_admin_emails
+from accounts.tenancy import tenant_scope
+from severa import clock
+from subscriptions.models import (
+    Engagement,
+    PartnerInvitation,
+)
+from subscriptions.partners.customers import (
+    collaboration_live_locked,
+    engagement_create,
+    engagement_of_partner,
+    engagement_tie,
+    partner_user_emails,
+)
+
+# Invitations from a customer to a partner.
+
+
+def partner_invitation_create(
+    *, tenant: Tenant, by: User, partner_id: int | str | None = None, email: str = ""
+) -> tuple[PartnerInvitation, str]:
+    """A tenant admin invites a partner, named by its id or a partner user's e-mail; the
+    e-mail goes to that user (or to every user of the partner)."""
+    email = (email or "").strip().lower()
+    partner = None
+    if partner_id not in (None, ""):
+        try:
+            partner = Partner.objects.filter(pk=int(partner_id)).first()
+        except (TypeError, ValueError):
+            partner = None
+    elif email:
+        membership = (
+            PartnerMembership.objects.filter(
+                user__email__iexact=email, is_active=True, user__is_active=True
+            )
+            .select_related("partner")
+            .first()
+        )
+        partner = membership.partner if membership is not None else None
+    if partner is None:
+        raise ValidationError(
+            {"partner": [_("No partner has this id or a user with this e-mail address.")]}
+        )
+    recipients = [email] if email else partner_user_emails(partner)
+    if not recipients:
+        raise ValidationError({"partner": [_("This partner has no users to invite.")]})
+    with tenant_scope(tenant), transaction.atomic():
+        if (
+            Collaboration.objects.filter(tenant=tenant, partner=partner)
+            .exclude(status=CollaborationStatus.ENDED)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "partner": [
+                        _("%(partner)s already collaborates with you.") % {"partner": partner.name}
+                    ]
+                }
+            )
+        token = token_new()
+        now = clock.now()
+        invitation = PartnerInvitation.objects.create(
+            tenant=tenant,
+            partner=partner,
+            email=recipients[0],
+            token_hash=token_hash(token),
+            invited_by=by,
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        audit_record(tenant=tenant, actor=by, action="partner.invited", partner=partner.name)
+        mail_enqueue(
+            to=recipients,
+            template="partner_invitation",
+            context={
+                "tenant": tenant.name,
+                "partner": partner.name,
+                "invited_by": by.get_full_name() or by.username,
+                "path": reverse("partner_invitation_open", kwargs={"token": token}),
+                "expires_at": invitation.expires_at.isoformat(),
+            },
+        )
+    return invitation, token
+
+
+def partner_invitation_find(*, token: str) -> PartnerInvitation | None:
+    with scopes_disabled():
+        invitation = (
+            PartnerInvitation.objects.select_related("tenant", "partner")
+            .filter(token_hash=token_hash(token), accepted_at=None, revoked_at=None)
+            .first()
+        )
+    if invitation is None or invitation.expires_at <= clock.now():
+        return None
+    return invitation
+
+
+def partner_invitations_open(partner: Partner) -> list[PartnerInvitation]:
+    with scopes_disabled():
+        return list(
+            PartnerInvitation.objects.filter(
+                partner=partner,
+                accepted_at=None,
+                revoked_at=None,
+                expires_at__gt=clock.now(),
+            ).select_related("tenant")
+        )
+
+
+def partner_invitation_accept(
+    *,
+    invitation: PartnerInvitation,
+    user: User,
+    engagement: Engagement | int | str | None = None,
+    engagement_name: str = "",
+) -> Collaboration:
+    """A user of the invited partner accepts, choosing an engagement (or naming a new one)
+    for the customer: the collaboration is active at once."""
+    partner = invitation.partner
+    if not PartnerMembership.objects.filter(partner=partner, user=user, is_active=True).exists():
+        raise ValidationError(
+            _("Only a user of %(partner)s can accept this.") % {"partner": partner.name}
+        )
+    tenant = invitation.tenant
+    with tenant_scope(tenant), transaction.atomic():
+        invitation = PartnerInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= clock.now():
+            raise ValidationError(_("This invitation is no longer valid."))
+        if engagement not in (None, ""):
+            chosen = engagement_of_partner(partner=partner, engagement=engagement)
+        else:
+            chosen = engagement_create(partner=partner, name=engagement_name, customer=tenant)
+        chosen = Engagement.objects.select_for_update().get(pk=chosen.pk)
+        engagement_tie(engagement=chosen, tenant=tenant)
+        collaboration = collaboration_live_locked(tenant=tenant, partner=partner)
+        if collaboration is None:
+            collaboration = Collaboration.objects.create(
+                tenant=tenant,
+                partner=partner,
+                engagement=chosen.name,
+                status=CollaborationStatus.ACTIVE,
+            )
+        else:
+            collaboration.status = CollaborationStatus.ACTIVE
+            collaboration.engagement = chosen.name
+            collaboration.save(update_fields=["status", "engagement"])
+        invitation.accepted_at = clock.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(
+            tenant=tenant, actor=user, action="partner.invitation_accepted", partner=partner.name
+        )
+        mail_enqueue(
+            to=tenant_admin_emails(tenant=tenant),
+            template="partner_invitation_accepted",
+            context={"tenant": tenant.name, "partner": partner.name},
+            language=tenant.language,
+        )
+    return collaboration
+
+
+def partner_invitations_of_tenant(tenant: Tenant) -> list[PartnerInvitation]:
+    with tenant_scope(tenant):
+        return list(
+            PartnerInvitation.objects.filter(accepted_at=None, revoked_at=None).select_related(
+                "partner"
+            )
+        )

@@ -30,7 +30,7 @@ class PartnerCreatedSerializer(serializers.Serializer):
     user_email = serializers.EmailField()
 
 
-class CustomerSerializer(serializers.Serializer):
+class PartnerCustomerSerializer(serializers.Serializer):
     tenant_id = serializers.IntegerField(source="tenant.pk")
     name = serializers.CharField(source="tenant.name")
     collaboration_status = serializers.CharField(source="collaboration.status")

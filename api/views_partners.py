@@ -68,23 +68,23 @@ class PartnerCreateView(APIView):
 @extend_schema(parameters=[PARTNER_PARAMETER])
 class CustomerListView(PartnerAPIMixin, APIView):
     @extend_schema(
-        responses={200: serializers.CustomerSerializer(many=True), **errors(401, 403, 404)},
+        responses={200: serializers.PartnerCustomerSerializer(many=True), **errors(401, 403, 404)},
         summary="The partner's customers: active and waiting collaborations",
     )
     def get(self, request, partner_id):
         customers = partners.partner_customers(self.partner)
-        return Response(serializers.CustomerSerializer(customers, many=True).data)
+        return Response(serializers.PartnerCustomerSerializer(customers, many=True).data)
 
 
 @extend_schema(parameters=[PARTNER_PARAMETER, TENANT_PARAMETER])
 class CustomerDetailView(PartnerAPIMixin, APIView):
     @extend_schema(
-        responses={200: serializers.CustomerSerializer, **errors(401, 403, 404)},
+        responses={200: serializers.PartnerCustomerSerializer, **errors(401, 403, 404)},
         summary="One customer of the partner",
     )
     def get(self, request, partner_id, tenant_id):
         customer = partners.partner_customer(self.partner, tenant_id)
-        return Response(serializers.CustomerSerializer(customer).data)
+        return Response(serializers.PartnerCustomerSerializer(customer).data)
 
     @extend_schema(
         responses={200: serializers.CollaborationSerializer, **errors(401, 403, 404)},

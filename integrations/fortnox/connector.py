@@ -31,6 +31,9 @@ SCOPES = (
     "supplierinvoice",
 )
 
+# Extra FortnoxClient options for every sync (timeouts, backoff); tests shorten the pauses.
+CLIENT_OPTIONS: dict = {}
+
 
 def _tokens(token_set: oauth.TokenSet) -> Tokens:
     return Tokens(
@@ -55,7 +58,7 @@ def client_for(connection: Connection, **options) -> FortnoxClient:
         access_token_for(connection),
         rate_limiter=fortnox_rate_limiter(rate_limiter_key(connection)),
         token_refresher=lambda: access_token_for(connection, force_refresh=True),
-        **options,
+        **{**CLIENT_OPTIONS, **options},
     )
 
 

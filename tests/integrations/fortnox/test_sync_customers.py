@@ -37,7 +37,7 @@ def fortnox_customer(fortnox, number, name, **fields):
 
 
 def test_scenario_1_customers_only_in_severa_go_to_fortnox(tenant, make_connection, fake):
-    """"Transfer all customers" with Severa as master: every valid customer is created in
+    """ "Transfer all customers" with Severa as master: every valid customer is created in
     Fortnox with its addresses by kind; the others are skipped with their reason."""
     acme = severa_customer(tenant, "1001", "Acme Oy", addresses=())
     with scopes_disabled():
@@ -103,9 +103,7 @@ def test_scenario_2_customers_only_in_fortnox_come_to_severa(
     with scope(tenant=tenant.pk):
         assert list(Customer.objects.values_list("number", flat=True)) == ["2001"]
         borealis = Customer.objects.get(number="2001")
-        addresses = {
-            a.kind: (a.street, a.city, a.country) for a in CustomerAddress.objects.all()
-        }
+        addresses = {a.kind: (a.street, a.city, a.country) for a in CustomerAddress.objects.all()}
         contact = borealis.contacts.get()
     assert (borealis.name, borealis.vat_number, borealis.email) == (
         "Borealis AB",

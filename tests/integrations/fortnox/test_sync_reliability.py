@@ -165,3 +165,23 @@ def test_two_workers_of_one_connection_stay_within_the_rate_limit(
     assert len(fake.requests()) > 55  # both workers' requests, over several windows
     assert fake.max_in_window() <= 25
     assert [entry for entry in fake.requests() if entry.status == 429] == []
+
+
+def test_fortnox_errors_are_the_engines_errors():
+    from integrations import errors as engine
+    from integrations.fortnox import errors as fortnox
+
+    ambiguous = fortnox.AmbiguousWrite("lost", method="POST", path="customers")
+    limited = fortnox.RateLimited("429", retry_after=5.0)
+    assert isinstance(ambiguous, engine.AmbiguousWrite)
+    assert isinstance(ambiguous, engine.TemporaryError)
+    assert isinstance(limited, engine.RateLimited)
+    assert limited.retry_after == 5.0
+    assert isinstance(fortnox.TemporaryError("500"), engine.TemporaryError)
+    assert isinstance(fortnox.Unauthorized("401", status=401), engine.AuthorizationError)
+    assert isinstance(fortnox.AuthorizationError("invalid_grant"), engine.AuthorizationError)
+    refused = fortnox.Refused("Kunde inte hitta kontot.", status=400, code=2000423)
+    assert isinstance(refused, engine.PermanentError)
+    assert refused.code == 2000423
+    assert isinstance(fortnox.NotFound("404", status=404), engine.PermanentError)
+    assert not isinstance(fortnox.TemporaryError("500"), engine.PermanentError)

@@ -185,3 +185,27 @@ def test_fortnox_errors_are_the_engines_errors():
     assert refused.code == 2000423
     assert isinstance(fortnox.NotFound("404", status=404), engine.PermanentError)
     assert not isinstance(fortnox.TemporaryError("500"), engine.PermanentError)
+
+
+@pytest.mark.django_db
+def test_a_refused_access_token_is_refreshed_once_and_the_run_goes_on(
+    tenant, statuses, make_connection, fake
+):
+    from integrations.encryption import field_decrypt
+
+    business_data(tenant, statuses, customers=2, products=1, projects=0, invoices=0)
+    connection = make_connection()
+    with scope(tenant=tenant.pk):
+        connection.refresh_from_db()
+    old_token = field_decrypt(connection.access_token_encrypted)
+    fake.expire_access_tokens()  # Fortnox no longer accepts it, whatever its expiry says
+
+    run = sync(connection)
+
+    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert len(records_of(fake, "customers")) == 2
+    with scope(tenant=tenant.pk):
+        connection.refresh_from_db()
+    assert field_decrypt(connection.access_token_encrypted) != old_token
+    refreshes = fake.requests(method="POST", path_prefix="/oauth-v1/token")
+    assert len(refreshes) == 2  # the code exchange, then one refresh

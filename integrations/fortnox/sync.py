@@ -21,8 +21,9 @@ Rules, per the guide:
   before it is tried again), then move to the received status; they move to the paid status
   once Fortnox shows them paid (balance 0, booked, not cancelled). Fortnox's API as this
   connector uses it has no invoice attachment call: attachments are logged as not sent.
-- **Project fees**: supplier-invoice rows booked to a project come back once each (entity
-  map id ``GivenNumber-row``) as fees without VAT; the product is the article of the row if
+- **Project fees**: supplier-invoice rows booked to a project (in supplier invoices changed
+  since the activation) come back once each (entity map id ``GivenNumber-row``) as fees
+  without VAT; the product is the article of the row if
   Severa has it, else the connection's default product; a fee with a product is billable
   at cost, one without is cost only.
 
@@ -808,7 +809,10 @@ class ProjectFeeAdapter(_Adapter):
         )
 
     def list_remote(self, changed_since: datetime.datetime | None) -> Iterator[RemoteRecord]:
-        for item in self.client.list_supplier_invoices(lastmodified=changed_since):
+        # The first run reads the supplier invoices booked since the activation, not the
+        # company's whole history (each one is a GET of its rows).
+        since = changed_since or self.context.connection.activated_at
+        for item in self.client.list_supplier_invoices(lastmodified=since):
             if item.get("Cancelled"):
                 continue
             invoice = self.client.get_supplier_invoice(_text(item.get("GivenNumber")))

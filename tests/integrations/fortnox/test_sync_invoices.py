@@ -269,3 +269,21 @@ def test_fees_for_a_project_severa_lacks_are_skipped(tenant, make_connection, fa
 
     (entry,) = log(run, "project_fee")
     assert (entry[3], entry[4]) == ("skipped", "Severa has no project 99.")
+
+
+def test_supplier_invoices_from_before_the_activation_are_not_read(
+    tenant, make_connection, fake, fortnox
+):
+    with scopes_disabled():
+        ProjectFactory(tenant=tenant, number="57", name="Old costs")
+    fortnox.create_project({"ProjectNumber": "57", "Description": "Old costs"})
+    fake.time_offset = -3600  # booked an hour before the integration was activated
+    supplier_invoice(fortnox, [{"Account": 4010, "Debit": Decimal("10"), "Project": "57"}])
+    fake.time_offset = 0
+    connection = make_connection()
+
+    run = sync(connection)
+
+    assert log(run, "project_fee") == []
+    with scope(tenant=tenant.pk):
+        assert ProjectFee.objects.count() == 0

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+
+    def ready(self) -> None:
+        from integrations.connectors import connector_register
+        from integrations.fortnox.connector import FortnoxConnector
+
+        connector_register("fortnox", FortnoxConnector)

@@ -28,9 +28,11 @@ Contract for callers (the sync engine and the Fortnox connector):
 - **Errors.** ``FortnoxError`` (status, code, message; ``temporary`` says whether a later
   attempt may succeed) and its subclasses: ``NotFound`` (404), ``Unauthorized`` (401, after
   the optional ``token_refresher`` was tried), ``AuthorizationError`` (OAuth endpoint
-  refusals, e.g. ``invalid_grant``), ``TemporaryError`` → ``RateLimited(retry_after)``, and
+  refusals, e.g. ``invalid_grant``), ``TemporaryError`` → ``RateLimited(retry_after)``,
   ``AmbiguousWrite`` (temporary, but not a ``TemporaryError``, so a generic retry does not
-  catch it by accident). Fortnox's ``ErrorInformation`` is read in either key casing.
+  catch it by accident), and ``Refused`` (any other 4xx). Each is also the sync engine's
+  error of the same meaning (integrations/errors.py). Fortnox's ``ErrorInformation`` is
+  read in either key casing.
 - **Values.** Responses are parsed with decimals as ``Decimal`` (money never becomes a
   float in our code); a ``Decimal`` in a request body is written as a JSON number.
 """
@@ -57,6 +59,7 @@ from integrations.fortnox.errors import (
     FortnoxError,
     NotFound,
     RateLimited,
+    Refused,
     TemporaryError,
     Unauthorized,
     error_information,
@@ -80,6 +83,7 @@ __all__ = [
     "FortnoxError",
     "NotFound",
     "RateLimited",
+    "Refused",
     "TemporaryError",
     "TokenSet",
     "Unauthorized",
@@ -271,14 +275,14 @@ class FortnoxClient:
                 continue
             if status >= 400:
                 message, code = error_information(response.content)
-                error_class = {401: Unauthorized, 404: NotFound}.get(status, FortnoxError)
+                error_class = {401: Unauthorized, 404: NotFound}.get(status, Refused)
                 raise error_class(message, status=status, code=code)
             if not response.content:
                 return None
             try:
                 return decode(response.content)
             except ValueError as error:
-                raise FortnoxError(f"Fortnox {method} {path}: not JSON", status=status) from error
+                raise Refused(f"Fortnox {method} {path}: not JSON", status=status) from error
 
     @staticmethod
     def _pause_before_retry(delays: Iterator[float], problem: FortnoxError) -> bool:

@@ -1,5 +1,12 @@
 """The errors of the Fortnox client (see integrations/fortnox/client.py for when each is
-raised) and how Fortnox's error answers are read."""
+raised) and how Fortnox's error answers are read.
+
+Each is also one of the sync engine's errors (integrations/errors.py), so the engine and
+the tasks decide the same way as for every other system: ``TemporaryError``/``RateLimited``
+are the engine's temporary errors, ``AmbiguousWrite`` the engine's ``AmbiguousWrite``
+(look up before creating again), ``Unauthorized``/``AuthorizationError`` the engine's
+``AuthorizationError`` (connect again), and every other refusal (``Refused``, ``NotFound``)
+a ``PermanentError``."""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from decimal import Decimal
 import requests
 import urllib3
 
+from integrations import errors as engine
 
-class FortnoxError(Exception):
+
+class FortnoxError(engine.IntegrationError):
     temporary = False
 
     def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
@@ -31,15 +40,19 @@ class FortnoxError(Exception):
         return f"{self.message} ({details})" if details else self.message
 
 
-class NotFound(FortnoxError):
+class Refused(FortnoxError, engine.PermanentError):
+    """Fortnox refused the request (4xx): sending it again unchanged fails again."""
+
+
+class NotFound(Refused):
     pass
 
 
-class Unauthorized(FortnoxError):
+class Unauthorized(FortnoxError, engine.AuthorizationError):
     """The access token is missing, wrong or expired (and could not be refreshed)."""
 
 
-class AuthorizationError(FortnoxError):
+class AuthorizationError(FortnoxError, engine.AuthorizationError):
     """The OAuth endpoint refused: ``error`` is RFC 6749's code, e.g. invalid_grant."""
 
     def __init__(self, message: str, *, status: int | None = None, error: str = ""):
@@ -47,19 +60,19 @@ class AuthorizationError(FortnoxError):
         self.error = error
 
 
-class TemporaryError(FortnoxError):
+class TemporaryError(FortnoxError, engine.TemporaryError):
     """5xx, timeout or connection error: a later attempt may succeed."""
 
     temporary = True
 
 
-class RateLimited(TemporaryError):
+class RateLimited(TemporaryError, engine.RateLimited):
     def __init__(self, message: str, *, retry_after: float):
         super().__init__(message, status=429)
         self.retry_after = retry_after
 
 
-class AmbiguousWrite(FortnoxError):
+class AmbiguousWrite(FortnoxError, engine.AmbiguousWrite):
     """A write may or may not have happened: look the record up before writing again."""
 
     temporary = True

@@ -1,11 +1,20 @@
 import pytest
+from django_scopes import scopes_disabled
 
+from integrations import records
+from integrations.fortnox import connector as fortnox_connector
 from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.fake import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     FakeFortnoxServer,
 )
+from tests.factories import InvoiceStatusFactory, MembershipFactory, connection_create_for
+from tests.integrations.fortnox.sync_helpers import connect
+
+REAL_INVOICE_STATUSES = records.invoice_statuses
+REAL_PRODUCTS = records.products
+FAST_CLIENT = {"backoff_base": 0.01, "default_retry_after": 0.2, "timeout": 1.0}
 
 
 @pytest.fixture
@@ -40,3 +49,51 @@ def access_token(fake):
 def client(fortnox_settings, access_token):
     """A client with short pauses, so that retries do not slow the tests down."""
     return FortnoxClient(access_token, backoff_base=0.01, default_retry_after=0.1)
+
+
+# The sync tests (test_sync*.py) ----------------------------------------------------
+@pytest.fixture
+def real_records(monkeypatch):
+    """These tests use the records app's statuses and products, not the engine tests'."""
+    monkeypatch.setattr(records, "invoice_statuses", REAL_INVOICE_STATUSES)
+    monkeypatch.setattr(records, "products", REAL_PRODUCTS)
+    monkeypatch.setattr(fortnox_connector, "CLIENT_OPTIONS", dict(FAST_CLIENT))
+
+
+@pytest.fixture
+def statuses(tenant):
+    with scopes_disabled():
+        return {
+            name: InvoiceStatusFactory(tenant=tenant, name=name)
+            for name in ("Draft", "Send to Fortnox", "In Fortnox", "Paid")
+        }
+
+
+@pytest.fixture
+def admin(tenant):
+    with scopes_disabled():
+        return MembershipFactory(tenant=tenant, role="admin").user
+
+
+@pytest.fixture
+def make_connection(real_records, tenant, statuses, fortnox_settings, fake, admin):
+    def make(**settings):
+        values = {
+            "send_status_id": statuses["Send to Fortnox"].pk,
+            "received_status_id": statuses["In Fortnox"].pk,
+            "paid_status_id": statuses["Paid"].pk,
+            "transfer_all_customers": True,
+            **settings,
+        }
+        with scopes_disabled():
+            connection = connection_create_for(tenant, **values)
+        return connect(connection, fake, admin)
+
+    return make
+
+
+@pytest.fixture
+def fortnox(fortnox_settings, fake):
+    """A client of the fake's company, for setting up and reading Fortnox's side."""
+    token = fake.issue_token()["access_token"]
+    return FortnoxClient(token, backoff_base=0.01, default_retry_after=0.2)

@@ -1,0 +1,86 @@
+"""The Fortnox connector: OAuth through integrations/fortnox/oauth.py, and a sync run that
+hands the engine the Fortnox adapters (integrations/fortnox/sync.py).
+
+Registered for the catalog's ``fortnox`` system when the integrations app is ready.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from integrations.connectors import Tokens
+from integrations.fortnox import oauth
+from integrations.fortnox.client import FortnoxClient, fortnox_rate_limiter
+
+if TYPE_CHECKING:
+    from integrations.models import Connection, SyncRun
+
+# What the sync reads and writes (api-notes/fortnox.md §1.2: every scope is read and write):
+# customers, articles, units (settings [U]), projects, invoices and their payments, supplier
+# invoices, and the company information page the consent screen shows.
+SCOPES = (
+    "companyinformation",
+    "customer",
+    "article",
+    "settings",
+    "project",
+    "invoice",
+    "payment",
+    "supplierinvoice",
+)
+
+# Extra FortnoxClient options for every sync (timeouts, backoff); tests shorten the pauses.
+CLIENT_OPTIONS: dict = {}
+
+
+def _tokens(token_set: oauth.TokenSet) -> Tokens:
+    return Tokens(
+        access_token=token_set.access_token,
+        refresh_token=token_set.refresh_token or "",
+        expires_at=token_set.expires_at,
+        scope=" ".join(token_set.scope),
+    )
+
+
+def rate_limiter_key(connection: Connection) -> str:
+    """Fortnox counts per client id and company: one connection is one company."""
+    return f"{settings.FORTNOX_CLIENT_ID}:connection-{connection.pk}"
+
+
+def client_for(connection: Connection, **options) -> FortnoxClient:
+    """A client of `connection`: its access token (refreshed when near its end, and once
+    more when Fortnox refuses it), its shared rate limiter."""
+    from integrations.tokens import access_token_for
+
+    return FortnoxClient(
+        access_token_for(connection),
+        rate_limiter=fortnox_rate_limiter(rate_limiter_key(connection)),
+        token_refresher=lambda: access_token_for(connection, force_refresh=True),
+        **{**CLIENT_OPTIONS, **options},
+    )
+
+
+class FortnoxConnector:
+    scopes = SCOPES
+
+    def authorize_url(self, state: str, redirect_uri: str) -> str:
+        return oauth.authorization_url(redirect_uri=redirect_uri, scopes=self.scopes, state=state)
+
+    def exchange_code(self, code: str, redirect_uri: str) -> Tokens:
+        return _tokens(oauth.exchange_code(code=code, redirect_uri=redirect_uri))
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        return _tokens(oauth.refresh_tokens(refresh_token=refresh_token))
+
+    def client_credentials(self, remote_tenant_id: str) -> Tokens:
+        return _tokens(oauth.client_credentials_token(tenant_id=remote_tenant_id))
+
+    def revoke(self, refresh_token: str) -> None:
+        oauth.revoke_refresh_token(refresh_token=refresh_token)
+
+    def run_sync(self, run: SyncRun) -> None:
+        from integrations.fortnox.sync import fortnox_sync
+
+        fortnox_sync(run, client_for(run.connection))

@@ -63,6 +63,15 @@ def billing_contact_recipients(tenant: Tenant) -> list[tuple[BillingContact, str
                 "user_id", flat=True
             )
         )
+    return contact_recipients(contacts, active_user_ids)
+
+
+def contact_recipients(
+    contacts: list[BillingContact], active_user_ids: set[int]
+) -> list[tuple[BillingContact, str]]:
+    """`contacts` that get documents, each with its address: each address once (compared
+    without case), users at their current address, users not among `active_user_ids` (or
+    deactivated) left out. Shared by tenants' and partners' contacts."""
     recipients: list[tuple[BillingContact, str]] = []
     seen: set[str] = set()
     for contact in contacts:

@@ -20,7 +20,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, PartnerMembership, User
-from billing.contacts import LastBillingContactError, external_contact_check
+from billing.contacts import (
+    LastBillingContactError,
+    contact_recipients,
+    external_contact_check,
+)
 from billing.details import ADDRESS_FIELDS, BILLING_DETAILS_FIELDS, DELIVERY_FIELDS
 from billing.details import billing_details_clean as _clean
 from billing.models import BillingContact, BillingDetails, Invoice
@@ -125,18 +129,7 @@ def partner_billing_contact_recipients(partner: Partner) -> list[tuple[BillingCo
             "user_id", flat=True
         )
     )
-    recipients: list[tuple[BillingContact, str]] = []
-    seen: set[str] = set()
-    for contact in contacts:
-        if contact.user_id is not None and (
-            not contact.user.is_active or contact.user_id not in active_user_ids
-        ):
-            continue
-        address = contact.address.strip()
-        if address and address.lower() not in seen:
-            seen.add(address.lower())
-            recipients.append((contact, address))
-    return recipients
+    return contact_recipients(contacts, active_user_ids)
 
 
 @transaction.atomic

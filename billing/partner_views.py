@@ -39,6 +39,7 @@ from billing.partner_billing import (
     partner_user_candidates,
 )
 from billing.scoping import partner_scope
+from severa.forms import form_errors_from
 
 INVOICES_PER_PAGE = 50
 
@@ -61,14 +62,6 @@ def partner_billing_page(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return response
 
     return wrapped
-
-
-def _form_errors_from(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 @partner_billing_page
@@ -110,7 +103,7 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
                         name=form.cleaned_data["name"],
                     )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 if action != "details":
                     messages.success(

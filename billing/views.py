@@ -25,6 +25,7 @@ from billing.identifiers import (
     einvoice_operators,
 )
 from billing.models import BillingContact, Invoice
+from severa.forms import form_errors_from
 
 INVOICES_PER_PAGE = 50
 # What the invoice list never needs: the stored PDF and the frozen parties.
@@ -51,14 +52,6 @@ def billing_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _form_errors_from(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
-
-
 @tenant_view(*BILLING_ROLES)
 def billing_details_view(request: HttpRequest) -> HttpResponse:
     details = billing_details_get(request.tenant)
@@ -70,7 +63,7 @@ def billing_details_view(request: HttpRequest) -> HttpResponse:
                     tenant=request.tenant, data=form.cleaned_data, by_user=request.user
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The billing details are saved."))
                 return redirect("tenant_billing_details", tenant_id=request.tenant.pk)
@@ -116,7 +109,7 @@ def billing_contacts_view(request: HttpRequest) -> HttpResponse:
                         name=form.cleaned_data["name"],
                     )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(
                     request,

@@ -33,8 +33,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -182,20 +183,26 @@ class _EntitySync:
     # Severa → remote --------------------------------------------------------------------
 
     def to_remote(self, locals_: list[LocalRecord]) -> None:
-        direction = TransferDirection.TO_REMOTE
         for local in locals_:
-            try:
-                self.local_one(local)
-            except AuthorizationError:
-                raise
-            except IntegrationError as error:
-                self.log(
-                    direction,
-                    TransferOutcome.FAILED,
-                    label=local.label,
-                    local_id=local.id,
-                    reason=str(error),
-                )
+            self.each(TransferDirection.TO_REMOTE, local, self.local_one, local_id=local.id)
+
+    def each(
+        self,
+        direction: str,
+        record: LocalRecord | RemoteRecord,
+        transfer: Callable[[Any], None],
+        **ids: Any,
+    ) -> None:
+        """Transfer one record; a failure of this record is logged and the run goes on (an
+        authorisation failure ends the run)."""
+        try:
+            transfer(record)
+        except AuthorizationError:
+            raise
+        except IntegrationError as error:
+            self.log(
+                direction, TransferOutcome.FAILED, label=record.label, reason=str(error), **ids
+            )
 
     def local_one(self, local: LocalRecord) -> None:
         direction = TransferDirection.TO_REMOTE
@@ -353,20 +360,8 @@ class _EntitySync:
     # Remote → Severa --------------------------------------------------------------------
 
     def to_local(self, remotes: list[RemoteRecord]) -> None:
-        direction = TransferDirection.TO_LOCAL
         for remote in remotes:
-            try:
-                self.remote_one(remote)
-            except AuthorizationError:
-                raise
-            except IntegrationError as error:
-                self.log(
-                    direction,
-                    TransferOutcome.FAILED,
-                    label=remote.label,
-                    remote_id=remote.id,
-                    reason=str(error),
-                )
+            self.each(TransferDirection.TO_LOCAL, remote, self.remote_one, remote_id=remote.id)
 
     def remote_one(self, remote: RemoteRecord) -> None:
         direction = TransferDirection.TO_LOCAL

@@ -35,6 +35,7 @@ from integrations.oauth import (
     connection_disconnect,
 )
 from integrations.runs import RunInProgress, open_run, sync_run_start
+from severa.forms import form_errors_from
 
 RUNS_SHOWN = 10
 TRANSFERS_PER_PAGE = 100
@@ -81,8 +82,7 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
                     connection=connection, values=form.cleaned_data, by_user=request.user
                 )
             except ValidationError as error:
-                for field, field_messages in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_messages)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The settings are saved."))
                 return redirect(

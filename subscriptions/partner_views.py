@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Partner, PartnerMembership, Role
 from accounts.tenancy import partner_access, tenant_view
 from severa import clock
+from severa.forms import form_errors_from
 from subscriptions import partners as partner_services
 from subscriptions.catalog import price_book
 from subscriptions.models import Engagement, PartnerActivation, Quote
@@ -176,12 +177,7 @@ def partner_activation_view(request: HttpRequest) -> HttpResponse:
                 agreement_months=data["agreement_months"],
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, field_errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_errors)
-            else:
-                for message in error.messages:
-                    form.add_error(None, message)
+            form_errors_from(form, error)
         else:
             messages.success(
                 request,

@@ -28,7 +28,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership
-from accounts.tenancy import BILLING_ROLES, MANAGING_ROLES, TenantScopedAPIMixin, tenant_scope
+from accounts.tenancy import (
+    BILLING_ROLES,
+    MANAGING_ROLES,
+    PARTNER,
+    TenantScopedAPIMixin,
+    tenant_scope,
+)
 from api import selectors_subscriptions as selectors
 from api import serializers as common_serializers
 from api import serializers_subscriptions as serializers
@@ -232,7 +238,10 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
         )
         try:
             quote = services.quote_create(
-                subscription=subscription, desired=desired, by=request.user
+                subscription=subscription,
+                desired=desired,
+                by=request.user,
+                downgrade_allowed=self.tenant_role != PARTNER,
             )
         except QuoteError as error:
             return _quote_refused(error)

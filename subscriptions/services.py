@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from accounts.models import Membership, Partner, Role, Tenant, User
 from accounts.services import audit_record
@@ -509,10 +510,28 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
     }
 
 
-def quote_create(*, subscription: Subscription, desired: Desired, by: User | None) -> Quote:
-    """Price `desired` against the subscription as it is now and keep the figures."""
+def quote_create(
+    *,
+    subscription: Subscription,
+    desired: Desired,
+    by: User | None,
+    downgrade_allowed: bool = True,
+) -> Quote:
+    """Price `desired` against the subscription as it is now and keep the figures.
+
+    A partner's edition downgrade (`downgrade_allowed=False`) is refused: it can lose the
+    customer's data and goes to support instead (§3.8, `subscriptions/support.py`)."""
     subscription.refresh_from_db()
     today = clock.today()
+    if not downgrade_allowed and desired.edition is not None:
+        prices = price_book(subscription.currency, today)
+        if prices.edition_rank(desired.edition) < prices.edition_rank(subscription.edition.code):
+            raise QuoteError(
+                gettext(
+                    "A downgrade can lose the customer's data and is not self-service: "
+                    "request it on the customer's page of the partner portal."
+                )
+            )
     content = quote_content(subscription, desired, today)
     return Quote.objects.create(
         tenant_id=subscription.tenant_id,

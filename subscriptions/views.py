@@ -119,7 +119,12 @@ def _features(
 
 def _quote_or_error(request: HttpRequest, subscription: Subscription, desired: Desired):
     try:
-        quote = quote_create(subscription=subscription, desired=desired, by=request.user)
+        quote = quote_create(
+            subscription=subscription,
+            desired=desired,
+            by=request.user,
+            downgrade_allowed=request.tenant_role != PARTNER,
+        )
     except QuoteError as error:
         messages.error(request, str(error))
         return None
@@ -213,22 +218,11 @@ def change_edition_view(request: HttpRequest) -> HttpResponse:
         prices=prices,
     )
     if request.method == "POST" and form.is_valid():
-        chosen = form.cleaned_data["edition"]
-        if request.tenant_role == PARTNER and prices.edition_rank(chosen) < prices.edition_rank(
-            subscription.edition.code
-        ):
-            # §3.8: a downgrade can lose data; a partner asks support from its portal.
-            form.add_error(
-                "edition",
-                _(
-                    "A downgrade can lose the customer's data and is not self-service: "
-                    "request it on the customer's page of the partner portal."
-                ),
-            )
-        else:
-            response = _quote_or_error(request, subscription, Desired(edition=chosen))
-            if response is not None:
-                return response
+        response = _quote_or_error(
+            request, subscription, Desired(edition=form.cleaned_data["edition"])
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "subscriptions/change_edition.html",

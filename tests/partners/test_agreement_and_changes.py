@@ -218,3 +218,37 @@ def test_the_upgrades_edition_page_refuses_a_partner_downgrade(
             f"/t/{tenant.pk}/upgrades/edition/", {"edition": "professional"}
         )
     assert admin.status_code == 302
+
+
+def test_the_quotes_api_refuses_a_partner_downgrade_like_the_page(
+    tenant, partner, partner_user, admin_user
+):
+    from django.test import Client
+
+    from accounts.services import api_token_create
+
+    with scopes_disabled():
+        subscription = SubscriptionFactory(tenant=tenant, seats=5)
+        subscription.edition = subscription.edition.__class__.objects.get(code="business")
+        subscription.save()
+        CollaborationFactory(tenant=tenant, partner=partner)
+
+    def api(user):
+        _token, key = api_token_create(user=user)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    url = f"/api/v1/tenants/{tenant.pk}/quotes"
+    with clock.frozen(datetime.date(2025, 6, 5)):
+        refused = api(partner_user).post(
+            url, {"edition": "professional"}, content_type="application/json"
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "quote_refused"
+        assert "not self-service" in refused.json()["error"]["message"]
+        with scopes_disabled():
+            assert not Quote.objects.exists()
+        # The customer's own administrator still gets the quote (§3.3).
+        allowed = api(admin_user).post(
+            url, {"edition": "professional"}, content_type="application/json"
+        )
+    assert allowed.status_code == 201

@@ -20,6 +20,9 @@ WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
 }
-MEDIA_ROOT = "/tmp/severa-test-media"  # noqa: S108
+# Several checkouts may run their suites side by side: each gives its own folders.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/severa-test-media")  # noqa: S108
 EINVOICE_TRANSPORT = "file"
-EINVOICE_DROP_DIR = "/tmp/severa-test-einvoice"  # noqa: S108
+EINVOICE_DROP_DIR = os.environ.get(
+    "TEST_EINVOICE_DROP_DIR", "/tmp/severa-test-einvoice"  # noqa: S108
+)

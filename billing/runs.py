@@ -27,6 +27,7 @@ from billing.invoicing import overdue_mark
 from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.run_records import RunTally, run_begin, run_end, run_failed
+from severa import clock
 from subscriptions.rollover import BATCH_SIZE, rollover_run
 
 _ONE_DAY = timedelta(days=1)
@@ -93,6 +94,21 @@ def first_day_due(up_to: date) -> date:
     if last is None:
         return up_to
     return min(last + _ONE_DAY, up_to)
+
+
+class FutureRunDate(ValueError):
+    """A billing run asked for a day that has not come yet."""
+
+
+def run_date_check(up_to: date) -> None:
+    """A run may replay any past day and today, never a day after today: it would order
+    renewals and issue invoices dated in the future (no undo). Raises `FutureRunDate`."""
+    today = clock.today()
+    if up_to > today:
+        raise FutureRunDate(
+            f"--date {up_to.isoformat()} is after today ({today.isoformat()}): a billing run "
+            "cannot run a day that has not come yet"
+        )
 
 
 def billing_run(

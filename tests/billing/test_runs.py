@@ -285,6 +285,29 @@ def test_the_command_prints_one_json_line_per_run_and_fails_on_errors():
         call_command("billing_run", "--date", "2025-08-01", "--from", "2025-08-02")
 
 
+def test_the_command_refuses_a_date_after_today_with_exit_status_2_and_runs_nothing():
+    SubscriptionFactory()
+    with clock.frozen(D(2025, 8, 1)), pytest.raises(CommandError) as refused:
+        call_command("billing_run", "--date", "2025-08-02", "--no-delivery", stdout=io.StringIO())
+    assert refused.value.returncode == 2
+    assert str(refused.value) == (
+        "--date 2025-08-02 is after today (2025-08-01): a billing run cannot run a day that "
+        "has not come yet"
+    )
+    assert not BillingRun.objects.exists()
+    # Today and a replay of a past day stay allowed.
+    out = io.StringIO()
+    with clock.frozen(D(2025, 8, 1)):
+        call_command("billing_run", "--date", "2025-07-31", "--no-delivery", stdout=out)
+        call_command("billing_run", "--date", "2025-08-01", "--no-delivery", stdout=out)
+    assert [json.loads(line)["run_date"] for line in out.getvalue().splitlines()] == [
+        "2025-07-31",
+        "2025-07-31",
+        "2025-08-01",
+        "2025-08-01",
+    ]
+
+
 def test_the_daily_task_runs_everything_due_up_to_today_and_is_scheduled_at_3_in_helsinki():
     _subscribe(start=D(2025, 5, 1), months=1)
     with clock.frozen(D(2025, 6, 2)):

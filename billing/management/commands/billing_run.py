@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.run_records import run_summary
-from billing.runs import billing_run
+from billing.runs import FutureRunDate, billing_run, run_date_check
 from subscriptions.rollover import BATCH_SIZE
 
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
     help = (
         "Run everything due up to --date (rollovers, the weekly invoicing run, overdue "
         "marking), day by day from the day after the last finished rollover run or --from. "
+        "--date may be today or a past day (a replay), never a day after today. "
         "Prints one JSON line per run; exits non-zero when a run recorded errors."
     )
 
@@ -37,6 +38,10 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         if options["start"] is not None and options["start"] > options["date"]:
             raise CommandError("--from must not be after --date")
+        try:
+            run_date_check(options["date"])
+        except FutureRunDate as error:
+            raise CommandError(str(error), returncode=2) from None
         runs = billing_run(
             options["date"],
             start=options["start"],

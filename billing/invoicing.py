@@ -295,15 +295,26 @@ def _order_lines_to_invoice(orders: list[OrderConfirmation], vat: VatDecision) -
 
 
 def uninvoiced_orders(up_to: date):
-    """Confirmed orders with a charge, made on or before `up_to`, with lines not invoiced."""
+    """Confirmed orders with a charge, made on or before `up_to`, with the lines not invoiced
+    yet whose period has started by `up_to`: an order made before its period starts (a first
+    period in the future) is confirmed at once and invoiced by the first run on or after the
+    period's start, never before."""
     return (
         OrderConfirmation.objects.filter(
-            made_on__lte=up_to, net__gt=0, lines__invoice_line__isnull=True
+            made_on__lte=up_to,
+            net__gt=0,
+            lines__invoice_line__isnull=True,
+            lines__period_start__lte=up_to,
         )
         .distinct()
         .select_related("tenant", "seller", "invoice_partner")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.filter(invoice_line__isnull=True))
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.filter(
+                    invoice_line__isnull=True, period_start__lte=up_to
+                ),
+            )
         )
         .order_by("tenant_id", "seller_id", "made_on", "sequence")
     )

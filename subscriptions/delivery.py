@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import date
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -126,6 +127,16 @@ def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
     return sent
 
 
+def order_invoiced_from(order: OrderConfirmation) -> date | None:
+    """The day the order's invoicing waits for when its lines' period starts after the order
+    was made (a first period in the future), else None: a line is invoiced by the first run
+    on or after its period's start (`billing.invoicing.uninvoiced_orders`)."""
+    start = min((line.period_start for line in order.lines.all()), default=None)
+    if start is None or start <= order.made_on:
+        return None
+    return start
+
+
 def _send(
     *, order: OrderConfirmation, pdf: bytes, recipients: list[str], to_admins: bool
 ) -> list[str]:
@@ -140,6 +151,7 @@ def _send(
             "order": order,
             "tenant": tenant,
             "to_admins": to_admins,
+            "invoiced_from": order_invoiced_from(order),
             "order_url": settings.SITE_URL
             + reverse("tenant_order_detail", args=[tenant.pk, order.pk]),
         },

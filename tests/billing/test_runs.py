@@ -125,6 +125,41 @@ def test_the_seed_seat_added_on_2025_06_05_is_invoiced_on_monday_2025_06_09():
     assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
 
 
+def test_a_first_period_in_the_future_is_invoiced_by_the_first_run_on_or_after_its_start():
+    """Provisioned on Wednesday 2025-05-07 with its first period 2025-08-01..2025-10-31: the
+    activation is confirmed at once, and invoiced after the period has started (seed 001),
+    not by the run of Monday 2025-05-12."""
+    subscription = _subscribe(start=D(2025, 8, 1), months=3, seats=5, on=D(2025, 5, 7))
+    [activation] = OrderConfirmation.objects.all()
+    assert (activation.kind, activation.made_on) == (OrderKind.ACTIVATION, D(2025, 5, 7))
+    assert (subscription.period_start, subscription.period_end) == (D(2025, 8, 1), D(2025, 10, 31))
+
+    runs = billing_run(D(2025, 7, 31), start=D(2025, 5, 7), deliver=False)
+    mondays = [run for run in runs if run.kind == "invoicing"]
+    assert (mondays[0].run_date, mondays[-1].run_date) == (D(2025, 5, 12), D(2025, 7, 28))
+    assert all(run.counts["invoices"] == 0 for run in mondays)
+    assert not Invoice.objects.exists()
+
+    billing_run(D(2025, 8, 4), deliver=False)
+    [invoice] = Invoice.objects.all()
+    # Friday 2025-08-01 starts the period; Monday 2025-08-04 is the first run on or after it.
+    assert (invoice.invoice_date, invoice.due_date) == (D(2025, 8, 4), D(2025, 8, 18))
+    [line] = invoice.lines.all()
+    assert (line.order_number, line.period_start, line.period_end) == (
+        activation.number,
+        D(2025, 8, 1),
+        D(2025, 10, 31),
+    )
+    # 30.00 × 3 months × 5 seats; VAT 25.5 %.
+    assert (invoice.net, invoice.vat, invoice.total) == (
+        Decimal("450.00"),
+        Decimal("114.75"),
+        Decimal("564.75"),
+    )
+    # The period's own start is no renewal: the activation ordered it.
+    assert OrderConfirmation.objects.count() == 1
+
+
 def test_the_invoicing_run_follows_the_configured_weekday(settings):
     settings.INVOICING_WEEKDAY = 2  # Wednesday
     _subscribe(start=D(2025, 5, 1), months=1)
@@ -350,13 +385,26 @@ def test_replaying_a_year_of_demo_data_renews_each_period_once_and_invoices_each
     ]
     assert sorted(renewals[3]) == [D(2025, 5, 1), D(2025, 8, 1), D(2025, 11, 1), D(2026, 2, 1)]
     assert renewals[12] == []
-    # Every order line is invoiced exactly once, on the first Monday on or after its order.
+    # Every order line is invoiced exactly once, on the first Monday on or after its order
+    # and its period's start (the activations of 2025-01-15 wait for their first periods).
     lines = OrderLine.objects.select_related("order", "invoice_line__invoice")
     assert lines.count() == InvoiceLine.objects.count()
     for line in lines:
         invoice_date = line.invoice_line.invoice.invoice_date
         assert invoice_date.weekday() == MONDAY
-        assert 0 <= (invoice_date - line.order.made_on).days < 7
+        assert 0 <= (invoice_date - max(line.order.made_on, line.period_start)).days < 7
+    activations = {
+        (line.order.subscription.period_months, line.invoice_line.invoice.invoice_date)
+        for line in lines
+        if line.order.kind == OrderKind.ACTIVATION
+    }
+    # Monthly from Saturday 2025-03-01, quarterly from Saturday 2025-02-01, yearly from
+    # Tuesday 2025-04-01: each invoiced on the Monday on or after.
+    assert activations == {
+        (1, D(2025, 3, 3)),
+        (3, D(2025, 2, 3)),
+        (12, D(2025, 4, 7)),
+    }
     # At most one invoice per tenant per Monday, numbered without gaps.
     invoices = list(Invoice.objects.values_list("tenant_id", "invoice_date"))
     assert len(invoices) == len(set(invoices))

@@ -327,3 +327,38 @@ def test_a_confirmed_quote_is_delivered_after_commit_with_the_quotes_figures(
     assert "Next full period" in text
     assert "€677.70" in text
     assert "€137.70" in text
+
+
+def test_an_order_for_a_period_in_the_future_says_the_invoice_waits_for_its_start(
+    tenant, contacts, unscoped
+):
+    """Provisioned on 2025-05-07 for a first period 2025-08-01..2025-10-31: confirmed at
+    once, invoiced after the period has started (billing.invoicing.uninvoiced_orders)."""
+    import datetime
+
+    from subscriptions.services import subscription_create
+    from tests.factories import SellerEntityFactory, catalog_create
+
+    catalog_create()
+    with clock.frozen(datetime.date(2025, 5, 7)):
+        subscription = subscription_create(
+            tenant=tenant,
+            seller=SellerEntityFactory(),
+            currency="EUR",
+            edition="professional",
+            seats=5,
+            storage_gb=10,
+            period_months=3,
+            first_period_start=datetime.date(2025, 8, 1),
+            by=None,
+        )
+    order = OrderConfirmation.objects.get(subscription=subscription)
+
+    run_task(order)
+
+    body = mail.outbox[0].body
+    assert (
+        "The period starts on 1 Aug 2025: the invoice follows in the first weekly invoicing "
+        "run on or after that day." in " ".join(body.split())
+    )
+    assert "next weekly invoicing run" not in body

@@ -45,6 +45,7 @@ from accounts.services import tenant_admin_emails
 from billing.contacts import billing_contact_recipients
 from billing.documents import invoice_language, invoice_pdf_bytes
 from billing.einvoice.delivery import einvoice_delivery_add
+from billing.invoice_status import invoice_mark_sent
 from billing.links import invoice_link_create, invoice_link_url, invoice_links_revoke
 from billing.models import (
     BillingContact,
@@ -216,10 +217,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
         )
         if OutboxStatus.PENDING in statuses or OutboxStatus.SENT not in statuses:
             return False
-        invoice.status = InvoiceStatus.SENT
-        invoice.sent_at = clock.now()
-        invoice.save(update_fields=["status", "sent_at"])
-    return True
+        return invoice_mark_sent(invoice, at=clock.now())
 
 
 def invoice_deliveries_resume() -> int:

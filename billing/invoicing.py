@@ -32,13 +32,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
 from accounts.models import Partner, Tenant, User
+from billing.invoice_status import invoice_mark_credited, invoice_mark_paid
 from billing.models import (
     BillingRun,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
-    InvoiceStatus,
     Payment,
     SellerEntity,
 )
@@ -480,9 +480,9 @@ def credit_note_issue(
             vat_note=invoice.vat_note,
         )
         invoice.credited_amount = invoice.credited_amount - note.total
+        invoice.save(update_fields=["credited_amount"])
         if invoice.credited_amount >= invoice.total:
-            invoice.status = InvoiceStatus.CREDITED
-        invoice.save(update_fields=["credited_amount", "status"])
+            invoice_mark_credited(invoice)
         from accounts.services import audit_record
 
         if invoice.tenant_id is not None:
@@ -536,21 +536,5 @@ def payment_register(
             registered_by=by,
         )
         if amount == outstanding:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = clock.now()
-            invoice.save(update_fields=["status", "paid_at"])
+            invoice_mark_paid(invoice, at=clock.now())
     return payment
-
-
-def overdue_mark(on: date) -> int:
-    """Mark unpaid invoices past their due date as overdue; returns how many changed."""
-    changed = 0
-    for invoice in Invoice.objects.filter(
-        kind=InvoiceKind.INVOICE,
-        status__in=[InvoiceStatus.ISSUED, InvoiceStatus.SENT],
-        due_date__lt=on,
-    ):
-        invoice.status = InvoiceStatus.OVERDUE
-        invoice.save(update_fields=["status"])
-        changed += 1
-    return changed

@@ -282,9 +282,8 @@ class Invoice(models.Model):
     """An issued invoice or credit note: immutable once issued (only its status, payment,
     delivery and stored documents move on)."""
 
-    MUTABLE_FIELDS = frozenset(
-        {"status", "paid_at", "pdf", "pdf_rendered_at", "sent_at", "credited_amount"}
-    )
+    # The status moves only through billing.invoice_status (conditional updates).
+    MUTABLE_FIELDS = frozenset({"pdf", "pdf_rendered_at", "credited_amount"})
 
     # The recipient: a tenant, or the partner organisation that pays its customers' orders
     # (a consolidated invoice: its lines name each customer, DESIGN §3.8).

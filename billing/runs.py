@@ -23,7 +23,7 @@ from django.db.models import Max
 from django_scopes import scopes_disabled
 
 from billing.invoice_batches import INVOICING_COUNTS, invoices_issue_batched
-from billing.invoicing import overdue_mark
+from billing.invoice_status import invoices_mark_overdue
 from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.run_records import RunTally, run_begin, run_end, run_failed
@@ -66,7 +66,7 @@ def overdue_run(day: date) -> BillingRun:
         run = run_begin(kind=BillingRunKind.OVERDUE, run_date=day)
         tally = RunTally.of("marked_overdue")
         try:
-            tally.add("marked_overdue", overdue_mark(day))
+            tally.add("marked_overdue", invoices_mark_overdue(day))
         except Exception as error:
             run_failed(run, tally, error)
             raise

@@ -24,6 +24,7 @@ from billing.delivery_tasks import (
     invoice_deliveries_resume_task,
     outbox_relay_task,
 )
+from billing.invoice_status import invoice_mark_paid
 from billing.invoicing import invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceLink, OutboxMessage
 from billing.outbox import MAX_ATTEMPTS, RETRY_DELAYS, outbox_relay
@@ -424,8 +425,7 @@ def test_the_invoice_moves_to_sent_only_from_issued(invoice, contacts):
         run_task(invoice)
         outbox_relay()
     invoice = stored(invoice)
-    invoice.status = "paid"
-    invoice.save(update_fields=["status"])
+    assert invoice_mark_paid(invoice, at=clock.now())
 
     assert invoice_sent_mark(invoice_id=invoice.pk) is False
     assert stored(invoice).status == "paid"

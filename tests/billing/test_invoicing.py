@@ -8,15 +8,21 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from billing.invoice_status import (
+    invoice_mark_credited,
+    invoice_mark_paid,
+    invoice_mark_sent,
+    invoices_mark_overdue,
+)
 from billing.invoicing import (
     InvoicingError,
     credit_note_issue,
     invoice_orders,
     invoices_issue,
-    overdue_mark,
     payment_register,
 )
 from billing.models import BillingRun, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
@@ -213,8 +219,8 @@ def test_payments_and_overdue():
     with clock.frozen(day):
         invoices_issue(billing_run=_run(day), invoice_date=day)
     invoice = Invoice.objects.get()  # 74.40, due 2024-08-19
-    assert overdue_mark(datetime.date(2024, 8, 19)) == 0
-    assert overdue_mark(datetime.date(2024, 8, 20)) == 1
+    assert invoices_mark_overdue(datetime.date(2024, 8, 19)) == 0
+    assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
     with pytest.raises(InvoicingError, match="exceeds"):
         payment_register(invoice=invoice, amount=Decimal("80"), paid_on=day, reference="", by=None)
     payment_register(invoice=invoice, amount=Decimal("40"), paid_on=day, reference="", by=None)
@@ -293,3 +299,95 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 41))
     assert InvoiceCounter.objects.get(seller=seller).next_number == 41
+
+
+def _invoiced(day=datetime.date(2024, 8, 5)) -> Invoice:
+    """One invoice of 74.40 EUR dated 2024-08-05, due 2024-08-19."""
+    _subscribed()
+    with clock.frozen(day):
+        invoices_issue(billing_run=_run(day), invoice_date=day)
+    return Invoice.objects.get()
+
+
+def test_each_status_moves_only_from_the_statuses_that_allow_it():
+    invoice = _invoiced()
+    paid_at = clock.now()
+    assert invoice_mark_paid(invoice, at=paid_at)
+    # Paid is never overdue, never paid twice, never sent again.
+    assert invoices_mark_overdue(datetime.date(2024, 9, 1)) == 0
+    assert not invoice_mark_paid(invoice, at=clock.now())
+    assert not invoice_mark_sent(invoice, at=clock.now())
+    stored = Invoice.objects.get()
+    assert (stored.status, stored.paid_at, stored.sent_at) == (InvoiceStatus.PAID, paid_at, None)
+    assert invoice_mark_credited(invoice)
+    assert not invoice_mark_credited(invoice)
+    assert not invoice_mark_paid(invoice, at=clock.now())
+    assert Invoice.objects.get().status == InvoiceStatus.CREDITED
+    # The status is not a field `save` writes: it moves only through the transitions.
+    invoice.status = InvoiceStatus.OVERDUE
+    with pytest.raises(ValueError, match="cannot be changed"):
+        invoice.save(update_fields=["status"])
+
+
+def test_the_overdue_marking_is_one_update_that_loads_no_invoice():
+    _invoiced()  # due 2024-08-19
+    with CaptureQueriesContext(connection) as queries:
+        assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
+    [update] = queries.captured_queries
+    assert update["sql"].startswith('UPDATE "billing_invoice" SET "status"')
+    assert Invoice.objects.get().status == InvoiceStatus.OVERDUE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_committing_while_the_overdue_run_marks_is_never_overwritten():
+    """The payment holds the invoice's row (registered, not committed yet) when the overdue
+    marking of 2024-08-20 starts on the invoice due 2024-08-19: the marking waits for the
+    row, then sees it paid and leaves it."""
+    invoice = _invoiced()
+    payment_locked = threading.Event()
+    commit_payment = threading.Event()
+    marked: list[int] = []
+    failures: list[BaseException] = []
+
+    def pay():
+        try:
+            with scopes_disabled(), transaction.atomic():
+                payment_register(
+                    invoice=invoice,
+                    amount=Decimal("74.40"),
+                    paid_on=datetime.date(2024, 8, 19),
+                    reference="bank",
+                    by=None,
+                )
+                payment_locked.set()
+                assert commit_payment.wait(10)
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+            payment_locked.set()
+        finally:
+            connection.close()
+
+    def mark_overdue():
+        try:
+            with scopes_disabled():
+                marked.append(invoices_mark_overdue(datetime.date(2024, 8, 20)))
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    payer = threading.Thread(target=pay)
+    marker = threading.Thread(target=mark_overdue)
+    payer.start()
+    assert payment_locked.wait(10)
+    marker.start()
+    # The marking is now waiting for the payment's row lock (or has read the invoice).
+    marker.join(1)
+    commit_payment.set()
+    payer.join(10)
+    marker.join(10)
+    assert failures == []
+    assert marked == [0]
+    stored = Invoice.objects.get()
+    assert stored.status == InvoiceStatus.PAID
+    assert stored.payments.count() == 1

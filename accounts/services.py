@@ -41,12 +41,21 @@ def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
 def membership_add(
     *, tenant: Tenant, user: User, role: str, acting_user: User | None
 ) -> Membership:
-    """Add a user to a tenant and tell the tenant's admins (a security notice)."""
+    """Add a user to a tenant and tell the tenant's admins (a security notice). The user
+    takes a free licence; beyond the free seats it joins deactivated and the admins are told
+    (`subscriptions.services.licence_for_joining_user`)."""
+    from subscriptions.services import licence_for_joining_user
+
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ValidationError(_("This user already belongs to the company."))
+    licensed = licence_for_joining_user(tenant=tenant, user=user)
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+            membership = Membership.objects.create(
+                tenant=tenant, user=user, role=role, is_active=licensed
+            )
     except IntegrityError:
         raise ValidationError(_("This user already belongs to the company.")) from None
     audit_record(

@@ -180,9 +180,23 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 for message in error.messages:
                     form.add_error(None, message)
             else:
-                messages.success(
-                    request, _("Welcome to %(tenant)s.") % {"tenant": invitation.tenant.name}
-                )
+                joined = Membership.objects.filter(
+                    tenant=invitation.tenant, user__email__iexact=invitation.email
+                ).first()
+                if joined is not None and not joined.is_active:
+                    messages.warning(
+                        request,
+                        _(
+                            "You joined %(tenant)s, but all its licences are in use: its "
+                            "administrators have been told, and you can use it once one of "
+                            "them activates you."
+                        )
+                        % {"tenant": invitation.tenant.name},
+                    )
+                else:
+                    messages.success(
+                        request, _("Welcome to %(tenant)s.") % {"tenant": invitation.tenant.name}
+                    )
                 # A partner activation's e-mail sends the new administrator on to the
                 # approval page; only paths on this site are followed.
                 next_path = request.GET.get("next", "")

@@ -29,7 +29,9 @@ known) is not renewed at all: nothing of it is written, the run records an error
 tenant id and the reason, and the other subscriptions carry on. It stays in its ended period,
 so no quote can be made for it and nothing new is invoiced, and every later run retries it
 (it is still due) until an operator adds the missing price; the renewal then orders the
-period from its first day, at the prices valid on that day.
+period from its first day, at the prices valid on that day. The same holds for a renewal that
+would bill fewer seats than the tenant has active users (an invariant every activation keeps,
+checked here so that a breach is an error of the run, never silence).
 
 Batches: `rollover_run` takes up to `BATCH_SIZE` due subscriptions at a time with
 `SELECT … FOR UPDATE SKIP LOCKED` (two workers share the work instead of queueing behind each
@@ -74,6 +76,7 @@ from subscriptions.pricebook import PriceBook, QuoteError
 from subscriptions.quotes import SubscriptionState
 from subscriptions.services import (
     PeriodPrice,
+    active_licences_by_tenant,
     order_rows,
     period_price,
     state_after,
@@ -417,6 +420,19 @@ def _deliver(refs: list[tuple[int, int]]) -> None:
     order_confirmations_send.delay(orders=[list(ref) for ref in refs])
 
 
+def _seats_cover_active_users(steps: list[RolloverStep], active: int) -> None:
+    """The invariant of every renewal: it never bills fewer seats than users hold licences
+    (§3.3: active users ≤ seats). Every path that activates a user keeps it; a breach means
+    one did not, and is raised (QuoteError) so that the run records it and renews nothing of
+    that subscription until the users or the seats are put right."""
+    for step in steps:
+        if not step.terminates and step.state.seats < active:
+            raise QuoteError(
+                f"{active} users are active but the renewal would bill {step.state.seats} "
+                f"seats: deactivate {active - step.state.seats} users or add seats"
+            )
+
+
 def _rollover_batch(
     subscriptions: list[Subscription], context: _Context
 ) -> tuple[RunTally, list[OrderConfirmation]]:
@@ -430,18 +446,20 @@ def _rollover_batch(
     ):
         changes[change.subscription_id].append(change)
     plans = []
+    active_users = active_licences_by_tenant([s.tenant_id for s in subscriptions])
     for subscription in subscriptions:
         tally.add("subscriptions")
         due = subscription.status == SubscriptionStatus.ACTIVE
         if not due or subscription.period_end >= context.on:
             tally.add("already_done")
             continue
+        starts = subscription.period_end + timedelta(days=1)
         try:
             steps = rollover_plan(
                 subscription, changes[subscription.pk], context.on, context.prices
             )
+            _seats_cover_active_users(steps, active_users.get(subscription.tenant_id, 0))
         except (QuoteError, ValueError) as error:
-            starts = subscription.period_end + timedelta(days=1)
             tally.errors.append(
                 RunError(
                     tenant_id=subscription.tenant_id,

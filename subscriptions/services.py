@@ -13,11 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
+from django.urls import reverse
 from django.utils.translation import gettext
 
+from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
-from accounts.services import audit_record
+from accounts.services import audit_record, tenant_admin_emails
 from billing.models import SellerEntity
 from billing.money import quantize
 from billing.periods import Period, next_period, period_for, period_starting
@@ -143,8 +145,25 @@ def vat_decision(subscription: Subscription, on: date) -> VatDecision:
         raise QuoteError(f"VAT cannot be decided for {tenant.name}: {error}") from None
 
 
+def _licensed_memberships():
+    """The memberships that use a licence: active, of an active account."""
+    return Membership.objects.filter(is_active=True, user__is_active=True)
+
+
 def active_licences(tenant: Tenant) -> int:
-    return Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True).count()
+    return _licensed_memberships().filter(tenant=tenant).count()
+
+
+def active_licences_by_tenant(tenant_ids: list[int]) -> dict[int, int]:
+    """`active_licences` of many tenants in one query (tenants without any are left out)."""
+    return dict(
+        _licensed_memberships()
+        .filter(tenant_id__in=tenant_ids)
+        .order_by()
+        .values("tenant_id")
+        .annotate(active=Count("pk"))
+        .values_list("tenant_id", "active")
+    )
 
 
 @dataclass(frozen=True)
@@ -826,26 +845,35 @@ def licence_limit(tenant: Tenant) -> int | None:
     return min(subscription.seats, planned.seats)
 
 
+def _licence_refusal(tenant: Tenant, subscription: Subscription | None) -> str | None:
+    """Why one more user of `tenant` cannot be active now (active users ≤ seats, §3.3, and
+    ≤ the seats of a decrease already scheduled), or None when a licence is free. The
+    caller holds `subscription`'s row lock, so two users cannot both take the last seat."""
+    limit = licence_limit(tenant)
+    if limit is None or active_licences(tenant) < limit:
+        return None
+    if subscription is not None and limit < subscription.seats:
+        return (
+            f"All {limit} licences of the next period are in use (seats go down to "
+            f"{limit}): cancel the seat decrease or buy more seats first"
+        )
+    return f"All {limit} licences are in use: buy more seats or deactivate a user first"
+
+
+def _subscription_locked(tenant_id: int) -> Subscription | None:
+    return Subscription.objects.select_for_update().filter(tenant_id=tenant_id).first()
+
+
 def licence_activate(*, membership: Membership, by: User | None) -> Membership:
     """Activate a user: it takes a free licence (active users ≤ seats, §3.3)."""
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update().filter(tenant_id=membership.tenant_id).first()
-        )
+        subscription = _subscription_locked(membership.tenant_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.is_active:
             return membership
-        limit = licence_limit(membership.tenant)
-        active = active_licences(membership.tenant)
-        if limit is not None and active >= limit:
-            if subscription is not None and limit < subscription.seats:
-                raise LicenceError(
-                    f"All {limit} licences of the next period are in use (seats go down to "
-                    f"{limit}): cancel the seat decrease or buy more seats first"
-                )
-            raise LicenceError(
-                f"All {limit} licences are in use: buy more seats or deactivate a user first"
-            )
+        refusal = _licence_refusal(membership.tenant, subscription)
+        if refusal is not None:
+            raise LicenceError(refusal)
         membership.is_active = True
         membership.save(update_fields=["is_active"])
         audit_record(
@@ -855,6 +883,35 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
             user=membership.user.email,
         )
     return membership
+
+
+def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
+    """Whether `user`, joining `tenant` now (an accepted invitation, a partner's new customer
+    administrator), takes a licence: the rule `licence_activate` applies. Beyond the free
+    seats the user joins deactivated, the refusal is audited and the company's admins are
+    e-mailed, with a link to buy seats, after the commit. Call inside the transaction that
+    adds the membership: the subscription stays locked until it commits."""
+    refusal = _licence_refusal(tenant, _subscription_locked(tenant.pk))
+    if refusal is None:
+        return True
+    audit_record(
+        tenant=tenant, actor=None, action="licence.refused_on_join", user=user.email, reason=refusal
+    )
+    limit = licence_limit(tenant)
+    mail_enqueue(
+        to=tenant_admin_emails(tenant=tenant),
+        template="licence_shortage_notice",
+        context={
+            "tenant": tenant.name,
+            "user": user.get_full_name() or user.username,
+            "email": user.email,
+            "seats": limit,
+            "upgrades_path": reverse("tenant_upgrades", args=[tenant.pk]),
+            "users_path": reverse("tenant_users", args=[tenant.pk]),
+        },
+        language=tenant.language,
+    )
+    return False
 
 
 def licence_deactivate(*, membership: Membership, by: User | None) -> Membership:

@@ -129,3 +129,78 @@ def test_role_change_is_told_to_admins_and_the_last_admin_stays(
     assert "at least one active administrator" in response.content.decode()
     admin_membership.refresh_from_db()
     assert admin_membership.role == "admin"
+
+
+def test_invitees_beyond_the_seats_join_deactivated_and_the_admins_are_told(
+    verified_client, admin_user, tenant, django_capture_on_commit_callbacks
+):
+    """At 8 of 8 seats three invitees accept their e-mailed links: each joins deactivated,
+    the seats stay in use 8 of 8, and the company's admins get a notice with a link to buy
+    seats (in the company's language)."""
+    from subscriptions.services import active_licences
+    from tests.factories import SubscriptionFactory
+
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant, seats=8)
+        while active_licences(tenant) < 8:
+            MembershipFactory(tenant=tenant, role=Role.MEMBER)
+    client = verified_client(admin_user)
+    emails = [f"late{number}@example.test" for number in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for email in emails:
+            _invite(client, tenant, email=email)
+    links = [_link(message) for message in mail.outbox]
+    mail.outbox = []
+    client.post("/accounts/logout/")
+
+    for number, link in enumerate(links):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                link,
+                {
+                    "first_name": "Late",
+                    "last_name": str(number),
+                    "username": f"late{number}",
+                    "password": "a long enough secret 7",
+                },
+                follow=True,
+            )
+        assert "all its licences are in use" in response.content.decode()
+        client.post("/accounts/logout/")
+
+    with scopes_disabled():
+        assert active_licences(tenant) == 8
+        joined = Membership.objects.filter(tenant=tenant, user__email__in=emails)
+        assert sorted(joined.values_list("is_active", flat=True)) == [False, False, False]
+        assert AuditEvent.objects.filter(action="licence.refused_on_join").count() == 3
+    notices = [m for m in mail.outbox if m.subject.startswith("No free licence")]
+    assert len(notices) == 3
+    assert notices[0].subject == f"No free licence for a new user of {tenant.name}"
+    assert notices[0].to == [admin_user.email]
+    assert "all 8 licences are in use" in notices[0].body
+    assert f"http://127.0.0.1:8000/t/{tenant.pk}/upgrades/" in notices[0].body
+    assert f"http://127.0.0.1:8000/t/{tenant.pk}/users/" in notices[0].body
+
+
+def test_an_invitee_takes_a_free_seat_and_the_next_one_joins_deactivated(
+    admin_user, tenant, django_capture_on_commit_callbacks
+):
+    from accounts.services import invitation_accept, invitation_create
+    from subscriptions.services import active_licences
+    from tests.factories import SubscriptionFactory, UserFactory
+
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant, seats=active_licences(tenant) + 1)
+    with scope(tenant=tenant.pk), django_capture_on_commit_callbacks(execute=True):
+        for email in ("first@example.test", "second@example.test"):
+            invitation, _token = invitation_create(
+                tenant=tenant, email=email, role=Role.MEMBER, acting_user=admin_user
+            )
+            invitation_accept(invitation=invitation, user=UserFactory(email=email))
+        states = dict(
+            Membership.objects.filter(
+                tenant=tenant, user__email__in=["first@example.test", "second@example.test"]
+            ).values_list("user__email", "is_active")
+        )
+    assert states == {"first@example.test": True, "second@example.test": False}
+    assert len([m for m in mail.outbox if m.subject.startswith("No free licence")]) == 1

@@ -345,6 +345,41 @@ def test_a_subscription_without_a_price_on_the_new_periods_first_day_is_skipped_
     assert len(_renewals(fine)) == 1
 
 
+def test_a_renewal_never_bills_fewer_seats_than_active_users_a_breach_is_a_run_error():
+    """8 seats and 11 active users (memberships activated past the licence rule): the
+    renewal of 2025-08-01 is not ordered for 8 seats; the run records why. Once 3 users are
+    deactivated, a re-run renews the period for the 8 seats bought."""
+    from accounts.models import Membership
+    from tests.factories import MembershipFactory
+
+    subscription = SubscriptionFactory(seats=8)  # quarterly, 2025-05-01..2025-07-31
+    fine = SubscriptionFactory()
+    extra = [MembershipFactory(tenant=subscription.tenant) for _ in range(11)]
+
+    with clock.frozen(D(2025, 8, 1)):
+        run = rollover_run(D(2025, 8, 1), deliver=False)
+
+    assert run.counts == counts(subscriptions=2, renewed=1, renewal_orders=1, errors=1)
+    assert run.errors == [
+        {
+            "tenant_id": subscription.tenant_id,
+            "subscription_id": subscription.pk,
+            "message": f"Subscription {subscription.pk} not renewed for the period starting "
+            "2025-08-01: 11 users are active but the renewal would bill 8 seats: deactivate "
+            "3 users or add seats",
+        }
+    ]
+    assert _renewals(subscription) == []
+    assert len(_renewals(fine)) == 1
+
+    Membership.objects.filter(pk__in=[m.pk for m in extra[:3]]).update(is_active=False)
+    with clock.frozen(D(2025, 8, 1)):
+        again = rollover_run(D(2025, 8, 1), deliver=False)
+    assert again.errors == []
+    [renewal] = _renewals(subscription)
+    assert renewal.net == Decimal("720.00")  # 30.00 × 3 months × 8 seats
+
+
 def test_subscription_rollover_renews_once():
     subscription = SubscriptionFactory()  # quarterly, 2025-05-01..2025-07-31, 5 seats
     with clock.frozen(D(2025, 8, 1)):

@@ -80,10 +80,12 @@ class OrderSummary:
     scheduled: tuple[ScheduledItem, ...]
     removed_add_ons: tuple[str, ...]
     next_period: NextPeriod | None
+    # A withdrawn termination (cancelled before it took effect).
+    withdrawn: tuple[ScheduledItem, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not (self.scheduled or self.removed_add_ons or self.next_period)
+        return not (self.scheduled or self.removed_add_ons or self.next_period or self.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -161,15 +163,14 @@ def _next_period_vat(upcoming: dict) -> Decimal | None:
     return None if isinstance(vat, dict) else _decimal(vat)
 
 
-def order_summary_read(summary: object) -> OrderSummary:
-    data = summary if isinstance(summary, dict) else {}
-    scheduled = []
-    for item in data.get("scheduled") or ():
+def _scheduled_items(items: object) -> tuple[ScheduledItem, ...]:
+    read = []
+    for item in items or ():
         if not isinstance(item, dict):
             continue
         kind = _text(item.get("kind"))
         kind_label = ChangeKind(kind).label if kind in ChangeKind.values else kind
-        scheduled.append(
+        read.append(
             ScheduledItem(
                 kind=kind,
                 kind_label=str(kind_label),
@@ -177,6 +178,12 @@ def order_summary_read(summary: object) -> OrderSummary:
                 effective_date=_date(item.get("effective_date")),
             )
         )
+    return tuple(read)
+
+
+def order_summary_read(summary: object) -> OrderSummary:
+    data = summary if isinstance(summary, dict) else {}
+    scheduled = _scheduled_items(data.get("scheduled"))
     removed = tuple(_text(name) for name in data.get("removed_add_ons") or () if name)
     next_period = None
     upcoming = data.get("next_period")
@@ -199,7 +206,10 @@ def order_summary_read(summary: object) -> OrderSummary:
             total=_decimal(upcoming.get("total")),
         )
     return OrderSummary(
-        scheduled=tuple(scheduled), removed_add_ons=removed, next_period=next_period
+        scheduled=scheduled,
+        removed_add_ons=removed,
+        next_period=next_period,
+        withdrawn=_scheduled_items(data.get("withdrawn")),
     )
 
 

@@ -77,6 +77,7 @@ from subscriptions.quotes import SubscriptionState
 from subscriptions.services import (
     PeriodPrice,
     active_licences_by_tenant,
+    change_json,
     order_rows,
     period_price,
     state_after,
@@ -232,15 +233,6 @@ class _SubscriptionWrite:
     tally: RunTally = field(default_factory=RunTally)
 
 
-def _change_json(change: ScheduledChange) -> dict[str, str]:
-    return {
-        "kind": change.kind,
-        "value": change.value,
-        "description": change.description,
-        "effective_date": change.effective_date.isoformat(),
-    }
-
-
 def _renewal_summary(step: RolloverStep) -> dict:
     state = step.state
     return {
@@ -251,8 +243,8 @@ def _renewal_summary(step: RolloverStep) -> dict:
             "add_ons": sorted(state.add_ons),
             "interfaces": sorted(state.interfaces),
         },
-        "applied": [_change_json(change) for change in step.applied],
-        "scheduled": [_change_json(change) for change in step.still_scheduled],
+        "applied": [change_json(change) for change in step.applied],
+        "scheduled": [change_json(change) for change in step.still_scheduled],
         "removed_add_ons": [],
     }
 

@@ -356,6 +356,27 @@ def _line_json(line: QuoteLine) -> dict[str, Any]:
     }
 
 
+def change_json(change: ScheduledChange) -> dict[str, str]:
+    return {
+        "kind": change.kind,
+        "value": change.value,
+        "description": change.description,
+        "effective_date": change.effective_date.isoformat(),
+    }
+
+
+def _period_price_json(price: PeriodPrice) -> dict[str, Any]:
+    return {
+        "start": price.period.start.isoformat(),
+        "end": price.period.end.isoformat(),
+        "lines": [_line_json(line) for line in price.lines],
+        "vat": _vat_json(price.vat_decision),
+        "net": str(price.net),
+        "vat_amount": str(price.vat),
+        "total": str(price.total),
+    }
+
+
 def _vat_json(vat: VatDecision) -> dict[str, str]:
     return {"category": vat.category, "rate": str(vat.rate), "note": vat.note}
 
@@ -426,6 +447,8 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
     )
     if desired.terminate:
         _check_termination_allowed(subscription.agreement_end, today)
+        # The changes scheduled already do not take effect while the termination stands;
+        # they stay scheduled, and withdrawing the termination brings them back as they were.
         return {
             "made_on": today.isoformat(),
             "terminate": True,
@@ -443,6 +466,7 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
                     "effective_date": effective_date.isoformat(),
                 }
             ],
+            "superseded": [change_json(change) for change in pending],
             "removed_add_ons": [],
             "next_period": None,
         }
@@ -517,15 +541,7 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
         },
         "scheduled": scheduled,
         "removed_add_ons": [prices.add_on(code).name for code in quote.removed_add_ons],
-        "next_period": {
-            "start": following.period.start.isoformat(),
-            "end": following.period.end.isoformat(),
-            "lines": [_line_json(line) for line in following.lines],
-            "vat": _vat_json(following.vat_decision),
-            "net": str(following.net),
-            "vat_amount": str(following.vat),
-            "total": str(following.total),
-        },
+        "next_period": _period_price_json(following),
     }
 
 
@@ -610,10 +626,13 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         subscription.save()
         now = clock.now()
         # The quote's desired state covers the whole next period, so it replaces whatever was
-        # scheduled before.
-        pending_changes(subscription).update(
-            status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=by
-        )
+        # scheduled before. A termination does not: it supersedes the scheduled changes only
+        # while it stands (the rollover closes them if it takes effect), so withdrawing it
+        # restores them exactly.
+        if not content.get("terminate"):
+            pending_changes(subscription).update(
+                status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=by
+            )
         vat = content["vat"]
         order = _order_create(
             subscription=subscription,
@@ -807,6 +826,12 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
                 f"This change took effect on {change.effective_date.isoformat()} and cannot "
                 "be cancelled"
             )
+        termination = pending_changes(subscription).filter(kind=ChangeKind.TERMINATION).first()
+        if termination is not None and change.kind != ChangeKind.TERMINATION:
+            raise QuoteError(
+                "The termination supersedes this change while it stands: cancel the "
+                "termination first"
+            )
         if change.kind == ChangeKind.ADD_ON:
             edition_change = pending_changes(subscription).filter(kind=ChangeKind.EDITION).first()
             if edition_change is not None:
@@ -829,6 +854,36 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
             action="scheduled_change.cancelled",
             change=change.description,
         )
+        if change.kind == ChangeKind.TERMINATION:
+            _termination_withdrawal_order(subscription=subscription, termination=change, by=by)
+
+
+def _termination_withdrawal_order(
+    *, subscription: Subscription, termination: ScheduledChange, by: User | None
+) -> OrderConfirmation:
+    """The order confirmation of a withdrawn termination: nothing is charged; it names the
+    withdrawn termination, the scheduled changes that stand again and the next period's
+    price, and goes to the billing contacts like every order. The caller holds the
+    subscription's row lock."""
+    planned, _terminating = planned_state(subscription)
+    following = next_period(
+        Period(subscription.period_start, subscription.period_end), subscription.period_months
+    )
+    return _order_create(
+        subscription=subscription,
+        kind=OrderKind.CHANGE,
+        quote=None,
+        by=by,
+        lines=[],
+        vat=vat_decision(subscription, clock.today()),
+        summary={
+            "state": _state_json(planned),
+            "withdrawn": [change_json(termination)],
+            "scheduled": [change_json(change) for change in pending_changes(subscription)],
+            "removed_add_ons": [],
+            "next_period": _period_price_json(period_price(subscription, planned, following)),
+        },
+    )
 
 
 # Licences.

@@ -16,7 +16,14 @@ from accounts.tenancy import MANAGING_ROLES, PARTNER, tenant_view
 from severa import clock
 from subscriptions.catalog import price_book
 from subscriptions.forms import AdjustForm, EditionForm
-from subscriptions.models import Edition, Quote, QuoteStatus, ScheduledChange, Subscription
+from subscriptions.models import (
+    ChangeKind,
+    Edition,
+    Quote,
+    QuoteStatus,
+    ScheduledChange,
+    Subscription,
+)
 from subscriptions.pricebook import PriceBook, QuoteError
 from subscriptions.services import (
     Desired,
@@ -67,6 +74,7 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
         return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
     prices = price_book(subscription.currency, clock.today())
     names = {a.code: a.name for a in prices.add_ons} | {i.code: i.name for i in prices.interfaces}
+    changes = list(pending_changes(subscription))
     return render(
         request,
         "subscriptions/upgrades.html",
@@ -75,7 +83,8 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
             "active_users": active_licences(request.tenant),
             "add_ons": [names.get(code, code) for code in subscription.add_ons],
             "interfaces": [names.get(code, code) for code in subscription.interfaces],
-            "changes": pending_changes(subscription),
+            "changes": changes,
+            "terminating": any(change.kind == ChangeKind.TERMINATION for change in changes),
             "upcoming": upcoming_period_price(subscription),
             "today": clock.today(),
         },
@@ -292,6 +301,10 @@ def agreement_display(content: dict) -> dict:
         "scheduled": [
             change | {"effective_date": date.fromisoformat(change["effective_date"])}
             for change in content["scheduled"]
+        ],
+        "superseded": [
+            change | {"effective_date": date.fromisoformat(change["effective_date"])}
+            for change in content.get("superseded", [])
         ],
         "next_period": following
         and following

@@ -390,3 +390,91 @@ def test_a_company_country_that_is_not_a_country_is_a_clear_refusal(
     subscription.tenant.save()
     with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="VAT cannot be decided"):
         quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+
+
+def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
+    django_capture_on_commit_callbacks, unscoped
+):
+    """The demo's Finnish company (Business, quarterly, EUR, first period 2025-02-01..04-30):
+    on 2025-03-10 it has 10 seats, Resource planning and Travel and expenses, 500 GB, and
+    schedules 10 → 6 seats for 2025-05-01. The next period then costs
+    6 × (45.00 + 6.00 + 3.00) × 3 = 972.00 + 500 GB 120.00 × 3 = 360.00 → 1,332.00 net,
+    + 25.5 % VAT 339.66 = 1,671.66 (with 10 seats it would be 1,980.00 + 504.90 = 2,484.90).
+    A termination lists the decrease on its Agreement; cancelling the termination restores the
+    decrease, the 1,671.66, and sends an order confirmation of the withdrawal."""
+    from django.core import mail
+
+    from subscriptions.demo import demo_seed
+    from subscriptions.rollover import subscription_rollover
+
+    with clock.frozen(datetime.date(2025, 1, 15)):
+        demo_seed()
+    subscription = Subscription.objects.get(currency="EUR")
+    day = datetime.date(2025, 3, 10)
+    with clock.frozen(day):
+        quote_and_confirm(
+            subscription,
+            None,
+            seats=10,
+            storage_gb=500,
+            add_ons=frozenset({"resource-planning", "travel-expenses"}),
+        )
+        subscription.refresh_from_db()
+        quote_and_confirm(subscription, None, seats=6)
+        assert upcoming_period_price(subscription).total == Decimal("1671.66")
+
+        termination_quote = quote_create(
+            subscription=subscription, desired=Desired(terminate=True), by=None
+        )
+        assert [
+            (item["kind"], item["value"], item["effective_date"])
+            for item in termination_quote.content["superseded"]
+        ] == [(ChangeKind.SEATS, "6", "2025-05-01")]
+        quote_confirm(quote=termination_quote, by=None)
+        assert upcoming_period_price(subscription) is None
+        decrease = ScheduledChange.objects.get(kind=ChangeKind.SEATS)
+        termination = ScheduledChange.objects.get(kind=ChangeKind.TERMINATION)
+        assert decrease.status == ChangeStatus.SCHEDULED
+        with pytest.raises(QuoteError, match="cancel the termination first"):
+            scheduled_change_cancel(change=decrease, by=None)
+
+        mail.outbox = []
+        with django_capture_on_commit_callbacks(execute=True):
+            scheduled_change_cancel(change=termination, by=None)
+        subscription.refresh_from_db()
+        upcoming = upcoming_period_price(subscription)
+        assert (upcoming.net, upcoming.vat, upcoming.total) == (
+            Decimal("1332.00"),
+            Decimal("339.66"),
+            Decimal("1671.66"),
+        )
+
+    decrease.refresh_from_db()
+    assert (decrease.status, decrease.value, decrease.effective_date) == (
+        ChangeStatus.SCHEDULED,
+        "6",
+        datetime.date(2025, 5, 1),
+    )
+    withdrawal = OrderConfirmation.objects.filter(subscription=subscription).latest("sequence")
+    assert (withdrawal.kind, withdrawal.made_on, withdrawal.total) == (
+        OrderKind.CHANGE,
+        day,
+        Decimal("0.00"),
+    )
+    assert withdrawal.summary["withdrawn"][0]["kind"] == ChangeKind.TERMINATION
+    assert [item["value"] for item in withdrawal.summary["scheduled"]] == ["6"]
+    assert withdrawal.summary["next_period"]["total"] == "1671.66"
+    # Every billing contact gets it, with its PDF, like every order confirmation.
+    from billing.contacts import billing_contacts_list
+
+    sent = [m for m in mail.outbox if withdrawal.number in m.subject]
+    assert sorted(m.to[0] for m in sent) == sorted(
+        contact.address for contact in billing_contacts_list(subscription.tenant)
+    )
+    assert all(m.attachments for m in sent)
+
+    # On 2025-05-01 the decrease takes effect: the renewal orders 6 seats for 1,671.66.
+    [renewal] = subscription_rollover(subscription, datetime.date(2025, 5, 1), deliver=False)
+    assert renewal.total == Decimal("1671.66")
+    subscription.refresh_from_db()
+    assert subscription.seats == 6

@@ -144,6 +144,34 @@ def test_termination_goes_through_the_agreement(signed_in, tenant, subscription)
     assert "The subscription ends with this period." in page
 
 
+def test_a_termination_lists_the_decrease_it_supersedes_and_cancelling_it_restores_it(
+    signed_in, tenant, subscription, admin_user
+):
+    from subscriptions.services import Desired, quote_confirm, quote_create
+
+    with clock.frozen(SEED_DAY), scopes_disabled():
+        quote = quote_create(subscription=subscription, desired=Desired(seats=4), by=admin_user)
+        quote_confirm(quote=quote, by=admin_user)
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(url("tenant_terminate", tenant))
+        agreement = text(signed_in.get(response.url))
+        assert "Scheduled changes superseded by the termination" in agreement
+        assert '<ul data-testid="agreement-superseded"><li>Seats 5 to 4 — from 1 Aug 2025</li>' in (
+            agreement
+        )
+        signed_in.post(response.url)
+        page = text(signed_in.get(url("tenant_upgrades", tenant)))
+        assert "Superseded by the termination while it stands" in page
+        with scopes_disabled():
+            termination = ScheduledChange.objects.get(kind="termination")
+        signed_in.post(url("tenant_scheduled_change_cancel", tenant, termination.pk))
+        page = text(signed_in.get(url("tenant_upgrades", tenant)))
+    assert "Superseded by the termination" not in page
+    assert "The subscription ends with this period." not in page
+    with scopes_disabled():
+        assert ScheduledChange.objects.get(status="scheduled").value == "4"
+
+
 def test_a_member_cannot_open_upgrades(client, member_user, tenant, subscription):
     client.force_login(member_user)
     assert client.get(url("tenant_upgrades", tenant)).status_code == 403

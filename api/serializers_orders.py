@@ -71,6 +71,10 @@ class OrderSummarySerializer(serializers.Serializer):
     next_period = NextPeriodSerializer(
         allow_null=True, help_text="The next full period as agreed, with its price."
     )
+    withdrawn = ScheduledSummarySerializer(
+        many=True,
+        help_text="The termination this order withdraws (cancelled before it took effect).",
+    )
 
 
 class OrderConfirmationListSerializer(serializers.ModelSerializer):

@@ -472,6 +472,14 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
         contact.address for contact in billing_contacts_list(subscription.tenant)
     )
     assert all(m.attachments for m in sent)
+    from tests.subscriptions.test_order_documents import pdf_text
+
+    [(_name, pdf, _type)] = sent[0].attachments
+    text = pdf_text(pdf)
+    assert subscription.tenant.language == "fi"
+    assert "Irtisanominen on peruttu: tilaus jatkuu." in text
+    assert "Termination of the subscription" in text
+    assert "1 671,66 €" in text
 
     # On 2025-05-01 the decrease takes effect: the renewal orders 6 seats for 1,671.66.
     [renewal] = subscription_rollover(subscription, datetime.date(2025, 5, 1), deliver=False)

@@ -183,3 +183,32 @@ def test_admin_buys_a_seat_and_an_add_on_and_finds_the_order(
     assert "Travel and expenses" in text
     assert "additional seats" in text
     assert "111.97" in text
+
+
+def test_enter_in_user_seats_goes_to_the_agreement_and_selects_nothing(new_page, live_server):
+    """Enter in "User seats" submits the form with its default action, Next: the Agreement
+    shows the one seat added (30 × 3 × 57/92 = 55.76 + 14.22 VAT = 69.98) and no add-on."""
+    from severa import clock
+    from tests.factories import SubscriptionFactory
+
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
+        SubscriptionFactory(tenant=tenant, seats=5)
+    device = totp_device(admin)
+
+    with clock.frozen(datetime.date(2025, 6, 5)):
+        page = new_page()
+        sign_in(page, admin.username)
+        page.get_by_label("Six-digit code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
+        page.goto(reverse("tenant_adjust", args=[tenant.pk]))
+        seats = page.get_by_label("User seats")
+        seats.fill("6")
+        seats.press("Enter")
+
+        expect(page.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+        lines = page.get_by_test_id("agreement-lines")
+        expect(lines.locator("tbody tr")).to_have_count(1)
+        expect(lines).to_contain_text("€55.76")
+        expect(page.get_by_test_id("agreement-total")).to_have_text("€69.98")

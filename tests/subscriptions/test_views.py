@@ -53,6 +53,20 @@ def test_upgrades_without_a_subscription_is_an_empty_state(signed_in, tenant):
     assert signed_in.get(url("tenant_adjust", tenant)).status_code == 404
 
 
+def test_the_adjust_forms_default_button_is_next(signed_in, tenant, subscription):
+    """A browser submits a form on Enter with its first submit button: that must be Next,
+    never a Select/Deselect of an add-on or interface (the real browser test is in
+    tests/browser)."""
+    from lxml import html
+
+    with clock.frozen(SEED_DAY):
+        page = html.fromstring(signed_in.get(url("tenant_adjust", tenant)).content)
+    [form] = page.xpath("//form[.//input[@name='seats']]")
+    buttons = form.xpath(".//button[not(@type) or @type='submit'] | .//input[@type='submit']")
+    assert (buttons[0].get("name"), buttons[0].get("value")) == ("next", "1")
+    assert [b.get("name") for b in buttons[1:]].count("toggle") >= 1
+
+
 def test_adjust_agreement_confirm(signed_in, tenant, subscription):
     with clock.frozen(SEED_DAY):
         form = signed_in.get(url("tenant_adjust", tenant))

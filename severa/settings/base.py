@@ -42,6 +42,8 @@ if _today:
         raise ImproperlyConfigured(f"SEVERA_TODAY must be YYYY-MM-DD, not {_today!r}.") from error
 
 INSTALLED_APPS = [
+    # First: creates the folders the app writes to (severa/folders.py).
+    "severa.apps.SeveraConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -179,3 +179,23 @@ def test_the_health_probe_works_behind_the_https_redirect_and_the_host_check(tmp
     # /healthz answers; everything else is still redirected to HTTPS or refused for an
     # unknown host.
     assert result.stdout.split() == ["200", "ok", "400", "301"]
+
+
+def test_the_readme_documents_every_variable_the_settings_read():
+    import re
+
+    source = "\n".join(
+        path.read_text() for path in sorted((ROOT / "severa" / "settings").glob("*.py"))
+    )
+    read = set(
+        re.findall(
+            r"""(?:env(?:\.\w+)?|os\.environ(?:\.get|\.setdefault)?)\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+            source,
+        )
+    )
+    assert {"DEFAULT_FROM_EMAIL", "SECRET_KEY", "TEST_EINVOICE_DROP_DIR"} <= read
+    readme = (ROOT / "README.md").read_text()
+    configuration = readme[readme.index("## Configuration") :]
+    configuration = configuration[: configuration.index("\n## ", 1)]
+    missing = sorted(name for name in read if f"`{name}`" not in configuration)
+    assert missing == []

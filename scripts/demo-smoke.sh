@@ -3,7 +3,7 @@
 # eager Celery, e-mail as files under var/mail/): `make demo` on a free port in the
 # background, then /healthz, the sign-in page, a demo member's sign-in through the API, and an
 # e-mailed link that points at the demo's own address. Exits non-zero when any step fails.
-#   scripts/demo-smoke.sh            # in the checkout it is run from (CI: a fresh clone)
+#   scripts/demo-smoke.sh            # in the checkout it is run from, without its var/
 #   DEMO_SMOKE_TIMEOUT=1200 ...      # seconds to wait for the demo (first run installs .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,15 @@ fail() {
   exit 1
 }
 
+# As on a fresh clone: no var/. One left by an earlier demo or by the tests is moved aside
+# and put back at the end.
+aside=""
+if [ -e var ]; then
+  aside="var.before-demo-smoke.$$"
+  mv var "$aside"
+  echo "demo smoke: var/ moved aside to $aside (put back at the end)"
+fi
+
 # make demo runs in its own process group: stopping it stops runserver and its reloader too.
 setsid make demo HOST="127.0.0.1:$port" PYTHON="$PYTHON" >"$log" 2>&1 &
 demo=$!
@@ -34,6 +43,9 @@ stop() {
   for _ in $(seq 1 20); do kill -0 "$demo" 2>/dev/null || break; sleep 0.5; done
   kill -KILL -- "-$demo" 2>/dev/null || true
   rm -rf "$work"
+  if [ -n "$aside" ] && [ -d "$aside" ]; then
+    rm -rf var && mv "$aside" var && echo "demo smoke: var/ put back"
+  fi
 }
 trap stop EXIT
 

@@ -83,7 +83,7 @@ def test_an_invitation_is_sent_with_the_subject_raw_and_the_date_in_swedish_time
     [message] = mail.outbox
     assert message.subject == f"Du har bjudits in till {COMPANY} i Severa"
     # Seven days later, 13:38:27 in Stockholm, in Swedish.
-    assert "21 dec. 2026 13:38:27" in message.body
+    assert "Länken är giltig till 21 dec. 2026 13:38:27." in message.body
     assert "2026-12-21T" not in message.body
     assert "+00:00" not in message.body
 
@@ -98,5 +98,6 @@ def test_the_api_token_notice_is_in_the_users_language_and_time_zone():
         api_token_create(user=user)
     [message] = mail.outbox
     # 10:05 in Oslo (summer time), in Norwegian.
+    assert "En API-token som starter med" in message.body
     assert "1. juni 2026, 10:05:00" in message.body
     assert "08:05:00" not in message.body

@@ -97,4 +97,20 @@ mail="$(grep -l -- "$invitee" var/mail/* 2>/dev/null | head -n 1 || true)"
 grep -q -- "$base/" "$mail" || fail "the invitation e-mail ($mail) does not link to $base/"
 echo "demo smoke: the invitation e-mail links to $base/"
 
+# E-mail is plain text: no subject of the demo's e-mails (order confirmations of "Berg & Lind
+# AB", invitations) is HTML-escaped.
+"$PYTHON" - <<'PY' || fail "an e-mail subject under var/mail/ is HTML-escaped"
+import email, email.policy, pathlib, re, sys
+subjects = [
+    email.message_from_string(part.strip() + "\n", policy=email.policy.default)["Subject"]
+    for path in pathlib.Path("var/mail").iterdir()
+    for part in path.read_text().split("-" * 79)
+    if part.strip()
+]
+escaped = [s for s in subjects if re.search(r"&(amp|lt|gt|quot|#x27|#39);", s or "")]
+print(f"demo smoke: {len(subjects)} e-mails, subjects escaped: {escaped or 'none'}")
+if not subjects or escaped or not any("Berg & Lind" in (s or "") for s in subjects):
+    sys.exit(1)
+PY
+
 echo "demo smoke: OK"

@@ -9,9 +9,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 BABEL_LOCALES = {"en": "en_GB", "fi": "fi_FI", "sv": "sv_SE", "nb": "nb_NO"}
-# A company's language when none is given: the one its users most likely read.
-LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
-# The time zone its users read times in (e-mails); elsewhere settings.TIME_ZONE.
+# The time zone a company's users read times in (e-mails); elsewhere settings.TIME_ZONE.
 TIME_ZONE_BY_COUNTRY = {
     "FI": "Europe/Helsinki",
     "SE": "Europe/Stockholm",

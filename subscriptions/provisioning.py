@@ -18,7 +18,6 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.locale_format import LANGUAGE_BY_COUNTRY
 from accounts.models import Invitation, Role, Tenant, User
 from accounts.services import audit_record, invitation_create
 from accounts.tenancy import tenant_scope
@@ -29,6 +28,9 @@ from subscriptions.catalog import price_book
 from subscriptions.models import OrderConfirmation, OrderKind, Subscription
 from subscriptions.pricebook import QuoteError
 from subscriptions.services import subscription_create
+
+# A new tenant's language when none is given: the one its users most likely read.
+LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
 
 
 @dataclass(frozen=True)

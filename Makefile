@@ -1,4 +1,5 @@
 # make demo  — install everything and run the app with demo data on http://127.0.0.1:8000
+#              (HOST=127.0.0.1:8100 make demo: another address; e-mailed links follow it)
 # make test  — install everything and run the whole suite against PostgreSQL and Redis
 PYTHON ?= python3
 VENV ?= .venv
@@ -30,6 +31,8 @@ install-test: system-browser $(VENV)/.installed messages
 messages: $(VENV)/.installed
 	cd $(CURDIR) && $(BIN)/python manage.py compilemessages -v0 --ignore '$(VENV)/*'
 
+# Links in e-mails point at the demo's own address unless SITE_URL says otherwise.
+demo: export SITE_URL := $(or $(SITE_URL),http://$(HOST))
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -37,6 +40,8 @@ demo: install
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/python scripts/test-services.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

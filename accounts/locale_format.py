@@ -5,9 +5,21 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
+from django.conf import settings
 from django.utils import timezone, translation
 
 BABEL_LOCALES = {"en": "en_GB", "fi": "fi_FI", "sv": "sv_SE", "nb": "nb_NO"}
+# The time zone a company's users read times in (e-mails); elsewhere settings.TIME_ZONE.
+TIME_ZONE_BY_COUNTRY = {
+    "FI": "Europe/Helsinki",
+    "SE": "Europe/Stockholm",
+    "NO": "Europe/Oslo",
+    "DK": "Europe/Copenhagen",
+}
+
+
+def country_time_zone(country: str | None) -> str:
+    return TIME_ZONE_BY_COUNTRY.get((country or "").upper(), settings.TIME_ZONE)
 
 
 def babel_locale(language: str | None = None) -> str:
@@ -33,11 +45,17 @@ def number_format(amount: Decimal, language: str | None = None) -> str:
     return decimal_format(shown, language)
 
 
-def date_format(value: datetime.date, language: str | None = None) -> str:
+def date_format(value: datetime.date | str, language: str | None = None) -> str:
+    """A date, or its ISO text (e-mail contexts are JSON), for the active language."""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value[:10])
     return format_date(value, format="medium", locale=babel_locale(language))
 
 
-def datetime_format(value: datetime.datetime, language: str | None = None) -> str:
+def datetime_format(value: datetime.datetime | str, language: str | None = None) -> str:
+    """A moment, or its ISO text, in the active time zone and language."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
     return format_datetime(
         timezone.localtime(value),
         format="medium",

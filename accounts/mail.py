@@ -1,34 +1,97 @@
-"""Templated e-mail, sent by a Celery worker after the surrounding transaction commits."""
+"""Templated e-mail, sent by a Celery worker after the surrounding transaction commits.
+
+E-mail is plain text: templates render with HTML escaping off ("Berg & Lind", not
+"Berg &amp; Lind"), in the recipient's language and time zone (``ldatetime`` and ``ldate``
+format the ISO dates of the JSON context)."""
+
+import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
 
 
-def mail_render(*, template: str, context: dict, language: str = "en") -> tuple[str, str]:
+def _render_text(name: str, context: dict) -> str:
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
+def mail_render(
+    *, template: str, context: dict, language: str = "en", time_zone: str | None = None
+) -> tuple[str, str]:
     """(subject, body) from ``templates/email/<template>_subject.txt`` and ``_body.txt``."""
     context = {"site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        subject = render_to_string(f"email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"email/{template}_body.txt", context)
+    zone = zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE)
+    with translation.override(language), timezone.override(zone):
+        subject = _render_text(f"email/{template}_subject.txt", context).strip()
+        body = _render_text(f"email/{template}_body.txt", context)
     return " ".join(subject.split()), body
 
 
-def mail_send_now(*, to: list[str], template: str, context: dict, language: str = "en") -> None:
-    subject, body = mail_render(template=template, context=context, language=language)
+def mail_send_now(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str = "en",
+    time_zone: str | None = None,
+) -> None:
+    subject, body = mail_render(
+        template=template, context=context, language=language, time_zone=time_zone
+    )
     EmailMultiAlternatives(subject=subject, body=body, to=to).send()
 
 
-def mail_enqueue(*, to: list[str], template: str, context: dict, language: str = "en") -> None:
-    """Send after commit; ``context`` must hold only JSON-serialisable values."""
+def mail_enqueue(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str = "en",
+    time_zone: str | None = None,
+) -> None:
+    """Send after commit; ``context`` must hold only JSON-serialisable values (dates as ISO
+    text, formatted by the templates for the recipient). ``time_zone`` is the recipient's
+    (``locale_format.country_time_zone``); settings.TIME_ZONE when not given."""
     if not to:
         return
     from accounts.tasks import send_templated_email
 
     transaction.on_commit(
         lambda: send_templated_email.delay(
-            to=sorted(set(to)), template=template, context=context, language=language
+            to=sorted(set(to)),
+            template=template,
+            context=context,
+            language=language,
+            time_zone=time_zone,
         )
     )
+
+
+def user_mail_locale(user) -> tuple[str, str]:
+    """(language, time zone) of e-mail to a user about their own account: their first
+    company's; a partner user's is English (like every e-mail to partners) in the partner's
+    time zone; else the defaults."""
+    from django_scopes import scopes_disabled
+
+    from accounts.locale_format import country_time_zone
+
+    with scopes_disabled():
+        membership = (
+            user.memberships.filter(is_active=True).select_related("tenant").order_by("pk").first()
+        )
+        if membership is not None:
+            tenant = membership.tenant
+            return tenant.language or "en", country_time_zone(tenant.country)
+        partner_membership = (
+            user.partner_memberships.filter(is_active=True)
+            .select_related("partner")
+            .order_by("pk")
+            .first()
+        )
+    if partner_membership is not None:
+        partner = partner_membership.partner
+        return "en", country_time_zone(partner.country)
+    return "en", settings.TIME_ZONE

@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.mail import mail_enqueue, mail_send_now
+from accounts.locale_format import country_time_zone
+from accounts.mail import mail_enqueue, mail_send_now, user_mail_locale
 from accounts.models import (
     ApiToken,
     AuditEvent,
@@ -167,6 +168,7 @@ def invitation_create(
             "expires_at": invitation.expires_at.isoformat(),
         },
         language=tenant.language,
+        time_zone=country_time_zone(tenant.country),
     )
     return invitation, token
 
@@ -242,6 +244,7 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
         created_at=created_at,
         expires_at=created_at + datetime.timedelta(days=settings.API_TOKEN_VALID_DAYS),
     )
+    language, time_zone = user_mail_locale(user)
     mail_enqueue(
         to=[user.email],
         template="api_token_notice",
@@ -250,6 +253,8 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
             "prefix": token.prefix,
             "created_at": created_at.isoformat(),
         },
+        language=language,
+        time_zone=time_zone,
     )
     return token, key
 

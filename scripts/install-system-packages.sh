@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: WeasyPrint's Pango/HarfBuzz (libharfbuzz-subset0 makes
-# PDFs 2.5x faster), fonts, gettext for the message catalogs, python3-venv, and Debian's
-# Chromium for the browser tests (WITH_BROWSER=1).
+# PDFs 2.5x faster), fonts, gettext for the message catalogs, python3-venv, curl (the demo
+# smoke, scripts/demo-smoke.sh), and Debian's Chromium for the browser tests (WITH_BROWSER=1).
 set -euo pipefail
 
 packages=(python3-venv python3-pip libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
-          libharfbuzz-subset0 fonts-dejavu-core gettext)
+          libharfbuzz-subset0 fonts-dejavu-core gettext curl)
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
   packages+=(chromium)
 fi

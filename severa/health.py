@@ -1,6 +1,10 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+HEALTHZ_PATH = "/healthz"
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -27,3 +31,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+class HealthzMiddleware:
+    """Answers ``/healthz`` before the HTTPS redirect and the ``ALLOWED_HOSTS`` check, so a
+    container's health probe (plain HTTP to 127.0.0.1) works under production settings. It
+    reveals only whether the database and the broker answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == HEALTHZ_PATH and request.method in ("GET", "HEAD"):
+            return healthz(request)
+        return self.get_response(request)

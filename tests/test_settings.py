@@ -119,6 +119,7 @@ def test_check_deploy_reports_nothing_with_production_settings():
             "DJANGO_SETTINGS_MODULE": "severa.settings.production",
             "SECRET_KEY": "k3y-" + "a7Zq9" * 12,
             "ALLOWED_HOSTS": "billing.example.com",
+            "DEFAULT_FROM_EMAIL": "Severa billing <billing@example.com>",
         },
         capture_output=True,
         text=True,
@@ -127,3 +128,74 @@ def test_check_deploy_reports_nothing_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "severa.settings.production",
+    "SECRET_KEY": "k3y-" + "a7Zq9" * 12,
+    "ALLOWED_HOSTS": "billing.example.com",
+    "DEFAULT_FROM_EMAIL": "Severa billing <billing@example.com>",
+}
+
+
+def test_production_refuses_to_start_without_a_sender_address():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DEFAULT_FROM_EMAIL"}
+    result = _run(SETUP, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEFAULT_FROM_EMAIL must be set in production" in result.stderr
+
+    result = _run(SETUP + "print(settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Severa", "billing", "<billing@example.com>"] * 2
+
+
+def test_secure_cookies_are_one_variable():
+    code = SETUP + "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+    assert _run(code, **PRODUCTION).stdout.split() == ["True", "True"]
+    assert _run(code, **PRODUCTION, SECURE_COOKIES="false").stdout.split() == ["False", "False"]
+
+
+HEALTH_PROBE = SETUP + (
+    "from django.test import Client; client = Client(); "
+    # The container's probe: plain HTTP to its own address.
+    "r = client.get('/healthz', HTTP_HOST='127.0.0.1:8000'); "
+    "print(r.status_code, r.json()['status']); "
+    "r = client.get('/accounts/login/', HTTP_HOST='127.0.0.1:8000'); print(r.status_code); "
+    "r = client.get('/accounts/login/', HTTP_HOST='billing.example.com'); print(r.status_code)"
+)
+
+
+def test_the_health_probe_works_behind_the_https_redirect_and_the_host_check(tmp_path):
+    result = _run(
+        HEALTH_PROBE,
+        **PRODUCTION,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        EINVOICE_DROP_DIR=str(tmp_path / "einvoice"),
+        EMAIL_URL="consolemail://",
+    )
+    assert result.returncode == 0, result.stderr
+    # /healthz answers; everything else is still redirected to HTTPS or refused for an
+    # unknown host.
+    assert result.stdout.split() == ["200", "ok", "400", "301"]
+
+
+def test_the_readme_documents_every_variable_the_settings_read():
+    import re
+
+    source = "\n".join(
+        path.read_text() for path in sorted((ROOT / "severa" / "settings").glob("*.py"))
+    )
+    read = set(
+        re.findall(
+            r"""(?:env(?:\.\w+)?|os\.environ(?:\.get|\.setdefault)?)\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+            source,
+        )
+    )
+    assert {"DEFAULT_FROM_EMAIL", "SECRET_KEY", "TEST_EINVOICE_DROP_DIR"} <= read
+    readme = (ROOT / "README.md").read_text()
+    configuration = readme[readme.index("## Configuration") :]
+    configuration = configuration[: configuration.index("\n## ", 1)]
+    missing = sorted(name for name in read if f"`{name}`" not in configuration)
+    assert missing == []

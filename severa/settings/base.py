@@ -42,6 +42,8 @@ if _today:
         raise ImproperlyConfigured(f"SEVERA_TODAY must be YYYY-MM-DD, not {_today!r}.") from error
 
 INSTALLED_APPS = [
+    # First: creates the folders the app writes to (severa/folders.py).
+    "severa.apps.SeveraConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz answers before the HTTPS redirect and the Host check: probes reach the
+    # container over plain HTTP on its own address (severa/health.py).
+    "severa.health.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

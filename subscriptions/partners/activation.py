@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
 from accounts.models import (
     Collaboration,
@@ -312,6 +313,7 @@ def activation_create(
                         "expires_at": activation.expires_at.isoformat(),
                     },
                     language=tenant.language,
+                    time_zone=country_time_zone(tenant.country),
                 )
     except IntegrityError:
         # Another pending activation for the pair, or the same key sent twice at once.

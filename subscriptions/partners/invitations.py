@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
 from accounts.models import (
     Collaboration,
@@ -102,6 +103,8 @@ def partner_invitation_create(
                 "path": reverse("partner_invitation_open", kwargs={"token": token}),
                 "expires_at": invitation.expires_at.isoformat(),
             },
+            # To the partner's users: in the partner's time zone.
+            time_zone=country_time_zone(partner.country),
         )
     return invitation, token
 

@@ -55,6 +55,7 @@ class ActivationStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")
     CANCELLED = "cancelled", _("Cancelled")
+    DECLINED = "declined", _("Declined")
 
 
 AGREEMENT_MONTHS = [(3, _("3 months")), (12, _("12 months"))]

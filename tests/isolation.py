@@ -52,6 +52,8 @@ SKIPPED_NAMESPACES = {
 }
 ACCEPTED = {404, 405}
 TOKEN_PARAMETERS = {"token", "uidb64"}
+# Public documents of no tenant: a seller's terms of service (tested in tests/partners).
+PUBLIC_ROUTES = {"seller_terms"}
 
 
 def _partner_owned_without_tenant(model: type[models.Model]) -> bool:
@@ -347,7 +349,7 @@ def discover_routes(urlconf: str | None = None) -> list[Route]:
                 converters = {**_converters(prefix), **entry.pattern.converters}
                 # Only routes that take an id can point at another tenant's data; routes
                 # that take a random token alone are tested with their own link tests.
-                if set(converters) - TOKEN_PARAMETERS:
+                if set(converters) - TOKEN_PARAMETERS and entry.name not in PUBLIC_ROUTES:
                     routes.append(Route(template, entry.name or "", tuple(converters)))
 
     walk(get_resolver(urlconf).url_patterns, "", None)

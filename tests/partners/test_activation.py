@@ -410,14 +410,16 @@ def test_the_portal_form_shows_a_bad_vat_number_and_saves_nothing(
     assert mail.outbox == []
 
 
-def test_the_portal_form_activates_an_existing_customer_by_its_id(
+def test_the_portal_form_activates_an_existing_customer_by_its_business_id_and_name(
     tenant, admin_user, partner, partner_user, engagement, seller, catalog, verified_client
 ):
     response = verified_client(partner_user).post(
         f"/p/{partner.pk}/activations/new/",
         {
             "engagement": engagement.pk,
-            "tenant_id": tenant.pk,
+            "company_country": "FI",
+            "company_business_id": "1572860-0",
+            "company_name": "Aalto Consulting Oy",
             "edition": "professional",
             "seats": "2",
             "invoice_recipient": "partner",

@@ -7,6 +7,8 @@ TENANT = "tenants/<int:tenant_id>"
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="api_token"),
+    path("auth/tokens", views.TokenListView.as_view(), name="api_tokens"),
+    path("auth/tokens/<int:apitoken_id>", views.TokenDetailView.as_view(), name="api_token_detail"),
     path("me", views.MeView.as_view(), name="api_me"),
     path(f"{TENANT}", views.TenantDetailView.as_view(), name="api_tenant"),
     path(f"{TENANT}/users", views.MembershipListView.as_view(), name="api_tenant_users"),

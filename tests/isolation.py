@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django_scopes import scopes_disabled
 
-from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
+from accounts.models import ApiToken, AuditEvent, Collaboration, Invitation, Membership, Tenant
 from accounts.services import api_token_create
 from billing.models import BillingContact, BillingDetails, Invoice, InvoiceLine, Payment
 from severa import clock
@@ -311,6 +311,9 @@ def build_world() -> World:
         # other actor must get 404 for them whatever the id.
         for model, make_shared in SHARED_OBJECT_FACTORIES.items():
             world.foreign_objects[model] = world.own_objects[model] = make_shared().pk
+        # A user's own rows (API tokens): another user's answer 404 to every actor.
+        foreign_token, _key = api_token_create(user=MembershipFactory(tenant=foreign).user)
+        world.foreign_objects[ApiToken] = world.own_objects[ApiToken] = foreign_token.pk
     return world
 
 

@@ -93,7 +93,12 @@ class ActivationRequestSerializer(serializers.Serializer):
 class ActivationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     tenant_id = serializers.IntegerField()
-    scenario = serializers.ChoiceField(choices=ActivationScenario.choices)
+    scenario = serializers.ChoiceField(
+        choices=ActivationScenario.choices,
+        allow_null=True,
+        help_text="Null while an existing company has not approved: whether it has a "
+        "subscription is not the partner's to know before then.",
+    )
     status = serializers.ChoiceField(choices=ActivationStatus.choices)
     engagement = serializers.CharField(source="engagement.name")
     edition = serializers.CharField()
@@ -102,6 +107,15 @@ class ActivationSerializer(serializers.Serializer):
     agreement_months = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, activation):
+        data = super().to_representation(activation)
+        if (
+            activation.status != ActivationStatus.APPROVED
+            and activation.scenario != ActivationScenario.NEW_CUSTOMER
+        ):
+            data["scenario"] = None
+        return data
 
 
 class EngagementSerializer(serializers.Serializer):

@@ -136,6 +136,12 @@ class PartnerActivation(models.Model):
     def __str__(self) -> str:
         return f"activation of partner {self.partner_id} for tenant {self.tenant_id}"
 
+    @property
+    def sells_subscription(self) -> bool:
+        """Whether approving starts a subscription: the partner picked one for a company
+        that has none (a company with one keeps it; the partner's pick is only kept)."""
+        return self.scenario != ActivationScenario.EXISTING_SUBSCRIPTION and bool(self.edition)
+
 
 class PartnerInvitation(models.Model):
     """A customer's invitation to a partner to collaborate; the token is stored hashed."""

@@ -269,12 +269,10 @@ def activation_create(
         )
         country = tenant.country
     seller, currency = None, ""
-    if scenario == ActivationScenario.EXISTING_SUBSCRIPTION:
-        # The customer keeps its edition, agreement and invoices: nothing is charged until
-        # its renewal.
-        edition, seats, agreement_months = "", None, None
-        invoice_recipient = InvoiceRecipient.CUSTOMER
-    else:
+    # Whether an existing company has a subscription is its own business until it approves:
+    # the partner's selection is checked the same way either way (needed for a new company,
+    # optional for an existing one) and kept as typed.
+    if scenario == ActivationScenario.NEW_CUSTOMER or edition:
         seller, currency = _selection_clean(
             country=country,
             edition=edition,
@@ -282,6 +280,13 @@ def activation_create(
             invoice_recipient=invoice_recipient,
             agreement_months=agreement_months,
         )
+    else:
+        # An existing company and nothing to sell: the collaboration alone.
+        seats, agreement_months = None, None
+    if scenario == ActivationScenario.EXISTING_SUBSCRIPTION:
+        # The customer keeps its edition, agreement, seller and invoices: nothing the
+        # partner picked is sold, nothing is charged until its renewal.
+        seller, currency = None, ""
     token = token_new()
     now = clock.now()
     try:
@@ -374,7 +379,7 @@ def activation_create(
                         "tenant": tenant.name,
                         "partner": partner.name,
                         "scenario": scenario,
-                        "edition": edition_name(edition),
+                        "edition": (edition_name(edition) if activation.sells_subscription else ""),
                         "seats": seats,
                         "agreement_months": agreement_months,
                         "invoice_recipient": invoice_recipient,
@@ -456,7 +461,7 @@ def activation_approve(
             raise ValidationError(_("This collaboration has ended."))
         collaboration.status = CollaborationStatus.ACTIVE
         collaboration.save(update_fields=["status"])
-        if activation.scenario != ActivationScenario.EXISTING_SUBSCRIPTION:
+        if activation.sells_subscription:
             start = clock.today().replace(day=1)
             try:
                 subscription = subscription_create(

@@ -39,6 +39,8 @@ def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(
     partner,
     partner_user,
     engagement,
+    seller,
+    catalog,
     verified_client,
     django_capture_on_commit_callbacks,
 ):
@@ -51,15 +53,20 @@ def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(
             engagement=engagement,
             by=partner_user,
             tenant=tenant,
-            edition="enterprise",  # ignored: the customer keeps its edition
+            # Checked like any selection and kept as typed, but not sold: the customer
+            # keeps its edition.
+            edition="enterprise",
             seats=50,
+            invoice_recipient="partner",
+            agreement_months=12,
         )
     assert activation.scenario == "existing_subscription"
     assert (activation.edition, activation.seats, activation.invoice_recipient) == (
-        "",
-        None,
-        "customer",
+        "enterprise",
+        50,
+        "partner",
     )
+    assert not activation.sells_subscription
     # Not active before approval: the partner reaches nothing of the tenant.
     partner_client = verified_client(partner_user)
     assert partner_client.get(f"/t/{tenant.pk}/upgrades/").status_code == 404

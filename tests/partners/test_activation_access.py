@@ -113,7 +113,8 @@ def test_a_waiting_customer_shows_only_what_the_partner_typed(
             {"country": "fi", "business_id": "FI 15728600", "name": "  aalto  CONSULTING oy"},
         )
     assert response.status_code == 201, response.json()
-    assert response.json()["scenario"] == "existing_subscription"
+    # Whether the company has a subscription is not the partner's to know yet.
+    assert response.json()["scenario"] is None
     [message] = mail.outbox
     assert message.to == [admin_user.email]
     detail = client.get(f"/api/v1/partners/{partner.pk}/customers/{tenant.pk}").json()
@@ -276,3 +277,72 @@ def test_a_member_cannot_decline(
     with scopes_disabled():
         activation.refresh_from_db()
         assert activation.status == ActivationStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("selection", "status"),
+    [
+        ({}, 201),
+        (
+            {"edition": "business", "seats": 3, "invoice_recipient": "partner"}
+            | {"agreement_months": 12},
+            201,
+        ),
+        ({"edition": "business", "seats": 3, "agreement_months": 6}, 400),
+        ({"edition": "platinum", "seats": 3, "agreement_months": 12}, 400),
+    ],
+)
+def test_the_answer_does_not_tell_whether_the_company_has_a_subscription(
+    tenant,
+    other_tenant,
+    admin_user,
+    other_admin,
+    partner,
+    partner_user,
+    engagement,
+    seller,
+    catalog,
+    selection,
+    status,
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant, seats=8)  # other_tenant has none
+        second = partner.engagements.create(name="Payroll", created_at=clock.now())
+    client = api_client(partner_user)
+    answers = []
+    for company, chosen in ((tenant, engagement), (other_tenant, second)):
+        response = client.post(
+            f"/api/v1/partners/{partner.pk}/activations",
+            {
+                "company": {"country": "FI", "business_id": "1572860-0", "name": company.name},
+                "engagement": chosen.pk,
+                **selection,
+            },
+            content_type="application/json",
+        )
+        body = response.json()
+        for volatile in ("id", "tenant_id", "engagement", "expires_at", "created_at"):
+            body.pop(volatile, None)
+        answers.append((response.status_code, body))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == status
+
+
+def test_approving_without_a_selection_starts_only_the_collaboration(
+    tenant, admin_user, partner, partner_user, engagement, seller, catalog
+):
+    from subscriptions.models import Subscription
+
+    activation, _token = partners.activation_create(
+        partner=partner,
+        engagement=engagement,
+        by=partner_user,
+        company=partners.ExistingCustomer(
+            country="FI", business_id="1572860-0", name="Aalto Consulting Oy"
+        ),
+    )
+    assert (activation.scenario, activation.sells_subscription) == ("existing_customer", False)
+    partners.activation_approve(activation=activation, user=admin_user, terms_accepted=True)
+    with scopes_disabled():
+        assert Collaboration.objects.get().status == CollaborationStatus.ACTIVE
+        assert not Subscription.objects.exists()

@@ -5,6 +5,7 @@ Partners page. Each view makes one call into ``subscriptions.partners`` or
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -115,8 +116,7 @@ def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
                 ),
             )
             return redirect("partner_customer", partner_id=partner.pk, tenant_id=customer.tenant.pk)
-    from urllib.parse import urlencode
-
+    # "Activate a subscription" names the company as the partner would type it.
     activation_query = urlencode(
         {
             "company_country": customer.tenant.country,

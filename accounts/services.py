@@ -228,10 +228,10 @@ def invitation_accept(
 @transaction.atomic
 def user_deactivate(*, user: User, acting_user: User) -> None:
     """Disable an account everywhere: its sessions end (Django refuses inactive users on the
-    next request) and its API tokens are revoked."""
+    next request) and its API tokens are revoked (``accounts.signals``, which catches every
+    way an account is disabled)."""
     user.is_active = False
     user.save(update_fields=["is_active"])
-    ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=clock.now())
 
 
 def api_token_create(*, user: User) -> tuple[ApiToken, str]:
@@ -257,6 +257,36 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
         time_zone=time_zone,
     )
     return token, key
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """End every token of ``user``: a password change or reset, a two-factor reset and
+    deactivation call this (``accounts.signals``). Returns how many were still live."""
+    return ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=clock.now())
+
+
+def api_tokens_of_user(user: User) -> list[ApiToken]:
+    """The user's tokens that still work, newest first (what the list and Revoke show)."""
+    return list(
+        ApiToken.objects.filter(user=user, revoked_at=None, expires_at__gt=clock.now()).order_by(
+            "-created_at", "-pk"
+        )
+    )
+
+
+def api_token_revoke(*, user: User, token_id: object) -> ApiToken | None:
+    """Revoke one of ``user``'s live tokens; None when it names no such token (another
+    user's is as unknown as none)."""
+    try:
+        token_pk = int(token_id)
+    except (TypeError, ValueError):
+        return None
+    token = next((t for t in api_tokens_of_user(user) if t.pk == token_pk), None)
+    if token is None:
+        return None
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    return token
 
 
 def api_token_find(*, key: str) -> ApiToken | None:

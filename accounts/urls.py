@@ -11,6 +11,11 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("2fa/setup/", views.two_factor_setup_view, name="two_factor_setup"),
     path("me/", views.account_view, name="account"),
+    path(
+        "me/tokens/<int:apitoken_id>/revoke/",
+        views.account_token_revoke_view,
+        name="account_token_revoke",
+    ),
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path(
         "password-reset/",

@@ -150,8 +150,21 @@ def account_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"has_two_factor": twofactor.confirmed_device(request.user) is not None},
+        {
+            "has_two_factor": twofactor.confirmed_device(request.user) is not None,
+            "api_tokens": services.api_tokens_of_user(request.user),
+        },
     )
+
+
+@require_POST
+@login_required
+def account_token_revoke_view(request: HttpRequest, apitoken_id: int) -> HttpResponse:
+    token = services.api_token_revoke(user=request.user, token_id=apitoken_id)
+    if token is None:
+        raise Http404
+    messages.success(request, _("The API token %(prefix)s… is revoked.") % {"prefix": token.prefix})
+    return redirect("accounts:account")
 
 
 @login_required

@@ -5,7 +5,7 @@
 ``fields`` is present for validation errors and maps field names to messages.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django_scopes import ScopeError
@@ -62,6 +62,19 @@ def exception_handler(exc, context):
 
 def api_error(status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
     return Response(error_body(status_code, code, message, fields), status=status_code)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Bad requests Django refuses before any view (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    is a 413, too many fields a 400): the API answers in its JSON shape."""
+    if isinstance(exception, RequestDataTooBig):
+        message = "The request body is too large."
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body(413, "too_large", message), status=413)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(400, "bad_request", "The request is not valid."), status=400)
+    return defaults.bad_request(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

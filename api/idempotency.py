@@ -40,8 +40,11 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(*, required: bool = False) -> Callable:
-    """Decorate a DRF handler method (``post``)."""
+def idempotent(*, required: bool = False, replay_created_as_ok: bool = False) -> Callable:
+    """Decorate a DRF handler method (``post``).
+
+    ``replay_created_as_ok``: a replay of a 201 answers 200 with the same body, for handlers
+    whose own repeat without a key answers 200 (only the call that created it says 201)."""
 
     def decorator(handler: Callable) -> Callable:
         @wraps(handler)
@@ -76,7 +79,10 @@ def idempotent(*, required: bool = False) -> Callable:
                         + datetime.timedelta(hours=settings.IDEMPOTENCY_KEY_VALID_HOURS),
                     )
             except IntegrityError:
-                return _replay(owner=owner, key=key, fingerprint=fingerprint)
+                replay = _replay(owner=owner, key=key, fingerprint=fingerprint)
+                if replay_created_as_ok and replay.status_code == 201:
+                    replay.status_code = 200
+                return replay
             try:
                 response = handler(view, request, *args, **kwargs)
             except BaseException:

@@ -15,6 +15,20 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    prefix = serializers.CharField(help_text="The token's first characters, to recognise it.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="Updated at most once a minute."
+    )
+    expires_at = serializers.DateTimeField()
+    is_current = serializers.SerializerMethodField(help_text="The token of this request.")
+
+    def get_is_current(self, token) -> bool:
+        return token.pk == self.context.get("current")
+
+
 class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant

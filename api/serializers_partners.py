@@ -59,9 +59,21 @@ class NewCustomerSerializer(serializers.Serializer):
     admin_email = serializers.EmailField()
 
 
+class ExistingCompanySerializer(serializers.Serializer):
+    country = serializers.CharField(max_length=2, help_text="Two-letter country code, e.g. FI.")
+    business_id = serializers.CharField(
+        max_length=40, help_text="The company's business id, e.g. 1572860-0 (any usual format)."
+    )
+    name = serializers.CharField(
+        max_length=200, help_text="The company's name (case and spacing aside, exactly)."
+    )
+
+
 class ActivationRequestSerializer(serializers.Serializer):
-    tenant_id = serializers.IntegerField(
-        required=False, help_text="An existing customer; leave out for a new `customer`."
+    company = ExistingCompanySerializer(
+        required=False,
+        help_text="An existing company by its business id and name (both must match); "
+        "leave out for a new `customer`.",
     )
     customer = NewCustomerSerializer(required=False)
     engagement = serializers.IntegerField(help_text="The id of one of the partner's engagements.")
@@ -73,15 +85,20 @@ class ActivationRequestSerializer(serializers.Serializer):
     agreement_months = serializers.ChoiceField(choices=[3, 12], required=False)
 
     def validate(self, data):
-        if ("tenant_id" in data) == ("customer" in data):
-            raise serializers.ValidationError("Send either tenant_id or customer.")
+        if ("company" in data) == ("customer" in data):
+            raise serializers.ValidationError("Send either company or customer.")
         return data
 
 
 class ActivationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     tenant_id = serializers.IntegerField()
-    scenario = serializers.ChoiceField(choices=ActivationScenario.choices)
+    scenario = serializers.ChoiceField(
+        choices=ActivationScenario.choices,
+        allow_null=True,
+        help_text="Null while an existing company has not approved: whether it has a "
+        "subscription is not the partner's to know before then.",
+    )
     status = serializers.ChoiceField(choices=ActivationStatus.choices)
     engagement = serializers.CharField(source="engagement.name")
     edition = serializers.CharField()
@@ -90,6 +107,15 @@ class ActivationSerializer(serializers.Serializer):
     agreement_months = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, activation):
+        data = super().to_representation(activation)
+        if (
+            activation.status != ActivationStatus.APPROVED
+            and activation.scenario != ActivationScenario.NEW_CUSTOMER
+        ):
+            data["scenario"] = None
+        return data
 
 
 class EngagementSerializer(serializers.Serializer):

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views, views_orders
 
@@ -7,6 +7,8 @@ TENANT = "tenants/<int:tenant_id>"
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="api_token"),
+    path("auth/tokens", views.TokenListView.as_view(), name="api_tokens"),
+    path("auth/tokens/<int:apitoken_id>", views.TokenDetailView.as_view(), name="api_token_detail"),
     path("me", views.MeView.as_view(), name="api_me"),
     path(f"{TENANT}", views.TenantDetailView.as_view(), name="api_tenant"),
     path(f"{TENANT}/users", views.MembershipListView.as_view(), name="api_tenant_users"),
@@ -24,7 +26,7 @@ urlpatterns = [
         name="api_tenant_invitation",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
 ]
 
 # Billing details and contacts (api/views_billing.py).

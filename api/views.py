@@ -7,15 +7,16 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, twofactor
-from accounts.models import Invitation, Membership
+from accounts.models import ApiToken, Invitation, Membership
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin, partners_for_user
 from accounts.tenancy import tenants_for_user as user_tenants
 from api import serializers
+from api.authentication import BearerTokenAuthentication
 from api.errors import api_error
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
@@ -45,8 +46,19 @@ TENANT_PARAMETER = OpenApiParameter("tenant_id", int, OpenApiParameter.PATH)
 
 
 class TokenView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    """POST: anyone exchanges credentials for a token. DELETE: revoke the token in use."""
+
+    authentication_classes = [BearerTokenAuthentication]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def perform_authentication(self, request):
+        # Signing in needs no token: a stale Authorization header must not refuse it.
+        if request.method != "POST":
+            super().perform_authentication(request)
 
     @extend_schema(
         request=serializers.TokenRequestSerializer,
@@ -80,6 +92,41 @@ class TokenView(APIView):
         token, key = services.api_token_create(user=user)
         body = {"token": key, "token_type": "Bearer", "expires_at": token.expires_at}
         return Response(serializers.TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **errors(401)},
+        summary="Revoke the bearer token this request is made with",
+    )
+    def delete(self, request):
+        services.api_token_revoke(user=request.user, token_id=request.auth.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    @extend_schema(
+        responses={200: serializers.ApiTokenSerializer(many=True), **SIGNED_IN_ERRORS},
+        summary="The caller's live tokens (never their secret)",
+    )
+    def get(self, request):
+        tokens = services.api_tokens_of_user(request.user)
+        current = request.auth.pk if isinstance(request.auth, ApiToken) else None
+        return Response(
+            serializers.ApiTokenSerializer(tokens, many=True, context={"current": current}).data
+        )
+
+
+class TokenDetailView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("apitoken_id", int, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None, **errors(401, 403, 404)},
+        summary="Revoke one of the caller's tokens",
+    )
+    def delete(self, request, apitoken_id):
+        if services.api_token_revoke(user=request.user, token_id=apitoken_id) is None:
+            return api_error(404, "not_found", "Not found.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

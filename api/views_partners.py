@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -131,15 +131,20 @@ class ActivationListView(PartnerAPIMixin, APIView):
         request=serializers.ActivationRequestSerializer,
         responses={
             201: serializers.ActivationSerializer,
-            **errors(400, 401, 403, 404, 409, 415, 422),
+            **errors(400, 401, 403, 404, 409, 415, 422, 429),
         },
         summary="Activate a collaboration (and a subscription) for a customer",
         description=(
-            "Either `tenant_id` of an existing customer or a new `customer` with its "
-            "mandatory administrator, who is invited. A customer with a subscription keeps "
-            "it (edition, seats, agreement and invoice recipient are ignored; nothing is "
-            "charged until renewal); otherwise `edition`, `seats`, `invoice_recipient` and "
-            "`agreement_months` (3 or 12) are needed. The customer's administrator gets an "
+            "Either an existing `company`, named by its country, business id and name (both "
+            "must match; a company that is not found and one with another name get the same "
+            "400), or a new `customer` with its mandatory administrator, who is invited. "
+            f"Each partner makes at most {partners.ACTIVATION_REQUESTS_PER_HOUR} activation "
+            "requests an hour (refused ones count too); beyond that a 429 with `Retry-After`. "
+            "A new customer needs `edition`, `seats`, `invoice_recipient` and "
+            "`agreement_months` (3 or 12); for an existing company they are optional and "
+            "checked the same way whether or not it has a subscription: one without gets "
+            "that subscription when it approves, one with keeps its own (the selection is "
+            "ignored, nothing is charged until renewal). The customer's administrator gets an "
             "e-mail to approve it and accept the terms; nothing is active or charged until "
             "then. Any invalid field is a 400 and nothing is saved."
         ),
@@ -149,21 +154,24 @@ class ActivationListView(PartnerAPIMixin, APIView):
         form = serializers.ActivationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        tenant = partners.activation_tenant(data["tenant_id"]) if "tenant_id" in data else None
+        company = partners.ExistingCustomer(**data["company"]) if "company" in data else None
         customer = partners.NewCustomer(**data["customer"]) if "customer" in data else None
-        with transaction.atomic():
-            activation, _token = partners.activation_create(
-                partner=self.partner,
-                engagement=data["engagement"],
-                by=request.user,
-                tenant=tenant,
-                customer=customer,
-                edition=data["edition"],
-                seats=data.get("seats"),
-                invoice_recipient=data["invoice_recipient"],
-                agreement_months=data.get("agreement_months"),
-                idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
-            )
+        try:
+            with transaction.atomic():
+                activation, _token = partners.activation_create(
+                    partner=self.partner,
+                    engagement=data["engagement"],
+                    by=request.user,
+                    company=company,
+                    customer=customer,
+                    edition=data["edition"],
+                    seats=data.get("seats"),
+                    invoice_recipient=data["invoice_recipient"],
+                    agreement_months=data.get("agreement_months"),
+                    idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+                )
+        except partners.ActivationRateLimited as error:
+            raise exceptions.Throttled(wait=error.retry_after, detail=str(error)) from None
         activation = PartnerActivation.objects.with_scopes_disabled().get(pk=activation.pk)
         return Response(
             serializers.ActivationSerializer(activation).data, status=status.HTTP_201_CREATED

@@ -278,13 +278,14 @@ class QuoteConfirmView(TenantScopedAPIMixin, APIView):
         },
         summary="Confirm a quote: apply the increases, schedule the decreases, order",
         description=(
-            "201 with the new order confirmation. A quote that is already confirmed answers "
-            "200 with the same order (no second order). 409 `quote_conflict` when the "
-            "subscription changed after the quote was made, or the quote is of another day: "
-            "make a new quote."
+            "201 with the new order confirmation. A quote that is already confirmed, and a "
+            "replay with the same `Idempotency-Key`, answer 200 with the same order (no second "
+            "order): only the call that created the order answers 201. 409 `quote_conflict` "
+            "when the subscription changed after the quote was made, or the quote is of "
+            "another day: make a new quote."
         ),
     )
-    @idempotent()
+    @idempotent(replay_created_as_ok=True)
     def post(self, request, tenant_id, quote_id):
         quote = get_object_or_404(Quote.objects.all(), pk=quote_id)
         was_confirmed = quote.status == QuoteStatus.CONFIRMED

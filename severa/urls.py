@@ -44,5 +44,6 @@ urlpatterns += [
     )
 ]
 
+handler400 = "api.errors.handler400"
 handler404 = "api.errors.handler404"
 handler500 = "api.errors.handler500"

@@ -11,11 +11,21 @@ class EngagementForm(forms.Form):
 
 
 class ActivationForm(forms.Form):
-    """One form for the three ways in: an existing customer by its id, or a new company with
-    its mandatory administrator contact."""
+    """One form for the three ways in: an existing company by its business id and name, or
+    a new company with its mandatory administrator contact."""
+
+    EXISTING_FIELDS = ("company_country", "company_business_id", "company_name")
 
     engagement = forms.ChoiceField(label=_("Engagement"))
-    tenant_id = forms.IntegerField(label=_("Existing customer (company id)"), required=False)
+    company_country = forms.CharField(
+        label=_("Existing customer's country"), max_length=2, required=False, initial="FI"
+    )
+    company_business_id = forms.CharField(
+        label=_("Existing customer's business id"), max_length=40, required=False
+    )
+    company_name = forms.CharField(
+        label=_("Existing customer's name"), max_length=200, required=False
+    )
     name = forms.CharField(label=_("Company name"), max_length=200, required=False)
     country = forms.CharField(label=_("Country"), max_length=2, required=False, initial="FI")
     business_id = forms.CharField(label=_("Business id"), max_length=40, required=False)
@@ -35,6 +45,10 @@ class ActivationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["engagement"].choices = [(e.pk, e.name) for e in engagements]
         self.fields["edition"].choices = [("", "—")] + [(e.code, e.name) for e in editions]
+
+    @property
+    def names_existing_company(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in ("company_business_id", "company_name"))
 
 
 class PartnerEditionForm(forms.Form):

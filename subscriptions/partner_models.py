@@ -55,6 +55,7 @@ class ActivationStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")
     CANCELLED = "cancelled", _("Cancelled")
+    DECLINED = "declined", _("Declined")
 
 
 AGREEMENT_MONTHS = [(3, _("3 months")), (12, _("12 months"))]
@@ -134,6 +135,12 @@ class PartnerActivation(models.Model):
 
     def __str__(self) -> str:
         return f"activation of partner {self.partner_id} for tenant {self.tenant_id}"
+
+    @property
+    def sells_subscription(self) -> bool:
+        """Whether approving starts a subscription: the partner picked one for a company
+        that has none (a company with one keeps it; the partner's pick is only kept)."""
+        return self.scenario != ActivationScenario.EXISTING_SUBSCRIPTION and bool(self.edition)
 
 
 class PartnerInvitation(models.Model):

@@ -5,6 +5,7 @@ Partners page. Each view makes one call into ``subscriptions.partners`` or
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -115,10 +116,23 @@ def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
                 ),
             )
             return redirect("partner_customer", partner_id=partner.pk, tenant_id=customer.tenant.pk)
+    # "Activate a subscription" names the company as the partner would type it.
+    activation_query = urlencode(
+        {
+            "company_country": customer.tenant.country,
+            "company_business_id": customer.tenant.business_id,
+            "company_name": customer.tenant.name,
+        }
+    )
     return render(
         request,
         "partner/customer.html",
-        {"partner": partner, "customer": customer, "form": form},
+        {
+            "partner": partner,
+            "customer": customer,
+            "form": form,
+            "activation_query": activation_query,
+        },
     )
 
 
@@ -145,17 +159,25 @@ def partner_activation_view(request: HttpRequest) -> HttpResponse:
     engagements = list(Engagement.objects.filter(partner=partner))
     form = ActivationForm(
         request.POST or None,
-        initial={"tenant_id": request.GET.get("tenant_id")},
+        initial={
+            name: request.GET[name]
+            for name in ActivationForm.EXISTING_FIELDS
+            if name in request.GET
+        },
         engagements=engagements,
         editions=_editions(),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            tenant = None
+            company = None
             customer = None
-            if data["tenant_id"]:
-                tenant = partner_services.activation_tenant(data["tenant_id"])
+            if form.names_existing_company:
+                company = partner_services.ExistingCustomer(
+                    country=data["company_country"],
+                    business_id=data["company_business_id"],
+                    name=data["company_name"],
+                )
             else:
                 customer = partner_services.NewCustomer(
                     name=data["name"],
@@ -169,13 +191,15 @@ def partner_activation_view(request: HttpRequest) -> HttpResponse:
                 partner=partner,
                 engagement=data["engagement"],
                 by=request.user,
-                tenant=tenant,
+                company=company,
                 customer=customer,
                 edition=data["edition"],
                 seats=data["seats"],
                 invoice_recipient=data["invoice_recipient"],
                 agreement_months=data["agreement_months"],
             )
+        except partner_services.ActivationRateLimited as error:
+            form.add_error(None, str(error))
         except ValidationError as error:
             form_errors_from(form, error)
         else:
@@ -283,7 +307,22 @@ def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpR
 
     seller = partner_services.activation_seller(activation)
     form = ApprovalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # Declining accepts nothing, so it skips the form (its button has formnovalidate).
+    if request.method == "POST" and "decline" in request.POST:
+        form = ApprovalForm()
+        try:
+            partner_services.activation_decline(activation=activation, user=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("You declined the collaboration with %(partner)s.")
+                % {"partner": activation.partner.name},
+            )
+            return redirect("tenant_partners", tenant_id=activation.tenant_id)
+    elif request.method == "POST" and form.is_valid():
         try:
             partner_services.activation_approve(
                 activation=activation,
@@ -310,6 +349,21 @@ def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpR
             "terms": terms_current(seller) if seller is not None else None,
         },
     )
+
+
+def seller_terms_view(request: HttpRequest, seller_id: int) -> HttpResponse:
+    """The current terms of service of a seller, which an approval asks to accept (terms
+    are public: the page needs no sign-in and names nothing of a customer)."""
+    from billing.models import SellerEntity
+    from billing.terms import terms_current
+
+    seller = SellerEntity.objects.filter(pk=seller_id).first()
+    terms = terms_current(seller) if seller is not None else None
+    if terms is None:
+        raise Http404
+    if not terms.text:
+        return redirect(terms.url)
+    return render(request, "partner/terms.html", {"terms": terms})
 
 
 # The tenant's Partners page.

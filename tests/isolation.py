@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django_scopes import scopes_disabled
 
-from accounts.models import AuditEvent, Collaboration, Invitation, Membership, Tenant
+from accounts.models import ApiToken, AuditEvent, Collaboration, Invitation, Membership, Tenant
 from accounts.services import api_token_create
 from billing.models import BillingContact, BillingDetails, Invoice, InvoiceLine, Payment
 from severa import clock
@@ -52,6 +52,8 @@ SKIPPED_NAMESPACES = {
 }
 ACCEPTED = {404, 405}
 TOKEN_PARAMETERS = {"token", "uidb64"}
+# Public documents of no tenant: a seller's terms of service (tested in tests/partners).
+PUBLIC_ROUTES = {"seller_terms"}
 
 
 def _partner_owned_without_tenant(model: type[models.Model]) -> bool:
@@ -309,6 +311,9 @@ def build_world() -> World:
         # other actor must get 404 for them whatever the id.
         for model, make_shared in SHARED_OBJECT_FACTORIES.items():
             world.foreign_objects[model] = world.own_objects[model] = make_shared().pk
+        # A user's own rows (API tokens): another user's answer 404 to every actor.
+        foreign_token, _key = api_token_create(user=MembershipFactory(tenant=foreign).user)
+        world.foreign_objects[ApiToken] = world.own_objects[ApiToken] = foreign_token.pk
     return world
 
 
@@ -347,7 +352,7 @@ def discover_routes(urlconf: str | None = None) -> list[Route]:
                 converters = {**_converters(prefix), **entry.pattern.converters}
                 # Only routes that take an id can point at another tenant's data; routes
                 # that take a random token alone are tested with their own link tests.
-                if set(converters) - TOKEN_PARAMETERS:
+                if set(converters) - TOKEN_PARAMETERS and entry.name not in PUBLIC_ROUTES:
                     routes.append(Route(template, entry.name or "", tuple(converters)))
 
     walk(get_resolver(urlconf).url_patterns, "", None)

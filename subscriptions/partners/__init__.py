@@ -14,12 +14,16 @@ The package: ``customers`` (engagements, customers, ending, partner organisation
 """
 
 from subscriptions.partners.activation import (
+    ACTIVATION_REQUESTS_PER_HOUR,
     ACTIVATION_VALID_DAYS,
     AGREEMENT_MONTHS_CHOICES,
     CURRENCY_BY_COUNTRY,
+    ActivationRateLimited,
+    ExistingCustomer,
     NewCustomer,
     activation_approve,
     activation_create,
+    activation_decline,
     activation_find,
     activation_seller,
     activation_tenant,
@@ -47,13 +51,17 @@ from subscriptions.partners.invitations import (
 )
 
 __all__ = [
+    "ACTIVATION_REQUESTS_PER_HOUR",
     "ACTIVATION_VALID_DAYS",
     "AGREEMENT_MONTHS_CHOICES",
     "CURRENCY_BY_COUNTRY",
+    "ActivationRateLimited",
+    "ExistingCustomer",
     "NewCustomer",
     "PartnerCustomer",
     "activation_approve",
     "activation_create",
+    "activation_decline",
     "activation_find",
     "activation_seller",
     "activation_tenant",

@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -53,6 +54,23 @@ from subscriptions.provisioning import LANGUAGE_BY_COUNTRY
 CURRENCY_BY_COUNTRY = {"FI": "EUR", "SE": "SEK", "NO": "NOK", "DK": "DKK"}
 AGREEMENT_MONTHS_CHOICES = (3, 12)
 ACTIVATION_VALID_DAYS = 14
+# Each request e-mails the company's administrators and tells whether a business id and name
+# match: a partner makes at most this many per clock hour (the refused ones count too).
+ACTIVATION_REQUESTS_PER_HOUR = 20
+
+
+class ActivationRateLimited(Exception):
+    """The partner made ``ACTIVATION_REQUESTS_PER_HOUR`` requests this hour already."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            _(
+                "Too many activation requests: at most %(limit)s an hour. "
+                "Try again in %(minutes)s minutes."
+            )
+            % {"limit": ACTIVATION_REQUESTS_PER_HOUR, "minutes": max(1, -(-retry_after // 60))}
+        )
 
 
 # Activation (§3.8's three scenarios).
@@ -66,6 +84,15 @@ class NewCustomer:
     vat_number: str
     admin_name: str
     admin_email: str
+
+
+@dataclass(frozen=True)
+class ExistingCustomer:
+    """A company the partner names by what is on its letterhead, never by an internal id."""
+
+    country: str
+    business_id: str
+    name: str
 
 
 def seller_for(country: str) -> tuple[SellerEntity, str]:
@@ -154,12 +181,52 @@ def _selection_clean(
     return seller, currency
 
 
+def _activation_request_count(partner: Partner) -> None:
+    """Count one activation request of the partner in this clock hour; refuse it beyond the
+    limit (a fixed window in the shared cache, so every web process counts together)."""
+    now = int(clock.now().timestamp())
+    key = f"partner-activation-requests:{partner.pk}:{now // 3600}"
+    cache.add(key, 0, timeout=3600 + 60)
+    if cache.incr(key) > ACTIVATION_REQUESTS_PER_HOUR:
+        raise ActivationRateLimited(retry_after=3600 - now % 3600)
+
+
+def _company_name_key(name: str) -> str:
+    return " ".join((name or "").split()).casefold()
+
+
+def activation_tenant(company: ExistingCustomer) -> Tenant:
+    """The existing company whose country, business id and name are all ``company``'s.
+
+    A business id that is not found and one whose company has another name get the same
+    answer, so a partner learns nothing about a company it cannot name completely."""
+    country = (company.country or "").strip().upper()
+    try:
+        business_id = business_id_clean(country, company.business_id)
+    except IdentifierError as error:
+        raise ValidationError(str(error)) from None
+    name = _company_name_key(company.name)
+    if not business_id or not name:
+        raise ValidationError(_("Enter the company's business id and name."))
+    candidates = Tenant.objects.filter(country=country, business_id=business_id).order_by("pk")
+    for tenant in candidates:
+        if _company_name_key(tenant.name) == name:
+            return tenant
+    raise ValidationError(
+        _(
+            "No company has this business id and name. Check both as the company writes "
+            "them, or activate it as a new customer."
+        )
+    )
+
+
 def activation_create(
     *,
     partner: Partner,
     engagement: Engagement | int | str,
     by: User,
     tenant: Tenant | None = None,
+    company: ExistingCustomer | None = None,
     customer: NewCustomer | None = None,
     edition: str = "",
     seats: int | None = None,
@@ -167,11 +234,13 @@ def activation_create(
     agreement_months: int | None = None,
     idempotency_key: str = "",
 ) -> tuple[PartnerActivation, str | None]:
-    """Activate a collaboration with an existing ``tenant`` or a new ``customer``.
+    """Activate a collaboration with an existing company (named as ``company``, or a
+    ``tenant`` the caller has already found) or a new ``customer``.
 
     Returns the activation and its approval token (None when ``idempotency_key`` names an
     earlier activation of the partner, which is returned as it is). Nothing is active or
-    charged until the customer's administrator approves.
+    charged until the customer's administrator approves. Each request counts towards the
+    partner's hourly limit (``ActivationRateLimited`` beyond it).
     """
     if idempotency_key:
         earlier = (
@@ -181,8 +250,11 @@ def activation_create(
         )
         if earlier is not None:
             return earlier, None
-    if (tenant is None) == (customer is None):
+    _activation_request_count(partner)
+    if sum(named is not None for named in (tenant, company, customer)) != 1:
         raise ValidationError(_("Name an existing customer or enter a new one, not both."))
+    if company is not None:
+        tenant = activation_tenant(company)
     engagement = engagement_of_partner(partner=partner, engagement=engagement)
     if customer is not None:
         customer = _new_customer_clean(customer)
@@ -198,12 +270,10 @@ def activation_create(
         )
         country = tenant.country
     seller, currency = None, ""
-    if scenario == ActivationScenario.EXISTING_SUBSCRIPTION:
-        # The customer keeps its edition, agreement and invoices: nothing is charged until
-        # its renewal.
-        edition, seats, agreement_months = "", None, None
-        invoice_recipient = InvoiceRecipient.CUSTOMER
-    else:
+    # Whether an existing company has a subscription is its own business until it approves:
+    # the partner's selection is checked the same way either way (needed for a new company,
+    # optional for an existing one) and kept as typed.
+    if scenario == ActivationScenario.NEW_CUSTOMER or edition:
         seller, currency = _selection_clean(
             country=country,
             edition=edition,
@@ -211,6 +281,13 @@ def activation_create(
             invoice_recipient=invoice_recipient,
             agreement_months=agreement_months,
         )
+    else:
+        # An existing company and nothing to sell: the collaboration alone.
+        seats, agreement_months = None, None
+    if scenario == ActivationScenario.EXISTING_SUBSCRIPTION:
+        # The customer keeps its edition, agreement, seller and invoices: nothing the
+        # partner picked is sold, nothing is charged until its renewal.
+        seller, currency = None, ""
     token = token_new()
     now = clock.now()
     try:
@@ -303,7 +380,7 @@ def activation_create(
                         "tenant": tenant.name,
                         "partner": partner.name,
                         "scenario": scenario,
-                        "edition": edition_name(edition),
+                        "edition": (edition_name(edition) if activation.sells_subscription else ""),
                         "seats": seats,
                         "agreement_months": agreement_months,
                         "invoice_recipient": invoice_recipient,
@@ -386,7 +463,7 @@ def activation_approve(
             raise ValidationError(_("This collaboration has ended."))
         collaboration.status = CollaborationStatus.ACTIVE
         collaboration.save(update_fields=["status"])
-        if activation.scenario != ActivationScenario.EXISTING_SUBSCRIPTION:
+        if activation.sells_subscription:
             start = clock.today().replace(day=1)
             try:
                 subscription = subscription_create(
@@ -430,6 +507,44 @@ def activation_approve(
     return activation
 
 
+def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerActivation:
+    """The customer's administrator declines: the activation is closed, a collaboration that
+    was waiting only for it ends (the partner never had access), and the partner is told."""
+    tenant = activation.tenant
+    with tenant_scope(tenant), transaction.atomic():
+        activation = PartnerActivation.objects.select_for_update().get(pk=activation.pk)
+        if activation.status != ActivationStatus.PENDING or activation.expires_at <= clock.now():
+            raise ValidationError(_("This activation is no longer waiting for approval."))
+        if not Membership.objects.filter(
+            tenant=tenant, user=user, role=Role.ADMIN, is_active=True
+        ).exists():
+            raise ValidationError(
+                _("Only an administrator of %(tenant)s can decline this.") % {"tenant": tenant.name}
+            )
+        collaboration = Collaboration.objects.select_for_update().get(
+            pk=activation.collaboration_id
+        )
+        if collaboration.status == CollaborationStatus.PENDING:
+            collaboration.status = CollaborationStatus.ENDED
+            collaboration.ended_at = clock.now()
+            collaboration.save(update_fields=["status", "ended_at"])
+        activation.status = ActivationStatus.DECLINED
+        activation.save(update_fields=["status"])
+        audit_record(
+            tenant=tenant,
+            actor=user,
+            action="partner.activation_declined",
+            partner=activation.partner.name,
+            scenario=activation.scenario,
+        )
+        mail_enqueue(
+            to=partner_user_emails(activation.partner),
+            template="partner_activation_declined",
+            context={"tenant": tenant.name, "partner": activation.partner.name},
+        )
+    return activation
+
+
 def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsAcceptance:
     from billing.terms import terms_accept, terms_current
 
@@ -447,18 +562,6 @@ def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsA
         },
     )
     return acceptance
-
-
-def activation_tenant(tenant_id: object) -> Tenant:
-    """An existing customer named by its id for an activation (the customer's approval is
-    what grants access, so naming a company reveals nothing of its data)."""
-    try:
-        tenant = Tenant.objects.filter(pk=int(tenant_id)).first()
-    except (TypeError, ValueError):
-        tenant = None
-    if tenant is None:
-        raise ValidationError({"tenant_id": [_("No customer has this id.")]})
-    return tenant
 
 
 def activations_pending_of_tenant(tenant: Tenant) -> list[PartnerActivation]:

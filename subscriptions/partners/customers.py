@@ -91,7 +91,8 @@ class PartnerCustomer:
 
 
 def partner_customers(partner: Partner) -> list[PartnerCustomer]:
-    """The customers the partner collaborates with or waits for (never any other tenant)."""
+    """The customers the partner collaborates with or waits for (never any other tenant;
+    a waiting one without its subscription)."""
     with scopes_disabled():
         collaborations = list(
             Collaboration.objects.filter(
@@ -102,9 +103,15 @@ def partner_customers(partner: Partner) -> list[PartnerCustomer]:
             .order_by("tenant__name", "pk")
         )
         tenant_ids = [c.tenant_id for c in collaborations]
+        # Until the customer approves, the partner sees only what it typed itself: the
+        # name and business id it named the company by and its own activation, never the
+        # customer's subscription.
+        approved_ids = [
+            c.tenant_id for c in collaborations if c.status == CollaborationStatus.ACTIVE
+        ]
         subscriptions = {
             s.tenant_id: s
-            for s in Subscription.objects.filter(tenant_id__in=tenant_ids).select_related(
+            for s in Subscription.objects.filter(tenant_id__in=approved_ids).select_related(
                 "edition", "invoice_partner"
             )
         }

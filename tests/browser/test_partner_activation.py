@@ -52,8 +52,8 @@ def test_partner_creates_a_customer_whose_admin_sets_a_password_and_approves(
 
     page.get_by_label("Engagement").select_option(label="Bookkeeping")
     page.get_by_label("Company name").fill("Uusi Asiakas Oy")
-    page.get_by_label("Country").fill("FI")
-    page.get_by_label("Business id").fill("1572860-0")
+    page.get_by_label("Country", exact=True).fill("FI")
+    page.get_by_label("Business id", exact=True).fill("1572860-0")
     page.get_by_label("VAT number").fill("FI15728600")
     page.get_by_label("Administrator's name").fill("Ville Virtanen")
     page.get_by_label("Administrator's e-mail").fill("ville@uusi.test")

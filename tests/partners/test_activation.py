@@ -39,6 +39,8 @@ def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(
     partner,
     partner_user,
     engagement,
+    seller,
+    catalog,
     verified_client,
     django_capture_on_commit_callbacks,
 ):
@@ -51,15 +53,20 @@ def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(
             engagement=engagement,
             by=partner_user,
             tenant=tenant,
-            edition="enterprise",  # ignored: the customer keeps its edition
+            # Checked like any selection and kept as typed, but not sold: the customer
+            # keeps its edition.
+            edition="enterprise",
             seats=50,
+            invoice_recipient="partner",
+            agreement_months=12,
         )
     assert activation.scenario == "existing_subscription"
     assert (activation.edition, activation.seats, activation.invoice_recipient) == (
-        "",
-        None,
-        "customer",
+        "enterprise",
+        50,
+        "partner",
     )
+    assert not activation.sells_subscription
     # Not active before approval: the partner reaches nothing of the tenant.
     partner_client = verified_client(partner_user)
     assert partner_client.get(f"/t/{tenant.pk}/upgrades/").status_code == 404
@@ -410,14 +417,16 @@ def test_the_portal_form_shows_a_bad_vat_number_and_saves_nothing(
     assert mail.outbox == []
 
 
-def test_the_portal_form_activates_an_existing_customer_by_its_id(
+def test_the_portal_form_activates_an_existing_customer_by_its_business_id_and_name(
     tenant, admin_user, partner, partner_user, engagement, seller, catalog, verified_client
 ):
     response = verified_client(partner_user).post(
         f"/p/{partner.pk}/activations/new/",
         {
             "engagement": engagement.pk,
-            "tenant_id": tenant.pk,
+            "company_country": "FI",
+            "company_business_id": "1572860-0",
+            "company_name": "Aalto Consulting Oy",
             "edition": "professional",
             "seats": "2",
             "invoice_recipient": "partner",

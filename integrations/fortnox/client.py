@@ -27,7 +27,9 @@ Contract for callers (the sync engine and the Fortnox connector):
   (401 after a token refresh, 429) is retried by the client.
 - **Errors.** ``FortnoxError`` (status, code, message; ``temporary`` says whether a later
   attempt may succeed) and its subclasses: ``NotFound`` (404), ``Unauthorized`` (401, after
-  the optional ``token_refresher`` was tried), ``AuthorizationError`` (OAuth endpoint
+  the optional ``token_refresher`` was tried), ``PermissionMissing`` (403, or a 401 whose
+  code names a missing scope or licence: the engine blocks that entity type),
+  ``AuthorizationError`` (OAuth endpoint
   refusals, e.g. ``invalid_grant``), ``TemporaryError`` → ``RateLimited(retry_after)``,
   ``AmbiguousWrite`` (temporary, but not a ``TemporaryError``, so a generic retry does not
   catch it by accident), and ``Refused`` (any other 4xx). Each is also the sync engine's
@@ -58,11 +60,13 @@ from integrations.fortnox.errors import (
     AuthorizationError,
     FortnoxError,
     NotFound,
+    PermissionMissing,
     RateLimited,
     Refused,
     TemporaryError,
     Unauthorized,
     error_information,
+    is_permission_refusal,
     never_sent,
 )
 from integrations.fortnox.oauth import (
@@ -82,6 +86,7 @@ __all__ = [
     "FortnoxClient",
     "FortnoxError",
     "NotFound",
+    "PermissionMissing",
     "RateLimited",
     "Refused",
     "TemporaryError",
@@ -254,6 +259,15 @@ class FortnoxClient:
                 else:
                     time.sleep(wait)
                 continue
+            if status in (401, 403):
+                message, code = error_information(response.content)
+                if is_permission_refusal(status, code):
+                    raise PermissionMissing(
+                        f"Fortnox {method} {path}: {message}",
+                        status=status,
+                        code=code,
+                        scope=path.split("/")[0],
+                    )
             if status == 401 and self.token_refresher is not None and not refreshed:
                 self.access_token = self.token_refresher()
                 refreshed = True

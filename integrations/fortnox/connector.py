@@ -13,6 +13,7 @@ from django.conf import settings
 from integrations.connectors import Tokens
 from integrations.fortnox import oauth
 from integrations.fortnox.client import FortnoxClient, fortnox_rate_limiter
+from integrations.fortnox.facts import FORTNOX_FACTS
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
@@ -64,6 +65,7 @@ def client_for(connection: Connection, **options) -> FortnoxClient:
 
 class FortnoxConnector:
     scopes = SCOPES
+    facts = FORTNOX_FACTS
 
     def authorize_url(self, state: str, redirect_uri: str) -> str:
         return oauth.authorization_url(redirect_uri=redirect_uri, scopes=self.scopes, state=state)
@@ -83,4 +85,4 @@ class FortnoxConnector:
     def run_sync(self, run: SyncRun) -> None:
         from integrations.fortnox.sync import fortnox_sync
 
-        fortnox_sync(run, client_for(run.connection))
+        fortnox_sync(run, client_for(run.connection), self.facts)

@@ -44,8 +44,9 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from integrations.adapters import LocalRecord, RemoteRecord
-from integrations.engine import entity_since, sync_entities
-from integrations.errors import IntegrationError, PermanentError
+from integrations.engine import entity_guard, entity_since, sync_entities
+from integrations.errors import PermanentError
+from integrations.facts import SystemFacts
 from integrations.fortnox.client import (
     ARTICLES,
     CUSTOMERS,
@@ -54,6 +55,7 @@ from integrations.fortnox.client import (
     FortnoxClient,
     Resource,
 )
+from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.models import (
     Connection,
     EntityMap,
@@ -112,6 +114,7 @@ CUSTOMER_FIELDS = (
     *(name for fields in ADDRESS_FIELDS.values() for name in fields),
 )
 ARTICLE_FIELDS = ("ArticleNumber", "Description", "Unit", "VAT", "SalesPrice")
+NUMBER_FIELDS = frozenset({"VAT", "SalesPrice"})
 PROJECT_STATUS = {
     SalesStatus.LEAD: "NOTSTARTED",
     SalesStatus.PROPOSAL: "NOTSTARTED",
@@ -130,6 +133,17 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _number_text(value: Any) -> str:
+    """A number as one canonical text, whether Fortnox wrote it as a number or a string."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return _text(value)
+    return format(number.normalize(), "f")
+
+
 def _decimal(value: Any) -> Decimal:
     if value in (None, ""):
         return Decimal(0)
@@ -144,11 +158,12 @@ class FortnoxContext:
     """What the adapters of one run share: the run, its connection, the client, and the
     pairings of other entity types (an invoice needs its customer's Fortnox number)."""
 
-    def __init__(self, run: SyncRun, client: FortnoxClient):
+    def __init__(self, run: SyncRun, client: FortnoxClient, facts: SystemFacts = FORTNOX_FACTS):
         self.run = run
         self.connection: Connection = run.connection
         self.tenant_id = run.tenant_id
         self.client = client
+        self.facts = facts
         self.created_invoices: list[int] = []
 
     def remote_id(self, entity_type: str, local_id: int | None) -> str | None:
@@ -187,7 +202,8 @@ class FortnoxContext:
 
 class _Adapter:
     """Shared parts: a listing of the Fortnox records read once per run to pair existing
-    records, with a direct GET instead after an unclear create of that record."""
+    records, a direct GET by the marker to settle an unclear create, and the payload rules
+    of Fortnox (an update clears a field with ``API_BLANK``; a create leaves it out)."""
 
     entity_type = ""
     directions: frozenset[str] = BOTH
@@ -199,7 +215,8 @@ class _Adapter:
         self.client = context.client
         self.tenant_id = context.tenant_id
         self._listing: dict[str, dict] | None = None
-        self._uncertain: set[int] = set()
+        # Records read back after an update with unknown outcome, by remote id.
+        self._read_back: dict[str, dict] = {}
 
     # Fortnox records as the engine compares them ----------------------------------------
     def remote_record(self, item: dict) -> RemoteRecord:
@@ -220,32 +237,60 @@ class _Adapter:
     def find_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
         if not local.key:
             return None
-        if local.id in self._uncertain:
-            found = self.client.find(self.resource, local.key)
-            return None if found is None else self.remote_record(found)
         item = self.listing().get(local.key)
         return None if item is None else self.remote_record(self.full(item))
+
+    def lookup_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
+        """Ask Fortnox for the record by its number/code (after an unclear create)."""
+        if not local.key:
+            return None
+        found = self.client.find(self.resource, local.key)
+        return None if found is None else self.remote_record(found)
+
+    def read_remote(self, remote_id: str) -> RemoteRecord | None:
+        found = self.client.find(self.resource, remote_id)
+        if found is None:
+            return None
+        self._read_back[remote_id] = found
+        return self.remote_record(found)
+
+    def remote_is_current(self, local: LocalRecord, remote: RemoteRecord) -> bool:
+        """Whether the record read back holds every value an update would send (compared
+        the Fortnox way: numbers as strings equal numbers, empty equals unset)."""
+        record = self._read_back.get(remote.id)
+        if record is None:
+            return False
+        return self.context.facts.payload_matches(
+            self.remote_payload(local, creating=False), record
+        )
 
     def _created(self, local: LocalRecord, record: dict) -> RemoteRecord:
         if self._listing is not None:
             self._listing[_text(record.get(self.resource.key))] = record
         return self.remote_record(record)
 
+    def create_payload(self, local: LocalRecord) -> dict:
+        """A new record: empty fields are left out."""
+        return {
+            name: value
+            for name, value in self.remote_payload(local, creating=True).items()
+            if value not in (None, "")
+        }
+
+    def update_payload(self, local: LocalRecord) -> dict:
+        """Changes: an empty field is cleared the way Fortnox clears one (``API_BLANK``)."""
+        facts = self.context.facts
+        return {
+            name: facts.clear(value)
+            for name, value in self.remote_payload(local, creating=False).items()
+        }
+
     def create_remote(self, local: LocalRecord, reference: str) -> RemoteRecord:
-        try:
-            record = self.client.create(self.resource, self.remote_payload(local, creating=True))
-        except PermanentError:
-            raise
-        except IntegrationError:
-            # Unclear (or failed) create: the next look-up of this record asks Fortnox.
-            self._uncertain.add(local.id)
-            raise
+        record = self.client.create(self.resource, self.create_payload(local))
         return self._created(local, record)
 
     def update_remote(self, remote_id: str, local: LocalRecord) -> RemoteRecord:
-        record = self.client.update(
-            self.resource, remote_id, self.remote_payload(local, creating=False)
-        )
+        record = self.client.update(self.resource, remote_id, self.update_payload(local))
         return self.remote_record(record)
 
     def remote_payload(self, local: LocalRecord, *, creating: bool) -> dict:
@@ -347,7 +392,11 @@ class ProductAdapter(_Adapter):
         return [self._local(product) for product in products.order_by("pk")]
 
     def remote_record(self, item: dict) -> RemoteRecord:
-        data = {name: _text(item.get(name)) for name in ARTICLE_FIELDS}
+        # Numbers come back as strings in list items ("25.00") and as numbers elsewhere.
+        data = {
+            name: _number_text(item.get(name)) if name in NUMBER_FIELDS else _text(item.get(name))
+            for name in ARTICLE_FIELDS
+        }
         return RemoteRecord(
             id=data["ArticleNumber"], key=data["ArticleNumber"], name=data["Description"], data=data
         )
@@ -760,8 +809,15 @@ class InvoiceAdapter(_Adapter):
         found = self.client.find_invoices_by_reference(reference)
         return self.remote_record(found[0]) if found else None
 
+    # Always a search of Fortnox by ExternalInvoiceReference1.
+    lookup_remote = find_remote
+
+    def remote_is_current(self, local: LocalRecord, remote: RemoteRecord) -> bool:
+        # An invoice update replaces its rows; update_remote reads the invoice first anyway.
+        return False
+
     def create_remote(self, local: LocalRecord, reference: str) -> RemoteRecord:
-        payload = self.remote_payload(local, creating=True)
+        payload = self.create_payload(local)
         payload["ExternalInvoiceReference1"] = reference
         record = self.client.create_invoice(payload)
         self.context.created_invoices.append(local.id)
@@ -777,9 +833,7 @@ class InvoiceAdapter(_Adapter):
                 )
                 % {"number": remote_id}
             )
-        return self.remote_record(
-            self.client.update_invoice(remote_id, self.remote_payload(local, creating=False))
-        )
+        return self.remote_record(self.client.update_invoice(remote_id, self.update_payload(local)))
 
     def find_local(self, remote: RemoteRecord) -> LocalRecord | None:  # pragma: no cover
         return None
@@ -1033,13 +1087,19 @@ def invoice_attachments_note(context: FortnoxContext) -> int:
     return noted
 
 
-def fortnox_sync(run: SyncRun, client: FortnoxClient) -> dict[str, int]:
+def fortnox_sync(
+    run: SyncRun, client: FortnoxClient, facts: SystemFacts = FORTNOX_FACTS
+) -> dict[str, int]:
     """One run of a Fortnox connection: every entity type through the engine, then the
-    invoice status steps. Returns the counts per outcome (also on the run)."""
-    context = FortnoxContext(run, client)
-    sync_entities(run, adapters_for(context))
+    invoice status steps (each skipped while its entity type is blocked). Returns the
+    counts per outcome (also on the run)."""
+    context = FortnoxContext(run, client, facts)
+    sync_entities(run, adapters_for(context), facts)
+    run.counts = dict(run.counts or {})
     invoice_attachments_note(context)
     invoices_mark_received(context)
-    invoices_mark_paid(context)
+    with entity_guard(run, "invoice", facts, quiet=True) as allowed:
+        if allowed:
+            invoices_mark_paid(context)
     SyncRun.objects.filter(pk=run.pk).update(counts=run.counts)
     return dict(run.counts)

@@ -51,7 +51,9 @@ ALL_SCOPES = (
     "supplier settings bookkeeping"
 )
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-FAULT_KINDS = frozenset({"error_500", "timeout", "lost_response", "lost_response_500", "429"})
+FAULT_KINDS = frozenset(
+    {"error_500", "timeout", "lost_response", "lost_response_500", "429", "late_commit"}
+)
 
 
 @dataclass
@@ -96,6 +98,10 @@ class Faults:
     error_rate: float = 0.0  # 500 before anything happens
     timeout_rate: float = 0.0  # applied, then answered after timeout_seconds
     lost_response_rate: float = 0.0  # writes: applied, then the connection is dropped
+    # Writes: nothing happens for late_commit_seconds (the write is not visible), then the
+    # write is applied and answered; a client with a shorter timeout never hears of it.
+    late_commit_rate: float = 0.0
+    late_commit_seconds: float = 0.5
     timeout_seconds: float = 5.0
     retry_after: bool = False  # send Retry-After on 429 (Fortnox documents none [U])
 
@@ -133,6 +139,10 @@ class Company:
         default_factory=lambda: collections.defaultdict(set)
     )  # numbers stay reserved after deletion
     counters: dict[str, int] = field(default_factory=lambda: collections.defaultdict(int))
+    # Scopes whose module the company has not licensed (403, code 2001101).
+    unlicensed: set[str] = field(default_factory=set)
+    name: str = "Fake Company AB"
+    organisation_number: str = "556677-8899"
 
 
 class FortnoxFake:
@@ -168,7 +178,9 @@ class FortnoxFake:
             self.log: list[LoggedRequest] = []
             self._admitted: dict[tuple[str, str], collections.deque[float]] = {}
             self.faults = Faults(
-                timeout_seconds=self.faults.timeout_seconds, retry_after=self.faults.retry_after
+                timeout_seconds=self.faults.timeout_seconds,
+                late_commit_seconds=self.faults.late_commit_seconds,
+                retry_after=self.faults.retry_after,
             )
 
     def now(self) -> float:
@@ -226,6 +238,15 @@ class FortnoxFake:
         with self._lock:
             self.service_accounts[(client_id, tenant_id)] = frozenset(scope.split())
             self.company(tenant_id)
+
+    def unlicense(self, scope: str, *, tenant_id: str = DEFAULT_TENANT) -> None:
+        """The company has no licence for `scope`'s module: its resources answer 403."""
+        with self._lock:
+            self.company(tenant_id).unlicensed.add(scope)
+
+    def license(self, scope: str, *, tenant_id: str = DEFAULT_TENANT) -> None:
+        with self._lock:
+            self.company(tenant_id).unlicensed.discard(scope)
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -340,6 +361,9 @@ class FortnoxFake:
             return self._too_many(1.0)
         if fault == "error_500":
             return FakeResponse(500, ApiError(500, Code.SYSTEM_EXCEPTION, "Systemfel.").body())
+        if fault == "late_commit":
+            # Outside the lock: other requests go on, and none sees the write until now.
+            time.sleep(self.faults.late_commit_seconds)
         try:
             response = self._route(request, token, path, query)
         except ApiError as error:
@@ -396,19 +420,22 @@ class FortnoxFake:
         draw -= faults.timeout_rate
         if method in WRITE_METHODS and draw < faults.lost_response_rate:
             return "lost_response"
+        draw -= faults.lost_response_rate if method in WRITE_METHODS else 0.0
+        if method in WRITE_METHODS and draw < faults.late_commit_rate:
+            return "late_commit"
         return None
 
     # ------------------------------------------------------------------ resources
     def _route(self, request: FakeRequest, token: Token, path: str, query: dict) -> FakeResponse:
         segments = [segment for segment in path.split("/") if segment]
+        company = self.company(token.tenant_id)
+        if segments == ["3", "companyinformation"] and request.method == "GET":
+            self._require_scope(token, company, "companyinformation")
+            return FakeResponse(200, self._company_information(company))
         if len(segments) < 2 or segments[0] != "3" or segments[1] not in RESOURCES:
             raise ApiError(404, Code.NOT_FOUND, "Resursen finns inte.")
         resource = RESOURCES[segments[1]]
-        if resource.scope not in token.scopes:
-            raise ApiError(
-                403, Code.NO_LICENCE_FOR_SCOPE, f"Saknar behörighet för scope {resource.scope}."
-            )
-        company = self.company(token.tenant_id)
+        self._require_scope(token, company, resource.scope)
         method = request.method
         with self._lock:
             if len(segments) == 2:
@@ -437,6 +464,34 @@ class FortnoxFake:
                         200, self._action(company, resource, segments[2], segments[3])
                     )
         raise ApiError(405, Code.INVALID_PARAMETER, "Metoden stöds inte.")
+
+    @staticmethod
+    def _require_scope(token: Token, company: Company, scope: str) -> None:
+        if scope not in token.scopes:
+            raise ApiError(403, Code.NO_LICENCE_FOR_SCOPE, f"Saknar behörighet för scope {scope}.")
+        if scope in company.unlicensed:
+            raise ApiError(
+                403,
+                Code.NO_LICENCE_FOR_SCOPE,
+                f"Det finns ingen aktiv licens för önskat scope ({scope}).",
+            )
+
+    def _company_information(self, company: Company) -> dict:
+        return {
+            "CompanyInformation": {
+                "CompanyName": company.name,
+                "DatabaseNumber": int(company.tenant_id) if company.tenant_id.isdigit() else 0,
+                "OrganizationNumber": company.organisation_number,
+                "Address": None,
+                "City": None,
+                "CountryCode": "SE",
+                "ZipCode": None,
+                "VisitAddress": None,
+                "VisitCity": None,
+                "VisitCountryCode": None,
+                "VisitZipCode": None,
+            }
+        }
 
     def _payload(self, request: FakeRequest, resource: Resource) -> Any:
         content_type = request.headers.get("content-type", "")

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+# The value that clears a field at Fortnox.
+BLANK = "API_BLANK"
+
 
 class Code:
     """ErrorInformation codes. Documented ones per the notes; [U] where the notes are silent."""
@@ -597,6 +600,11 @@ def clean(resource: Resource, payload: Any, *, creating: bool) -> dict:
         if kind is None:
             # Read-only and unknown fields alike are refused: a client writing them has a bug.
             raise ApiError(400, Code.INVALID_FIELD_NAME, f"Ogiltigt fältnamn ({name}).")
+        if value == BLANK:
+            data[name] = None  # the one way to clear a field
+            continue
+        if value == "" and not creating:
+            continue  # an empty string leaves the field as it is
         if kind == ROWS:
             data[name] = [_clean_row(resource, row) for row in (value or [])]
             continue

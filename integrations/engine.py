@@ -52,6 +52,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -605,6 +606,35 @@ class _EntitySync:
                 local_id=local.id,
                 remote_id=remote.id,
             )
+
+
+def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
+    """The records of `connection` whose create or update is unverified, each with its label
+    as last logged and when it is looked up next (the connection page lists them)."""
+    rows = []
+    maps = EntityMap.objects.filter(connection=connection).filter(
+        Q(unverified_since__isnull=False) | Q(update_unverified=True)
+    )
+    for entity_map in maps.order_by("entity_type", "local_id"):
+        transfer = (
+            Transfer.objects.filter(
+                run__connection=connection,
+                entity_type=entity_map.entity_type,
+                local_id=entity_map.local_id,
+            )
+            .order_by("-id")
+            .first()
+        )
+        rows.append(
+            {
+                "entity_type": entity_map.entity_type,
+                "label": transfer.label if transfer else str(entity_map.local_id),
+                "since": entity_map.unverified_since or entity_map.updated_at,
+                "next_lookup_at": entity_map.next_lookup_at,
+                "is_update": entity_map.update_unverified,
+            }
+        )
+    return rows
 
 
 def sync_entities(

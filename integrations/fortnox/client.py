@@ -107,6 +107,8 @@ RATE_WINDOW = 5.0
 # Our window is a little longer than Fortnox's: Fortnox counts arrivals, and network delay
 # can bring two requests admitted 5 s apart closer together on arrival.
 RATE_MARGIN = 0.25
+# Requests of each window kept for asking new connections which company they are.
+PROBE_SHARE = 1
 MAX_PAGE_SIZE = 500
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
@@ -159,10 +161,27 @@ def format_lastmodified(moment: datetime.datetime) -> str:
     return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def fortnox_rate_limiter(connection_key: str) -> RateLimiter:
-    """The limiter every worker shares for one Fortnox connection (client id + company)."""
+def fortnox_rate_limiter(company_key: str) -> RateLimiter:
+    """The limiter every worker shares for one Fortnox company (client id + company). One
+    request of each window is kept for `company_probe_limiter`."""
     return rate_limiter(
-        f"fortnox:{connection_key}", limit=RATE_LIMIT, window=RATE_WINDOW, margin=RATE_MARGIN
+        f"fortnox:{company_key}",
+        limit=RATE_LIMIT - PROBE_SHARE,
+        window=RATE_WINDOW,
+        margin=RATE_MARGIN,
+    )
+
+
+def company_probe_limiter(client_id: str) -> RateLimiter:
+    """The limiter of the one request that asks a new connection which company it is
+    (/3/companyinformation), before its company's limiter is known: one such request per
+    window for the whole client id, so with the company's own limiter the company never
+    gets more than RATE_LIMIT requests in a window."""
+    return rate_limiter(
+        f"fortnox:{client_id}:company-probe",
+        limit=PROBE_SHARE,
+        window=RATE_WINDOW,
+        margin=RATE_MARGIN,
     )
 
 

@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from integrations.adapters import LocalRecord, RemoteRecord
 from integrations.engine import entity_guard, entity_since, sync_entities
-from integrations.errors import PermanentError
+from integrations.errors import PermanentError, PermissionMissing
 from integrations.facts import SystemFacts
 from integrations.fortnox.client import (
     ARTICLES,
@@ -403,7 +403,12 @@ class ProductAdapter(_Adapter):
 
     def remote_units(self) -> set[str]:
         if self._remote_units is None:
-            self._remote_units = {_text(unit.get("Code")) for unit in self.client.list(UNITS)}
+            try:
+                self._remote_units = {_text(unit.get("Code")) for unit in self.client.list(UNITS)}
+            except PermissionMissing:
+                # Units are blocked (their own entity type says why): products with a unit
+                # wait for them.
+                self._remote_units = set()
         return self._remote_units
 
     def local_skip_reason(self, local: LocalRecord) -> str | None:

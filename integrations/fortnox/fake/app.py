@@ -96,6 +96,7 @@ class Faults:
     """Random faults for API calls (not OAuth), drawn from the fake's seeded generator."""
 
     error_rate: float = 0.0  # 500 before anything happens
+    rate_limited_rate: float = 0.0  # 429 before anything happens
     timeout_rate: float = 0.0  # applied, then answered after timeout_seconds
     lost_response_rate: float = 0.0  # writes: applied, then the connection is dropped
     # Writes: nothing happens for late_commit_seconds (the write is not visible), then the
@@ -415,6 +416,9 @@ class FortnoxFake:
         if draw < faults.error_rate:
             return "error_500"
         draw -= faults.error_rate
+        if draw < faults.rate_limited_rate:
+            return "429"
+        draw -= faults.rate_limited_rate
         if draw < faults.timeout_rate:
             return "timeout"
         draw -= faults.timeout_rate

@@ -21,8 +21,9 @@ Rules, per the guide:
   before it is tried again), then move to the received status; they move to the paid status
   once Fortnox shows them paid (balance 0, booked, not cancelled). Fortnox's API as this
   connector uses it has no invoice attachment call: attachments are logged as not sent.
-- **Project fees**: supplier-invoice rows booked to a project (in supplier invoices changed
-  since the activation) come back once each (entity map id ``GivenNumber-row``) as fees
+- **Project fees**: supplier-invoice rows booked to a project (in booked supplier invoices
+  changed since the activation) come back once each (entity map id: the ``GivenNumber`` and
+  a hash of what the row books) as fees
   without VAT; the product is the article of the row if
   Severa has it, else the connection's default product; a fee with a product is billable
   at cost, one without is cost only.
@@ -36,6 +37,9 @@ customers (otherwise its Fortnox changes are not applied anyway).
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -121,6 +125,20 @@ PROJECT_STATUS = {
     SalesStatus.WON: "ONGOING",
     SalesStatus.LOST: "COMPLETED",
 }
+# What identifies a supplier-invoice row: what it books (Fortnox rows carry no id).
+ROW_IDENTITY = (
+    "Account",
+    "Code",
+    "Debit",
+    "Credit",
+    "Project",
+    "CostCenter",
+    "ArticleNumber",
+    "ItemDescription",
+    "Quantity",
+    "TransactionInformation",
+)
+ROW_AMOUNTS = frozenset({"Debit", "Credit", "Quantity"})
 # Supplier-invoice row codes that are not costs (the total and the VAT rows).
 NOT_COST_ROW_CODES = frozenset({"TOT", "VAT"})
 
@@ -869,16 +887,23 @@ class ProjectFeeAdapter(_Adapter):
 
     def list_remote(self, changed_since: datetime.datetime | None) -> Iterator[RemoteRecord]:
         # The first run reads the supplier invoices booked since the activation, not the
-        # company's whole history (each one is a GET of its rows).
+        # company's whole history (each one is a GET of its rows). Only booked ones: an
+        # unbooked supplier invoice may still change.
         since = changed_since or self.context.connection.activated_at
         for item in self.client.list_supplier_invoices(lastmodified=since):
-            if item.get("Cancelled"):
+            if item.get("Cancelled") or not item.get("Booked"):
                 continue
             invoice = self.client.get_supplier_invoice(_text(item.get("GivenNumber")))
+            if not invoice.get("Booked"):
+                continue
             yield from self.fee_rows(invoice)
 
     def fee_rows(self, invoice: dict) -> Iterator[RemoteRecord]:
+        """The cost rows of a booked supplier invoice, each identified by the invoice's
+        number and what the row books (account, project, amounts, article, text): inserting
+        or removing another row does not make an imported row look new."""
         given = _text(invoice.get("GivenNumber"))
+        seen: Counter[str] = Counter()
         for index, row in enumerate(invoice.get("SupplierInvoiceRows") or [], start=1):
             project = _text(row.get("Project"))
             amount = _decimal(row.get("Debit")) - _decimal(row.get("Credit"))
@@ -889,8 +914,19 @@ class ProjectFeeAdapter(_Adapter):
                 or _text(row.get("AccountDescription"))
                 or _text(invoice.get("SupplierName"))
             )
-            yield RemoteRecord(
-                id=f"{given}-{index}",
+            content = hashlib.sha256(
+                json.dumps(
+                    [
+                        _text(row.get(name))
+                        if name not in ROW_AMOUNTS
+                        else _number_text(row.get(name))
+                        for name in ROW_IDENTITY
+                    ]
+                ).encode()
+            ).hexdigest()[:20]
+            seen[content] += 1  # identical rows on one invoice are told apart by their order
+            record = RemoteRecord(
+                id=f"{given}-{content}-{seen[content]}",
                 key=f"{given}/{index}",
                 name=description,
                 data={
@@ -904,6 +940,18 @@ class ProjectFeeAdapter(_Adapter):
                     "invoice": _text(invoice.get("InvoiceNumber")),
                 },
             )
+            self._rekey_legacy(record, f"{given}-{index}")
+            yield record
+
+    def _rekey_legacy(self, record: RemoteRecord, legacy_id: str) -> None:
+        """Rows imported while rows were keyed by position keep their fee: the pairing is
+        moved to the row's new identity when it holds exactly the same content."""
+        EntityMap.objects.filter(
+            connection_id=self.context.connection.pk,
+            entity_type=self.entity_type,
+            remote_id=legacy_id,
+            remote_hash=RemoteRecord(id=legacy_id, key="", name="", data=record.data).fingerprint,
+        ).update(remote_id=record.id)
 
     def remote_skip_reason(self, remote: RemoteRecord) -> str | None:
         if not SeveraProject.objects.filter(

@@ -510,3 +510,28 @@ def test_a_finished_run_is_not_executed_again(connection, world):
         again = sync_run_execute(run=run)
     assert again.status == SyncRunStatus.SUCCEEDED
     assert world.system.requests["create"] == creates
+
+
+def test_each_entity_type_keeps_its_own_incremental_start(connection, world):
+    with at(0):
+        world.local.add("customer", "1002", "Bad VAT Oy")
+        world.local.add("product", "300", "Consulting")
+    world.system.refused_keys["1002"] = "Invalid VAT number"
+
+    first = sync(connection, hours=1)
+
+    assert first.status == SyncRunStatus.PARTIAL
+    with scope(tenant=connection.tenant_id):
+        connection.refresh_from_db()
+    assert connection.last_synced_at is None
+    assert set(connection.entity_synced_at) == {"product"}
+
+    second = sync(connection, hours=2)
+
+    # The failing customers are read again from the start; products only since the first
+    # run: the local product (unchanged since hour 0) is not read again, only the remote
+    # one Fortnox-side touched by its create.
+    assert outcomes(second) == [
+        ("customer", TransferDirection.TO_REMOTE, "1002 Bad VAT Oy", "failed"),
+    ]
+    assert second.counts["unchanged"] == 1

@@ -695,6 +695,10 @@ def sort_key(value: Any) -> tuple:
     return (1, math.inf, text)
 
 
+# List items whose numbers Fortnox writes as strings ("25.00"), as the spec types them.
+STRING_NUMBER_LISTS = frozenset({"articles"})
+
+
 def list_item(resource: Resource, record: dict) -> dict:
     if not resource.list_fields:
         return dict(record)
@@ -704,6 +708,8 @@ def list_item(resource: Resource, record: dict) -> dict:
             item[name] = record.get("Phone1")
         else:
             item[name] = record.get(name)
+        if resource.path in STRING_NUMBER_LISTS and isinstance(item[name], Decimal):
+            item[name] = f"{item[name]:.2f}"
     return item
 
 

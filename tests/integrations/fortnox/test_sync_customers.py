@@ -208,3 +208,26 @@ def test_fortnox_master_applies_fortnox_changes_and_does_not_send_severa_changes
     assert outcome == "skipped"
     assert "master" in reason
     assert [entry[3] for entry in log(run)] == ["skipped"]
+
+
+def test_a_field_emptied_in_severa_is_cleared_in_fortnox(tenant, make_connection, fake):
+    acme = severa_customer(tenant, "1001", "Acme Oy", phone="+358 40 123 4567")
+    connection = make_connection(customers_master=Master.SEVERA)
+    sync(connection)
+    assert records_of(fake, "customers")["1001"]["Phone1"] == "+358 40 123 4567"
+    with scopes_disabled():
+        Customer.objects.filter(pk=acme.pk).update(phone="")
+        acme.refresh_from_db()
+        acme.save()  # a change for the sync
+
+    run = sync(connection)
+
+    assert outcome_of(run, "1001")[0] == "updated"
+    # Fortnox keeps a field sent as "" and clears one sent as API_BLANK.
+    assert records_of(fake, "customers")["1001"]["Phone1"] is None
+    body = [entry for entry in fake.requests(method="PUT", path_prefix="/3/customers/1001")]
+    assert len(body) == 1
+    # Read back, the cleared record is no change: the next run writes nothing.
+    before = writes(fake)
+    assert log(sync(connection)) == []
+    assert writes(fake) == before

@@ -110,6 +110,8 @@ RATE_MARGIN = 0.25
 # Requests of each window kept for asking new connections which company they are.
 PROBE_SHARE = 1
 MAX_PAGE_SIZE = 500
+# The file-attachments API is under /api, beside /3.
+ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
@@ -226,10 +228,13 @@ class FortnoxClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         is_write: bool | None = None,
     ) -> Any:
         """One API call with the retry rules of the module docstring; the decoded JSON
-        (None for an empty answer). `path` is relative to the API URL, e.g. "customers"."""
+        (None for an empty answer). `path` is relative to the API URL, e.g. "customers"
+        (or absolute, e.g. "/api/fileattachments/attachments-v1"); `files` are sent as
+        multipart/form-data instead of a JSON body."""
         is_write = method != "GET" if is_write is None else is_write
         url = urljoin(self.base_url, path)
         data = None if body is None else encode(body)
@@ -249,7 +254,13 @@ class FortnoxClient:
                 headers["Content-Type"] = "application/json"
             try:
                 response = self.session.request(
-                    method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
             except requests.exceptions.RequestException as error:
                 if is_write and not never_sent(error):
@@ -485,3 +496,36 @@ class FortnoxClient:
 
     def get_supplier_invoice(self, given_number: str) -> dict:
         return self.get(SUPPLIER_INVOICES, given_number)
+
+    # -- files ----------------------------------------------------------------------
+    def inbox_upload(self, file_name: str, content: bytes, content_type: str) -> dict:
+        """Upload a file to the company's inbox (``POST /3/inbox``, multipart); the file,
+        with its ``Id``/``ArchiveFileId``."""
+        document = self.request("POST", "inbox", files={"file": (file_name, content, content_type)})
+        return document["File"]
+
+    def attachment_connect(
+        self, *, entity_id: str, file_id: str, entity_type: str = "F", include_on_send: bool = True
+    ) -> dict:
+        """Attach an uploaded file to a record (``F``: a customer invoice); the attachment."""
+        document = self.request(
+            "POST",
+            ATTACHMENTS_PATH,
+            body=[
+                {
+                    "entityId": int(entity_id),
+                    "entityType": entity_type,
+                    "fileId": file_id,
+                    "includeOnSend": include_on_send,
+                }
+            ],
+        )
+        return document[0]
+
+    def attachments_of(self, entity_id: str, *, entity_type: str = "F") -> list[dict]:
+        return (
+            self.request(
+                "GET", ATTACHMENTS_PATH, params={"entitytype": entity_type, "entityid": entity_id}
+            )
+            or []
+        )

@@ -24,9 +24,9 @@ from integrations.fortnox.facts import FORTNOX_FACTS
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
 
-# What the sync reads and writes (api-notes/fortnox.md §1.2: every scope is read and write):
+# What the sync reads and writes (every Fortnox scope is read and write):
 # customers, articles, units (settings [U]), projects, invoices and their payments, supplier
-# invoices, and the company information page the consent screen shows.
+# invoices, the inbox (invoice attachments), and the company information.
 SCOPES = (
     "companyinformation",
     "customer",
@@ -36,6 +36,7 @@ SCOPES = (
     "invoice",
     "payment",
     "supplierinvoice",
+    "inbox",
 )
 
 logger = logging.getLogger(__name__)

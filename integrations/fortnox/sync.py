@@ -19,8 +19,9 @@ Rules, per the guide:
 - **Customer invoices** go to Fortnox when they reach the connection's sending status
   (``ExternalInvoiceReference1`` carries our reference, so an unclear create is looked up
   before it is tried again), then move to the received status; they move to the paid status
-  once Fortnox shows them paid (balance 0, booked, not cancelled). Fortnox's API as this
-  connector uses it has no invoice attachment call: attachments are logged as not sent.
+  once Fortnox shows them paid (balance 0, booked, not cancelled). When the tenant chose to
+  transfer attachments, each attachment of an invoice Fortnox has is uploaded to the
+  Fortnox inbox and attached to the invoice (``/api/fileattachments``), once.
 - **Project fees**: supplier-invoice rows booked to a project (in booked supplier invoices
   changed since the activation) come back once each (entity map id: the ``GivenNumber`` and
   a hash of what the row books) as fees
@@ -49,7 +50,12 @@ from django.utils.translation import gettext as _
 
 from integrations.adapters import LocalRecord, RemoteRecord
 from integrations.engine import entity_guard, entity_since, sync_entities
-from integrations.errors import PermanentError, PermissionMissing
+from integrations.errors import (
+    AmbiguousWrite,
+    IntegrationError,
+    PermanentError,
+    PermissionMissing,
+)
 from integrations.facts import SystemFacts
 from integrations.fortnox.client import (
     ARTICLES,
@@ -75,6 +81,7 @@ from records.models import (
     CustomerAddress,
     CustomerContact,
     CustomerInvoice,
+    CustomerInvoiceAttachment,
     CustomerKind,
     InvoiceStatus,
     Product,
@@ -1109,35 +1116,122 @@ def invoices_mark_paid(context: FortnoxContext) -> int:
     return moved
 
 
-def invoice_attachments_note(context: FortnoxContext) -> int:
-    """The attachments of invoices sent in this run, when the tenant chose to transfer
-    them: logged as not sent (the API calls this connector uses have none for invoice
-    attachments; Fortnox makes its own invoice image)."""
-    if not context.connection.transfer_attachments or not context.created_invoices:
+def invoice_attachments_send(context: FortnoxContext) -> int:
+    """When the tenant chose to transfer attachments: every attachment of an invoice
+    Fortnox has is uploaded to the Fortnox inbox and attached to the invoice (included when
+    Fortnox sends it), once each. Returns how many were attached in this run."""
+    connection = context.connection
+    if not connection.transfer_attachments:
         return 0
-    invoices = (
-        CustomerInvoice.objects.filter(tenant_id=context.tenant_id, pk__in=context.created_invoices)
-        .filter(attachments__isnull=False)
-        .distinct()
-        .select_related("customer")
+    invoice_numbers = dict(
+        EntityMap.objects.filter(connection_id=connection.pk, entity_type="invoice")
+        .exclude(remote_id=None)
+        .values_list("local_id", "remote_id")
     )
-    noted = 0
-    for invoice in invoices:
-        count = invoice.attachments.count()
-        noted += 1
-        context.log(
-            "invoice_attachment",
-            TransferDirection.TO_REMOTE,
-            TransferOutcome.SKIPPED,
-            local_id=invoice.pk,
-            label=f"{invoice} {invoice.customer.name}"[:300],
-            reason=_(
-                "%(count)s attachment(s) not sent: the Fortnox connection has no call for "
-                "invoice attachments yet."
-            )
-            % {"count": count},
+    if not invoice_numbers:
+        return 0
+    attached = EntityMap.objects.filter(
+        connection_id=connection.pk, entity_type="invoice_attachment"
+    ).exclude(remote_id=None)
+    attachments = (
+        CustomerInvoiceAttachment.objects.filter(
+            tenant_id=context.tenant_id, invoice_id__in=list(invoice_numbers)
         )
-    return noted
+        .exclude(pk__in=attached.values("local_id"))
+        .select_related("invoice")
+        .order_by("pk")
+    )
+    sent = 0
+    for attachment in attachments:
+        label = f"{attachment.invoice} {attachment.file_name}"[:300]
+        try:
+            sent += _attachment_send(context, attachment, invoice_numbers[attachment.invoice_id])
+        except PermissionMissing:
+            raise
+        except IntegrationError as error:
+            context.log(
+                "invoice_attachment",
+                TransferDirection.TO_REMOTE,
+                TransferOutcome.FAILED,
+                local_id=attachment.pk,
+                label=label,
+                reason=str(error),
+            )
+    return sent
+
+
+def _attachment_send(
+    context: FortnoxContext, attachment: CustomerInvoiceAttachment, document_number: str
+) -> int:
+    """Upload (once: the file id is kept as the pairing's reference) and attach (once: an
+    attach whose answer was lost is looked for among the invoice's attachments first)."""
+    client = context.client
+    now = clock.now()
+    entity_map, _created = EntityMap.objects.get_or_create(
+        connection_id=context.connection.pk,
+        entity_type="invoice_attachment",
+        local_id=attachment.pk,
+        defaults={
+            "tenant_id": context.tenant_id,
+            "reference": "",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    label = f"{attachment.invoice} {attachment.file_name}"[:300]
+    if not entity_map.reference:
+        uploaded = client.inbox_upload(
+            attachment.file_name,
+            bytes(attachment.content),
+            attachment.content_type or "application/octet-stream",
+        )
+        entity_map.reference = f"file:{uploaded.get('ArchiveFileId') or uploaded['Id']}"
+        entity_map.updated_at = clock.now()
+        entity_map.save(update_fields=["reference", "updated_at"])
+    file_id = entity_map.reference.removeprefix("file:")
+    found = None
+    if entity_map.update_unverified:
+        found = next(
+            (
+                existing
+                for existing in client.attachments_of(document_number)
+                if existing.get("fileId") == file_id
+            ),
+            None,
+        )
+    if found is None:
+        try:
+            found = client.attachment_connect(entity_id=document_number, file_id=file_id)
+        except AmbiguousWrite:
+            entity_map.update_unverified = True
+            entity_map.save(update_fields=["update_unverified"])
+            context.log(
+                "invoice_attachment",
+                TransferDirection.TO_REMOTE,
+                TransferOutcome.UNVERIFIED,
+                local_id=attachment.pk,
+                label=label,
+                reason=_(
+                    "The attachment was sent but Fortnox did not answer: the invoice's "
+                    "attachments are read before it is attached again."
+                ),
+            )
+            return 0
+    entity_map.remote_id = str(found.get("id"))
+    entity_map.update_unverified = False
+    entity_map.updated_at = clock.now()
+    entity_map.save(update_fields=["remote_id", "update_unverified", "updated_at"])
+    context.log(
+        "invoice_attachment",
+        TransferDirection.TO_REMOTE,
+        TransferOutcome.CREATED,
+        local_id=attachment.pk,
+        remote_id=entity_map.remote_id,
+        label=label,
+        reason=_("Uploaded to the Fortnox inbox and attached to invoice %(number)s.")
+        % {"number": document_number},
+    )
+    return 1
 
 
 def fortnox_sync(
@@ -1149,7 +1243,9 @@ def fortnox_sync(
     context = FortnoxContext(run, client, facts)
     sync_entities(run, adapters_for(context), facts)
     run.counts = dict(run.counts or {})
-    invoice_attachments_note(context)
+    with entity_guard(run, "invoice_attachment", facts) as allowed:
+        if allowed:
+            invoice_attachments_send(context)
     invoices_mark_received(context)
     with entity_guard(run, "invoice", facts, quiet=True) as allowed:
         if allowed:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import collections
 import datetime
+import email.parser
+import email.policy
 import json
 import math
 import random
@@ -48,8 +50,13 @@ DEFAULT_CLIENT_SECRET = "fake-client-secret"  # noqa: S105 (the fake's own test 
 DEFAULT_TENANT = "1"
 ALL_SCOPES = (
     "companyinformation customer article project costcenter invoice payment supplierinvoice "
-    "supplier settings bookkeeping"
+    "supplier settings bookkeeping inbox"
 )
+# The file-attachments API lives beside /3, under /api (its scope is not documented: the
+# fake asks for inbox, the scope of the upload).
+ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
+ATTACHMENT_FIELDS = frozenset({"entityId", "entityType", "fileId", "includeOnSend"})
+ATTACHMENT_ENTITY_TYPES = {"F": "invoices", "O": "orders", "OF": "offers"}
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 FAULT_KINDS = frozenset(
     {"error_500", "timeout", "lost_response", "lost_response_500", "429", "late_commit"}
@@ -140,6 +147,9 @@ class Company:
         default_factory=lambda: collections.defaultdict(set)
     )  # numbers stay reserved after deletion
     counters: dict[str, int] = field(default_factory=lambda: collections.defaultdict(int))
+    # Files uploaded to the inbox by id, and attachments connecting them to records.
+    files: dict[str, dict] = field(default_factory=dict)
+    attachments: dict[str, dict] = field(default_factory=dict)
     # Scopes whose module the company has not licensed (403, code 2001101).
     unlicensed: set[str] = field(default_factory=set)
     name: str = "Fake Company AB"
@@ -269,13 +279,19 @@ class FortnoxFake:
             self.scripted.append(ScriptedFault(kind, count, method, path_prefix))
 
     def requests(
-        self, *, method: str | None = None, path_prefix: str = "/3/"
+        self, *, method: str | None = None, path_prefix: str | None = None
     ) -> list[LoggedRequest]:
+        """Logged requests; without `path_prefix` every API call (/3 and /api), not OAuth."""
         with self._lock:
             return [
                 entry
                 for entry in self.log
-                if entry.path.startswith(path_prefix) and (method is None or entry.method == method)
+                if (
+                    entry.path.startswith(path_prefix)
+                    if path_prefix is not None
+                    else entry.path.startswith(("/3/", "/api/"))
+                )
+                and (method is None or entry.method == method)
             ]
 
     def max_in_window(
@@ -433,6 +449,14 @@ class FortnoxFake:
     def _route(self, request: FakeRequest, token: Token, path: str, query: dict) -> FakeResponse:
         segments = [segment for segment in path.split("/") if segment]
         company = self.company(token.tenant_id)
+        if path.rstrip("/") == ATTACHMENTS_PATH or path.startswith(ATTACHMENTS_PATH + "/"):
+            self._require_scope(token, company, "inbox")
+            with self._lock:
+                return self._attachments(request, company, path, query)
+        if segments == ["3", "inbox"] and request.method == "POST":
+            self._require_scope(token, company, "inbox")
+            with self._lock:
+                return FakeResponse(201, self._inbox_upload(request, company))
         if segments == ["3", "companyinformation"] and request.method == "GET":
             self._require_scope(token, company, "companyinformation")
             return FakeResponse(200, self._company_information(company))
@@ -479,6 +503,87 @@ class FortnoxFake:
                 Code.NO_LICENCE_FOR_SCOPE,
                 f"Det finns ingen aktiv licens för önskat scope ({scope}).",
             )
+
+    def _inbox_upload(self, request: FakeRequest, company: Company) -> dict:
+        """``POST /3/inbox``, multipart/form-data with one file."""
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            raise ApiError(415, 1000031, "Ogiltig content-type.")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+        )
+        parts = [part for part in message.iter_parts() if part.get_filename()]
+        if len(parts) != 1:
+            raise ApiError(400, Code.EMPTY_OR_INCORRECT_BODY, "Tom eller felaktig body.")
+        part = parts[0]
+        content = part.get_payload(decode=True) or b""
+        file_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        stored = {
+            "@url": f"{self.base_url}/3/inbox/{file_id}",
+            "Id": file_id,
+            "ArchiveFileId": file_id,
+            "Name": part.get_filename(),
+            "Path": "inbox_f",
+            "Size": len(content),
+            "Comments": None,
+        }
+        company.files[file_id] = {**stored, "content": content}
+        return {"File": stored}
+
+    def _attachments(
+        self, request: FakeRequest, company: Company, path: str, query: dict
+    ) -> FakeResponse:
+        if request.method == "GET" and path.rstrip("/") == ATTACHMENTS_PATH:
+            entity_type = query.get("entitytype", "")
+            entity_id = query.get("entityid", "")
+            return FakeResponse(
+                200,
+                [
+                    attachment
+                    for attachment in company.attachments.values()
+                    if attachment["entityType"] == entity_type
+                    and str(attachment["entityId"]) == entity_id
+                ],
+            )
+        if request.method == "POST" and path.rstrip("/") == ATTACHMENTS_PATH:
+            try:
+                document = json.loads(request.body or b"null", parse_float=Decimal)
+            except ValueError:
+                raise ApiError(400, Code.JSON_SYNTAX_ERROR, "Felaktig JSON-syntax.") from None
+            if not isinstance(document, list) or not document:
+                raise ApiError(400, Code.EMPTY_OR_INCORRECT_BODY, "Tom eller felaktig body.")
+            made = []
+            for item in document:
+                unknown = set(item) - ATTACHMENT_FIELDS if isinstance(item, dict) else {"?"}
+                if unknown:
+                    raise ApiError(
+                        400, Code.INVALID_FIELD_NAME, f"Ogiltigt fältnamn ({sorted(unknown)[0]})."
+                    )
+                records_path = ATTACHMENT_ENTITY_TYPES.get(item.get("entityType"))
+                if records_path is None or str(item.get("entityId")) not in company.records.get(
+                    records_path, {}
+                ):
+                    raise ApiError(400, Code.UNKNOWN_REFERENCE, "Posten finns inte.")
+                if item.get("fileId") not in company.files:
+                    raise ApiError(400, Code.UNKNOWN_REFERENCE, "Filen finns inte.")
+                attachment_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+                attachment = {
+                    "id": attachment_id,
+                    "entityId": int(item["entityId"]),
+                    "entityType": item["entityType"],
+                    "fileId": item["fileId"],
+                    "includeOnSend": bool(item.get("includeOnSend", False)),
+                    "name": company.files[item["fileId"]]["Name"],
+                }
+                company.attachments[attachment_id] = attachment
+                made.append(attachment)
+            return FakeResponse(200, made)
+        if request.method == "DELETE":
+            attachment_id = path.rstrip("/").rsplit("/", 1)[-1]
+            if company.attachments.pop(attachment_id, None) is None:
+                raise ApiError(404, Code.NOT_FOUND, "Bilagan finns inte.")
+            return FakeResponse(204, b"")
+        raise ApiError(405, Code.INVALID_PARAMETER, "Metoden stöds inte.")
 
     def _company_information(self, company: Company) -> dict:
         return {

@@ -14,6 +14,7 @@ from integrations.runs import sync_run_execute, sync_run_start
 from tests.factories import (
     CustomerAddressFactory,
     CustomerFactory,
+    CustomerInvoiceAttachmentFactory,
     CustomerInvoiceFactory,
     CustomerInvoiceRowFactory,
     InvoiceStatusFactory,
@@ -82,6 +83,8 @@ class Company:
                     number=f"F{index}",
                 )
                 CustomerInvoiceRowFactory(invoice=invoice, unit_price=Decimal(10 + index))
+                if index == 0:
+                    CustomerInvoiceAttachmentFactory(invoice=invoice)
                 self.invoices.append(invoice)
             admin = MembershipFactory(tenant=tenant, role="admin").user
             connection = connection_create_for(
@@ -91,6 +94,7 @@ class Company:
                 received_status_id=statuses["Received"].pk,
                 paid_status_id=statuses["Paid"].pk,
                 transfer_all_customers=True,
+                transfer_attachments=True,
                 error_emails=["erp@example.test"],
             )
         self.connection: Connection = kit.connect(connection, admin)

@@ -101,7 +101,7 @@ def _scoped_entities() -> list[tuple[str, str]]:
         for system in connectors.connectors_registered()
         if connectors.connector_kit(system)
         for entity in connectors.connector_facts(system).entities
-        if entity.scope and entity.entity_type != "invoice_attachment"
+        if entity.scope
     ]
 
 

@@ -156,19 +156,59 @@ def test_an_unclear_create_is_looked_up_by_reference_never_duplicated(
     assert len(posts) == 1
 
 
-def test_attachments_are_logged_as_not_sent_when_the_setting_asks_for_them(
+def test_attachments_are_uploaded_to_the_inbox_and_attached_to_the_invoice_once(
+    tenant, statuses, customer, make_connection, fake
+):
+    invoice = invoice_in(statuses["Send to Fortnox"], customer)
+    with scopes_disabled():
+        attachment = CustomerInvoiceAttachmentFactory(
+            invoice=invoice, file_name="timesheet.pdf", content=b"%PDF-1.4 hours"
+        )
+    connection = make_connection(transfer_attachments=True)
+    # The attach's answer is lost once (Fortnox attached it): not attached twice.
+    fake.inject("lost_response", count=1, method="POST", path_prefix="/api/fileattachments")
+
+    first = sync(connection)
+
+    (note,) = log(first, "invoice_attachment")
+    assert note[3] == "unverified"
+    assert status_of(invoice) == "In Fortnox"
+
+    second = sync(connection)
+
+    (note,) = log(second, "invoice_attachment")
+    assert note[3] == "created"
+    company = fake.company()
+    (stored,) = company.files.values()
+    assert (stored["Name"], stored["content"]) == ("timesheet.pdf", b"%PDF-1.4 hours")
+    (attached,) = company.attachments.values()
+    document_number = remote_map(connection, "invoice")[invoice.pk]
+    assert (attached["entityType"], str(attached["entityId"]), attached["fileId"]) == (
+        "F",
+        document_number,
+        stored["Id"],
+    )
+    assert attached["includeOnSend"] is True
+    assert remote_map(connection, "invoice_attachment") == {attachment.pk: attached["id"]}
+    assert len(fake.requests(method="POST", path_prefix="/3/inbox")) == 1
+    assert log(sync(connection), "invoice_attachment") == []
+
+
+def test_a_company_without_the_inbox_licence_blocks_only_attachments(
     tenant, statuses, customer, make_connection, fake
 ):
     invoice = invoice_in(statuses["Send to Fortnox"], customer)
     with scopes_disabled():
         CustomerInvoiceAttachmentFactory(invoice=invoice)
     connection = make_connection(transfer_attachments=True)
+    fake.unlicense("inbox")
 
     run = sync(connection)
 
     (note,) = log(run, "invoice_attachment")
-    assert note[3] == "skipped"
-    assert "1 attachment(s) not sent" in note[4]
+    assert note[3] == "blocked"
+    assert "invoice attachments are not transferred" in note[4]
+    assert log(run, "invoice")[0][3] == "created"
     assert status_of(invoice) == "In Fortnox"
 
 

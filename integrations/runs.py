@@ -36,6 +36,7 @@ from integrations.models import (
     Transfer,
     TransferOutcome,
 )
+from records.services.checks import acting_party
 from severa import clock
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,9 @@ def sync_run_execute(*, run: SyncRun) -> SyncRun:
             )
             return run
         try:
-            connector_for(connection.system).run_sync(run)
+            # Records the sync writes are audited with the connection as the acting party.
+            with acting_party(f"integration:{connection.system}:{connection.pk}"):
+                connector_for(connection.system).run_sync(run)
         except AuthorizationError as error:
             _finish(run, SyncRunStatus.FAILED, str(error))
         except IntegrationError as error:

@@ -41,10 +41,11 @@ import datetime
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -79,7 +80,6 @@ from records.models import (
     AddressKind,
     Customer,
     CustomerAddress,
-    CustomerContact,
     CustomerInvoice,
     CustomerInvoiceAttachment,
     CustomerKind,
@@ -90,6 +90,15 @@ from records.models import (
     Unit,
 )
 from records.models import Project as SeveraProject
+from records.services.customers import (
+    customer_create,
+    customer_update,
+    project_fee_create,
+    project_fee_update,
+)
+from records.services.invoices import customer_invoice_update
+from records.services.organisation import unit_create, unit_update
+from records.services.products import product_create, product_update
 from severa import clock
 
 BOTH = frozenset({TransferDirection.TO_REMOTE, TransferDirection.TO_LOCAL})
@@ -175,6 +184,23 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _saved(write: Callable[[], Any]) -> Any:
+    """A write through records.services: a refusal of its checks fails this record, with
+    the checks' messages as the reason."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages = [
+                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                for field, field_messages in error.message_dict.items()
+                for message in field_messages
+            ]
+        else:
+            messages = list(error.messages)
+        raise PermanentError("; ".join(messages)) from None
+
+
 def _numeric(code: str) -> bool:
     return code.isdigit()
 
@@ -186,6 +212,7 @@ class FortnoxContext:
     def __init__(self, run: SyncRun, client: FortnoxClient, facts: SystemFacts = FORTNOX_FACTS):
         self.run = run
         self.connection: Connection = run.connection
+        self.tenant = run.connection.tenant
         self.tenant_id = run.tenant_id
         self.client = client
         self.facts = facts
@@ -375,15 +402,16 @@ class UnitAdapter(_Adapter):
         return None if unit is None else self._local(unit)
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        unit = Unit.objects.create(
-            tenant_id=self.tenant_id, code=remote.key[:20], name=remote.name[:100] or remote.key
+        unit = _saved(
+            lambda: unit_create(
+                tenant=self.context.tenant, data={"code": remote.key, "name": remote.name}
+            )
         )
         return self._local(unit)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         unit = Unit.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        unit.name = remote.name[:100] or remote.key
-        unit.save(update_fields=["name", "updated_at"])
+        unit = _saved(lambda: unit_update(unit=unit, data={"name": remote.name}))
         return self._local(unit)
 
 
@@ -476,28 +504,29 @@ class ProductAdapter(_Adapter):
         )
         return None if product is None else self._local(product)
 
-    def _apply(self, product: Product, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord) -> dict[str, Any]:
         unit_code = remote.data.get("Unit")
-        product.unit = (
-            Unit.objects.filter(tenant_id=self.tenant_id, code=unit_code).first()
+        data: dict[str, Any] = {
+            "code": remote.key,
+            "name": remote.name,
+            "unit": Unit.objects.filter(tenant_id=self.tenant_id, code=unit_code).first()
             if unit_code
-            else None
-        )
-        product.name = remote.name[:200] or remote.key
-        product.vat_rate = _decimal(remote.data.get("VAT"))
+            else None,
+            "vat_rate": _decimal(remote.data.get("VAT")),
+        }
         if remote.data.get("SalesPrice"):
-            product.price = _decimal(remote.data["SalesPrice"])
+            data["price"] = _decimal(remote.data["SalesPrice"])
+        return data
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        product = Product(tenant_id=self.tenant_id, code=remote.key)
-        self._apply(product, remote)
-        product.save()
+        product = _saved(
+            lambda: product_create(tenant=self.context.tenant, data=self._data(remote))
+        )
         return self._local(product)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         product = Product.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(product, remote)
-        product.save()
+        product = _saved(lambda: product_update(product=product, data=self._data(remote)))
         return self._local(product)
 
 
@@ -635,51 +664,90 @@ class CustomerAdapter(_Adapter):
         customer = self._customers().filter(number=remote.key).first()
         return None if customer is None else self._local(customer)
 
-    def _apply(self, customer: Customer, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord, customer: Customer | None) -> dict[str, Any]:
+        """The customer as records.services takes it: the first address of each kind
+        Fortnox holds replaces that of Severa (the others stay), and Fortnox's reference
+        names the first contact."""
         data = remote.data
-        customer.name = remote.name[:200]
-        customer.kind = CustomerKind.COMPANY
-        customer.vat_number = data.get("VATNumber", "")[:40]
-        customer.organisation_number = data.get("OrganisationNumber", "")[:40]
-        customer.email = data.get("Email", "")[:254]
-        customer.phone = data.get("Phone1", "")[:40]
-        customer.is_active = data.get("Active") != "false"
-        customer.save()
-        existing = _first_by_kind(customer.addresses.all())
+        addresses = [
+            {
+                "kind": address.kind,
+                "street": address.street,
+                "postal_code": address.postal_code,
+                "city": address.city,
+                "country": address.country,
+            }
+            for address in (customer.addresses.order_by("pk") if customer else [])
+        ]
+        # An address Fortnox keeps without a country is in the country of the customer's
+        # other addresses (the invoice address first); with none, the checks refuse it.
+        customer_country = next(
+            (data.get(fields[3]) for fields in ADDRESS_FIELDS.values() if data.get(fields[3])),
+            "",
+        )
         for kind, fields in ADDRESS_FIELDS.items():
             street, postal_code, city, country = (data.get(name, "") for name in fields)
             if not (street or postal_code or city):
                 continue
-            address = existing.get(kind) or CustomerAddress(
-                tenant_id=self.tenant_id, customer=customer, kind=kind
-            )
-            address.street = street[:200]
-            address.postal_code = postal_code[:20]
-            address.city = city[:100]
-            address.country = country[:2] or address.country or "SE"
-            address.save()
+            index = next((i for i, a in enumerate(addresses) if a["kind"] == kind), None)
+            address = {
+                "kind": kind,
+                "street": street,
+                "postal_code": postal_code,
+                "city": city,
+                "country": country
+                or (addresses[index]["country"] if index is not None else "")
+                or customer_country,
+            }
+            if index is None:
+                addresses.append(address)
+            else:
+                addresses[index] = address
+        values: dict[str, Any] = {
+            "number": remote.key,
+            "name": remote.name,
+            "kind": CustomerKind.COMPANY,
+            "vat_number": data.get("VATNumber", ""),
+            "organisation_number": data.get("OrganisationNumber", ""),
+            "email": data.get("Email", ""),
+            "phone": data.get("Phone1", ""),
+            "is_active": data.get("Active") != "false",
+            "addresses": addresses,
+        }
         reference = data.get("YourReference", "")
         if reference:
+            contacts = [
+                {
+                    "first_name": contact.first_name,
+                    "last_name": contact.last_name,
+                    "email": contact.email,
+                    "phone": contact.phone,
+                }
+                for contact in (customer.contacts.order_by("pk") if customer else [])
+            ]
             first_name, _space, last_name = reference.rpartition(" ")
-            contact = customer.contacts.order_by("pk").first() or CustomerContact(
-                tenant_id=self.tenant_id, customer=customer
-            )
-            if str(contact) != reference:
-                contact.first_name = first_name[:150]
-                contact.last_name = last_name[:150]
-                contact.save()
+            named = {"first_name": first_name, "last_name": last_name}
+            if not contacts:
+                contacts = [named]
+            elif f"{contacts[0]['first_name']} {contacts[0]['last_name']}".strip() != reference:
+                contacts[0] = {**contacts[0], **named}
+            values["contacts"] = contacts
+        return values
 
     def _reloaded(self, pk: int) -> LocalRecord:
         return self._local(self._customers().get(pk=pk))
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        customer = Customer(tenant_id=self.tenant_id, number=remote.key[:40])
-        self._apply(customer, remote)
+        customer = _saved(
+            lambda: customer_create(tenant=self.context.tenant, data=self._data(remote, None))
+        )
         return self._reloaded(customer.pk)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         customer = Customer.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(customer, remote)
+        customer = _saved(
+            lambda: customer_update(customer=customer, data=self._data(remote, customer))
+        )
         return self._reloaded(customer.pk)
 
 
@@ -980,32 +1048,37 @@ class ProjectFeeAdapter(_Adapter):
             return None
         return Product.objects.filter(tenant_id=self.tenant_id, pk=default_id).first()
 
-    def _apply(self, fee: ProjectFee, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord) -> dict[str, Any]:
         data = remote.data
         quantity = _decimal(data["quantity"]) or Decimal(1)
         amount = _decimal(data["amount"])
-        fee.project = SeveraProject.objects.get(tenant_id=self.tenant_id, number=data["project"])
-        fee.product = self._product(data["article"])
-        fee.description = " – ".join(
-            part for part in (data["supplier"], data["invoice"], data["description"]) if part
-        )[:500]
-        fee.date = datetime.date.fromisoformat(data["date"]) if data["date"] else clock.today()
-        fee.quantity = quantity
+        product = self._product(data["article"])
         # Without VAT: the sales VAT is added when the fee is invoiced from Severa.
-        fee.unit_cost = (amount / quantity).quantize(Decimal("0.01"))
+        unit_cost = (amount / quantity).quantize(Decimal("0.01"))
         # A fee can be invoiced only with a product code; without one it is cost only.
-        fee.is_billable = fee.product is not None
-        fee.unit_price = fee.unit_cost if fee.is_billable else Decimal(0)
-        fee.save()
+        is_billable = product is not None
+        return {
+            "project": SeveraProject.objects.get(tenant_id=self.tenant_id, number=data["project"]),
+            "product": product,
+            "description": " – ".join(
+                part for part in (data["supplier"], data["invoice"], data["description"]) if part
+            )[:500],
+            "date": datetime.date.fromisoformat(data["date"]) if data["date"] else clock.today(),
+            "quantity": quantity,
+            "unit_cost": unit_cost,
+            "unit_price": unit_cost if is_billable else Decimal(0),
+            "is_billable": is_billable,
+        }
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        fee = ProjectFee(tenant_id=self.tenant_id)
-        self._apply(fee, remote)
+        fee = _saved(
+            lambda: project_fee_create(tenant=self.context.tenant, data=self._data(remote))
+        )
         return self._local(fee)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         fee = ProjectFee.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(fee, remote)
+        fee = _saved(lambda: project_fee_update(project_fee=fee, data=self._data(remote)))
         return self._local(fee)
 
     def remote_record(self, item: dict) -> RemoteRecord:  # pragma: no cover
@@ -1036,6 +1109,28 @@ def _status_name(status_id: int) -> str:
     return InvoiceStatus.objects.filter(pk=status_id).values_list("name", flat=True).first() or ""
 
 
+def _status_move(
+    context: FortnoxContext, invoice: CustomerInvoice, status_id: int, remote_id: str | None
+) -> bool:
+    """Move `invoice` to the status through records.services; a refusal is logged as the
+    invoice's failure (False)."""
+    status = InvoiceStatus.objects.filter(tenant_id=context.tenant_id, pk=status_id).first()
+    try:
+        _saved(lambda: customer_invoice_update(customer_invoice=invoice, data={"status": status}))
+    except PermanentError as error:
+        context.log(
+            "invoice",
+            TransferDirection.TO_LOCAL,
+            TransferOutcome.FAILED,
+            local_id=invoice.pk,
+            remote_id=remote_id or "",
+            label=f"{invoice} {invoice.customer.name}"[:300],
+            reason=str(error),
+        )
+        return False
+    return True
+
+
 def invoices_mark_received(context: FortnoxContext) -> int:
     """Move the invoices Fortnox has (paired, nothing changed since) from the sending
     status to the received status."""
@@ -1062,8 +1157,8 @@ def invoices_mark_received(context: FortnoxContext) -> int:
         changed_at = max([invoice.updated_at] + [row.updated_at for row in invoice.rows.all()])
         if entity_map.local_updated_at is None or changed_at > entity_map.local_updated_at:
             continue  # changed after it was sent, and the change failed: it stays
-        invoice.status_id = connection.received_status_id
-        invoice.save(update_fields=["status", "updated_at"])
+        if not _status_move(context, invoice, connection.received_status_id, entity_map.remote_id):
+            continue
         moved += 1
         context.log(
             "invoice",
@@ -1101,8 +1196,8 @@ def invoices_mark_paid(context: FortnoxContext) -> int:
     moved = 0
     invoices = CustomerInvoice.objects.filter(tenant_id=context.tenant_id, pk__in=list(maps))
     for invoice in invoices.exclude(status_id=connection.paid_status_id).select_related("customer"):
-        invoice.status_id = connection.paid_status_id
-        invoice.save(update_fields=["status", "updated_at"])
+        if not _status_move(context, invoice, connection.paid_status_id, maps[invoice.pk]):
+            continue
         moved += 1
         context.log(
             "invoice",

@@ -99,7 +99,7 @@ def test_scenario_2_customers_only_in_fortnox_come_to_severa(
 
     run = sync(connection)
 
-    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert run.status == SyncRunStatus.SUCCEEDED, log(run)
     with scope(tenant=tenant.pk):
         assert list(Customer.objects.values_list("number", flat=True)) == ["2001"]
         borealis = Customer.objects.get(number="2001")
@@ -231,3 +231,26 @@ def test_a_field_emptied_in_severa_is_cleared_in_fortnox(tenant, make_connection
     before = writes(fake)
     assert log(sync(connection)) == []
     assert writes(fake) == before
+
+
+def test_customers_from_fortnox_go_through_the_records_checks_and_are_audited(
+    tenant, make_connection, fake, fortnox
+):
+    from accounts.models import AuditEvent
+
+    fortnox_customer(fortnox, "2001", "Nordic Trading AB")
+    fortnox_customer(fortnox, "2002", "A" * 300)  # longer than a Severa customer name
+    connection = make_connection(customers_master=Master.REMOTE)
+
+    run = sync(connection)
+
+    outcome, reason = outcome_of(run, "2002")
+    assert outcome == "failed"  # refused with the reason, not cut short
+    assert reason.startswith("name:")
+    with scope(tenant=tenant.pk):
+        assert not Customer.objects.filter(number="2002").exists()
+        created = Customer.objects.get(number="2001")
+        event = AuditEvent.objects.get(action="records.customer.created")
+    assert event.actor is None
+    assert event.details["by"] == f"integration:fortnox:{connection.pk}"
+    assert event.details["record_id"] == created.pk

@@ -254,3 +254,31 @@ def test_customers_from_fortnox_go_through_the_records_checks_and_are_audited(
     assert event.actor is None
     assert event.details["by"] == f"integration:fortnox:{connection.pk}"
     assert event.details["record_id"] == created.pk
+
+
+def test_an_update_whose_answer_was_lost_is_read_back_not_sent_again(tenant, make_connection, fake):
+    acme = severa_customer(tenant, "1001", "Acme Oy", phone="+358 40 123 4567")
+    connection = make_connection(customers_master=Master.SEVERA)
+    sync(connection)
+    with scopes_disabled():
+        acme.refresh_from_db()
+        acme.name = "Acme Group Oy"
+        acme.phone = ""
+        acme.save()
+    # Fortnox applies the update but the answer never comes.
+    fake.inject("lost_response", count=1, method="PUT", path_prefix="/3/customers/1001")
+
+    first = sync(connection)
+
+    assert outcome_of(first, "1001")[0] == "unverified"
+    assert records_of(fake, "customers")["1001"]["Name"] == "Acme Group Oy"
+    puts = len(fake.requests(method="PUT", path_prefix="/3/customers/1001"))
+
+    second = sync(connection)
+
+    assert outcome_of(second, "1001") == (
+        "updated",
+        "The earlier update had been applied (read back).",
+    )
+    assert len(fake.requests(method="PUT", path_prefix="/3/customers/1001")) == puts
+    assert log(sync(connection)) == []

@@ -160,6 +160,8 @@ class _EntitySync:
         self.policy = facts.lookup
         # Records of this entity type that failed or stay unverified in this run.
         self.troubles = 0
+        # Seconds slept for in-run look-ups (LookupPolicy.in_run_budget).
+        self.waited = 0.0
         self.entity_type = adapter.entity_type
         self.master = run.connection.master_for(adapter.entity_type)
         self.maps = EntityMap.objects.filter(
@@ -361,7 +363,11 @@ class _EntitySync:
             if not in_run and due is not None and due > clock.now():
                 break
             if in_run:
-                time.sleep(policy.delay(entity_map.lookup_attempts).total_seconds())
+                pause = policy.delay(entity_map.lookup_attempts).total_seconds()
+                if self.waited + pause > policy.in_run_budget:
+                    break
+                self.waited += pause
+                time.sleep(pause)
             found = self.lookup(local, reference)
             entity_map.lookup_attempts += 1
             if found is not None:

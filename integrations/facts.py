@@ -43,6 +43,9 @@ class LookupPolicy:
     committed by then."""
 
     delays: tuple[float, ...] = (2.0, 8.0)
+    # In-run waiting for look-ups, in all, per entity type and run: past it, the records
+    # left unverified wait for the next run (an outage does not stall the run).
+    in_run_budget: float = 60.0
     absent_needed: int = 3
     settle: timedelta = timedelta(minutes=15)
     max_delay: timedelta = timedelta(hours=6)

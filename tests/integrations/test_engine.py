@@ -535,3 +535,25 @@ def test_each_entity_type_keeps_its_own_incremental_start(connection, world):
         ("customer", TransferDirection.TO_REMOTE, "1002 Bad VAT Oy", "failed"),
     ]
     assert second.counts["unchanged"] == 1
+
+
+def test_in_run_look_ups_stop_waiting_past_the_budget(connection, world, monkeypatch):
+    from tests.integrations.memory import MEMORY_FACTS, MemoryConnector
+
+    monkeypatch.setattr(
+        MemoryConnector,
+        "facts",
+        MEMORY_FACTS.with_lookup(delays=(0.05, 0.05), in_run_budget=0.12),
+    )
+    with at(0):
+        for number in range(1, 5):
+            world.local.add("customer", str(1000 + number), f"Customer {number} Oy")
+    world.system.ambiguous_creates = ["failed"] * 4
+    finds = world.system.requests["find"]
+
+    run = sync(connection, hours=1)
+
+    assert [entry[3] for entry in outcomes(run)] == ["unverified"] * 4
+    # 0.12 s of waiting: the two look-ups after the first create (0.10 s), then none (each
+    # record is also looked up once before its create).
+    assert world.system.requests["find"] - finds == 4 + 2

@@ -1,11 +1,12 @@
-"""The first Fortnox sync of a tenant with 1,000 customers and 500 articles (Severa → the
-fake Fortnox over HTTP), at Fortnox's real rate limit (25 requests in any 5 s, shared in
-Redis), then a second run with nothing changed.
+"""The first Fortnox sync of a tenant with 1,000 customers, 500 articles and 50 invoices
+with one attachment each (Severa → the fake Fortnox over HTTP), at Fortnox's real rate limit
+(25 requests in any 5 s, shared in Redis), then a second run with nothing changed.
 
-Reports the requests made per record, the first run's wall time beside the floor the limit
-sets (requests ÷ 5 per second), the largest number of requests the fake saw in any 5 s,
-and the requests (and writes) of the second run. `BENCH_FORTNOX_CUSTOMERS` and
-`BENCH_FORTNOX_ARTICLES` change the data size. Takes about five minutes at full size.
+Reports the requests made per record (attachment uploads and attaches counted, each
+attachment a record), the first run's wall time beside the floor the limit sets (requests
+÷ 5 per second), the largest number of requests the fake saw in any 5 s, and the requests
+(and writes) of the second run. `BENCH_FORTNOX_CUSTOMERS`, `BENCH_FORTNOX_ARTICLES` and
+`BENCH_FORTNOX_INVOICES` change the data size. Takes about five minutes at full size.
 """
 
 import os
@@ -15,6 +16,8 @@ from bench.harness import bench_database
 
 CUSTOMERS = int(os.environ.get("BENCH_FORTNOX_CUSTOMERS", "1000"))
 ARTICLES = int(os.environ.get("BENCH_FORTNOX_ARTICLES", "500"))
+INVOICES = int(os.environ.get("BENCH_FORTNOX_INVOICES", "50"))
+PDF = b"%PDF-1.4\n" + b"0" * 20_000 + b"\n%%EOF\n"
 LIMIT_PER_SECOND = 25 / 5
 
 
@@ -28,7 +31,14 @@ def _world(server):
     from integrations.tokens import tokens_store
     from records.models import Customer, CustomerAddress, Product, Unit
     from severa import clock
-    from tests.factories import InvoiceStatusFactory, TenantFactory, connection_create_for
+    from tests.factories import (
+        CustomerInvoiceAttachmentFactory,
+        CustomerInvoiceFactory,
+        CustomerInvoiceRowFactory,
+        InvoiceStatusFactory,
+        TenantFactory,
+        connection_create_for,
+    )
 
     settings.FORTNOX_API_URL = server.api_url
     settings.FORTNOX_AUTH_URL = server.auth_url
@@ -45,6 +55,7 @@ def _world(server):
             send_status_id=send.pk,
             received_status_id=received.pk,
             transfer_all_customers=True,
+            transfer_attachments=True,
         )
         unit = Unit.objects.create(tenant=tenant, code="h", name="Hour")
         Product.objects.bulk_create(
@@ -73,6 +84,17 @@ def _world(server):
             )
             for n, customer in enumerate(customers)
         )
+        for n in range(INVOICES):
+            invoice = CustomerInvoiceFactory(
+                tenant=tenant, customer=customers[n % len(customers)], status=send, number=f"B{n}"
+            )
+            CustomerInvoiceRowFactory(invoice=invoice)
+            CustomerInvoiceAttachmentFactory(
+                invoice=invoice,
+                file_name=f"invoice-{n}.pdf",
+                content_type="application/pdf",
+                content=PDF,
+            )
     # Authorised through the fake's OAuth endpoints, as the callback does it.
     code = server.fake.issue_code(redirect_uri=callback_url())
     tokens = connector_for("fortnox").exchange_code(code, callback_url())
@@ -118,7 +140,13 @@ def main() -> dict:
 
             first, first_seconds = _run(connection)
             first_requests = fake.requests()
-            records = CUSTOMERS + ARTICLES
+            uploads = [r for r in first_requests if r.method == "POST" and r.path == "/3/inbox"]
+            attaches = [
+                r
+                for r in first_requests
+                if r.method == "POST" and r.path.startswith("/api/fileattachments/")
+            ]
+            records = CUSTOMERS + ARTICLES + INVOICES * 2  # each invoice and its attachment
             company = fake.company()
             floor = len(first_requests) / LIMIT_PER_SECOND
             first_max_in_window = fake.max_in_window()
@@ -129,12 +157,17 @@ def main() -> dict:
             return {
                 "customers": CUSTOMERS,
                 "articles": ARTICLES,
+                "invoices_with_an_attachment": INVOICES,
                 "first_run_status": first.status,
                 "first_run_counts": first.counts,
                 "created_in_fortnox": {
                     "customers": len(company.records["customers"]),
                     "articles": len(company.records["articles"]),
+                    "invoices": len(company.records["invoices"]),
+                    "attachments": len(company.attachments),
                 },
+                "attachment_uploads": len(uploads),
+                "attachment_attaches": len(attaches),
                 "first_run_requests": len(first_requests),
                 "first_run_writes": sum(1 for r in first_requests if r.is_write),
                 "requests_per_record": round(len(first_requests) / records, 3),

@@ -66,6 +66,14 @@ class EntityAdapter(Protocol):
 
     def find_local(self, remote: RemoteRecord) -> LocalRecord | None: ...
 
+    # Optional (the engine falls back when an adapter lacks them):
+    # lookup_remote(local, reference) -> RemoteRecord | None: find_remote, but always asking
+    #   the remote system by the record's marker (never a listing cached in the run); used
+    #   to settle an unverified create.
+    # read_remote(remote_id) -> RemoteRecord | None and
+    # remote_is_current(local, remote) -> bool: read the record back after an update whose
+    #   outcome was unknown, and tell whether it holds the local record's values already.
+
     def local_skip_reason(self, local: LocalRecord) -> str | None:
         """Why this local record is not sent (e.g. a product without a matching unit)."""
 

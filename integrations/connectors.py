@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from django.utils.module_loading import import_string
 
 from subscriptions.models import InterfaceSystem
 
@@ -46,6 +48,9 @@ class Connector(Protocol):
     def revoke(self, refresh_token: str) -> None: ...
 
     def run_sync(self, run: SyncRun) -> None: ...
+
+    # Also declared on the class: `facts` (integrations.facts.SystemFacts) and `kit` (the
+    # dotted path of its conformance harness, next to its fake).
 
 
 class UnknownSystem(LookupError):
@@ -81,3 +86,21 @@ def connector_for(system: str) -> Connector:
         return _REGISTRY[code]()
     except KeyError:
         raise UnknownSystem(f"No connector is registered for {code}.") from None
+
+
+def connectors_registered() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def connector_facts(system: str):  # -> integrations.facts.SystemFacts
+    """What the connector of `system` declares about its remote system."""
+    from integrations.facts import DEFAULT_FACTS
+
+    return getattr(_REGISTRY.get(system_code(system)), "facts", DEFAULT_FACTS)
+
+
+def connector_kit(system: str) -> Any | None:
+    """The conformance kit's harness of the connector of `system` (its `kit`: the dotted
+    path of a class next to its fake), or None when it ships none."""
+    path = getattr(_REGISTRY.get(system_code(system)), "kit", "")
+    return import_string(path)() if path else None

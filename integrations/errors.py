@@ -13,6 +13,9 @@ and the tasks decide the same way for every system:
 - `PermanentError` (alias `RemoteError`): the remote system refused the request (4xx
   validation, unknown field, missing licence); trying again unchanged will fail again. The
   message is shown to the tenant in the transfer log.
+- `PermissionMissing`: the remote system refused one entity type for a missing scope,
+  licence or module (Fortnox: HTTP 403, code 2001101). The engine blocks that entity type
+  and the run goes on with the others. A `PermanentError`.
 - `AuthorizationError`: the credentials are missing, expired or revoked; the connection needs
   to be connected again. A `PermanentError`.
 """
@@ -49,3 +52,11 @@ RemoteError = PermanentError
 
 class AuthorizationError(PermanentError):
     pass
+
+
+class PermissionMissing(PermanentError):
+    """A scope, licence or module the connection lacks for one entity type."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, scope: str = ""):
+        super().__init__(message, code=code)
+        self.scope = scope

@@ -78,6 +78,12 @@ class Connection(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     # When the last run that succeeded started: the next run reads what changed since.
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Per entity type, when the last run that transferred it without failures started
+    # (ISO datetimes): one failing entity type does not make the others read again.
+    entity_synced_at = models.JSONField(default=dict, blank=True)
+    # The remote company this connection writes to, as the remote system names it
+    # (Fortnox: the database number): the rate limit is counted per remote company.
+    remote_company_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -125,6 +131,15 @@ class EntityMap(models.Model):
     reference = models.CharField(max_length=100)
     local_updated_at = models.DateTimeField(null=True, blank=True)
     remote_hash = models.CharField(max_length=64, blank=True)
+    # A create whose outcome is unknown: since when, how many look-ups were made, how many
+    # of them (made after the settling time) answered "not there", and when the next one is
+    # due. The record is created again only when the connector's policy is satisfied.
+    unverified_since = models.DateTimeField(null=True, blank=True)
+    lookup_attempts = models.PositiveSmallIntegerField(default=0)
+    lookups_absent = models.PositiveSmallIntegerField(default=0)
+    next_lookup_at = models.DateTimeField(null=True, blank=True)
+    # An update whose outcome is unknown: the remote record is read before writing again.
+    update_unverified = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -224,6 +239,10 @@ class TransferOutcome(models.TextChoices):
     MATCHED = "matched", _("Matched")
     SKIPPED = "skipped", _("Skipped")
     FAILED = "failed", _("Failed")
+    # The create was sent but its outcome is unknown: looked up again before any new create.
+    UNVERIFIED = "unverified", _("Unverified")
+    # The remote system refused the entity type (missing permission or licence).
+    BLOCKED = "blocked", _("Blocked")
 
 
 class Transfer(models.Model):
@@ -249,3 +268,34 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_type} {self.label}: {self.outcome}"
+
+
+class BlockedEntity(models.Model):
+    """An entity type the remote system refuses to this connection (a missing scope,
+    licence or module): skipped by the runs, tried again once a day or at once after the
+    connection is authorised again. The tenant's error addresses hear of each new one once."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="blocked_entities"
+    )
+    entity_type = models.CharField(max_length=32)
+    reason = models.TextField()
+    # The remote system's own message and code, as it answered.
+    remote_message = models.TextField(blank=True)
+    blocked_at = models.DateTimeField()
+    tried_at = models.DateTimeField()
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["entity_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "entity_type"], name="integration_blocked_one_per_entity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.entity_type}: blocked"

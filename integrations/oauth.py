@@ -107,6 +107,8 @@ def _activate(connection: Connection, *, by_user: User | None, auth_kind: str) -
     connection.status_reason = ""
     connection.authorized_at = now
     connection.authorized_by = by_user
+    # The new authorisation may be for another company of the remote system: learnt again.
+    connection.remote_company_id = ""
     if connection.activated_at is None:
         connection.activated_at = now
     connection.updated_at = now
@@ -116,6 +118,7 @@ def _activate(connection: Connection, *, by_user: User | None, auth_kind: str) -
             "status_reason",
             "authorized_at",
             "authorized_by",
+            "remote_company_id",
             "activated_at",
             "updated_at",
         ]

@@ -36,6 +36,7 @@ from integrations.models import (
     Transfer,
     TransferOutcome,
 )
+from records.services.checks import acting_party
 from severa import clock
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ logger = logging.getLogger(__name__)
 ADVISORY_LOCK_CLASS = 74_001
 # An open run older than this gets its task sent again (sync_runs_resend_stale).
 STALE_AFTER = timedelta(minutes=10)
+UNFINISHED_OUTCOMES = (
+    TransferOutcome.FAILED,
+    TransferOutcome.UNVERIFIED,
+    TransferOutcome.BLOCKED,
+)
 # Failed transfers listed in an error e-mail (the run page has them all).
 MAIL_FAILURES_LISTED = 20
 
@@ -140,7 +146,9 @@ def sync_run_execute(*, run: SyncRun) -> SyncRun:
             )
             return run
         try:
-            connector_for(connection.system).run_sync(run)
+            # Records the sync writes are audited with the connection as the acting party.
+            with acting_party(f"integration:{connection.system}:{connection.pk}"):
+                connector_for(connection.system).run_sync(run)
         except AuthorizationError as error:
             _finish(run, SyncRunStatus.FAILED, str(error))
         except IntegrationError as error:
@@ -149,13 +157,21 @@ def sync_run_execute(*, run: SyncRun) -> SyncRun:
             logger.exception("Sync run %s of connection %s failed", run.pk, connection.pk)
             _finish(run, SyncRunStatus.FAILED, f"{type(error).__name__}: {error}")
         else:
-            failed = run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
-            _finish(run, SyncRunStatus.PARTIAL if failed else SyncRunStatus.SUCCEEDED)
-            if not failed:
+            # Failed and unverified records, and blocked entity types, are not done: the
+            # run is partial, and they are tried again by the next run.
+            unfinished = run.transfers.filter(outcome__in=UNFINISHED_OUTCOMES).exists()
+            _finish(run, SyncRunStatus.PARTIAL if unfinished else SyncRunStatus.SUCCEEDED)
+            if not unfinished:
                 # The next run reads what changed since this one started; a partial run
-                # does not move it, so its failed records are read (and tried) again.
+                # does not move it, so its failed records are read (and tried) again
+                # (each entity type also keeps its own start: integrations/engine.py).
                 Connection.objects.filter(pk=connection.pk).update(last_synced_at=run.started_at)
-        if run.status != SyncRunStatus.SUCCEEDED:
+        # A blocked entity type is e-mailed once, when it is blocked (engine.entity_block),
+        # not by every run.
+        if (
+            run.status == SyncRunStatus.FAILED
+            or run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
+        ):
             sync_run_failures_mail(run)
     return run
 

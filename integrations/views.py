@@ -24,6 +24,7 @@ from integrations.connections import (
     systems_overview,
 )
 from integrations.connectors import connector_available
+from integrations.engine import connection_unverified
 from integrations.errors import IntegrationError
 from integrations.forms import ConnectionCreateForm, ConnectionSettingsForm
 from integrations.models import Connection, SyncRun, SyncTrigger, TransferOutcome
@@ -102,6 +103,8 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
             "connector_available": connector_available(connection.system),
             "open_run": open_run(connection),
             "runs": connection.runs.all()[:RUNS_SHOWN],
+            "blocked_entities": connection.blocked_entities.all(),
+            "unverified": connection_unverified(connection),
         },
     )
 

@@ -592,6 +592,25 @@ def transfer_create(tenant: Tenant, **values):
     return Transfer.objects.create(tenant=tenant, run=run, created_at=clock.now(), **values)
 
 
+def blocked_entity_create(tenant: Tenant, **values):
+    from integrations.models import BlockedEntity
+
+    connection = connection_create_for(tenant)
+    now = clock.now()
+    entity_type = values.pop("entity_type", None) or (
+        f"entity_{BlockedEntity.objects.filter(connection=connection).count() + 1}"
+    )
+    return BlockedEntity.objects.create(
+        tenant=tenant,
+        connection=connection,
+        entity_type=entity_type,
+        reason=values.pop("reason", "The module is not licensed."),
+        blocked_at=now,
+        tried_at=now,
+        **values,
+    )
+
+
 def entity_map_create(tenant: Tenant, **values):
     from integrations.models import EntityMap
 

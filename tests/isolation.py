@@ -561,8 +561,9 @@ PARTNER_OBJECT_FACTORIES = {Invoice: _make_partner_invoice, BillingContact: _mak
 
 # Integrations (integrations/models.py): connections, their entity map, runs and transfers.
 def _register_integration_factories() -> None:
-    from integrations.models import Connection, EntityMap, SyncRun, Transfer
+    from integrations.models import BlockedEntity, Connection, EntityMap, SyncRun, Transfer
     from tests.factories import (
+        blocked_entity_create,
         connection_create_for,
         entity_map_create,
         sync_run_create,
@@ -571,6 +572,7 @@ def _register_integration_factories() -> None:
 
     TENANT_OBJECT_FACTORIES[Connection] = connection_create_for
     TENANT_OBJECT_FACTORIES[EntityMap] = entity_map_create
+    TENANT_OBJECT_FACTORIES[BlockedEntity] = blocked_entity_create
     TENANT_OBJECT_FACTORIES[SyncRun] = sync_run_create
     TENANT_OBJECT_FACTORIES[Transfer] = transfer_create
 

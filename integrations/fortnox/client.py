@@ -27,7 +27,9 @@ Contract for callers (the sync engine and the Fortnox connector):
   (401 after a token refresh, 429) is retried by the client.
 - **Errors.** ``FortnoxError`` (status, code, message; ``temporary`` says whether a later
   attempt may succeed) and its subclasses: ``NotFound`` (404), ``Unauthorized`` (401, after
-  the optional ``token_refresher`` was tried), ``AuthorizationError`` (OAuth endpoint
+  the optional ``token_refresher`` was tried), ``PermissionMissing`` (403, or a 401 whose
+  code names a missing scope or licence: the engine blocks that entity type),
+  ``AuthorizationError`` (OAuth endpoint
   refusals, e.g. ``invalid_grant``), ``TemporaryError`` → ``RateLimited(retry_after)``,
   ``AmbiguousWrite`` (temporary, but not a ``TemporaryError``, so a generic retry does not
   catch it by accident), and ``Refused`` (any other 4xx). Each is also the sync engine's
@@ -58,11 +60,13 @@ from integrations.fortnox.errors import (
     AuthorizationError,
     FortnoxError,
     NotFound,
+    PermissionMissing,
     RateLimited,
     Refused,
     TemporaryError,
     Unauthorized,
     error_information,
+    is_permission_refusal,
     never_sent,
 )
 from integrations.fortnox.oauth import (
@@ -82,6 +86,7 @@ __all__ = [
     "FortnoxClient",
     "FortnoxError",
     "NotFound",
+    "PermissionMissing",
     "RateLimited",
     "Refused",
     "TemporaryError",
@@ -102,7 +107,11 @@ RATE_WINDOW = 5.0
 # Our window is a little longer than Fortnox's: Fortnox counts arrivals, and network delay
 # can bring two requests admitted 5 s apart closer together on arrival.
 RATE_MARGIN = 0.25
+# Requests of each window kept for asking new connections which company they are.
+PROBE_SHARE = 1
 MAX_PAGE_SIZE = 500
+# The file-attachments API is under /api, beside /3.
+ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
@@ -154,10 +163,27 @@ def format_lastmodified(moment: datetime.datetime) -> str:
     return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def fortnox_rate_limiter(connection_key: str) -> RateLimiter:
-    """The limiter every worker shares for one Fortnox connection (client id + company)."""
+def fortnox_rate_limiter(company_key: str) -> RateLimiter:
+    """The limiter every worker shares for one Fortnox company (client id + company). One
+    request of each window is kept for `company_probe_limiter`."""
     return rate_limiter(
-        f"fortnox:{connection_key}", limit=RATE_LIMIT, window=RATE_WINDOW, margin=RATE_MARGIN
+        f"fortnox:{company_key}",
+        limit=RATE_LIMIT - PROBE_SHARE,
+        window=RATE_WINDOW,
+        margin=RATE_MARGIN,
+    )
+
+
+def company_probe_limiter(client_id: str) -> RateLimiter:
+    """The limiter of the one request that asks a new connection which company it is
+    (/3/companyinformation), before its company's limiter is known: one such request per
+    window for the whole client id, so with the company's own limiter the company never
+    gets more than RATE_LIMIT requests in a window."""
+    return rate_limiter(
+        f"fortnox:{client_id}:company-probe",
+        limit=PROBE_SHARE,
+        window=RATE_WINDOW,
+        margin=RATE_MARGIN,
     )
 
 
@@ -202,10 +228,13 @@ class FortnoxClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         is_write: bool | None = None,
     ) -> Any:
         """One API call with the retry rules of the module docstring; the decoded JSON
-        (None for an empty answer). `path` is relative to the API URL, e.g. "customers"."""
+        (None for an empty answer). `path` is relative to the API URL, e.g. "customers"
+        (or absolute, e.g. "/api/fileattachments/attachments-v1"); `files` are sent as
+        multipart/form-data instead of a JSON body."""
         is_write = method != "GET" if is_write is None else is_write
         url = urljoin(self.base_url, path)
         data = None if body is None else encode(body)
@@ -225,7 +254,13 @@ class FortnoxClient:
                 headers["Content-Type"] = "application/json"
             try:
                 response = self.session.request(
-                    method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
             except requests.exceptions.RequestException as error:
                 if is_write and not never_sent(error):
@@ -254,6 +289,15 @@ class FortnoxClient:
                 else:
                     time.sleep(wait)
                 continue
+            if status in (401, 403):
+                message, code = error_information(response.content)
+                if is_permission_refusal(status, code):
+                    raise PermissionMissing(
+                        f"Fortnox {method} {path}: {message}",
+                        status=status,
+                        code=code,
+                        scope=path.split("/")[0],
+                    )
             if status == 401 and self.token_refresher is not None and not refreshed:
                 self.access_token = self.token_refresher()
                 refreshed = True
@@ -452,3 +496,36 @@ class FortnoxClient:
 
     def get_supplier_invoice(self, given_number: str) -> dict:
         return self.get(SUPPLIER_INVOICES, given_number)
+
+    # -- files ----------------------------------------------------------------------
+    def inbox_upload(self, file_name: str, content: bytes, content_type: str) -> dict:
+        """Upload a file to the company's inbox (``POST /3/inbox``, multipart); the file,
+        with its ``Id``/``ArchiveFileId``."""
+        document = self.request("POST", "inbox", files={"file": (file_name, content, content_type)})
+        return document["File"]
+
+    def attachment_connect(
+        self, *, entity_id: str, file_id: str, entity_type: str = "F", include_on_send: bool = True
+    ) -> dict:
+        """Attach an uploaded file to a record (``F``: a customer invoice); the attachment."""
+        document = self.request(
+            "POST",
+            ATTACHMENTS_PATH,
+            body=[
+                {
+                    "entityId": int(entity_id),
+                    "entityType": entity_type,
+                    "fileId": file_id,
+                    "includeOnSend": include_on_send,
+                }
+            ],
+        )
+        return document[0]
+
+    def attachments_of(self, entity_id: str, *, entity_type: str = "F") -> list[dict]:
+        return (
+            self.request(
+                "GET", ATTACHMENTS_PATH, params={"entitytype": entity_type, "entityid": entity_id}
+            )
+            or []
+        )

@@ -48,6 +48,26 @@ class NotFound(Refused):
     pass
 
 
+# ErrorInformation codes that name a missing scope, licence or module:
+# no active licence for the scope, API licence missing, no permission for a register.
+PERMISSION_CODES = frozenset({2001101, 2001103, 2003275})
+
+
+class PermissionMissing(Refused, engine.PermissionMissing):
+    """Fortnox refused a resource for a missing scope, licence or module (403, or a 401
+    whose code names one): the engine blocks that entity type, the run goes on."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: int | None = None, scope: str = ""
+    ):
+        Refused.__init__(self, message, status=status, code=code)
+        self.scope = scope
+
+
+def is_permission_refusal(status: int, code: int | None) -> bool:
+    return status == 403 or (status == 401 and code in PERMISSION_CODES)
+
+
 class Unauthorized(FortnoxError, engine.AuthorizationError):
     """The access token is missing, wrong or expired (and could not be refreshed)."""
 

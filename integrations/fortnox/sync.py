@@ -19,10 +19,12 @@ Rules, per the guide:
 - **Customer invoices** go to Fortnox when they reach the connection's sending status
   (``ExternalInvoiceReference1`` carries our reference, so an unclear create is looked up
   before it is tried again), then move to the received status; they move to the paid status
-  once Fortnox shows them paid (balance 0, booked, not cancelled). Fortnox's API as this
-  connector uses it has no invoice attachment call: attachments are logged as not sent.
-- **Project fees**: supplier-invoice rows booked to a project (in supplier invoices changed
-  since the activation) come back once each (entity map id ``GivenNumber-row``) as fees
+  once Fortnox shows them paid (balance 0, booked, not cancelled). When the tenant chose to
+  transfer attachments, each attachment of an invoice Fortnox has is uploaded to the
+  Fortnox inbox and attached to the invoice (``/api/fileattachments``), once.
+- **Project fees**: supplier-invoice rows booked to a project (in booked supplier invoices
+  changed since the activation) come back once each (entity map id: the ``GivenNumber`` and
+  a hash of what the row books) as fees
   without VAT; the product is the article of the row if
   Severa has it, else the connection's default product; a fee with a product is billable
   at cost, one without is cost only.
@@ -36,16 +38,26 @@ customers (otherwise its Fortnox changes are not applied anyway).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from integrations.adapters import LocalRecord, RemoteRecord
-from integrations.engine import entity_since, sync_entities
-from integrations.errors import IntegrationError, PermanentError
+from integrations.engine import entity_guard, entity_since, sync_entities
+from integrations.errors import (
+    AmbiguousWrite,
+    IntegrationError,
+    PermanentError,
+    PermissionMissing,
+)
+from integrations.facts import SystemFacts
 from integrations.fortnox.client import (
     ARTICLES,
     CUSTOMERS,
@@ -54,6 +66,7 @@ from integrations.fortnox.client import (
     FortnoxClient,
     Resource,
 )
+from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.models import (
     Connection,
     EntityMap,
@@ -67,8 +80,8 @@ from records.models import (
     AddressKind,
     Customer,
     CustomerAddress,
-    CustomerContact,
     CustomerInvoice,
+    CustomerInvoiceAttachment,
     CustomerKind,
     InvoiceStatus,
     Product,
@@ -77,6 +90,15 @@ from records.models import (
     Unit,
 )
 from records.models import Project as SeveraProject
+from records.services.customers import (
+    customer_create,
+    customer_update,
+    project_fee_create,
+    project_fee_update,
+)
+from records.services.invoices import customer_invoice_update
+from records.services.organisation import unit_create, unit_update
+from records.services.products import product_create, product_update
 from severa import clock
 
 BOTH = frozenset({TransferDirection.TO_REMOTE, TransferDirection.TO_LOCAL})
@@ -112,12 +134,27 @@ CUSTOMER_FIELDS = (
     *(name for fields in ADDRESS_FIELDS.values() for name in fields),
 )
 ARTICLE_FIELDS = ("ArticleNumber", "Description", "Unit", "VAT", "SalesPrice")
+NUMBER_FIELDS = frozenset({"VAT", "SalesPrice"})
 PROJECT_STATUS = {
     SalesStatus.LEAD: "NOTSTARTED",
     SalesStatus.PROPOSAL: "NOTSTARTED",
     SalesStatus.WON: "ONGOING",
     SalesStatus.LOST: "COMPLETED",
 }
+# What identifies a supplier-invoice row: what it books (Fortnox rows carry no id).
+ROW_IDENTITY = (
+    "Account",
+    "Code",
+    "Debit",
+    "Credit",
+    "Project",
+    "CostCenter",
+    "ArticleNumber",
+    "ItemDescription",
+    "Quantity",
+    "TransactionInformation",
+)
+ROW_AMOUNTS = frozenset({"Debit", "Credit", "Quantity"})
 # Supplier-invoice row codes that are not costs (the total and the VAT rows).
 NOT_COST_ROW_CODES = frozenset({"TOT", "VAT"})
 
@@ -130,10 +167,38 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _number_text(value: Any) -> str:
+    """A number as one canonical text, whether Fortnox wrote it as a number or a string."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return _text(value)
+    return format(number.normalize(), "f")
+
+
 def _decimal(value: Any) -> Decimal:
     if value in (None, ""):
         return Decimal(0)
     return Decimal(str(value))
+
+
+def _saved(write: Callable[[], Any]) -> Any:
+    """A write through records.services: a refusal of its checks fails this record, with
+    the checks' messages as the reason."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages = [
+                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                for field, field_messages in error.message_dict.items()
+                for message in field_messages
+            ]
+        else:
+            messages = list(error.messages)
+        raise PermanentError("; ".join(messages)) from None
 
 
 def _numeric(code: str) -> bool:
@@ -144,11 +209,13 @@ class FortnoxContext:
     """What the adapters of one run share: the run, its connection, the client, and the
     pairings of other entity types (an invoice needs its customer's Fortnox number)."""
 
-    def __init__(self, run: SyncRun, client: FortnoxClient):
+    def __init__(self, run: SyncRun, client: FortnoxClient, facts: SystemFacts = FORTNOX_FACTS):
         self.run = run
         self.connection: Connection = run.connection
+        self.tenant = run.connection.tenant
         self.tenant_id = run.tenant_id
         self.client = client
+        self.facts = facts
         self.created_invoices: list[int] = []
 
     def remote_id(self, entity_type: str, local_id: int | None) -> str | None:
@@ -187,7 +254,8 @@ class FortnoxContext:
 
 class _Adapter:
     """Shared parts: a listing of the Fortnox records read once per run to pair existing
-    records, with a direct GET instead after an unclear create of that record."""
+    records, a direct GET by the marker to settle an unclear create, and the payload rules
+    of Fortnox (an update clears a field with ``API_BLANK``; a create leaves it out)."""
 
     entity_type = ""
     directions: frozenset[str] = BOTH
@@ -199,7 +267,8 @@ class _Adapter:
         self.client = context.client
         self.tenant_id = context.tenant_id
         self._listing: dict[str, dict] | None = None
-        self._uncertain: set[int] = set()
+        # Records read back after an update with unknown outcome, by remote id.
+        self._read_back: dict[str, dict] = {}
 
     # Fortnox records as the engine compares them ----------------------------------------
     def remote_record(self, item: dict) -> RemoteRecord:
@@ -220,32 +289,60 @@ class _Adapter:
     def find_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
         if not local.key:
             return None
-        if local.id in self._uncertain:
-            found = self.client.find(self.resource, local.key)
-            return None if found is None else self.remote_record(found)
         item = self.listing().get(local.key)
         return None if item is None else self.remote_record(self.full(item))
+
+    def lookup_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
+        """Ask Fortnox for the record by its number/code (after an unclear create)."""
+        if not local.key:
+            return None
+        found = self.client.find(self.resource, local.key)
+        return None if found is None else self.remote_record(found)
+
+    def read_remote(self, remote_id: str) -> RemoteRecord | None:
+        found = self.client.find(self.resource, remote_id)
+        if found is None:
+            return None
+        self._read_back[remote_id] = found
+        return self.remote_record(found)
+
+    def remote_is_current(self, local: LocalRecord, remote: RemoteRecord) -> bool:
+        """Whether the record read back holds every value an update would send (compared
+        the Fortnox way: numbers as strings equal numbers, empty equals unset)."""
+        record = self._read_back.get(remote.id)
+        if record is None:
+            return False
+        return self.context.facts.payload_matches(
+            self.remote_payload(local, creating=False), record
+        )
 
     def _created(self, local: LocalRecord, record: dict) -> RemoteRecord:
         if self._listing is not None:
             self._listing[_text(record.get(self.resource.key))] = record
         return self.remote_record(record)
 
+    def create_payload(self, local: LocalRecord) -> dict:
+        """A new record: empty fields are left out."""
+        return {
+            name: value
+            for name, value in self.remote_payload(local, creating=True).items()
+            if value not in (None, "")
+        }
+
+    def update_payload(self, local: LocalRecord) -> dict:
+        """Changes: an empty field is cleared the way Fortnox clears one (``API_BLANK``)."""
+        facts = self.context.facts
+        return {
+            name: facts.clear(value)
+            for name, value in self.remote_payload(local, creating=False).items()
+        }
+
     def create_remote(self, local: LocalRecord, reference: str) -> RemoteRecord:
-        try:
-            record = self.client.create(self.resource, self.remote_payload(local, creating=True))
-        except PermanentError:
-            raise
-        except IntegrationError:
-            # Unclear (or failed) create: the next look-up of this record asks Fortnox.
-            self._uncertain.add(local.id)
-            raise
+        record = self.client.create(self.resource, self.create_payload(local))
         return self._created(local, record)
 
     def update_remote(self, remote_id: str, local: LocalRecord) -> RemoteRecord:
-        record = self.client.update(
-            self.resource, remote_id, self.remote_payload(local, creating=False)
-        )
+        record = self.client.update(self.resource, remote_id, self.update_payload(local))
         return self.remote_record(record)
 
     def remote_payload(self, local: LocalRecord, *, creating: bool) -> dict:
@@ -305,15 +402,16 @@ class UnitAdapter(_Adapter):
         return None if unit is None else self._local(unit)
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        unit = Unit.objects.create(
-            tenant_id=self.tenant_id, code=remote.key[:20], name=remote.name[:100] or remote.key
+        unit = _saved(
+            lambda: unit_create(
+                tenant=self.context.tenant, data={"code": remote.key, "name": remote.name}
+            )
         )
         return self._local(unit)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         unit = Unit.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        unit.name = remote.name[:100] or remote.key
-        unit.save(update_fields=["name", "updated_at"])
+        unit = _saved(lambda: unit_update(unit=unit, data={"name": remote.name}))
         return self._local(unit)
 
 
@@ -347,14 +445,23 @@ class ProductAdapter(_Adapter):
         return [self._local(product) for product in products.order_by("pk")]
 
     def remote_record(self, item: dict) -> RemoteRecord:
-        data = {name: _text(item.get(name)) for name in ARTICLE_FIELDS}
+        # Numbers come back as strings in list items ("25.00") and as numbers elsewhere.
+        data = {
+            name: _number_text(item.get(name)) if name in NUMBER_FIELDS else _text(item.get(name))
+            for name in ARTICLE_FIELDS
+        }
         return RemoteRecord(
             id=data["ArticleNumber"], key=data["ArticleNumber"], name=data["Description"], data=data
         )
 
     def remote_units(self) -> set[str]:
         if self._remote_units is None:
-            self._remote_units = {_text(unit.get("Code")) for unit in self.client.list(UNITS)}
+            try:
+                self._remote_units = {_text(unit.get("Code")) for unit in self.client.list(UNITS)}
+            except PermissionMissing:
+                # Units are blocked (their own entity type says why): products with a unit
+                # wait for them.
+                self._remote_units = set()
         return self._remote_units
 
     def local_skip_reason(self, local: LocalRecord) -> str | None:
@@ -397,28 +504,29 @@ class ProductAdapter(_Adapter):
         )
         return None if product is None else self._local(product)
 
-    def _apply(self, product: Product, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord) -> dict[str, Any]:
         unit_code = remote.data.get("Unit")
-        product.unit = (
-            Unit.objects.filter(tenant_id=self.tenant_id, code=unit_code).first()
+        data: dict[str, Any] = {
+            "code": remote.key,
+            "name": remote.name,
+            "unit": Unit.objects.filter(tenant_id=self.tenant_id, code=unit_code).first()
             if unit_code
-            else None
-        )
-        product.name = remote.name[:200] or remote.key
-        product.vat_rate = _decimal(remote.data.get("VAT"))
+            else None,
+            "vat_rate": _decimal(remote.data.get("VAT")),
+        }
         if remote.data.get("SalesPrice"):
-            product.price = _decimal(remote.data["SalesPrice"])
+            data["price"] = _decimal(remote.data["SalesPrice"])
+        return data
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        product = Product(tenant_id=self.tenant_id, code=remote.key)
-        self._apply(product, remote)
-        product.save()
+        product = _saved(
+            lambda: product_create(tenant=self.context.tenant, data=self._data(remote))
+        )
         return self._local(product)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         product = Product.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(product, remote)
-        product.save()
+        product = _saved(lambda: product_update(product=product, data=self._data(remote)))
         return self._local(product)
 
 
@@ -556,51 +664,90 @@ class CustomerAdapter(_Adapter):
         customer = self._customers().filter(number=remote.key).first()
         return None if customer is None else self._local(customer)
 
-    def _apply(self, customer: Customer, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord, customer: Customer | None) -> dict[str, Any]:
+        """The customer as records.services takes it: the first address of each kind
+        Fortnox holds replaces that of Severa (the others stay), and Fortnox's reference
+        names the first contact."""
         data = remote.data
-        customer.name = remote.name[:200]
-        customer.kind = CustomerKind.COMPANY
-        customer.vat_number = data.get("VATNumber", "")[:40]
-        customer.organisation_number = data.get("OrganisationNumber", "")[:40]
-        customer.email = data.get("Email", "")[:254]
-        customer.phone = data.get("Phone1", "")[:40]
-        customer.is_active = data.get("Active") != "false"
-        customer.save()
-        existing = _first_by_kind(customer.addresses.all())
+        addresses = [
+            {
+                "kind": address.kind,
+                "street": address.street,
+                "postal_code": address.postal_code,
+                "city": address.city,
+                "country": address.country,
+            }
+            for address in (customer.addresses.order_by("pk") if customer else [])
+        ]
+        # An address Fortnox keeps without a country is in the country of the customer's
+        # other addresses (the invoice address first); with none, the checks refuse it.
+        customer_country = next(
+            (data.get(fields[3]) for fields in ADDRESS_FIELDS.values() if data.get(fields[3])),
+            "",
+        )
         for kind, fields in ADDRESS_FIELDS.items():
             street, postal_code, city, country = (data.get(name, "") for name in fields)
             if not (street or postal_code or city):
                 continue
-            address = existing.get(kind) or CustomerAddress(
-                tenant_id=self.tenant_id, customer=customer, kind=kind
-            )
-            address.street = street[:200]
-            address.postal_code = postal_code[:20]
-            address.city = city[:100]
-            address.country = country[:2] or address.country or "SE"
-            address.save()
+            index = next((i for i, a in enumerate(addresses) if a["kind"] == kind), None)
+            address = {
+                "kind": kind,
+                "street": street,
+                "postal_code": postal_code,
+                "city": city,
+                "country": country
+                or (addresses[index]["country"] if index is not None else "")
+                or customer_country,
+            }
+            if index is None:
+                addresses.append(address)
+            else:
+                addresses[index] = address
+        values: dict[str, Any] = {
+            "number": remote.key,
+            "name": remote.name,
+            "kind": CustomerKind.COMPANY,
+            "vat_number": data.get("VATNumber", ""),
+            "organisation_number": data.get("OrganisationNumber", ""),
+            "email": data.get("Email", ""),
+            "phone": data.get("Phone1", ""),
+            "is_active": data.get("Active") != "false",
+            "addresses": addresses,
+        }
         reference = data.get("YourReference", "")
         if reference:
+            contacts = [
+                {
+                    "first_name": contact.first_name,
+                    "last_name": contact.last_name,
+                    "email": contact.email,
+                    "phone": contact.phone,
+                }
+                for contact in (customer.contacts.order_by("pk") if customer else [])
+            ]
             first_name, _space, last_name = reference.rpartition(" ")
-            contact = customer.contacts.order_by("pk").first() or CustomerContact(
-                tenant_id=self.tenant_id, customer=customer
-            )
-            if str(contact) != reference:
-                contact.first_name = first_name[:150]
-                contact.last_name = last_name[:150]
-                contact.save()
+            named = {"first_name": first_name, "last_name": last_name}
+            if not contacts:
+                contacts = [named]
+            elif f"{contacts[0]['first_name']} {contacts[0]['last_name']}".strip() != reference:
+                contacts[0] = {**contacts[0], **named}
+            values["contacts"] = contacts
+        return values
 
     def _reloaded(self, pk: int) -> LocalRecord:
         return self._local(self._customers().get(pk=pk))
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        customer = Customer(tenant_id=self.tenant_id, number=remote.key[:40])
-        self._apply(customer, remote)
+        customer = _saved(
+            lambda: customer_create(tenant=self.context.tenant, data=self._data(remote, None))
+        )
         return self._reloaded(customer.pk)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         customer = Customer.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(customer, remote)
+        customer = _saved(
+            lambda: customer_update(customer=customer, data=self._data(remote, customer))
+        )
         return self._reloaded(customer.pk)
 
 
@@ -760,8 +907,15 @@ class InvoiceAdapter(_Adapter):
         found = self.client.find_invoices_by_reference(reference)
         return self.remote_record(found[0]) if found else None
 
+    # Always a search of Fortnox by ExternalInvoiceReference1.
+    lookup_remote = find_remote
+
+    def remote_is_current(self, local: LocalRecord, remote: RemoteRecord) -> bool:
+        # An invoice update replaces its rows; update_remote reads the invoice first anyway.
+        return False
+
     def create_remote(self, local: LocalRecord, reference: str) -> RemoteRecord:
-        payload = self.remote_payload(local, creating=True)
+        payload = self.create_payload(local)
         payload["ExternalInvoiceReference1"] = reference
         record = self.client.create_invoice(payload)
         self.context.created_invoices.append(local.id)
@@ -777,9 +931,7 @@ class InvoiceAdapter(_Adapter):
                 )
                 % {"number": remote_id}
             )
-        return self.remote_record(
-            self.client.update_invoice(remote_id, self.remote_payload(local, creating=False))
-        )
+        return self.remote_record(self.client.update_invoice(remote_id, self.update_payload(local)))
 
     def find_local(self, remote: RemoteRecord) -> LocalRecord | None:  # pragma: no cover
         return None
@@ -810,16 +962,23 @@ class ProjectFeeAdapter(_Adapter):
 
     def list_remote(self, changed_since: datetime.datetime | None) -> Iterator[RemoteRecord]:
         # The first run reads the supplier invoices booked since the activation, not the
-        # company's whole history (each one is a GET of its rows).
+        # company's whole history (each one is a GET of its rows). Only booked ones: an
+        # unbooked supplier invoice may still change.
         since = changed_since or self.context.connection.activated_at
         for item in self.client.list_supplier_invoices(lastmodified=since):
-            if item.get("Cancelled"):
+            if item.get("Cancelled") or not item.get("Booked"):
                 continue
             invoice = self.client.get_supplier_invoice(_text(item.get("GivenNumber")))
+            if not invoice.get("Booked"):
+                continue
             yield from self.fee_rows(invoice)
 
     def fee_rows(self, invoice: dict) -> Iterator[RemoteRecord]:
+        """The cost rows of a booked supplier invoice, each identified by the invoice's
+        number and what the row books (account, project, amounts, article, text): inserting
+        or removing another row does not make an imported row look new."""
         given = _text(invoice.get("GivenNumber"))
+        seen: Counter[str] = Counter()
         for index, row in enumerate(invoice.get("SupplierInvoiceRows") or [], start=1):
             project = _text(row.get("Project"))
             amount = _decimal(row.get("Debit")) - _decimal(row.get("Credit"))
@@ -830,8 +989,19 @@ class ProjectFeeAdapter(_Adapter):
                 or _text(row.get("AccountDescription"))
                 or _text(invoice.get("SupplierName"))
             )
-            yield RemoteRecord(
-                id=f"{given}-{index}",
+            content = hashlib.sha256(
+                json.dumps(
+                    [
+                        _text(row.get(name))
+                        if name not in ROW_AMOUNTS
+                        else _number_text(row.get(name))
+                        for name in ROW_IDENTITY
+                    ]
+                ).encode()
+            ).hexdigest()[:20]
+            seen[content] += 1  # identical rows on one invoice are told apart by their order
+            record = RemoteRecord(
+                id=f"{given}-{content}-{seen[content]}",
                 key=f"{given}/{index}",
                 name=description,
                 data={
@@ -845,6 +1015,18 @@ class ProjectFeeAdapter(_Adapter):
                     "invoice": _text(invoice.get("InvoiceNumber")),
                 },
             )
+            self._rekey_legacy(record, f"{given}-{index}")
+            yield record
+
+    def _rekey_legacy(self, record: RemoteRecord, legacy_id: str) -> None:
+        """Rows imported while rows were keyed by position keep their fee: the pairing is
+        moved to the row's new identity when it holds exactly the same content."""
+        EntityMap.objects.filter(
+            connection_id=self.context.connection.pk,
+            entity_type=self.entity_type,
+            remote_id=legacy_id,
+            remote_hash=RemoteRecord(id=legacy_id, key="", name="", data=record.data).fingerprint,
+        ).update(remote_id=record.id)
 
     def remote_skip_reason(self, remote: RemoteRecord) -> str | None:
         if not SeveraProject.objects.filter(
@@ -866,32 +1048,37 @@ class ProjectFeeAdapter(_Adapter):
             return None
         return Product.objects.filter(tenant_id=self.tenant_id, pk=default_id).first()
 
-    def _apply(self, fee: ProjectFee, remote: RemoteRecord) -> None:
+    def _data(self, remote: RemoteRecord) -> dict[str, Any]:
         data = remote.data
         quantity = _decimal(data["quantity"]) or Decimal(1)
         amount = _decimal(data["amount"])
-        fee.project = SeveraProject.objects.get(tenant_id=self.tenant_id, number=data["project"])
-        fee.product = self._product(data["article"])
-        fee.description = " – ".join(
-            part for part in (data["supplier"], data["invoice"], data["description"]) if part
-        )[:500]
-        fee.date = datetime.date.fromisoformat(data["date"]) if data["date"] else clock.today()
-        fee.quantity = quantity
+        product = self._product(data["article"])
         # Without VAT: the sales VAT is added when the fee is invoiced from Severa.
-        fee.unit_cost = (amount / quantity).quantize(Decimal("0.01"))
+        unit_cost = (amount / quantity).quantize(Decimal("0.01"))
         # A fee can be invoiced only with a product code; without one it is cost only.
-        fee.is_billable = fee.product is not None
-        fee.unit_price = fee.unit_cost if fee.is_billable else Decimal(0)
-        fee.save()
+        is_billable = product is not None
+        return {
+            "project": SeveraProject.objects.get(tenant_id=self.tenant_id, number=data["project"]),
+            "product": product,
+            "description": " – ".join(
+                part for part in (data["supplier"], data["invoice"], data["description"]) if part
+            )[:500],
+            "date": datetime.date.fromisoformat(data["date"]) if data["date"] else clock.today(),
+            "quantity": quantity,
+            "unit_cost": unit_cost,
+            "unit_price": unit_cost if is_billable else Decimal(0),
+            "is_billable": is_billable,
+        }
 
     def create_local(self, remote: RemoteRecord) -> LocalRecord:
-        fee = ProjectFee(tenant_id=self.tenant_id)
-        self._apply(fee, remote)
+        fee = _saved(
+            lambda: project_fee_create(tenant=self.context.tenant, data=self._data(remote))
+        )
         return self._local(fee)
 
     def update_local(self, local_id: int, remote: RemoteRecord) -> LocalRecord:
         fee = ProjectFee.objects.get(tenant_id=self.tenant_id, pk=local_id)
-        self._apply(fee, remote)
+        fee = _saved(lambda: project_fee_update(project_fee=fee, data=self._data(remote)))
         return self._local(fee)
 
     def remote_record(self, item: dict) -> RemoteRecord:  # pragma: no cover
@@ -922,6 +1109,28 @@ def _status_name(status_id: int) -> str:
     return InvoiceStatus.objects.filter(pk=status_id).values_list("name", flat=True).first() or ""
 
 
+def _status_move(
+    context: FortnoxContext, invoice: CustomerInvoice, status_id: int, remote_id: str | None
+) -> bool:
+    """Move `invoice` to the status through records.services; a refusal is logged as the
+    invoice's failure (False)."""
+    status = InvoiceStatus.objects.filter(tenant_id=context.tenant_id, pk=status_id).first()
+    try:
+        _saved(lambda: customer_invoice_update(customer_invoice=invoice, data={"status": status}))
+    except PermanentError as error:
+        context.log(
+            "invoice",
+            TransferDirection.TO_LOCAL,
+            TransferOutcome.FAILED,
+            local_id=invoice.pk,
+            remote_id=remote_id or "",
+            label=f"{invoice} {invoice.customer.name}"[:300],
+            reason=str(error),
+        )
+        return False
+    return True
+
+
 def invoices_mark_received(context: FortnoxContext) -> int:
     """Move the invoices Fortnox has (paired, nothing changed since) from the sending
     status to the received status."""
@@ -948,8 +1157,8 @@ def invoices_mark_received(context: FortnoxContext) -> int:
         changed_at = max([invoice.updated_at] + [row.updated_at for row in invoice.rows.all()])
         if entity_map.local_updated_at is None or changed_at > entity_map.local_updated_at:
             continue  # changed after it was sent, and the change failed: it stays
-        invoice.status_id = connection.received_status_id
-        invoice.save(update_fields=["status", "updated_at"])
+        if not _status_move(context, invoice, connection.received_status_id, entity_map.remote_id):
+            continue
         moved += 1
         context.log(
             "invoice",
@@ -987,8 +1196,8 @@ def invoices_mark_paid(context: FortnoxContext) -> int:
     moved = 0
     invoices = CustomerInvoice.objects.filter(tenant_id=context.tenant_id, pk__in=list(maps))
     for invoice in invoices.exclude(status_id=connection.paid_status_id).select_related("customer"):
-        invoice.status_id = connection.paid_status_id
-        invoice.save(update_fields=["status", "updated_at"])
+        if not _status_move(context, invoice, connection.paid_status_id, maps[invoice.pk]):
+            continue
         moved += 1
         context.log(
             "invoice",
@@ -1002,44 +1211,139 @@ def invoices_mark_paid(context: FortnoxContext) -> int:
     return moved
 
 
-def invoice_attachments_note(context: FortnoxContext) -> int:
-    """The attachments of invoices sent in this run, when the tenant chose to transfer
-    them: logged as not sent (the API calls this connector uses have none for invoice
-    attachments; Fortnox makes its own invoice image)."""
-    if not context.connection.transfer_attachments or not context.created_invoices:
+def invoice_attachments_send(context: FortnoxContext) -> int:
+    """When the tenant chose to transfer attachments: every attachment of an invoice
+    Fortnox has is uploaded to the Fortnox inbox and attached to the invoice (included when
+    Fortnox sends it), once each. Returns how many were attached in this run."""
+    connection = context.connection
+    if not connection.transfer_attachments:
         return 0
-    invoices = (
-        CustomerInvoice.objects.filter(tenant_id=context.tenant_id, pk__in=context.created_invoices)
-        .filter(attachments__isnull=False)
-        .distinct()
-        .select_related("customer")
+    invoice_numbers = dict(
+        EntityMap.objects.filter(connection_id=connection.pk, entity_type="invoice")
+        .exclude(remote_id=None)
+        .values_list("local_id", "remote_id")
     )
-    noted = 0
-    for invoice in invoices:
-        count = invoice.attachments.count()
-        noted += 1
-        context.log(
-            "invoice_attachment",
-            TransferDirection.TO_REMOTE,
-            TransferOutcome.SKIPPED,
-            local_id=invoice.pk,
-            label=f"{invoice} {invoice.customer.name}"[:300],
-            reason=_(
-                "%(count)s attachment(s) not sent: the Fortnox connection has no call for "
-                "invoice attachments yet."
-            )
-            % {"count": count},
+    if not invoice_numbers:
+        return 0
+    attached = EntityMap.objects.filter(
+        connection_id=connection.pk, entity_type="invoice_attachment"
+    ).exclude(remote_id=None)
+    attachments = (
+        CustomerInvoiceAttachment.objects.filter(
+            tenant_id=context.tenant_id, invoice_id__in=list(invoice_numbers)
         )
-    return noted
+        .exclude(pk__in=attached.values("local_id"))
+        .select_related("invoice")
+        .order_by("pk")
+    )
+    sent = 0
+    for attachment in attachments:
+        label = f"{attachment.invoice} {attachment.file_name}"[:300]
+        try:
+            sent += _attachment_send(context, attachment, invoice_numbers[attachment.invoice_id])
+        except PermissionMissing:
+            raise
+        except IntegrationError as error:
+            context.log(
+                "invoice_attachment",
+                TransferDirection.TO_REMOTE,
+                TransferOutcome.FAILED,
+                local_id=attachment.pk,
+                label=label,
+                reason=str(error),
+            )
+    return sent
 
 
-def fortnox_sync(run: SyncRun, client: FortnoxClient) -> dict[str, int]:
+def _attachment_send(
+    context: FortnoxContext, attachment: CustomerInvoiceAttachment, document_number: str
+) -> int:
+    """Upload (once: the file id is kept as the pairing's reference) and attach (once: an
+    attach whose answer was lost is looked for among the invoice's attachments first)."""
+    client = context.client
+    now = clock.now()
+    entity_map, _created = EntityMap.objects.get_or_create(
+        connection_id=context.connection.pk,
+        entity_type="invoice_attachment",
+        local_id=attachment.pk,
+        defaults={
+            "tenant_id": context.tenant_id,
+            "reference": "",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    label = f"{attachment.invoice} {attachment.file_name}"[:300]
+    if not entity_map.reference:
+        uploaded = client.inbox_upload(
+            attachment.file_name,
+            bytes(attachment.content),
+            attachment.content_type or "application/octet-stream",
+        )
+        entity_map.reference = f"file:{uploaded.get('ArchiveFileId') or uploaded['Id']}"
+        entity_map.updated_at = clock.now()
+        entity_map.save(update_fields=["reference", "updated_at"])
+    file_id = entity_map.reference.removeprefix("file:")
+    found = None
+    if entity_map.update_unverified:
+        found = next(
+            (
+                existing
+                for existing in client.attachments_of(document_number)
+                if existing.get("fileId") == file_id
+            ),
+            None,
+        )
+    if found is None:
+        try:
+            found = client.attachment_connect(entity_id=document_number, file_id=file_id)
+        except AmbiguousWrite:
+            entity_map.update_unverified = True
+            entity_map.save(update_fields=["update_unverified"])
+            context.log(
+                "invoice_attachment",
+                TransferDirection.TO_REMOTE,
+                TransferOutcome.UNVERIFIED,
+                local_id=attachment.pk,
+                label=label,
+                reason=_(
+                    "The attachment was sent but Fortnox did not answer: the invoice's "
+                    "attachments are read before it is attached again."
+                ),
+            )
+            return 0
+    entity_map.remote_id = str(found.get("id"))
+    entity_map.update_unverified = False
+    entity_map.updated_at = clock.now()
+    entity_map.save(update_fields=["remote_id", "update_unverified", "updated_at"])
+    context.log(
+        "invoice_attachment",
+        TransferDirection.TO_REMOTE,
+        TransferOutcome.CREATED,
+        local_id=attachment.pk,
+        remote_id=entity_map.remote_id,
+        label=label,
+        reason=_("Uploaded to the Fortnox inbox and attached to invoice %(number)s.")
+        % {"number": document_number},
+    )
+    return 1
+
+
+def fortnox_sync(
+    run: SyncRun, client: FortnoxClient, facts: SystemFacts = FORTNOX_FACTS
+) -> dict[str, int]:
     """One run of a Fortnox connection: every entity type through the engine, then the
-    invoice status steps. Returns the counts per outcome (also on the run)."""
-    context = FortnoxContext(run, client)
-    sync_entities(run, adapters_for(context))
-    invoice_attachments_note(context)
+    invoice status steps (each skipped while its entity type is blocked). Returns the
+    counts per outcome (also on the run)."""
+    context = FortnoxContext(run, client, facts)
+    sync_entities(run, adapters_for(context), facts)
+    run.counts = dict(run.counts or {})
+    with entity_guard(run, "invoice_attachment", facts) as allowed:
+        if allowed:
+            invoice_attachments_send(context)
     invoices_mark_received(context)
-    invoices_mark_paid(context)
+    with entity_guard(run, "invoice", facts, quiet=True) as allowed:
+        if allowed:
+            invoices_mark_paid(context)
     SyncRun.objects.filter(pk=run.pk).update(counts=run.counts)
     return dict(run.counts)

@@ -3,8 +3,10 @@ the save that turns a lost uniqueness race into a message."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -22,6 +24,21 @@ Record = TypeVar("Record", bound=models.Model)
 Data = Mapping[str, Any]
 Errors = dict[str, list[str]]
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+# Who writes when no person does (an integration's sync): named in the audit.
+_acting_party: contextvars.ContextVar[str] = contextvars.ContextVar("acting_party", default="")
+
+
+@contextlib.contextmanager
+def acting_party(name: str) -> Iterator[None]:
+    """Record writes inside are audited as done by `name` (e.g. "integration:fortnox:12")
+    when no user is given."""
+    token = _acting_party.set(name)
+    try:
+        yield
+    finally:
+        _acting_party.reset(token)
+
 
 # Field checks ----------------------------------------------------------------------------
 
@@ -219,14 +236,16 @@ def record_save(
             _("Another %(record)s with the same number or code was just saved.")
             % {"record": model._meta.verbose_name}
         ) from None
-    if by_user is not None:
-        # People's edits are audited; a sync logs each record it transfers in its own run log.
+    party = _acting_party.get()
+    if by_user is not None or party:
+        # People's edits are audited, and so are a sync's, with its connection as the party.
         audit_record(
             tenant=tenant,
             actor=by_user,
             action=f"records.{model._meta.model_name}.{action}",
             record=label,
             record_id=instance.pk,
+            **({"by": party} if by_user is None else {}),
         )
     return instance
 

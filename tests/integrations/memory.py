@@ -17,7 +17,8 @@ from typing import Any
 
 from integrations.connectors import Tokens
 from integrations.engine import LocalRecord, RemoteRecord, sync_entities
-from integrations.errors import AmbiguousWrite, PermanentError
+from integrations.errors import AmbiguousWrite, PermanentError, PermissionMissing
+from integrations.facts import LookupPolicy, RateLimit, SystemFacts
 from integrations.models import SyncRun, TransferDirection
 from severa import clock
 
@@ -33,6 +34,10 @@ class MemorySystem:
     ambiguous_creates: list[str] = field(default_factory=list)
     # Keys the system refuses with a validation error.
     refused_keys: dict[str, str] = field(default_factory=dict)
+    # Next updates: "lost" = applied but the answer lost; "failed" = not applied, answer lost.
+    ambiguous_updates: list[str] = field(default_factory=list)
+    # Entity types the system refuses for a missing licence.
+    unlicensed: set[str] = field(default_factory=set)
     next_id: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
     @property
@@ -164,6 +169,7 @@ class MemoryAdapter:
 
     # Remote side: every call is one request
     def list_remote(self, changed_since):
+        self._licensed()
         self.system.requests["list"] += 1
         return [
             self.system.record(self.entity_type, remote_id)
@@ -171,7 +177,14 @@ class MemoryAdapter:
             if changed_since is None or row["modified_at"] > changed_since
         ]
 
+    def _licensed(self):
+        if self.entity_type in self.system.unlicensed:
+            raise PermissionMissing(
+                f"No licence for {self.entity_type} (HTTP 403)", code=2001101, scope="x"
+            )
+
     def find_remote(self, local, reference):
+        self._licensed()
         self.system.requests["find"] += 1
         for remote_id in self.system.by_key(self.entity_type, local.key):
             return self.system.record(self.entity_type, remote_id)
@@ -194,9 +207,25 @@ class MemoryAdapter:
             raise AmbiguousWrite("502 Bad Gateway after sending the request")
         return self.system.record(self.entity_type, remote_id)
 
+    lookup_remote = find_remote
+
+    def read_remote(self, remote_id):
+        self.system.requests["read"] += 1
+        if remote_id not in self.system.table(self.entity_type):
+            return None
+        return self.system.record(self.entity_type, remote_id)
+
+    def remote_is_current(self, local, remote):
+        return all(remote.data.get(name) == value for name, value in local.data.items())
+
     def update_remote(self, remote_id, local):
         self.system.requests["update"] += 1
+        mode = self.system.ambiguous_updates.pop(0) if self.system.ambiguous_updates else ""
+        if mode == "failed":
+            raise AmbiguousWrite("Read timed out after sending the update")
         self.system.change(self.entity_type, remote_id, **local.data)
+        if mode == "lost":
+            raise AmbiguousWrite("502 Bad Gateway after sending the update")
         return self.system.record(self.entity_type, remote_id)
 
 
@@ -215,10 +244,22 @@ class MemoryWorld:
         ]
 
 
+# Look-ups at once within the run (no sleeping); "not there" counts from 30 minutes after
+# the unclear write, twice, before a new create.
+MEMORY_FACTS = SystemFacts(
+    system="memory",
+    name="Memory",
+    entities=(),
+    rate_limit=RateLimit(100, 1.0),
+    lookup=LookupPolicy(delays=(0.0, 0.0), absent_needed=2, settle=timedelta(minutes=30)),
+)
+
+
 class MemoryConnector:
     """The connector the tests register: OAuth against a pretend token endpoint that rotates
     refresh tokens, and a sync of `world`."""
 
+    facts = MEMORY_FACTS
     world: MemoryWorld | None = None
     calls: list[tuple] = []
     sequence = itertools.count(1)
@@ -256,4 +297,4 @@ class MemoryConnector:
 
     def run_sync(self, run: SyncRun) -> None:
         assert self.world is not None
-        sync_entities(run, self.world.adapters())
+        sync_entities(run, self.world.adapters(), self.facts)

@@ -204,42 +204,70 @@ def test_updates_flow_only_from_the_accounting_system_when_it_is_master(connecti
 
 
 @pytest.mark.parametrize(
-    ("ambiguous", "creates", "outcome"),
+    "ambiguous",
     [
         # Created, but the answer was lost: the look-up finds it, no second create.
-        (["lost"], 1, "created"),
-        # Not created, answer lost: the look-up finds nothing, created on the second try.
-        (["failed"], 2, "created"),
+        ["lost"],
         # Lost answers on both tries, the record exists after the first: one record.
-        (["lost", "lost"], 1, "created"),
+        ["lost", "lost"],
     ],
 )
-def test_an_ambiguous_create_is_looked_up_before_creating_again(
-    connection, world, ambiguous, creates, outcome
-):
+def test_an_ambiguous_create_is_looked_up_before_creating_again(connection, world, ambiguous):
     with at(0):
         world.local.add("customer", "1001", "Acme Oy")
     world.system.ambiguous_creates = list(ambiguous)
 
     run = sync(connection, hours=1)
 
-    assert outcomes(run)[0][3] == outcome
-    assert world.system.requests["create"] == creates
+    assert outcomes(run)[0][3] == "created"
+    assert world.system.requests["create"] == 1
     assert len(world.system.by_key("customer", "1001")) == 1
     assert run.status == SyncRunStatus.SUCCEEDED
 
 
-def test_a_create_that_stays_ambiguous_fails_and_the_next_run_looks_up_first(connection, world):
+def test_an_unclear_create_stays_unverified_until_the_policy_is_sure_it_is_not_there(
+    connection, world
+):
     with at(0):
-        acme = world.local.add("customer", "", "Acme Oy")  # no number: found by reference only
-    world.system.ambiguous_creates = ["failed", "failed"]
+        acme = world.local.add("customer", "1001", "Acme Oy")
+    world.system.ambiguous_creates = ["failed"]
 
     first = sync(connection, hours=1)
 
+    # Not created again in the run: the look-ups right after the write do not count.
     assert outcomes(first) == [
-        ("customer", TransferDirection.TO_REMOTE, "Acme Oy", "failed"),
+        ("customer", TransferDirection.TO_REMOTE, "1001 Acme Oy", "unverified")
     ]
     assert first.status == SyncRunStatus.PARTIAL
+    assert first.counts["unverified"] == 1
+    assert world.system.requests["create"] == 1
+    with scope(tenant=connection.tenant_id):
+        entity_map = EntityMap.objects.get(local_id=acme)
+    assert entity_map.remote_id is None
+    assert entity_map.unverified_since is not None
+    assert entity_map.lookup_attempts == 2
+    assert entity_map.lookups_absent == 0
+
+    # One settled "not there" is not enough (the policy asks for two).
+    second = sync(connection, hours=2)
+    assert [entry[3] for entry in outcomes(second)] == ["unverified"]
+    assert world.system.requests["create"] == 1
+
+    third = sync(connection, hours=3)
+    assert [entry[3] for entry in outcomes(third)] == ["created"]
+    assert world.system.requests["create"] == 2
+    assert len(world.system.by_key("customer", "1001")) == 1
+    assert third.status == SyncRunStatus.SUCCEEDED
+
+
+def test_a_late_commit_is_found_by_the_next_run_and_never_created_twice(connection, world):
+    with at(0):
+        acme = world.local.add("customer", "", "Acme Oy")  # no number: found by reference only
+    world.system.ambiguous_creates = ["failed"]
+
+    first = sync(connection, hours=1)
+
+    assert outcomes(first) == [("customer", TransferDirection.TO_REMOTE, "Acme Oy", "unverified")]
     assert maps(connection) == {("customer", acme, None)}  # the intent stays
     assert world.system.table("customer") == {}
 
@@ -254,10 +282,91 @@ def test_a_create_that_stays_ambiguous_fails_and_the_next_run_looks_up_first(con
 
     second = sync(connection, hours=2)
 
-    assert outcomes(second)[0][3] == "matched"
+    assert outcomes(second)[0][3] == "created"
     assert world.system.requests["create"] == creates
     assert maps(connection) == {("customer", acme, remote_id)}
     assert len(world.system.table("customer")) == 1
+    for hours in (3, 4, 5):
+        sync(connection, hours=hours)
+    assert len(world.system.table("customer")) == 1
+
+
+@pytest.mark.parametrize(("mode", "updates"), [("lost", 1), ("failed", 2)])
+def test_an_update_with_unknown_outcome_is_read_back_before_writing_again(
+    connection, world, mode, updates
+):
+    with at(0):
+        acme = world.local.add("customer", "1001", "Acme Oy")
+    sync(connection, hours=1)
+    with at(1.5):
+        world.local.change("customer", acme, name="Acme Group Oy")
+    world.system.ambiguous_updates = [mode]
+
+    first = sync(connection, hours=2)
+
+    assert outcomes(first)[0][3] == "unverified"
+    assert first.status == SyncRunStatus.PARTIAL
+
+    second = sync(connection, hours=3)
+
+    assert [entry[3] for entry in outcomes(second)] == ["updated"]
+    assert world.system.requests["read"] == 1
+    assert world.system.requests["update"] == updates
+    [remote_id] = world.system.by_key("customer", "1001")
+    assert world.system.record("customer", remote_id).name == "Acme Group Oy"
+    assert outcomes(sync(connection, hours=4)) == []
+
+
+def test_a_missing_licence_blocks_one_entity_type_and_the_run_goes_on(
+    connection, world, django_capture_on_commit_callbacks
+):
+    from integrations.models import BlockedEntity
+
+    with at(0):
+        world.local.add("customer", "1001", "Acme Oy")
+        world.local.add("product", "300", "Consulting")
+    world.system.unlicensed = {"customer"}
+    mail.outbox = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = sync(connection, hours=1)
+        second = sync(connection, hours=2)  # still blocked, not tried, not mailed again
+
+    assert [entry[0::3] for entry in outcomes(first)] == [
+        ("customer", "blocked"),
+        ("product", "created"),
+    ]
+    assert first.status == SyncRunStatus.PARTIAL
+    assert [entry[0::3] for entry in outcomes(second)] == [("customer", "blocked")]
+    assert len(mail.outbox) == 1
+    assert "not licensed" in mail.outbox[0].body
+    finds = world.system.requests["find"]
+    with scope(tenant=connection.tenant_id):
+        blocked = BlockedEntity.objects.get(connection=connection)
+    assert blocked.entity_type == "customer"
+
+    # A day later it is tried again; once licensed, it syncs and is unblocked.
+    world.system.unlicensed = set()
+    third = sync(connection, hours=26)
+    assert [entry[0::3] for entry in outcomes(third)] == [("customer", "created")]
+    assert world.system.requests["find"] > finds
+    with scope(tenant=connection.tenant_id):
+        assert not BlockedEntity.objects.filter(connection=connection).exists()
+
+
+def test_a_blocked_entity_type_is_tried_at_once_after_authorising_again(connection, world):
+    world.local.add("customer", "1001", "Acme Oy")
+    world.system.unlicensed = {"customer"}
+    sync(connection, hours=1)
+    world.system.unlicensed = set()
+    with scope(tenant=connection.tenant_id):
+        Connection.objects.filter(pk=connection.pk).update(
+            authorized_at=T0 + datetime.timedelta(hours=1.5)
+        )
+
+    run = sync(connection, hours=2)
+
+    assert [entry[0::3] for entry in outcomes(run)] == [("customer", "created")]
 
 
 def test_failures_are_logged_with_the_reason_mailed_and_retried_next_run(connection, world):
@@ -401,3 +510,50 @@ def test_a_finished_run_is_not_executed_again(connection, world):
         again = sync_run_execute(run=run)
     assert again.status == SyncRunStatus.SUCCEEDED
     assert world.system.requests["create"] == creates
+
+
+def test_each_entity_type_keeps_its_own_incremental_start(connection, world):
+    with at(0):
+        world.local.add("customer", "1002", "Bad VAT Oy")
+        world.local.add("product", "300", "Consulting")
+    world.system.refused_keys["1002"] = "Invalid VAT number"
+
+    first = sync(connection, hours=1)
+
+    assert first.status == SyncRunStatus.PARTIAL
+    with scope(tenant=connection.tenant_id):
+        connection.refresh_from_db()
+    assert connection.last_synced_at is None
+    assert set(connection.entity_synced_at) == {"product"}
+
+    second = sync(connection, hours=2)
+
+    # The failing customers are read again from the start; products only since the first
+    # run: the local product (unchanged since hour 0) is not read again, only the remote
+    # one Fortnox-side touched by its create.
+    assert outcomes(second) == [
+        ("customer", TransferDirection.TO_REMOTE, "1002 Bad VAT Oy", "failed"),
+    ]
+    assert second.counts["unchanged"] == 1
+
+
+def test_in_run_look_ups_stop_waiting_past_the_budget(connection, world, monkeypatch):
+    from tests.integrations.memory import MEMORY_FACTS, MemoryConnector
+
+    monkeypatch.setattr(
+        MemoryConnector,
+        "facts",
+        MEMORY_FACTS.with_lookup(delays=(0.05, 0.05), in_run_budget=0.12),
+    )
+    with at(0):
+        for number in range(1, 5):
+            world.local.add("customer", str(1000 + number), f"Customer {number} Oy")
+    world.system.ambiguous_creates = ["failed"] * 4
+    finds = world.system.requests["find"]
+
+    run = sync(connection, hours=1)
+
+    assert [entry[3] for entry in outcomes(run)] == ["unverified"] * 4
+    # 0.12 s of waiting: the two look-ups after the first create (0.10 s), then none (each
+    # record is also looked up once before its create).
+    assert world.system.requests["find"] - finds == 4 + 2

@@ -144,3 +144,27 @@ def test_operators_see_connections_and_runs_in_the_admin_without_the_tokens(
     assert "access_token_encrypted" not in change.content.decode()
     assert client.get("/admin/integrations/connection/").status_code == 200
     assert client.get(f"/admin/integrations/syncrun/{run.pk}/change/").status_code == 200
+
+
+def test_the_connection_page_shows_blocked_entity_types_and_unverified_records(
+    verified_client, tenant_admin, active_connection, world
+):
+    from integrations.runs import sync_run_execute, sync_run_start
+
+    world.local.add("customer", "1001", "Acme Oy")
+    world.local.add("product", "300", "Consulting")
+    world.system.unlicensed = {"product"}
+    world.system.ambiguous_creates = ["failed"]
+    with scope(tenant=active_connection.tenant_id):
+        run = sync_run_start(connection=active_connection, trigger="manual", by_user=None)
+        run = sync_run_execute(run=run)
+    assert run.counts["unverified"] == 1 and run.counts["blocked"] == 1
+
+    html = (
+        verified_client(tenant_admin).get(url("tenant_integration", active_connection)).content
+    ).decode()
+
+    assert "Blocked by the accounting system" in html
+    assert "module is not licensed or not authorised for this connection" in html
+    assert "Unverified records" in html
+    assert "customer 1001 Acme Oy" in html

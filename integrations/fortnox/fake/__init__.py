@@ -23,10 +23,19 @@ envelopes, list items with ``MetaInformation``, ``page``/``limit``/``offset`` pa
 - the rate limit: 25 requests in any 5-second sliding window per client id and company,
   429 beyond (``Retry-After`` only when ``fake.faults.retry_after`` is set: Fortnox
   documents none);
+- ``GET /3/companyinformation`` (``DatabaseNumber``, ``OrganizationNumber``);
+- ``POST /3/inbox`` (multipart upload) and the attachments API under
+  ``/api/fileattachments/attachments-v1`` (attach a file to an invoice, list, detach);
+- ``API_BLANK`` clears a field; an empty string in an update leaves it as it is; numbers in
+  article list items are strings;
+- licences per company (``fake.unlicense(scope)``: 403, code 2001101, like a token without
+  the scope);
 - faults, drawn from a seeded generator (``fake.faults``) or scripted
-  (``fake.inject(kind, count=, method=, path_prefix=)``): ``error_500``, ``timeout``
-  (applied, answered after ``timeout_seconds``), ``lost_response`` (applied, connection
-  dropped), ``lost_response_500`` (applied, then 500), ``429``;
+  (``fake.inject(kind, count=, method=, path_prefix=)``): ``error_500``, ``429``,
+  ``timeout`` (applied, answered after ``timeout_seconds``), ``lost_response`` (applied,
+  connection dropped), ``lost_response_500`` (applied, then 500), ``late_commit`` (nothing
+  visible for ``late_commit_seconds``, then applied and answered: a client with a shorter
+  timeout never hears of it);
 - a request log (``fake.log``, ``fake.requests()``, ``fake.max_in_window()``).
 
 Fake-only control endpoints under ``/_fake/``: ``GET requests``, ``POST faults``,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import collections
 import datetime
+import email.parser
+import email.policy
 import json
 import math
 import random
@@ -48,10 +50,17 @@ DEFAULT_CLIENT_SECRET = "fake-client-secret"  # noqa: S105 (the fake's own test 
 DEFAULT_TENANT = "1"
 ALL_SCOPES = (
     "companyinformation customer article project costcenter invoice payment supplierinvoice "
-    "supplier settings bookkeeping"
+    "supplier settings bookkeeping inbox"
 )
+# The file-attachments API lives beside /3, under /api (its scope is not documented: the
+# fake asks for inbox, the scope of the upload).
+ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
+ATTACHMENT_FIELDS = frozenset({"entityId", "entityType", "fileId", "includeOnSend"})
+ATTACHMENT_ENTITY_TYPES = {"F": "invoices", "O": "orders", "OF": "offers"}
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-FAULT_KINDS = frozenset({"error_500", "timeout", "lost_response", "lost_response_500", "429"})
+FAULT_KINDS = frozenset(
+    {"error_500", "timeout", "lost_response", "lost_response_500", "429", "late_commit"}
+)
 
 
 @dataclass
@@ -94,8 +103,13 @@ class Faults:
     """Random faults for API calls (not OAuth), drawn from the fake's seeded generator."""
 
     error_rate: float = 0.0  # 500 before anything happens
+    rate_limited_rate: float = 0.0  # 429 before anything happens
     timeout_rate: float = 0.0  # applied, then answered after timeout_seconds
     lost_response_rate: float = 0.0  # writes: applied, then the connection is dropped
+    # Writes: nothing happens for late_commit_seconds (the write is not visible), then the
+    # write is applied and answered; a client with a shorter timeout never hears of it.
+    late_commit_rate: float = 0.0
+    late_commit_seconds: float = 0.5
     timeout_seconds: float = 5.0
     retry_after: bool = False  # send Retry-After on 429 (Fortnox documents none [U])
 
@@ -133,6 +147,13 @@ class Company:
         default_factory=lambda: collections.defaultdict(set)
     )  # numbers stay reserved after deletion
     counters: dict[str, int] = field(default_factory=lambda: collections.defaultdict(int))
+    # Files uploaded to the inbox by id, and attachments connecting them to records.
+    files: dict[str, dict] = field(default_factory=dict)
+    attachments: dict[str, dict] = field(default_factory=dict)
+    # Scopes whose module the company has not licensed (403, code 2001101).
+    unlicensed: set[str] = field(default_factory=set)
+    name: str = "Fake Company AB"
+    organisation_number: str = "556677-8899"
 
 
 class FortnoxFake:
@@ -168,7 +189,9 @@ class FortnoxFake:
             self.log: list[LoggedRequest] = []
             self._admitted: dict[tuple[str, str], collections.deque[float]] = {}
             self.faults = Faults(
-                timeout_seconds=self.faults.timeout_seconds, retry_after=self.faults.retry_after
+                timeout_seconds=self.faults.timeout_seconds,
+                late_commit_seconds=self.faults.late_commit_seconds,
+                retry_after=self.faults.retry_after,
             )
 
     def now(self) -> float:
@@ -227,6 +250,15 @@ class FortnoxFake:
             self.service_accounts[(client_id, tenant_id)] = frozenset(scope.split())
             self.company(tenant_id)
 
+    def unlicense(self, scope: str, *, tenant_id: str = DEFAULT_TENANT) -> None:
+        """The company has no licence for `scope`'s module: its resources answer 403."""
+        with self._lock:
+            self.company(tenant_id).unlicensed.add(scope)
+
+    def license(self, scope: str, *, tenant_id: str = DEFAULT_TENANT) -> None:
+        with self._lock:
+            self.company(tenant_id).unlicensed.discard(scope)
+
     def expire_access_tokens(self) -> None:
         with self._lock:
             for token in self.access_tokens.values():
@@ -247,13 +279,19 @@ class FortnoxFake:
             self.scripted.append(ScriptedFault(kind, count, method, path_prefix))
 
     def requests(
-        self, *, method: str | None = None, path_prefix: str = "/3/"
+        self, *, method: str | None = None, path_prefix: str | None = None
     ) -> list[LoggedRequest]:
+        """Logged requests; without `path_prefix` every API call (/3 and /api), not OAuth."""
         with self._lock:
             return [
                 entry
                 for entry in self.log
-                if entry.path.startswith(path_prefix) and (method is None or entry.method == method)
+                if (
+                    entry.path.startswith(path_prefix)
+                    if path_prefix is not None
+                    else entry.path.startswith(("/3/", "/api/"))
+                )
+                and (method is None or entry.method == method)
             ]
 
     def max_in_window(
@@ -340,6 +378,9 @@ class FortnoxFake:
             return self._too_many(1.0)
         if fault == "error_500":
             return FakeResponse(500, ApiError(500, Code.SYSTEM_EXCEPTION, "Systemfel.").body())
+        if fault == "late_commit":
+            # Outside the lock: other requests go on, and none sees the write until now.
+            time.sleep(self.faults.late_commit_seconds)
         try:
             response = self._route(request, token, path, query)
         except ApiError as error:
@@ -391,24 +432,38 @@ class FortnoxFake:
         if draw < faults.error_rate:
             return "error_500"
         draw -= faults.error_rate
+        if draw < faults.rate_limited_rate:
+            return "429"
+        draw -= faults.rate_limited_rate
         if draw < faults.timeout_rate:
             return "timeout"
         draw -= faults.timeout_rate
         if method in WRITE_METHODS and draw < faults.lost_response_rate:
             return "lost_response"
+        draw -= faults.lost_response_rate if method in WRITE_METHODS else 0.0
+        if method in WRITE_METHODS and draw < faults.late_commit_rate:
+            return "late_commit"
         return None
 
     # ------------------------------------------------------------------ resources
     def _route(self, request: FakeRequest, token: Token, path: str, query: dict) -> FakeResponse:
         segments = [segment for segment in path.split("/") if segment]
+        company = self.company(token.tenant_id)
+        if path.rstrip("/") == ATTACHMENTS_PATH or path.startswith(ATTACHMENTS_PATH + "/"):
+            self._require_scope(token, company, "inbox")
+            with self._lock:
+                return self._attachments(request, company, path, query)
+        if segments == ["3", "inbox"] and request.method == "POST":
+            self._require_scope(token, company, "inbox")
+            with self._lock:
+                return FakeResponse(201, self._inbox_upload(request, company))
+        if segments == ["3", "companyinformation"] and request.method == "GET":
+            self._require_scope(token, company, "companyinformation")
+            return FakeResponse(200, self._company_information(company))
         if len(segments) < 2 or segments[0] != "3" or segments[1] not in RESOURCES:
             raise ApiError(404, Code.NOT_FOUND, "Resursen finns inte.")
         resource = RESOURCES[segments[1]]
-        if resource.scope not in token.scopes:
-            raise ApiError(
-                403, Code.NO_LICENCE_FOR_SCOPE, f"Saknar behörighet för scope {resource.scope}."
-            )
-        company = self.company(token.tenant_id)
+        self._require_scope(token, company, resource.scope)
         method = request.method
         with self._lock:
             if len(segments) == 2:
@@ -437,6 +492,115 @@ class FortnoxFake:
                         200, self._action(company, resource, segments[2], segments[3])
                     )
         raise ApiError(405, Code.INVALID_PARAMETER, "Metoden stöds inte.")
+
+    @staticmethod
+    def _require_scope(token: Token, company: Company, scope: str) -> None:
+        if scope not in token.scopes:
+            raise ApiError(403, Code.NO_LICENCE_FOR_SCOPE, f"Saknar behörighet för scope {scope}.")
+        if scope in company.unlicensed:
+            raise ApiError(
+                403,
+                Code.NO_LICENCE_FOR_SCOPE,
+                f"Det finns ingen aktiv licens för önskat scope ({scope}).",
+            )
+
+    def _inbox_upload(self, request: FakeRequest, company: Company) -> dict:
+        """``POST /3/inbox``, multipart/form-data with one file."""
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            raise ApiError(415, 1000031, "Ogiltig content-type.")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+        )
+        parts = [part for part in message.iter_parts() if part.get_filename()]
+        if len(parts) != 1:
+            raise ApiError(400, Code.EMPTY_OR_INCORRECT_BODY, "Tom eller felaktig body.")
+        part = parts[0]
+        content = part.get_payload(decode=True) or b""
+        file_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        stored = {
+            "@url": f"{self.base_url}/3/inbox/{file_id}",
+            "Id": file_id,
+            "ArchiveFileId": file_id,
+            "Name": part.get_filename(),
+            "Path": "inbox_f",
+            "Size": len(content),
+            "Comments": None,
+        }
+        company.files[file_id] = {**stored, "content": content}
+        return {"File": stored}
+
+    def _attachments(
+        self, request: FakeRequest, company: Company, path: str, query: dict
+    ) -> FakeResponse:
+        if request.method == "GET" and path.rstrip("/") == ATTACHMENTS_PATH:
+            entity_type = query.get("entitytype", "")
+            entity_id = query.get("entityid", "")
+            return FakeResponse(
+                200,
+                [
+                    attachment
+                    for attachment in company.attachments.values()
+                    if attachment["entityType"] == entity_type
+                    and str(attachment["entityId"]) == entity_id
+                ],
+            )
+        if request.method == "POST" and path.rstrip("/") == ATTACHMENTS_PATH:
+            try:
+                document = json.loads(request.body or b"null", parse_float=Decimal)
+            except ValueError:
+                raise ApiError(400, Code.JSON_SYNTAX_ERROR, "Felaktig JSON-syntax.") from None
+            if not isinstance(document, list) or not document:
+                raise ApiError(400, Code.EMPTY_OR_INCORRECT_BODY, "Tom eller felaktig body.")
+            made = []
+            for item in document:
+                unknown = set(item) - ATTACHMENT_FIELDS if isinstance(item, dict) else {"?"}
+                if unknown:
+                    raise ApiError(
+                        400, Code.INVALID_FIELD_NAME, f"Ogiltigt fältnamn ({sorted(unknown)[0]})."
+                    )
+                records_path = ATTACHMENT_ENTITY_TYPES.get(item.get("entityType"))
+                if records_path is None or str(item.get("entityId")) not in company.records.get(
+                    records_path, {}
+                ):
+                    raise ApiError(400, Code.UNKNOWN_REFERENCE, "Posten finns inte.")
+                if item.get("fileId") not in company.files:
+                    raise ApiError(400, Code.UNKNOWN_REFERENCE, "Filen finns inte.")
+                attachment_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+                attachment = {
+                    "id": attachment_id,
+                    "entityId": int(item["entityId"]),
+                    "entityType": item["entityType"],
+                    "fileId": item["fileId"],
+                    "includeOnSend": bool(item.get("includeOnSend", False)),
+                    "name": company.files[item["fileId"]]["Name"],
+                }
+                company.attachments[attachment_id] = attachment
+                made.append(attachment)
+            return FakeResponse(200, made)
+        if request.method == "DELETE":
+            attachment_id = path.rstrip("/").rsplit("/", 1)[-1]
+            if company.attachments.pop(attachment_id, None) is None:
+                raise ApiError(404, Code.NOT_FOUND, "Bilagan finns inte.")
+            return FakeResponse(204, b"")
+        raise ApiError(405, Code.INVALID_PARAMETER, "Metoden stöds inte.")
+
+    def _company_information(self, company: Company) -> dict:
+        return {
+            "CompanyInformation": {
+                "CompanyName": company.name,
+                "DatabaseNumber": int(company.tenant_id) if company.tenant_id.isdigit() else 0,
+                "OrganizationNumber": company.organisation_number,
+                "Address": None,
+                "City": None,
+                "CountryCode": "SE",
+                "ZipCode": None,
+                "VisitAddress": None,
+                "VisitCity": None,
+                "VisitCountryCode": None,
+                "VisitZipCode": None,
+            }
+        }
 
     def _payload(self, request: FakeRequest, resource: Resource) -> Any:
         content_type = request.headers.get("content-type", "")

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+# The value that clears a field at Fortnox.
+BLANK = "API_BLANK"
+
 
 class Code:
     """ErrorInformation codes. Documented ones per the notes; [U] where the notes are silent."""
@@ -597,6 +600,11 @@ def clean(resource: Resource, payload: Any, *, creating: bool) -> dict:
         if kind is None:
             # Read-only and unknown fields alike are refused: a client writing them has a bug.
             raise ApiError(400, Code.INVALID_FIELD_NAME, f"Ogiltigt fältnamn ({name}).")
+        if value == BLANK:
+            data[name] = None  # the one way to clear a field
+            continue
+        if value == "" and not creating:
+            continue  # an empty string leaves the field as it is
         if kind == ROWS:
             data[name] = [_clean_row(resource, row) for row in (value or [])]
             continue
@@ -687,6 +695,10 @@ def sort_key(value: Any) -> tuple:
     return (1, math.inf, text)
 
 
+# List items whose numbers Fortnox writes as strings ("25.00"), as the spec types them.
+STRING_NUMBER_LISTS = frozenset({"articles"})
+
+
 def list_item(resource: Resource, record: dict) -> dict:
     if not resource.list_fields:
         return dict(record)
@@ -696,6 +708,8 @@ def list_item(resource: Resource, record: dict) -> dict:
             item[name] = record.get("Phone1")
         else:
             item[name] = record.get(name)
+        if resource.path in STRING_NUMBER_LISTS and isinstance(item[name], Decimal):
+            item[name] = f"{item[name]:.2f}"
     return item
 
 

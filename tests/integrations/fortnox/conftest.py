@@ -1,9 +1,12 @@
+import datetime
+
 import pytest
 from django_scopes import scopes_disabled
 
 from integrations import records
 from integrations.fortnox import connector as fortnox_connector
 from integrations.fortnox.client import FortnoxClient
+from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.fortnox.fake import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -15,6 +18,11 @@ from tests.integrations.fortnox.sync_helpers import connect
 REAL_INVOICE_STATUSES = records.invoice_statuses
 REAL_PRODUCTS = records.products
 FAST_CLIENT = {"backoff_base": 0.01, "default_retry_after": 0.2, "timeout": 1.0}
+# Look-ups after an unclear create within milliseconds; "not there" counts from 1 s after
+# the write (the fake's late commits land after 0.5 s), twice, before a new create.
+FAST_FACTS = FORTNOX_FACTS.with_lookup(
+    delays=(0.01, 0.02), absent_needed=2, settle=datetime.timedelta(seconds=1)
+)
 
 
 @pytest.fixture
@@ -58,6 +66,7 @@ def real_records(monkeypatch):
     monkeypatch.setattr(records, "invoice_statuses", REAL_INVOICE_STATUSES)
     monkeypatch.setattr(records, "products", REAL_PRODUCTS)
     monkeypatch.setattr(fortnox_connector, "CLIENT_OPTIONS", dict(FAST_CLIENT))
+    monkeypatch.setattr(fortnox_connector.FortnoxConnector, "facts", FAST_FACTS)
 
 
 @pytest.fixture

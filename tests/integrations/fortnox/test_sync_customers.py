@@ -99,7 +99,7 @@ def test_scenario_2_customers_only_in_fortnox_come_to_severa(
 
     run = sync(connection)
 
-    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert run.status == SyncRunStatus.SUCCEEDED, log(run)
     with scope(tenant=tenant.pk):
         assert list(Customer.objects.values_list("number", flat=True)) == ["2001"]
         borealis = Customer.objects.get(number="2001")
@@ -208,3 +208,77 @@ def test_fortnox_master_applies_fortnox_changes_and_does_not_send_severa_changes
     assert outcome == "skipped"
     assert "master" in reason
     assert [entry[3] for entry in log(run)] == ["skipped"]
+
+
+def test_a_field_emptied_in_severa_is_cleared_in_fortnox(tenant, make_connection, fake):
+    acme = severa_customer(tenant, "1001", "Acme Oy", phone="+358 40 123 4567")
+    connection = make_connection(customers_master=Master.SEVERA)
+    sync(connection)
+    assert records_of(fake, "customers")["1001"]["Phone1"] == "+358 40 123 4567"
+    with scopes_disabled():
+        Customer.objects.filter(pk=acme.pk).update(phone="")
+        acme.refresh_from_db()
+        acme.save()  # a change for the sync
+
+    run = sync(connection)
+
+    assert outcome_of(run, "1001")[0] == "updated"
+    # Fortnox keeps a field sent as "" and clears one sent as API_BLANK.
+    assert records_of(fake, "customers")["1001"]["Phone1"] is None
+    body = [entry for entry in fake.requests(method="PUT", path_prefix="/3/customers/1001")]
+    assert len(body) == 1
+    # Read back, the cleared record is no change: the next run writes nothing.
+    before = writes(fake)
+    assert log(sync(connection)) == []
+    assert writes(fake) == before
+
+
+def test_customers_from_fortnox_go_through_the_records_checks_and_are_audited(
+    tenant, make_connection, fake, fortnox
+):
+    from accounts.models import AuditEvent
+
+    fortnox_customer(fortnox, "2001", "Nordic Trading AB")
+    fortnox_customer(fortnox, "2002", "A" * 300)  # longer than a Severa customer name
+    connection = make_connection(customers_master=Master.REMOTE)
+
+    run = sync(connection)
+
+    outcome, reason = outcome_of(run, "2002")
+    assert outcome == "failed"  # refused with the reason, not cut short
+    assert reason.startswith("name:")
+    with scope(tenant=tenant.pk):
+        assert not Customer.objects.filter(number="2002").exists()
+        created = Customer.objects.get(number="2001")
+        event = AuditEvent.objects.get(action="records.customer.created")
+    assert event.actor is None
+    assert event.details["by"] == f"integration:fortnox:{connection.pk}"
+    assert event.details["record_id"] == created.pk
+
+
+def test_an_update_whose_answer_was_lost_is_read_back_not_sent_again(tenant, make_connection, fake):
+    acme = severa_customer(tenant, "1001", "Acme Oy", phone="+358 40 123 4567")
+    connection = make_connection(customers_master=Master.SEVERA)
+    sync(connection)
+    with scopes_disabled():
+        acme.refresh_from_db()
+        acme.name = "Acme Group Oy"
+        acme.phone = ""
+        acme.save()
+    # Fortnox applies the update but the answer never comes.
+    fake.inject("lost_response", count=1, method="PUT", path_prefix="/3/customers/1001")
+
+    first = sync(connection)
+
+    assert outcome_of(first, "1001")[0] == "unverified"
+    assert records_of(fake, "customers")["1001"]["Name"] == "Acme Group Oy"
+    puts = len(fake.requests(method="PUT", path_prefix="/3/customers/1001"))
+
+    second = sync(connection)
+
+    assert outcome_of(second, "1001") == (
+        "updated",
+        "The earlier update had been applied (read back).",
+    )
+    assert len(fake.requests(method="PUT", path_prefix="/3/customers/1001")) == puts
+    assert log(sync(connection)) == []

@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from integrations.fortnox.client import SUPPLIER_INVOICES, SUPPLIERS
+from integrations.fortnox.fake import RESOURCES
 from integrations.models import SyncRunStatus
 from records.models import CustomerInvoice, ProjectFee
 from tests.factories import (
@@ -154,27 +156,68 @@ def test_an_unclear_create_is_looked_up_by_reference_never_duplicated(
     assert len(posts) == 1
 
 
-def test_attachments_are_logged_as_not_sent_when_the_setting_asks_for_them(
+def test_attachments_are_uploaded_to_the_inbox_and_attached_to_the_invoice_once(
+    tenant, statuses, customer, make_connection, fake
+):
+    invoice = invoice_in(statuses["Send to Fortnox"], customer)
+    with scopes_disabled():
+        attachment = CustomerInvoiceAttachmentFactory(
+            invoice=invoice, file_name="timesheet.pdf", content=b"%PDF-1.4 hours"
+        )
+    connection = make_connection(transfer_attachments=True)
+    # The attach's answer is lost once (Fortnox attached it): not attached twice.
+    fake.inject("lost_response", count=1, method="POST", path_prefix="/api/fileattachments")
+
+    first = sync(connection)
+
+    (note,) = log(first, "invoice_attachment")
+    assert note[3] == "unverified"
+    assert status_of(invoice) == "In Fortnox"
+
+    second = sync(connection)
+
+    (note,) = log(second, "invoice_attachment")
+    assert note[3] == "created"
+    company = fake.company()
+    (stored,) = company.files.values()
+    assert (stored["Name"], stored["content"]) == ("timesheet.pdf", b"%PDF-1.4 hours")
+    (attached,) = company.attachments.values()
+    document_number = remote_map(connection, "invoice")[invoice.pk]
+    assert (attached["entityType"], str(attached["entityId"]), attached["fileId"]) == (
+        "F",
+        document_number,
+        stored["Id"],
+    )
+    assert attached["includeOnSend"] is True
+    assert remote_map(connection, "invoice_attachment") == {attachment.pk: attached["id"]}
+    assert len(fake.requests(method="POST", path_prefix="/3/inbox")) == 1
+    assert log(sync(connection), "invoice_attachment") == []
+
+
+def test_a_company_without_the_inbox_licence_blocks_only_attachments(
     tenant, statuses, customer, make_connection, fake
 ):
     invoice = invoice_in(statuses["Send to Fortnox"], customer)
     with scopes_disabled():
         CustomerInvoiceAttachmentFactory(invoice=invoice)
     connection = make_connection(transfer_attachments=True)
+    fake.unlicense("inbox")
 
     run = sync(connection)
 
     (note,) = log(run, "invoice_attachment")
-    assert note[3] == "skipped"
-    assert "1 attachment(s) not sent" in note[4]
+    assert note[3] == "blocked"
+    assert "invoice attachments are not transferred" in note[4]
+    assert log(run, "invoice")[0][3] == "created"
     assert status_of(invoice) == "In Fortnox"
 
 
-def supplier_invoice(fortnox, rows):
-    fortnox.request(
-        "POST", "suppliers", body={"Supplier": {"SupplierNumber": "50", "Name": "Hotel AB"}}
-    )
-    return fortnox.request(
+def supplier_invoice(fortnox, rows, *, booked=True):
+    if not fortnox.find(SUPPLIERS, "50"):
+        fortnox.request(
+            "POST", "suppliers", body={"Supplier": {"SupplierNumber": "50", "Name": "Hotel AB"}}
+        )
+    invoice = fortnox.request(
         "POST",
         "supplierinvoices",
         body={
@@ -188,6 +231,9 @@ def supplier_invoice(fortnox, rows):
             }
         },
     )["SupplierInvoice"]
+    if booked:
+        fortnox.action(SUPPLIER_INVOICES, invoice["GivenNumber"], "bookkeep")
+    return invoice
 
 
 def test_supplier_invoice_rows_booked_to_a_project_become_fees_once(
@@ -232,7 +278,9 @@ def test_supplier_invoice_rows_booked_to_a_project_become_fees_once(
         ("1/1 Two nights", "created"),
         ("1/2 Taxi", "created"),
     ]
-    assert set(remote_map(connection, "project_fee").values()) == {"1-1", "1-2"}
+    assert {
+        remote_id.split("-")[0] for remote_id in remote_map(connection, "project_fee").values()
+    } == {"1"}
 
     before = writes(fake)
     run = sync(connection)
@@ -287,3 +335,39 @@ def test_supplier_invoices_from_before_the_activation_are_not_read(
     assert log(run, "project_fee") == []
     with scope(tenant=tenant.pk):
         assert ProjectFee.objects.count() == 0
+
+
+def test_fees_come_only_from_booked_supplier_invoices_and_a_new_row_does_not_bring_one_twice(
+    tenant, make_connection, fake, fortnox
+):
+    with scopes_disabled():
+        project = ProjectFactory(tenant=tenant, number="58", name="Site work")
+    connection = make_connection()
+    sync(connection)
+    hotel = {"Account": 4010, "Debit": Decimal("1000"), "Project": "58", "ItemDescription": "Hotel"}
+    draft = supplier_invoice(fortnox, [hotel], booked=False)
+
+    sync(connection)
+
+    with scope(tenant=tenant.pk):
+        assert ProjectFee.objects.count() == 0  # not booked yet: it may still change
+
+    fortnox.action(SUPPLIER_INVOICES, draft["GivenNumber"], "bookkeep")
+    sync(connection)
+    with scope(tenant=tenant.pk):
+        assert list(ProjectFee.objects.values_list("unit_cost", flat=True)) == [Decimal("1000")]
+
+    # A row is inserted before the 1,000 SEK one (Fortnox changes the booked invoice, e.g. a
+    # correction): the 1,000 SEK cost is not brought in a second time.
+    stored = records_of(fake, "supplierinvoices")[draft["GivenNumber"]]
+    taxi = {**hotel, "Debit": Decimal("120"), "ItemDescription": "Taxi"}
+    stored["SupplierInvoiceRows"] = [taxi, *stored["SupplierInvoiceRows"]]
+    fake._touch(fake.company(), RESOURCES["supplierinvoices"], draft["GivenNumber"])
+
+    sync(connection)
+
+    with scope(tenant=tenant.pk):
+        costs = sorted(
+            ProjectFee.objects.filter(project=project).values_list("unit_cost", flat=True)
+        )
+    assert costs == [Decimal("120"), Decimal("1000")]

@@ -1,8 +1,8 @@
 """The records of one fake Fortnox company: resource descriptions, validation and the
 computed fields (invoice totals, balances), all in PascalCase as Fortnox writes them.
 
-Only what /work/shared/api-notes/fortnox.md records is modelled; error codes the notes do
-not name are marked [U] and kept in one place (``Code``).
+Only what Fortnox's public API documentation records is modelled; error codes it does not
+name are marked [U] and kept in one place (``Code``).
 """
 
 from __future__ import annotations

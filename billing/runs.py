@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models import Max
 from django_scopes import scopes_disabled
 
-from billing.invoice_batches import INVOICING_COUNTS, invoices_issue_batched
 from billing.invoicing import overdue_mark
+from billing.issuing import INVOICING_COUNTS, invoices_issue
 from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.run_records import RunTally, run_begin, run_end, run_failed
@@ -35,7 +35,7 @@ _ONE_DAY = timedelta(days=1)
 def invoicing_run(day: date, *, deliver: bool = True, batch_size: int = BATCH_SIZE) -> BillingRun:
     """The weekly invoicing run of `day`: invoice every confirmed order made on or before
     `day` that is not invoiced yet, one invoice per tenant and seller, dated `day`
-    (`billing.invoice_batches`).
+    (`billing.issuing`).
 
     A tenant that cannot be invoiced (orders in two currencies from one seller, a seller
     without a bank account in the currency) is recorded as an error and skipped; the others
@@ -46,7 +46,7 @@ def invoicing_run(day: date, *, deliver: bool = True, batch_size: int = BATCH_SI
         run = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         tally = RunTally.of(*INVOICING_COUNTS)
         try:
-            invoices_issue_batched(
+            invoices_issue(
                 billing_run=run,
                 invoice_date=day,
                 deliver=deliver,

@@ -24,7 +24,7 @@ from billing.delivery_tasks import (
     invoice_deliveries_resume_task,
     outbox_relay_task,
 )
-from billing.invoicing import invoices_issue
+from billing.issuing import invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceLink, OutboxMessage
 from billing.outbox import MAX_ATTEMPTS, RETRY_DELAYS, outbox_relay
 from severa import clock

@@ -22,8 +22,13 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from billing.invoice_batches import invoices_issue_batched
-from billing.invoicing import invoice_orders
+from billing.issuing import (
+    INVOICING_COUNTS,
+    invoice_draft,
+    invoice_drafts_issue,
+    invoices_issue,
+    uninvoiced_orders,
+)
 from billing.models import (
     BillingRun,
     BillingRunKind,
@@ -33,7 +38,7 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from billing.run_records import run_begin
+from billing.run_records import RunTally, run_begin
 from billing.runs import billing_run
 from billing.tasks import daily_run
 from severa import clock
@@ -185,9 +190,9 @@ def test_a_tenant_that_cannot_be_invoiced_is_reported_and_the_others_are_invoice
     assert Invoice.objects.get().tenant_id == fine.tenant_id
 
 
-def test_batched_invoices_are_the_invoices_issued_one_at_a_time():
-    """The batch writer and `invoicing.invoice_orders` produce the same invoice for the same
-    orders (SEK with cash rounding, a reverse-charged buyer and a domestic one)."""
+def test_an_invoice_issued_alone_is_the_invoice_issued_in_a_batch():
+    """A batch of one and the run's batch produce the same invoice for the same orders (SEK
+    with cash rounding, a reverse-charged buyer and a domestic one)."""
     seller = SellerEntityFactory(
         country="SE", business_id="5560360793", vat_number="SE556036079301", cash_rounding=True
     )
@@ -213,15 +218,16 @@ def test_batched_invoices_are_the_invoices_issued_one_at_a_time():
         one_by_one = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         batched = run_begin(kind=BillingRunKind.INVOICING, run_date=day + datetime.timedelta(7))
         for single_tenant, _batched_tenant in pairs:
-            orders = list(OrderConfirmation.objects.filter(tenant=single_tenant))
-            invoice_orders(
+            orders = list(uninvoiced_orders(day).filter(tenant=single_tenant))
+            draft = invoice_draft(orders, invoice_date=day, billing_run=one_by_one)
+            invoice_drafts_issue(
+                seller,
+                [draft],
+                RunTally.of(*INVOICING_COUNTS),
                 billing_run=one_by_one,
-                tenant=single_tenant,
-                seller=seller,
-                orders=orders,
-                invoice_date=day,
+                deliver=False,
             )
-        invoices_issue_batched(billing_run=batched, invoice_date=day, deliver=False)
+        invoices_issue(billing_run=batched, invoice_date=day, deliver=False)
 
     fields = (
         "kind",

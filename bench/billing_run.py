@@ -145,9 +145,9 @@ def main() -> dict:
         from django_scopes import scopes_disabled
 
         from billing.models import Invoice
+        from billing.rollover import BATCH_SIZE, rollover_run
         from billing.runs import invoicing_run
         from subscriptions.models import OrderConfirmation
-        from subscriptions.rollover import BATCH_SIZE, rollover_run
 
         day = datetime.date(2025, 9, 1)  # a Monday and a period start
         with scopes_disabled():

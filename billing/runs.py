@@ -1,6 +1,6 @@
 """Billing runs (DESIGN §3.4): everything due up to a date, one day at a time.
 
-For each day: the period rollover (`subscriptions.rollover.rollover_run`), the weekly
+For each day: the period rollover (`billing.rollover.rollover_run`), the weekly
 invoicing run on `settings.INVOICING_WEEKDAY` (0 = Monday), and overdue marking. Each is a
 `BillingRun` row of its kind for that day (`billing.run_records`), so running a day again
 continues or re-checks it and never does anything twice: the jobs' effects are guarded by
@@ -26,8 +26,8 @@ from billing.invoicing import overdue_mark
 from billing.issuing import INVOICING_COUNTS, invoices_issue
 from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
+from billing.rollover import BATCH_SIZE, rollover_run
 from billing.run_records import RunTally, run_begin, run_end, run_failed
-from subscriptions.rollover import BATCH_SIZE, rollover_run
 
 _ONE_DAY = timedelta(days=1)
 

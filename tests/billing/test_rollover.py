@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django_scopes import scopes_disabled
 
 from billing.models import BillingRun, BillingRunStatus, Invoice
+from billing.rollover import RolloverError, rollover_run, subscription_rollover
 from billing.runs import invoicing_run
 from severa import clock
 from subscriptions.models import (
@@ -30,7 +31,6 @@ from subscriptions.models import (
     Subscription,
     SubscriptionStatus,
 )
-from subscriptions.rollover import RolloverError, rollover_run, subscription_rollover
 from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
 from tests.factories import (
     BillingContactFactory,
@@ -489,3 +489,27 @@ def test_steps_before_the_renewals_are_counted_and_their_failure_does_not_stop_t
     assert failed.counts["renewed"] == 2
     assert len(_renewals(subscription)) == 2
     assert len(_renewals(other)) == 1
+
+
+def test_subscriptions_never_imports_the_billing_run():
+    """The rollover and the invoicing run live in billing; the subscriptions app, below
+    billing, imports none of the run's modules (the cycle billing.runs → rollover →
+    billing.tasks is gone)."""
+    import ast
+    from pathlib import Path
+
+    run_modules = {"billing.runs", "billing.rollover", "billing.tasks", "billing.issuing"}
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in (root / "subscriptions").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names = {alias.name for alias in node.names}
+            else:
+                continue
+            if names & run_modules:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
+    assert not (root / "subscriptions" / "rollover.py").exists()

@@ -38,13 +38,13 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from billing.rollover import rollover_run
 from billing.run_records import RunTally, run_begin
 from billing.runs import billing_run
 from billing.tasks import daily_run
 from severa import clock
 from severa.celery import app
 from subscriptions.models import Edition, OrderConfirmation, OrderKind, OrderLine, Price
-from subscriptions.rollover import rollover_run
 from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
 from tests.factories import (
     OrderConfirmationFactory,

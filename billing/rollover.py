@@ -53,6 +53,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent
+from billing.delivery_tasks import order_confirmations_send
 from billing.models import BillingRun, BillingRunKind, SellerEntity
 from billing.periods import Period, next_period
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
@@ -412,8 +413,6 @@ def _subscriptions_update(subscriptions: list[Subscription]) -> None:
 def _deliver(refs: list[tuple[int, int]]) -> None:
     # One message per batch; the worker fans it out into one delivery task per order, so a
     # run does not wait for hundreds of enqueues (PERFORMANCE.md: ~1,650 enqueues/s).
-    from billing.tasks import order_confirmations_send
-
     order_confirmations_send.delay(orders=[list(ref) for ref in refs])
 
 

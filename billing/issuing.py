@@ -15,18 +15,19 @@ are the same for all of them:
 `drafts_issue` writes its batch in one short transaction: it locks the seller's counter row
 (`SELECT … FOR UPDATE`), numbers the drafts consecutively from it, inserts the documents,
 inserts their lines (an order line points to the one invoice line that bills it: a
-OneToOne key, so it can never be invoiced twice), moves the counter on and commits. The
-number is taken last, so the counter's lock is held for the inserts only; a rollback gives
-every number back, so the series stays gap-free. PDFs and e-mails are queued after the
-commit (rendering inside the lock would hold the counter for a third of a second per page).
+OneToOne key, so it can never be invoiced twice), marks the orders invoiced, moves the
+counter on and commits. The number is taken last, so the counter's lock is held for the
+inserts only; a rollback gives every number back, so the series stays gap-free. PDFs and
+e-mails are queued after the commit (rendering inside the lock would hold the counter for a
+third of a second per page).
 
 The weekly invoicing run (`invoices_issue`, driven by `billing.runs`) drafts up to
-`BATCH_SIZE` recipients at a time from the orders due (made on or before the run's date,
-with lines not invoiced yet). Two workers issuing the same recipients collide on a unique
-key (one invoice per run, recipient and seller; an order line invoiced once): the loser's
-batch rolls back, numbers included, the recipients invoiced meanwhile are counted as
-"already done" and the rest is issued again, one recipient per transaction if it collides a
-second time.
+`BATCH_SIZE` recipients at a time from the orders due: made on or before the run's date and
+not invoiced yet, an indexed flag on the order, so a run reads the week's work and never
+the history. Two workers issuing the same recipients collide on a unique key (one invoice
+per run, recipient and seller; an order line invoiced once): the loser's batch rolls back,
+numbers included, the recipients invoiced meanwhile are counted as "already done" and the
+rest is issued again, one recipient per transaction if it collides a second time.
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = T
                 line.invoice = draft.invoice
                 lines.append(line)
         bulk_insert(lines)
+        orders = [order.pk for draft in drafts for order in draft.orders]
+        if orders:
+            OrderConfirmation.objects.filter(pk__in=orders).update(invoiced=True)
         counter.next_number += len(drafts)
         counter.save(update_fields=["next_number"])
         if deliver:
@@ -195,13 +199,11 @@ def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = T
 
 
 def uninvoiced_orders(up_to: date):
-    """Confirmed orders with a charge, made on or before `up_to`, with their lines not
-    invoiced yet."""
+    """Confirmed orders with a charge, made on or before `up_to`, not invoiced yet (the
+    partial index `order_to_invoice`: the run reads its due work, never the history), with
+    their lines not invoiced yet."""
     return (
-        OrderConfirmation.objects.filter(
-            made_on__lte=up_to, net__gt=0, lines__invoice_line__isnull=True
-        )
-        .distinct()
+        OrderConfirmation.objects.filter(made_on__lte=up_to, net__gt=0, invoiced=False)
         .select_related("tenant", "seller", "invoice_partner")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.filter(invoice_line__isnull=True))
@@ -376,6 +378,7 @@ def _recipients_issue(
         order.seller = sellers[order.seller_id]
         groups[(order_recipient(order), order.seller_id)].append(order)
     by_seller: dict[int, list[Draft]] = defaultdict(list)
+    nothing_left: list[int] = []
     for ((kind, recipient_id), seller_id), recipient_orders in groups.items():
         try:
             draft = invoice_draft(
@@ -388,8 +391,13 @@ def _recipients_issue(
             tenant_id = recipient_id if kind == "tenant" else None
             tally.errors.append(RunError(tenant_id, str(error)))
             continue
-        if draft is not None:
+        if draft is None:
+            nothing_left.extend(order.pk for order in recipient_orders)
+        else:
             by_seller[seller_id].append(draft)
+    if nothing_left:
+        # Every line of these orders is on an invoice already: they leave the queue.
+        OrderConfirmation.objects.filter(pk__in=nothing_left).update(invoiced=True)
     for seller_id in sorted(by_seller):
         invoice_drafts_issue(
             sellers[seller_id],

@@ -419,3 +419,37 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
     assert Invoice.objects.values("tenant_id").distinct().count() == tenants
     assert InvoiceLine.objects.count() == OrderLine.objects.count()
     assert InvoiceCounter.objects.get(seller=seller).next_number == tenants + 1
+
+
+def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
+    """The run's queue is the orders with a charge not invoiced yet, found through the
+    partial index `order_to_invoice`: invoiced orders leave it in the issuing transaction,
+    so a run reads the week's orders, not the history."""
+    subscription = _subscribe(start=D(2025, 5, 1), months=1, seats=2)
+    billing_run(D(2025, 6, 2), start=D(2025, 5, 1))
+    # The activation (May) and the June renewal, invoiced on 2025-05-05 and 2025-06-02.
+    assert list(
+        OrderConfirmation.objects.order_by("made_on").values_list("made_on", "invoiced")
+    ) == [(D(2025, 5, 1), True), (D(2025, 6, 1), True)]
+    with clock.frozen(D(2025, 6, 5)):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
+        quote_confirm(quote=quote, by=None)
+    assert list(uninvoiced_orders(D(2025, 6, 9)).values_list("made_on", flat=True)) == [
+        D(2025, 6, 5)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = (
+            uninvoiced_orders(D(2025, 6, 9))
+            .prefetch_related(None)
+            .select_related(None)
+            .values_list("pk")
+            .query.sql_with_params()
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "order_to_invoice" in plan
+    billing_run(D(2025, 6, 9))
+    assert not OrderConfirmation.objects.filter(invoiced=False).exists()
+    # 30.00 × 1 seat × 26/30 days (2025-06-05..30) = 26.00
+    assert Invoice.objects.get(invoice_date=D(2025, 6, 9)).net == Decimal("26.00")

@@ -408,19 +408,9 @@ def _recipients_issue(
         )
 
 
-def invoices_issue(
-    *,
-    billing_run: BillingRun,
-    invoice_date: date,
-    deliver: bool = True,
-    batch_size: int = BATCH_SIZE,
-    tally: RunTally | None = None,
-) -> RunTally:
-    """Invoice every uninvoiced order made on or before `invoice_date`, one invoice per
-    recipient (tenant, or paying partner) and seller, in batches; counts what it did in
-    `tally` (see the module docstring), which holds what was done so far if it raises."""
-    if tally is None:
-        tally = RunTally.of(*INVOICING_COUNTS)
+def invoicing_plan(invoice_date: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
+    """The orders due on `invoice_date` (see `uninvoiced_orders`), in chunks of the orders of
+    up to `batch_size` recipients: a recipient's orders are never split between chunks."""
     recipients: dict[tuple[RecipientKey, int], list[int]] = defaultdict(list)
     for order_id, tenant_id, partner_id, seller_id in (
         uninvoiced_orders(invoice_date)
@@ -431,25 +421,72 @@ def invoices_issue(
         recipient = ("partner", partner_id) if partner_id is not None else ("tenant", tenant_id)
         recipients[(recipient, seller_id)].append(order_id)
     keys = list(recipients)
-    seller_snapshots: dict[tuple[int, str], dict[str, Any]] = {}
-    sellers: dict[int, SellerEntity] = {}
-    for start in range(0, len(keys), batch_size):
-        chunk = keys[start : start + batch_size]
-        order_ids = [order_id for key in chunk for order_id in recipients[key]]
-        loaded = (
-            uninvoiced_orders(invoice_date)
-            .select_related(None)
-            .select_related("tenant", "tenant__billing_details", "invoice_partner")
-            .filter(pk__in=order_ids)
-        )
-        _recipients_issue(
-            loaded,
+    return [
+        [order_id for key in keys[start : start + batch_size] for order_id in recipients[key]]
+        for start in range(0, len(keys), batch_size)
+    ]
+
+
+@dataclass
+class IssuingCache:
+    """What every batch of one worker's run shares: the few sellers, their snapshots."""
+
+    sellers: dict[int, SellerEntity] = field(default_factory=dict)
+    seller_snapshots: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def invoices_issue_orders(
+    order_ids: list[int],
+    *,
+    billing_run: BillingRun,
+    invoice_date: date,
+    deliver: bool = True,
+    tally: RunTally,
+    cache: IssuingCache | None = None,
+) -> None:
+    """Invoice the orders `order_ids` that are still due (a chunk of `invoicing_plan`), one
+    invoice per recipient and seller; counts what it did in `tally`."""
+    cache = cache or IssuingCache()
+    loaded = (
+        uninvoiced_orders(invoice_date)
+        .select_related(None)
+        .select_related("tenant", "tenant__billing_details", "invoice_partner")
+        .filter(pk__in=order_ids)
+    )
+    _recipients_issue(
+        loaded,
+        billing_run=billing_run,
+        invoice_date=invoice_date,
+        deliver=deliver,
+        tally=tally,
+        sellers=cache.sellers,
+        seller_snapshots=cache.seller_snapshots,
+    )
+
+
+def invoices_issue(
+    *,
+    billing_run: BillingRun,
+    invoice_date: date,
+    deliver: bool = True,
+    batch_size: int = BATCH_SIZE,
+    tally: RunTally | None = None,
+) -> RunTally:
+    """Invoice every uninvoiced order made on or before `invoice_date`, one invoice per
+    recipient (tenant, or paying partner) and seller, in batches, in this process (the
+    invoicing run shares the same batches among workers: `billing.runs`); counts what it
+    did in `tally`, which holds what was done so far if it raises."""
+    if tally is None:
+        tally = RunTally.of(*INVOICING_COUNTS)
+    cache = IssuingCache()
+    for order_ids in invoicing_plan(invoice_date, batch_size):
+        invoices_issue_orders(
+            order_ids,
             billing_run=billing_run,
             invoice_date=invoice_date,
             deliver=deliver,
             tally=tally,
-            sellers=sellers,
-            seller_snapshots=seller_snapshots,
+            cache=cache,
         )
     return tally
 

@@ -31,11 +31,12 @@ so no quote can be made for it and nothing new is invoiced, and every later run 
 (it is still due) until an operator adds the missing price; the renewal then orders the
 period from its first day, at the prices valid on that day.
 
-Batches: `rollover_run` takes up to `BATCH_SIZE` due subscriptions at a time with
-`SELECT … FOR UPDATE SKIP LOCKED` (two workers share the work instead of queueing behind each
-other's locks), prices them in memory with one price book per currency and date, and writes
-the batch with a fixed number of statements whatever its size: insert orders, insert lines,
-update subscriptions, close changes (two), insert audit events.
+Chunks: `rollover_run` splits the due subscriptions into chunks of up to `BATCH_SIZE`
+that any number of workers claim (`billing.chunks`: `SELECT … FOR UPDATE SKIP LOCKED`, a
+killed worker's chunk taken over), locks each chunk's subscriptions still due, prices them in
+memory with one price book per currency and date, and writes the batch with a fixed number
+of statements whatever its size: insert orders, insert lines, update subscriptions, close
+changes (two), insert audit events.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent
+from billing.chunks import chunked, chunks_plan, chunks_work
 from billing.delivery_tasks import order_confirmations_send
 from billing.models import BillingRun, BillingRunKind, SellerEntity
 from billing.periods import Period, next_period
@@ -526,20 +528,43 @@ def subscription_rollover(
     return orders
 
 
+def rollover_chunks_plan(on: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
+    """The ids of the subscriptions due on `on`, in chunks of `batch_size`."""
+    ids = list(due_subscriptions(on).order_by("pk").values_list("pk", flat=True))
+    return chunked(ids, batch_size)
+
+
+def rollover_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) -> RunTally:
+    """Roll over the open chunks of `run` (`billing.chunks`): each chunk's subscriptions
+    still due, locked, in the chunk's transaction."""
+    context = _Context.for_day(run.run_date, deliver=deliver)
+
+    def work(ids: list[int]) -> RunTally:
+        batch = list(_locked(due_subscriptions(context.on).filter(pk__in=ids)).order_by("pk"))
+        if not batch:
+            return RunTally()
+        return _rollover_batch(batch, context)[0]
+
+    return chunks_work(run, work, wait=wait)
+
+
 def rollover_run(
     on: date,
     *,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
     before_renewals: Callable[[date], dict[str, int]] | None = None,
+    planned: Callable[[BillingRun, int], None] | None = None,
 ) -> BillingRun:
-    """Roll over every due subscription for `on`, in batches; recorded as the rollover
-    `BillingRun` of that date. Safe to run again, or in several workers at once.
+    """Roll over every due subscription for `on`, in chunks of `batch_size` that any number
+    of workers share (`billing.chunks`); recorded as the rollover `BillingRun` of that date.
+    Safe to run again, or in several workers at once; returns once every chunk is done.
 
     `before_renewals(on)` runs first, inside the run (the billing run switches seller
     migration cohorts there, so that the day's renewals come from the new seller); its counts
     are added to the run's, and an exception in it is recorded as an error of the run
-    without stopping the renewals.
+    without stopping the renewals. `planned(run, chunks)` is called once the run's chunks
+    are planned (the daily task asks other workers to join in there).
     """
     with scopes_disabled():
         run = run_begin(kind=BillingRunKind.ROLLOVER, run_date=on)
@@ -552,23 +577,10 @@ def rollover_run(
                 logger.exception("Rollover %s: the steps before the renewals failed", on)
                 tally.errors.append(RunError(None, f"{type(error).__name__}: {error}"))
         try:
-            context = _Context.for_day(on, deliver=deliver)
-            # Walk the due subscriptions by id. Rows another worker holds are skipped (it
-            # rolls them over); if that worker dies, its transaction rolls back and the next
-            # run finds them still due.
-            last_pk = 0
-            while True:
-                with transaction.atomic():
-                    batch = list(
-                        _locked(
-                            due_subscriptions(on).filter(pk__gt=last_pk), skip_locked=True
-                        ).order_by("pk")[:batch_size]
-                    )
-                    if not batch:
-                        break
-                    last_pk = batch[-1].pk
-                    batch_tally, _orders = _rollover_batch(batch, context)
-                tally.merge(batch_tally)
+            chunks = chunks_plan(run, lambda: rollover_chunks_plan(on, batch_size))
+            if planned is not None:
+                planned(run, chunks)
+            tally.merge(rollover_chunks_work(run, deliver=deliver))
         except Exception as error:
             run_failed(run, tally, error)
             raise

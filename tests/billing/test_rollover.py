@@ -16,7 +16,7 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django_scopes import scopes_disabled
 
-from billing.models import BillingRun, BillingRunStatus, Invoice
+from billing.models import BillingRun, BillingRunChunk, BillingRunStatus, Invoice
 from billing.rollover import RolloverError, rollover_run, subscription_rollover
 from billing.runs import invoicing_run
 from severa import clock
@@ -414,8 +414,8 @@ def test_a_run_again_for_the_same_day_renews_nothing_twice():
 @pytest.mark.django_db(transaction=True)
 def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
     """30 subscriptions whose quarter ended on 2025-08-31; three threads, each with its own
-    connection, run the rollover and then the invoicing run of Monday 2025-09-01 at once, in
-    batches of 4."""
+    connection, run the rollover and then the invoicing run of Monday 2025-09-01 at once,
+    sharing their chunks of 4."""
     catalog_create()
     seller = SellerEntityFactory()
     professional = Edition.objects.get(code="professional")
@@ -436,7 +436,7 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
         try:
             barrier.wait()
             rollover_run(day, deliver=False, batch_size=4)
-            invoicing_run(day, deliver=False)
+            invoicing_run(day, deliver=False, batch_size=4)
         except Exception as error:  # pragma: no cover - reported below
             failures.append(error)
         finally:
@@ -464,6 +464,17 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
         )
         rollover = BillingRun.objects.get(kind="rollover", run_date=day)
         invoicing = BillingRun.objects.get(kind="invoicing", run_date=day)
+        # 30 subscriptions, then 30 tenants, in chunks of 4: each chunk done once by one of
+        # the workers.
+        chunks = {
+            kind: list(
+                BillingRunChunk.objects.filter(run__kind=kind, run__run_date=day).values_list(
+                    "status", flat=True
+                )
+            )
+            for kind in ("rollover", "invoicing")
+        }
+    assert chunks == {"rollover": ["done"] * 8, "invoicing": ["done"] * 8}
     assert (rollover.attempts, invoicing.attempts) == (3, 3)
     assert rollover.counts["renewed"] == rollover.counts["renewal_orders"] == 30
     assert invoicing.counts["invoices"] == 30

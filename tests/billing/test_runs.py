@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -31,6 +32,7 @@ from billing.issuing import (
 )
 from billing.models import (
     BillingRun,
+    BillingRunChunk,
     BillingRunKind,
     BillingRunStatus,
     Invoice,
@@ -40,7 +42,7 @@ from billing.models import (
 )
 from billing.rollover import rollover_run
 from billing.run_records import RunTally, run_begin
-from billing.runs import billing_run
+from billing.runs import billing_run, run_help
 from billing.tasks import daily_run
 from severa import clock
 from severa.celery import app
@@ -361,8 +363,9 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finishes_once():
     """300 tenants to invoice on Monday 2025-09-01. `manage.py billing_run` runs in a
-    separate process against the test database, invoicing three tenants per transaction; it
-    is killed with SIGKILL once some invoices exist. The next run issues the rest, once."""
+    separate process against the test database, invoicing a chunk of three tenants per
+    transaction; it is killed with SIGKILL once some invoices exist. Two workers then share
+    the rest of the chunks and issue the rest, once."""
     catalog_create()
     seller = SellerEntityFactory()
     tenants = 300
@@ -408,10 +411,29 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
     killed = BillingRun.objects.get(kind="invoicing", run_date=day)
     assert (killed.status, killed.attempts) == (BillingRunStatus.RUNNING, 1)
 
-    runs = billing_run(day, start=day, deliver=False)
+    # The killed worker's chunks are open again; two workers finish them: a helper joining
+    # the run and the next billing run.
+    assert BillingRunChunk.objects.filter(run=killed, status="open").exists()
+    helped = []
 
-    invoicing = [run for run in runs if run.kind == "invoicing"][0]
+    def helper():
+        try:
+            helped.append(run_help(killed.pk, deliver=False))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    billing_run(day, start=day, deliver=False)
+    thread.join()
+    assert len(helped) == 1
+
+    invoicing = BillingRun.objects.get(kind="invoicing", run_date=day)
     assert (invoicing.status, invoicing.attempts) == (BillingRunStatus.FINISHED, 2)
+    # 300 tenants, three per chunk: every chunk done once.
+    assert list(BillingRunChunk.objects.filter(run=invoicing).values_list("status", flat=True)) == (
+        ["done"] * 100
+    )
     # The killed attempt's own counts died with it; its invoices did not.
     assert invoicing.counts["invoices"] == tenants - partial
     assert Invoice.objects.count() == tenants

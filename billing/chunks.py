@@ -24,7 +24,9 @@ time, under the counter's row lock) and the number of cores running workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -63,6 +65,29 @@ def _claim(run: BillingRun, *, skip_locked: bool) -> BillingRunChunk | None:
     )
 
 
+# Young-generation threshold while chunks are worked: a batch makes tens of thousands of
+# short-lived objects that reference counting frees; with the default (700) the collector
+# would run hundreds of times per batch and, every few of those, a full pass over the whole
+# heap (measured at 17 % of a run's CPU).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextmanager
+def gc_for_batches() -> Iterator[None]:
+    """Collect garbage rarely while chunks are worked: the objects that exist before (the
+    worker's modules, settings, catalog) are frozen out of every collection
+    (`gc.freeze()`), and the young generation is collected every `GC_YOUNG_THRESHOLD`
+    allocations instead of every 700. Both are undone afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def chunks_work(
     run: BillingRun, work: Callable[[list[Any]], RunTally], *, wait: bool = True
 ) -> RunTally:
@@ -71,17 +96,18 @@ def chunks_work(
     other workers hold and take over those whose worker died (see the module docstring).
     Returns what this worker did; on an exception the chunk at hand stays open."""
     tally = RunTally()
-    for skip_locked in (True, False) if wait else (True,):
-        while True:
-            with transaction.atomic():
-                chunk = _claim(run, skip_locked=skip_locked)
-                if chunk is None:
-                    break
-                done = work(chunk.items)
-                chunk.status = BillingRunChunkStatus.DONE
-                chunk.done_at = clock.now()
-                chunk.save(update_fields=["status", "done_at"])
-            tally.merge(done)
+    with gc_for_batches():
+        for skip_locked in (True, False) if wait else (True,):
+            while True:
+                with transaction.atomic():
+                    chunk = _claim(run, skip_locked=skip_locked)
+                    if chunk is None:
+                        break
+                    done = work(chunk.items)
+                    chunk.status = BillingRunChunkStatus.DONE
+                    chunk.done_at = clock.now()
+                    chunk.save(update_fields=["status", "done_at"])
+                tally.merge(done)
     return tally
 
 

@@ -41,7 +41,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 
 from accounts.models import Partner, Tenant, User
 from billing.invoicing import (
@@ -122,10 +121,11 @@ def _draft(
 
     A partner's document (`partner`, no `tenant`) keeps each line's customer in its
     `tenant`, which the caller sets."""
+    partner_id = partner.pk if partner is not None else None
     for position, line in enumerate(lines, start=1):
         if partner is None:
-            line.tenant = tenant
-        line.partner = partner
+            line.tenant_id = tenant.pk
+        line.partner_id = partner_id
         line.position = position
     net, vat_total, rounding, total = invoice_totals(
         lines, currency=currency, cash_rounding=seller.cash_rounding
@@ -183,7 +183,7 @@ def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = T
             for line in draft.lines:
                 line.pk = None
                 line._state.adding = True
-                line.invoice = draft.invoice
+                line.invoice_id = draft.invoice.pk
                 lines.append(line)
         bulk_insert(lines)
         orders = [order.pk for draft in drafts for order in draft.orders]
@@ -200,14 +200,12 @@ def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = T
 
 def uninvoiced_orders(up_to: date):
     """Confirmed orders with a charge, made on or before `up_to`, not invoiced yet (the
-    partial index `order_to_invoice`: the run reads its due work, never the history), with
-    their lines not invoiced yet."""
+    partial index `order_to_invoice`: the run reads its due work, never the history). Their
+    snapshots and PDF are not loaded: an invoice takes none of them."""
     return (
         OrderConfirmation.objects.filter(made_on__lte=up_to, net__gt=0, invoiced=False)
+        .defer("seller_snapshot", "buyer_snapshot", "summary", "pdf")
         .select_related("tenant", "seller", "invoice_partner")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.filter(invoice_line__isnull=True))
-        )
         .order_by("tenant_id", "seller_id", "made_on", "sequence")
     )
 
@@ -225,24 +223,56 @@ def consolidated_order(orders: list[OrderConfirmation]) -> list[OrderConfirmatio
     return sorted(orders, key=lambda o: (o.tenant.name.lower(), o.tenant_id, o.made_on, o.sequence))
 
 
-def _order_lines_to_invoice(orders: list[OrderConfirmation], vat: VatDecision) -> list:
+# What an invoice line copies from the order line it bills.
+ORDER_LINE_FIELDS = (
+    "order_id",
+    "pk",
+    "description",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit_price",
+    "net",
+)
+
+
+def order_lines_to_invoice(order_ids: list[int]) -> dict[int, list[tuple]]:
+    """The lines not invoiced yet of the orders `order_ids`, as tuples of
+    `ORDER_LINE_FIELDS` by order id (a batch reads thousands: no model instances)."""
+    lines: dict[int, list[tuple]] = defaultdict(list)
+    for row in (
+        OrderLine.objects.filter(order_id__in=order_ids, invoice_line__isnull=True)
+        .order_by("order_id", "position")
+        .values_list(*ORDER_LINE_FIELDS)
+    ):
+        lines[row[0]].append(row)
+    return lines
+
+
+def _order_lines_to_invoice(
+    orders: list[OrderConfirmation], vat: VatDecision, order_lines: dict[int, list[tuple]]
+) -> list[InvoiceLine]:
     """The invoice lines of `orders`, each naming the order's tenant (the customer)."""
     lines = []
+    category, rate = vat.category, vat.rate
     for order in orders:
-        for order_line in order.lines.all():
+        number = order.number
+        for _order_id, pk, description, start, end, quantity, unit_price, net in order_lines.get(
+            order.pk, ()
+        ):
             lines.append(
                 InvoiceLine(
                     tenant_id=order.tenant_id,
-                    order_line=order_line,
-                    order_number=order.number,
-                    description=order_line.description,
-                    period_start=order_line.period_start,
-                    period_end=order_line.period_end,
-                    quantity=Decimal(order_line.quantity),
-                    unit_price=order_line.unit_price,
-                    vat_category=vat.category,
-                    vat_rate=vat.rate,
-                    net=order_line.net,
+                    order_line_id=pk,
+                    order_number=number,
+                    description=description,
+                    period_start=start,
+                    period_end=end,
+                    quantity=Decimal(quantity),
+                    unit_price=unit_price,
+                    vat_category=category,
+                    vat_rate=rate,
+                    net=net,
                 )
             )
     return lines
@@ -254,10 +284,12 @@ def invoice_draft(
     invoice_date: date,
     billing_run: BillingRun,
     seller_snapshots: dict[tuple[int, str], dict[str, Any]] | None = None,
+    order_lines: dict[int, list[tuple]] | None = None,
 ) -> Draft | None:
     """The run's invoice of `orders` (one recipient, one seller; for a paying partner,
     consolidated over its customers' orders), or None when none of their lines is left to
-    invoice. Raises InvoicingError when they cannot be invoiced together."""
+    invoice. Raises InvoicingError when they cannot be invoiced together. `order_lines` are
+    the lines to invoice (`order_lines_to_invoice`), read here when not given."""
     seller = orders[0].seller
     partner = orders[0].invoice_partner if orders[0].invoice_partner_id is not None else None
     tenant = None if partner is not None else orders[0].tenant
@@ -271,7 +303,9 @@ def invoice_draft(
     if partner is not None:
         orders = consolidated_order(orders)
     vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=invoice_date)
-    lines = _order_lines_to_invoice(orders, vat)
+    if order_lines is None:
+        order_lines = order_lines_to_invoice([order.pk for order in orders])
+    lines = _order_lines_to_invoice(orders, vat, order_lines)
     if not lines:
         return None
     return _draft(
@@ -366,9 +400,9 @@ def _recipients_issue(
     sellers: dict[int, SellerEntity],
     seller_snapshots: dict[tuple[int, str], dict[str, Any]],
 ) -> None:
-    """Draft and issue the invoices of `orders` (loaded with their uninvoiced lines), one
-    per recipient and seller."""
+    """Draft and issue the invoices of `orders`, one per recipient and seller."""
     orders = list(orders)
+    order_lines = order_lines_to_invoice([order.pk for order in orders])
     # A few sellers serve every tenant: one instance each, not one joined copy per order.
     missing = {order.seller_id for order in orders} - set(sellers)
     if missing:
@@ -386,6 +420,7 @@ def _recipients_issue(
                 invoice_date=invoice_date,
                 billing_run=billing_run,
                 seller_snapshots=seller_snapshots,
+                order_lines=order_lines,
             )
         except InvoicingError as error:
             tenant_id = recipient_id if kind == "tenant" else None
@@ -414,7 +449,6 @@ def invoicing_plan(invoice_date: date, batch_size: int = BATCH_SIZE) -> list[lis
     recipients: dict[tuple[RecipientKey, int], list[int]] = defaultdict(list)
     for order_id, tenant_id, partner_id, seller_id in (
         uninvoiced_orders(invoice_date)
-        .prefetch_related(None)
         .select_related(None)
         .values_list("pk", "tenant_id", "invoice_partner_id", "seller_id")
     ):

@@ -233,6 +233,11 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
     orders = {
         tenant.pk: list(issuing.uninvoiced_orders(day).filter(tenant=tenant)) for tenant in tenants
     }
+    # Read once: every attempt drafts the same lines, so the repeats collide.
+    lines = {
+        tenant_id: issuing.order_lines_to_invoice([order.pk for order in tenant_orders])
+        for tenant_id, tenant_orders in orders.items()
+    }
     work = list(tenants)
     lock = threading.Lock()
     failures = []
@@ -267,7 +272,12 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
                         tenant = work.pop()
                     # Every tenant is attempted three times: the duplicates must be absorbed.
                     for _attempt in range(3):
-                        draft = invoice_draft(orders[tenant.pk], invoice_date=day, billing_run=run)
+                        draft = invoice_draft(
+                            orders[tenant.pk],
+                            invoice_date=day,
+                            billing_run=run,
+                            order_lines=lines[tenant.pk],
+                        )
                         try:
                             invoice_drafts_issue(
                                 seller, [draft], tally, billing_run=run, deliver=False

@@ -64,7 +64,7 @@ from billing.references import reference_for
 from billing.run_records import RunError, RunTally
 from billing.vat import VatDecision
 from severa import clock
-from severa.bulk import bulk_insert
+from severa.bulk import bulk_insert, new_instance
 from subscriptions.models import OrderConfirmation, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -261,18 +261,21 @@ def _order_lines_to_invoice(
             order.pk, ()
         ):
             lines.append(
-                InvoiceLine(
-                    tenant_id=order.tenant_id,
-                    order_line_id=pk,
-                    order_number=number,
-                    description=description,
-                    period_start=start,
-                    period_end=end,
-                    quantity=Decimal(quantity),
-                    unit_price=unit_price,
-                    vat_category=category,
-                    vat_rate=rate,
-                    net=net,
+                new_instance(
+                    InvoiceLine,
+                    {
+                        "tenant_id": order.tenant_id,
+                        "order_line_id": pk,
+                        "order_number": number,
+                        "description": description,
+                        "period_start": start,
+                        "period_end": end,
+                        "quantity": Decimal(quantity),
+                        "unit_price": unit_price,
+                        "vat_category": category,
+                        "vat_rate": rate,
+                        "net": net,
+                    },
                 )
             )
     return lines

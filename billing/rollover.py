@@ -60,7 +60,7 @@ from billing.models import BillingRun, BillingRunKind, SellerEntity
 from billing.periods import Period, next_period
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
 from severa import clock
-from severa.bulk import bulk_insert
+from severa.bulk import bulk_insert, new_instance
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ChangeKind,
@@ -273,11 +273,14 @@ def _subscription_write(
             subscription.version += 1
             tally.add("terminated")
             write.audit.append(
-                AuditEvent(
-                    tenant_id=subscription.tenant_id,
-                    action="subscription.terminated",
-                    details={"last_period": str(step.period)},
-                    created_at=context.moment,
+                new_instance(
+                    AuditEvent,
+                    {
+                        "tenant_id": subscription.tenant_id,
+                        "action": "subscription.terminated",
+                        "details": {"last_period": str(step.period)},
+                        "created_at": context.moment,
+                    },
                 )
             )
             break
@@ -308,16 +311,19 @@ def _subscription_write(
         subscription.period_end = step.period.end
         subscription.version += 1
         write.audit.append(
-            AuditEvent(
-                tenant_id=subscription.tenant_id,
-                action="subscription.renewed",
-                details={
-                    "period": str(step.period),
-                    "order": order.number,
-                    "total": str(order.total),
-                    "applied": [change.description for change in step.applied],
+            new_instance(
+                AuditEvent,
+                {
+                    "tenant_id": subscription.tenant_id,
+                    "action": "subscription.renewed",
+                    "details": {
+                        "period": str(step.period),
+                        "order": order.number,
+                        "total": str(order.total),
+                        "applied": [change.description for change in step.applied],
+                    },
+                    "created_at": context.moment,
                 },
-                created_at=context.moment,
             )
         )
     if write.orders:

@@ -81,6 +81,7 @@ from subscriptions.services import (
     period_price,
     state_after,
     subscription_state,
+    vat_decision,
 )
 
 logger = logging.getLogger(__name__)
@@ -151,11 +152,15 @@ def rollover_plan(
     changes: Iterable[ScheduledChange],
     on: date,
     prices: Callable[[str, date], PriceBook],
+    priced: Callable[[Subscription, SubscriptionState, Period, PriceBook], PeriodPrice]
+    | None = None,
 ) -> list[RolloverStep]:
     """The period boundaries `subscription` has crossed by `on` (periods that ended before
     `on`), each with the changes that take effect and the renewal priced; reads nothing but
     `prices(currency, day)`. Raises QuoteError (not in the price list) or ValueError (no VAT
-    rate) when a renewal cannot be priced."""
+    rate) when a renewal cannot be priced. `priced` prices a state for a period (default:
+    `renewal_price`; a run passes one that remembers its answers)."""
+    priced = priced or renewal_price
     state = subscription_state(subscription)
     pending = sorted(changes, key=lambda change: (change.effective_date, change.pk or 0))
     steps: list[RolloverStep] = []
@@ -172,16 +177,24 @@ def rollover_plan(
             steps.append(RolloverStep(state.period, state, ends, others + tuple(pending), (), None))
             return steps
         book = prices(subscription.currency, following.start)
-        book.check_selection(
-            edition=new_state.edition_code,
-            storage_gb=new_state.storage_gb,
-            add_ons=new_state.add_ons,
-            interfaces=new_state.interfaces,
-        )
-        priced = period_price(subscription, new_state, following, prices=book)
-        steps.append(RolloverStep(following, new_state, tuple(due), (), tuple(pending), priced))
+        price = priced(subscription, new_state, following, book)
+        steps.append(RolloverStep(following, new_state, tuple(due), (), tuple(pending), price))
         state = new_state
     return steps
+
+
+def renewal_price(
+    subscription: Subscription, state: SubscriptionState, period: Period, book: PriceBook
+) -> PeriodPrice:
+    """`state` priced for the whole of `period` from `book` (its currency, on the period's
+    first day), after checking that the book prices every item of it."""
+    book.check_selection(
+        edition=state.edition_code,
+        storage_gb=state.storage_gb,
+        add_ons=state.add_ons,
+        interfaces=state.interfaces,
+    )
+    return period_price(subscription, state, period, prices=book)
 
 
 @dataclass
@@ -194,6 +207,7 @@ class _Context:
     editions: dict[str, Edition]
     books: dict[tuple[str, date], PriceBook] = field(default_factory=dict)
     sellers: dict[int, SellerEntity] = field(default_factory=dict)
+    renewal_prices: dict[tuple, PeriodPrice] = field(default_factory=dict)
 
     @classmethod
     def for_day(cls, on: date, *, deliver: bool) -> _Context:
@@ -214,6 +228,27 @@ class _Context:
         for subscription in subscriptions:
             subscription.seller = self.sellers[subscription.seller_id]
             subscription.edition = editions[subscription.edition_id]
+
+    def priced(
+        self,
+        subscription: Subscription,
+        state: SubscriptionState,
+        period: Period,
+        book: PriceBook,
+    ) -> PeriodPrice:
+        """`renewal_price`, once per price book, state and VAT decision in a run: the
+        price is a function of these alone, and thousands of subscriptions share a shape."""
+        key = (
+            book.currency,
+            book.priced_on,
+            state,
+            period,
+            vat_decision(subscription, period.start),
+        )
+        price = self.renewal_prices.get(key)
+        if price is None:
+            price = self.renewal_prices[key] = renewal_price(subscription, state, period, book)
+        return price
 
     def prices(self, currency: str, day: date) -> PriceBook:
         key = (currency, day)
@@ -445,7 +480,11 @@ def _rollover_batch(
             continue
         try:
             steps = rollover_plan(
-                subscription, changes[subscription.pk], context.on, context.prices
+                subscription,
+                changes[subscription.pk],
+                context.on,
+                context.prices,
+                context.priced,
             )
         except (QuoteError, ValueError) as error:
             starts = subscription.period_end + timedelta(days=1)

@@ -135,24 +135,33 @@ def _draft(
     key = (seller.pk, currency)
     if key not in seller_snapshots:
         seller_snapshots[key] = seller_snapshot(seller, currency)
-    invoice = Invoice(
-        tenant=tenant,
-        partner=partner,
-        seller=seller,
-        kind=kind,
-        billing_run=billing_run,
-        credited_invoice=credited_invoice,
-        invoice_date=invoice_date,
-        due_date=invoice_date + timedelta(days=seller.payment_terms_days),
-        currency=currency,
-        seller_snapshot=seller_snapshots[key],
-        buyer_snapshot=recipient_buyer_snapshot(tenant=tenant, partner=partner),
-        vat_note=vat_note,
-        net=net,
-        vat=vat_total,
-        rounding=rounding,
-        total=total,
+    related = {
+        "tenant": tenant,
+        "partner": partner,
+        "seller": seller,
+        "billing_run": billing_run,
+        "credited_invoice": credited_invoice,
+    }
+    invoice = new_instance(
+        Invoice,
+        {
+            **{f"{name}_id": obj.pk if obj is not None else None for name, obj in related.items()},
+            "kind": kind,
+            "invoice_date": invoice_date,
+            "due_date": invoice_date + timedelta(days=seller.payment_terms_days),
+            "currency": currency,
+            "seller_snapshot": seller_snapshots[key],
+            "buyer_snapshot": recipient_buyer_snapshot(tenant=tenant, partner=partner),
+            "vat_note": vat_note,
+            "net": net,
+            "vat": vat_total,
+            "rounding": rounding,
+            "total": total,
+        },
     )
+    # The related objects the caller has, as the keyword constructor would keep them.
+    for name, obj in related.items():
+        Invoice._meta.get_field(name).set_cached_value(invoice, obj)
     return Draft(invoice, lines, orders or [])
 
 

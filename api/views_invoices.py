@@ -40,7 +40,8 @@ from api.views import (
     errors,
 )
 from billing.documents import invoice_filename, invoice_pdf_bytes
-from billing.invoicing import InvoicingError, credit_note_issue, payment_register
+from billing.invoicing import InvoicingError, payment_register
+from billing.issuing import credit_note_issue
 from billing.migration import (
     SellerMigrationError,
     seller_migration_schedule,

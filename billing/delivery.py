@@ -1,6 +1,6 @@
 """Delivery of issued invoices and credit notes (DESIGN §3.6, §3.7).
 
-After the issuing transaction commits, `billing.invoicing.invoice_issued` calls
+After the issuing transaction commits, `billing.issuing.invoice_issued` calls
 `invoice_delivery_queue`, which enqueues the Celery task `billing.invoice_deliver`. The task
 runs `invoice_deliver`:
 

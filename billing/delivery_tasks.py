@@ -14,6 +14,7 @@ from billing.einvoice.delivery import einvoice_relay
 from billing.models import Invoice
 from billing.outbox import outbox_relay
 from billing.scoping import partner_scope
+from subscriptions.tasks import order_confirmation_send
 
 
 @shared_task(
@@ -67,3 +68,13 @@ def invoice_deliveries_resume_task() -> int:
 def einvoice_relay_task() -> dict[str, int]:
     """Send the due pending e-invoices (beat: every minute, and after new ones are queued)."""
     return einvoice_relay()
+
+
+@shared_task(name="billing.order_confirmations_send", acks_late=True)
+def order_confirmations_send(*, orders: list[list[int]]) -> int:
+    """Queue the delivery of a batch of renewal orders ([tenant id, order id] pairs), one
+    task per order so that each renders, sends and retries on its own; delivering an order
+    twice renders and sends it once (`subscriptions.delivery`)."""
+    for tenant_id, order_id in orders:
+        order_confirmation_send.delay(tenant_id=tenant_id, order_id=order_id)
+    return len(orders)

@@ -265,6 +265,44 @@ class BillingRun(models.Model):
         return f"{self.get_kind_display()} {self.run_date}"
 
 
+class BillingRunChunkStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class BillingRunChunk(models.Model):
+    """One share of a run's work, claimed by one worker at a time (`billing.chunks`): the
+    subscriptions a rollover renews, or the orders of the recipients an invoicing run
+    invoices. A worker claims an open chunk with `SELECT … FOR UPDATE SKIP LOCKED` and does
+    its work in the same transaction: done and committed together, or, if the worker dies,
+    rolled back together and left open for another."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    # Subscription ids (rollover) or order ids (invoicing).
+    items = models.JSONField()
+    status = models.CharField(
+        max_length=8, choices=BillingRunChunkStatus.choices, default=BillingRunChunkStatus.OPEN
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="billing_run_chunk_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["run", "number"],
+                condition=Q(status="open"),
+                name="billing_run_chunk_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} #{self.number}"
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_scopes import scopes_disabled
 
 from accounts.models import Partner, Tenant
-from billing.invoicing import InvoicingError, credit_note_issue, payment_register, vat_breakdown
+from billing.invoicing import InvoicingError, payment_register, vat_breakdown
+from billing.issuing import credit_note_issue
 from billing.migration import (
     SellerMigrationError,
     seller_migration_cancel,

@@ -109,6 +109,25 @@ def run_end(run: BillingRun, tally: RunTally) -> BillingRun:
     return locked
 
 
+def run_counts_add(run: BillingRun, tally: RunTally) -> BillingRun:
+    """Add a helper's counts and errors to the run's, under the row lock, leaving its status
+    to the attempt that runs it (`billing.runs.run_help`)."""
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        counts = dict(locked.counts)
+        for name, amount in tally.counts.items():
+            counts[name] = counts.get(name, 0) + amount
+        errors = list(locked.errors)
+        for error in tally.errors:
+            if error.as_json() not in errors:
+                errors.append(error.as_json())
+        counts["errors"] = len(errors)
+        locked.counts = counts
+        locked.errors = errors
+        locked.save(update_fields=["counts", "errors"])
+    return locked
+
+
 def run_failed(run: BillingRun, tally: RunTally, error: BaseException) -> None:
     """Record a crashed attempt: what it did before the crash, and why it stopped."""
     with transaction.atomic():

@@ -1,6 +1,6 @@
 """Billing runs (DESIGN §3.4): everything due up to a date, one day at a time.
 
-For each day: the period rollover (`subscriptions.rollover.rollover_run`), the weekly
+For each day: the period rollover (`billing.rollover.rollover_run`), the weekly
 invoicing run on `settings.INVOICING_WEEKDAY` (0 = Monday), and overdue marking. Each is a
 `BillingRun` row of its kind for that day (`billing.run_records`), so running a day again
 continues or re-checks it and never does anything twice: the jobs' effects are guarded by
@@ -16,48 +16,96 @@ none freezes or reads the process clock to decide what day it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Max
 from django_scopes import scopes_disabled
 
-from billing.invoice_batches import INVOICING_COUNTS, invoices_issue_batched
+from billing.chunks import chunks_plan, chunks_work
 from billing.invoice_status import invoices_mark_overdue
+from billing.issuing import (
+    INVOICING_COUNTS,
+    IssuingCache,
+    invoices_issue_orders,
+    invoicing_plan,
+)
 from billing.migration import seller_migrations_apply, seller_migrations_notify_due
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
-from billing.run_records import RunTally, run_begin, run_end, run_failed
+from billing.rollover import BATCH_SIZE, ROLLOVER_COUNTS, rollover_chunks_work, rollover_run
+from billing.run_records import RunTally, run_begin, run_counts_add, run_end, run_failed
 from severa import clock
-from subscriptions.rollover import BATCH_SIZE, rollover_run
 
 _ONE_DAY = timedelta(days=1)
 
 
-def invoicing_run(day: date, *, deliver: bool = True, batch_size: int = BATCH_SIZE) -> BillingRun:
+def invoicing_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) -> RunTally:
+    """Invoice the open chunks of the invoicing `run` (`billing.chunks`), each in the
+    chunk's transaction."""
+    cache = IssuingCache()
+
+    def work(order_ids: list[int]) -> RunTally:
+        tally = RunTally()
+        invoices_issue_orders(
+            order_ids,
+            billing_run=run,
+            invoice_date=run.run_date,
+            deliver=deliver,
+            tally=tally,
+            cache=cache,
+        )
+        return tally
+
+    return chunks_work(run, work, wait=wait)
+
+
+def invoicing_run(
+    day: date,
+    *,
+    deliver: bool = True,
+    batch_size: int = BATCH_SIZE,
+    planned: Callable[[BillingRun, int], None] | None = None,
+) -> BillingRun:
     """The weekly invoicing run of `day`: invoice every confirmed order made on or before
     `day` that is not invoiced yet, one invoice per tenant and seller, dated `day`
-    (`billing.invoice_batches`).
+    (`billing.issuing`), in chunks of `batch_size` recipients that any number of workers
+    share (`billing.chunks`); returns once every chunk is done.
 
     A tenant that cannot be invoiced (orders in two currencies from one seller, a seller
     without a bank account in the currency) is recorded as an error and skipped; the others
     are invoiced. `deliver=False` issues without queueing PDFs and e-mails (replays and
-    benchmarks).
+    benchmarks). `planned(run, chunks)` is called once the run's chunks are planned.
     """
     with scopes_disabled():
         run = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         tally = RunTally.of(*INVOICING_COUNTS)
         try:
-            invoices_issue_batched(
-                billing_run=run,
-                invoice_date=day,
-                deliver=deliver,
-                batch_size=batch_size,
-                tally=tally,
-            )
+            chunks = chunks_plan(run, lambda: invoicing_plan(day, batch_size))
+            if planned is not None:
+                planned(run, chunks)
+            tally.merge(invoicing_chunks_work(run, deliver=deliver))
         except Exception as error:
             run_failed(run, tally, error)
             raise
         return run_end(run, tally)
+
+
+def run_help(run_id: int, *, deliver: bool = True) -> BillingRun:
+    """Join the rollover or invoicing run `run_id` under way in another worker: claim its
+    open chunks until none is left to claim (without waiting for those others hold), and
+    add what this worker did to the run's counts."""
+    with scopes_disabled():
+        run = BillingRun.objects.get(pk=run_id)
+        if run.kind == BillingRunKind.ROLLOVER:
+            tally = RunTally.of(*ROLLOVER_COUNTS)
+            tally.merge(rollover_chunks_work(run, deliver=deliver, wait=False))
+        elif run.kind == BillingRunKind.INVOICING:
+            tally = RunTally.of(*INVOICING_COUNTS)
+            tally.merge(invoicing_chunks_work(run, deliver=deliver, wait=False))
+        else:
+            raise ValueError(f"A {run.kind} run has no chunks")
+        return run_counts_add(run, tally)
 
 
 def overdue_run(day: date) -> BillingRun:
@@ -117,9 +165,11 @@ def billing_run(
     start: date | None = None,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
+    planned: Callable[[BillingRun, int], None] | None = None,
 ) -> list[BillingRun]:
     """Run everything due from `start` (default `first_day_due(up_to)`) to `up_to`, day by
-    day: rollover, the invoicing run on the invoicing weekday, overdue marking."""
+    day: rollover, the invoicing run on the invoicing weekday, overdue marking.
+    `planned(run, chunks)` is called once each rollover and invoicing run is planned."""
     first = start if start is not None else first_day_due(up_to)
     if first > up_to:
         raise ValueError(f"--from {first.isoformat()} is after --date {up_to.isoformat()}")
@@ -128,11 +178,15 @@ def billing_run(
     while day <= up_to:
         runs.append(
             rollover_run(
-                day, deliver=deliver, batch_size=batch_size, before_renewals=_seller_migrations
+                day,
+                deliver=deliver,
+                batch_size=batch_size,
+                before_renewals=_seller_migrations,
+                planned=planned,
             )
         )
         if day.weekday() == invoicing_weekday():
-            runs.append(invoicing_run(day, deliver=deliver, batch_size=batch_size))
+            runs.append(invoicing_run(day, deliver=deliver, batch_size=batch_size, planned=planned))
         runs.append(overdue_run(day))
         day += _ONE_DAY
     return runs

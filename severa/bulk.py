@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
@@ -70,3 +71,17 @@ def bulk_insert(objects: Sequence[models.Model]) -> None:
         obj.pk = pk_value
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def new_instance(model: type[models.Model], values: dict[str, Any]) -> models.Model:
+    """A new, unsaved `model` instance from `values` by attribute name (`tenant_id`, not
+    `tenant`), the other fields at their defaults: built through Django's positional
+    constructor, several times cheaper than keyword arguments when a billing batch makes
+    thousands of rows. Related objects are not set, only their keys."""
+    args = []
+    for field in model._meta.concrete_fields:
+        if field.attname in values:
+            args.append(values[field.attname])
+        else:
+            args.append(field.get_default())
+    return model(*args)

@@ -180,6 +180,12 @@ class Subscription(models.Model):
                 name="subscription_period_range", condition=Q(period_end__gt=F("period_start"))
             ),
         ]
+        # The rollover's due subscriptions (active, period ended), found without a scan.
+        indexes = [
+            models.Index(
+                fields=["period_end"], condition=Q(status="active"), name="subscription_due"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.tenant_id}: {self.edition_id} × {self.seats}"
@@ -293,7 +299,7 @@ class OrderConfirmation(models.Model):
     Nothing but the rendered PDF and the delivery time may be written after creation.
     """
 
-    MUTABLE_FIELDS = frozenset({"pdf", "pdf_rendered_at", "emailed_at"})
+    MUTABLE_FIELDS = frozenset({"pdf", "pdf_rendered_at", "emailed_at", "invoiced"})
 
     tenant = models.ForeignKey(
         "accounts.Tenant", on_delete=models.CASCADE, related_name="order_confirmations"
@@ -335,11 +341,22 @@ class OrderConfirmation(models.Model):
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the invoicing run in the transaction that invoices the order's lines: the run's
+    # queue of work is the orders with a charge not invoiced yet (a partial index), so it
+    # reads the week's orders, never the whole history.
+    invoiced = models.BooleanField(default=False)
 
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
         ordering = ["-confirmed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["made_on"],
+                condition=Q(invoiced=False, net__gt=0),
+                name="order_to_invoice",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "sequence"], name="order_sequence_unique"),
             models.UniqueConstraint(

@@ -514,7 +514,7 @@ def invoice_issue_through_services(
     raised to `upgrade_to_seats` on 2024-08-16, invoiced by the weekly run on
     `invoice_date`. With the defaults: lines 60.00 (Aug 1-31) and, upgraded, 30.00 × 16/31 a
     seat for Aug 16-31; Finnish VAT of the invoice date (24 % before 2024-09-01)."""
-    from billing.invoicing import invoices_issue
+    from billing.issuing import invoices_issue
     from billing.models import BillingRun
     from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
 

@@ -300,6 +300,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # The weekday of the weekly invoicing run: 0 = Monday … 6 = Sunday.
+# Helper tasks the daily billing run queues per rollover and invoicing run, so that other
+# Celery workers claim chunks of the run alongside it (billing/chunks.py).
+BILLING_RUN_HELPERS = env.int("BILLING_RUN_HELPERS", default=3)
 INVOICING_WEEKDAY = env.int("INVOICING_WEEKDAY", default=0)
 if not 0 <= INVOICING_WEEKDAY <= 6:
     raise ImproperlyConfigured(

@@ -110,7 +110,8 @@ def test_an_unknown_status_filter_is_a_400_in_the_error_format(billing_api, tena
 
 
 def test_the_invoice_detail_has_lines_vat_totals_and_its_credit_notes(billing_api, tenant, invoice):
-    from billing.invoicing import credit_note_issue, payment_register
+    from billing.invoicing import payment_register
+    from billing.issuing import credit_note_issue
 
     line = invoice.lines.get()
     with clock.frozen(datetime.date(2025, 6, 12)):

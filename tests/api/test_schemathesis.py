@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Role
 from accounts.services import api_token_create, invitation_create
 from accounts.tenancy import tenant_scope
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from billing.periods import period_for
 from severa import clock
 from subscriptions.models import ScheduledChange

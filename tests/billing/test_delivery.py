@@ -25,7 +25,7 @@ from billing.delivery_tasks import (
     outbox_relay_task,
 )
 from billing.invoice_status import invoice_mark_paid
-from billing.invoicing import invoices_issue
+from billing.issuing import invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceLink, OutboxMessage
 from billing.outbox import MAX_ATTEMPTS, RETRY_DELAYS, outbox_relay
 from severa import clock

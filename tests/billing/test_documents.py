@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from billing import documents
 from billing.documents import invoice_document, invoice_html, invoice_pdf, invoice_pdf_bytes
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from billing.models import Invoice
 from billing.references import reference_display
 from severa import clock

@@ -12,21 +12,18 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from billing import issuing
 from billing.invoice_status import (
     invoice_mark_credited,
     invoice_mark_paid,
     invoice_mark_sent,
     invoices_mark_overdue,
 )
-from billing.invoicing import (
-    InvoicingError,
-    credit_note_issue,
-    invoice_orders,
-    invoices_issue,
-    payment_register,
-)
+from billing.invoicing import InvoicingError, payment_register
+from billing.issuing import credit_note_issue, invoice_draft, invoice_drafts_issue, invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from billing.references import is_valid_finnish_reference, is_valid_swedish_ocr
+from billing.run_records import RunTally
 from severa import clock
 from subscriptions.models import OrderConfirmation
 from subscriptions.services import subscription_create
@@ -82,7 +79,7 @@ def test_finnish_domestic_vat_follows_the_invoice_date(invoice_date, rate, vat):
     _subscribed()
     with clock.frozen(invoice_date):
         counts = invoices_issue(billing_run=_run(invoice_date), invoice_date=invoice_date)
-    assert counts == {"invoices": 1, "already_done": 0}
+    assert counts.counts == {"orders": 1, "invoices": 1, "already_done": 0}
     invoice = Invoice.objects.get()
     assert invoice.net == Decimal("60.00")
     assert invoice.vat == vat
@@ -153,8 +150,8 @@ def test_a_run_twice_invoices_nothing_twice():
         first = invoices_issue(billing_run=_run(day), invoice_date=day)
         second = invoices_issue(billing_run=_run(day), invoice_date=day)
         later = invoices_issue(billing_run=_run(day + datetime.timedelta(days=7)), invoice_date=day)
-    assert first["invoices"] == 1
-    assert second["invoices"] == later["invoices"] == 0
+    assert first.counts["invoices"] == 1
+    assert second.counts["invoices"] == later.counts["invoices"] == 0
     assert Invoice.objects.count() == 1
 
 
@@ -234,13 +231,19 @@ def test_payments_and_overdue():
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
     """Eight threads, each with its own connection, issue invoices for 40 tenants of one
-    seller at once; every tenth issue fails after taking its number and rolls back."""
+    seller at once, each a batch of one of the one issuing path; every tenth issue fails
+    after taking its number and rolls back."""
     seller = SellerEntityFactory()
     tenants = [_subscribed(seller=seller)[0] for _ in range(40)]
     day = datetime.date(2024, 8, 5)
     run = _run(day)
     orders = {
-        tenant.pk: list(OrderConfirmation.objects.filter(tenant=tenant)) for tenant in tenants
+        tenant.pk: list(issuing.uninvoiced_orders(day).filter(tenant=tenant)) for tenant in tenants
+    }
+    # Read once: every attempt drafts the same lines, so the repeats collide.
+    lines = {
+        tenant_id: issuing.order_lines_to_invoice([order.pk for order in tenant_orders])
+        for tenant_id, tenant_orders in orders.items()
     }
     work = list(tenants)
     lock = threading.Lock()
@@ -248,21 +251,25 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
     # Every tenth tenant's first issue fails after its number was taken (while writing the
     # lines): the rollback must hand the number back.
     doomed = {tenant.pk for tenant in tenants[::10]}
-    real_bulk_create = InvoiceLine.objects.bulk_create
+    real_bulk_insert = issuing.bulk_insert
 
-    def failing_bulk_create(lines, *args, **kwargs):
-        tenant_id = lines[0].tenant_id
-        with lock:
-            fail = tenant_id in doomed
-            doomed.discard(tenant_id)
-        if fail:
-            raise RuntimeError("injected failure")
-        return real_bulk_create(lines, *args, **kwargs)
+    def failing_bulk_insert(objects):
+        if isinstance(objects[0], InvoiceLine):
+            tenant_id = objects[0].tenant_id
+            with lock:
+                fail = tenant_id in doomed
+                doomed.discard(tenant_id)
+            if fail:
+                raise RuntimeError("injected failure")
+        return real_bulk_insert(objects)
 
-    monkeypatch.setattr(InvoiceLine.objects, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(issuing, "bulk_insert", failing_bulk_insert)
     injected = []
+    tallies = []
 
     def worker():
+        tally = RunTally.of(*issuing.INVOICING_COUNTS)
+        tallies.append(tally)
         try:
             with scopes_disabled():
                 while True:
@@ -270,15 +277,17 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
                         if not work:
                             return
                         tenant = work.pop()
-                    # Every tenant is attempted twice: the duplicate must be absorbed.
+                    # Every tenant is attempted three times: the duplicates must be absorbed.
                     for _attempt in range(3):
+                        draft = invoice_draft(
+                            orders[tenant.pk],
+                            invoice_date=day,
+                            billing_run=run,
+                            order_lines=lines[tenant.pk],
+                        )
                         try:
-                            invoice_orders(
-                                billing_run=run,
-                                tenant=tenant,
-                                seller=seller,
-                                orders=orders[tenant.pk],
-                                invoice_date=day,
+                            invoice_drafts_issue(
+                                seller, [draft], tally, billing_run=run, deliver=False
                             )
                         except RuntimeError:
                             injected.append(tenant.pk)
@@ -296,6 +305,9 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
             thread.join()
     assert failures == []
     assert len(injected) == 4
+    # 40 issued; of the 120 attempts, 4 failed and 76 found the invoice issued already.
+    assert sum(t.counts["invoices"] for t in tallies) == 40
+    assert sum(t.counts["already_done"] for t in tallies) == 76
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 41))
     assert InvoiceCounter.objects.get(seller=seller).next_number == 41

@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from accounts.models import AuditEvent
 from billing.contacts import billing_contact_remove
 from billing.delivery_tasks import invoice_deliver_task
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from billing.models import Invoice, InvoiceLink, InvoiceLinkView, OutboxMessage
 from billing.outbox import outbox_relay
 from billing.references import reference_display

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
 from billing.documents import invoice_document, invoice_html
-from billing.invoicing import credit_note_issue, payment_register
+from billing.invoicing import payment_register
+from billing.issuing import credit_note_issue
 from billing.models import (
     BillingContact,
     BillingDetails,

@@ -16,7 +16,8 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django_scopes import scopes_disabled
 
-from billing.models import BillingRun, BillingRunStatus, Invoice
+from billing.models import BillingRun, BillingRunChunk, BillingRunStatus, Invoice
+from billing.rollover import RolloverError, rollover_run, subscription_rollover
 from billing.runs import invoicing_run
 from severa import clock
 from subscriptions.models import (
@@ -30,7 +31,6 @@ from subscriptions.models import (
     Subscription,
     SubscriptionStatus,
 )
-from subscriptions.rollover import RolloverError, rollover_run, subscription_rollover
 from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
 from tests.factories import (
     BillingContactFactory,
@@ -449,8 +449,8 @@ def test_a_run_again_for_the_same_day_renews_nothing_twice():
 @pytest.mark.django_db(transaction=True)
 def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
     """30 subscriptions whose quarter ended on 2025-08-31; three threads, each with its own
-    connection, run the rollover and then the invoicing run of Monday 2025-09-01 at once, in
-    batches of 4."""
+    connection, run the rollover and then the invoicing run of Monday 2025-09-01 at once,
+    sharing their chunks of 4."""
     catalog_create()
     seller = SellerEntityFactory()
     professional = Edition.objects.get(code="professional")
@@ -471,7 +471,7 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
         try:
             barrier.wait()
             rollover_run(day, deliver=False, batch_size=4)
-            invoicing_run(day, deliver=False)
+            invoicing_run(day, deliver=False, batch_size=4)
         except Exception as error:  # pragma: no cover - reported below
             failures.append(error)
         finally:
@@ -499,6 +499,17 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
         )
         rollover = BillingRun.objects.get(kind="rollover", run_date=day)
         invoicing = BillingRun.objects.get(kind="invoicing", run_date=day)
+        # 30 subscriptions, then 30 tenants, in chunks of 4: each chunk done once by one of
+        # the workers.
+        chunks = {
+            kind: list(
+                BillingRunChunk.objects.filter(run__kind=kind, run__run_date=day).values_list(
+                    "status", flat=True
+                )
+            )
+            for kind in ("rollover", "invoicing")
+        }
+    assert chunks == {"rollover": ["done"] * 8, "invoicing": ["done"] * 8}
     assert (rollover.attempts, invoicing.attempts) == (3, 3)
     assert rollover.counts["renewed"] == rollover.counts["renewal_orders"] == 30
     assert invoicing.counts["invoices"] == 30
@@ -524,3 +535,27 @@ def test_steps_before_the_renewals_are_counted_and_their_failure_does_not_stop_t
     assert failed.counts["renewed"] == 2
     assert len(_renewals(subscription)) == 2
     assert len(_renewals(other)) == 1
+
+
+def test_subscriptions_never_imports_the_billing_run():
+    """The rollover and the invoicing run live in billing; the subscriptions app, below
+    billing, imports none of the run's modules (the cycle billing.runs → rollover →
+    billing.tasks is gone)."""
+    import ast
+    from pathlib import Path
+
+    run_modules = {"billing.runs", "billing.rollover", "billing.tasks", "billing.issuing"}
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in (root / "subscriptions").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names = {alias.name for alias in node.names}
+            else:
+                continue
+            if names & run_modules:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
+    assert not (root / "subscriptions" / "rollover.py").exists()

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -22,10 +23,16 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from billing.invoice_batches import invoices_issue_batched
-from billing.invoicing import invoice_orders
+from billing.issuing import (
+    INVOICING_COUNTS,
+    invoice_draft,
+    invoice_drafts_issue,
+    invoices_issue,
+    uninvoiced_orders,
+)
 from billing.models import (
     BillingRun,
+    BillingRunChunk,
     BillingRunKind,
     BillingRunStatus,
     Invoice,
@@ -33,13 +40,13 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from billing.run_records import run_begin
-from billing.runs import billing_run
+from billing.rollover import rollover_run
+from billing.run_records import RunTally, run_begin
+from billing.runs import billing_run, run_help
 from billing.tasks import daily_run
 from severa import clock
 from severa.celery import app
 from subscriptions.models import Edition, OrderConfirmation, OrderKind, OrderLine, Price
-from subscriptions.rollover import rollover_run
 from subscriptions.services import Desired, quote_confirm, quote_create, subscription_create
 from tests.factories import (
     OrderConfirmationFactory,
@@ -220,9 +227,9 @@ def test_a_tenant_that_cannot_be_invoiced_is_reported_and_the_others_are_invoice
     assert Invoice.objects.get().tenant_id == fine.tenant_id
 
 
-def test_batched_invoices_are_the_invoices_issued_one_at_a_time():
-    """The batch writer and `invoicing.invoice_orders` produce the same invoice for the same
-    orders (SEK with cash rounding, a reverse-charged buyer and a domestic one)."""
+def test_an_invoice_issued_alone_is_the_invoice_issued_in_a_batch():
+    """A batch of one and the run's batch produce the same invoice for the same orders (SEK
+    with cash rounding, a reverse-charged buyer and a domestic one)."""
     seller = SellerEntityFactory(
         country="SE", business_id="5560360793", vat_number="SE556036079301", cash_rounding=True
     )
@@ -248,15 +255,16 @@ def test_batched_invoices_are_the_invoices_issued_one_at_a_time():
         one_by_one = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         batched = run_begin(kind=BillingRunKind.INVOICING, run_date=day + datetime.timedelta(7))
         for single_tenant, _batched_tenant in pairs:
-            orders = list(OrderConfirmation.objects.filter(tenant=single_tenant))
-            invoice_orders(
+            orders = list(uninvoiced_orders(day).filter(tenant=single_tenant))
+            draft = invoice_draft(orders, invoice_date=day, billing_run=one_by_one)
+            invoice_drafts_issue(
+                seller,
+                [draft],
+                RunTally.of(*INVOICING_COUNTS),
                 billing_run=one_by_one,
-                tenant=single_tenant,
-                seller=seller,
-                orders=orders,
-                invoice_date=day,
+                deliver=False,
             )
-        invoices_issue_batched(billing_run=batched, invoice_date=day, deliver=False)
+        invoices_issue(billing_run=batched, invoice_date=day, deliver=False)
 
     fields = (
         "kind",
@@ -426,8 +434,9 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finishes_once():
     """300 tenants to invoice on Monday 2025-09-01. `manage.py billing_run` runs in a
-    separate process against the test database, invoicing three tenants per transaction; it
-    is killed with SIGKILL once some invoices exist. The next run issues the rest, once."""
+    separate process against the test database, invoicing a chunk of three tenants per
+    transaction; it is killed with SIGKILL once some invoices exist. Two workers then share
+    the rest of the chunks and issue the rest, once."""
     catalog_create()
     seller = SellerEntityFactory()
     tenants = 300
@@ -473,10 +482,29 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
     killed = BillingRun.objects.get(kind="invoicing", run_date=day)
     assert (killed.status, killed.attempts) == (BillingRunStatus.RUNNING, 1)
 
-    runs = billing_run(day, start=day, deliver=False)
+    # The killed worker's chunks are open again; two workers finish them: a helper joining
+    # the run and the next billing run.
+    assert BillingRunChunk.objects.filter(run=killed, status="open").exists()
+    helped = []
 
-    invoicing = [run for run in runs if run.kind == "invoicing"][0]
+    def helper():
+        try:
+            helped.append(run_help(killed.pk, deliver=False))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    billing_run(day, start=day, deliver=False)
+    thread.join()
+    assert len(helped) == 1
+
+    invoicing = BillingRun.objects.get(kind="invoicing", run_date=day)
     assert (invoicing.status, invoicing.attempts) == (BillingRunStatus.FINISHED, 2)
+    # 300 tenants, three per chunk: every chunk done once.
+    assert list(BillingRunChunk.objects.filter(run=invoicing).values_list("status", flat=True)) == (
+        ["done"] * 100
+    )
     # The killed attempt's own counts died with it; its invoices did not.
     assert invoicing.counts["invoices"] == tenants - partial
     assert Invoice.objects.count() == tenants
@@ -484,3 +512,37 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
     assert Invoice.objects.values("tenant_id").distinct().count() == tenants
     assert InvoiceLine.objects.count() == OrderLine.objects.count()
     assert InvoiceCounter.objects.get(seller=seller).next_number == tenants + 1
+
+
+def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
+    """The run's queue is the orders with a charge not invoiced yet, found through the
+    partial index `order_to_invoice`: invoiced orders leave it in the issuing transaction,
+    so a run reads the week's orders, not the history."""
+    subscription = _subscribe(start=D(2025, 5, 1), months=1, seats=2)
+    billing_run(D(2025, 6, 2), start=D(2025, 5, 1))
+    # The activation (May) and the June renewal, invoiced on 2025-05-05 and 2025-06-02.
+    assert list(
+        OrderConfirmation.objects.order_by("made_on").values_list("made_on", "invoiced")
+    ) == [(D(2025, 5, 1), True), (D(2025, 6, 1), True)]
+    with clock.frozen(D(2025, 6, 5)):
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
+        quote_confirm(quote=quote, by=None)
+    assert list(uninvoiced_orders(D(2025, 6, 9)).values_list("made_on", flat=True)) == [
+        D(2025, 6, 5)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = (
+            uninvoiced_orders(D(2025, 6, 9))
+            .prefetch_related(None)
+            .select_related(None)
+            .values_list("pk")
+            .query.sql_with_params()
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "order_to_invoice" in plan
+    billing_run(D(2025, 6, 9))
+    assert not OrderConfirmation.objects.filter(invoiced=False).exists()
+    # 30.00 × 1 seat × 26/30 days (2025-06-05..30) = 26.00
+    assert Invoice.objects.get(invoice_date=D(2025, 6, 9)).net == Decimal("26.00")

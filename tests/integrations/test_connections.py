@@ -124,9 +124,9 @@ def test_the_schedule_queues_active_connections_and_pauses_those_without_interfa
 def test_the_rollover_that_removes_the_interface_pauses_the_connection(active_connection):
     import datetime
 
+    from billing.rollover import rollover_run
     from severa import clock
     from subscriptions.models import ChangeKind, ScheduledChange
-    from subscriptions.rollover import rollover_run
 
     with scopes_disabled():
         subscription = Subscription.objects.get(tenant=active_connection.tenant)

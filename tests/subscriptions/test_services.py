@@ -404,8 +404,8 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
     decrease, the 1,671.66, and sends an order confirmation of the withdrawal."""
     from django.core import mail
 
+    from billing.rollover import subscription_rollover
     from subscriptions.demo import demo_seed
-    from subscriptions.rollover import subscription_rollover
 
     with clock.frozen(datetime.date(2025, 1, 15)):
         demo_seed()

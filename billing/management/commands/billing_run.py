@@ -3,9 +3,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.rollover import BATCH_SIZE
 from billing.run_records import run_summary
 from billing.runs import FutureRunDate, billing_run, run_date_check
-from subscriptions.rollover import BATCH_SIZE
 
 
 def _day(value: str) -> datetime.date:

@@ -8,12 +8,8 @@ included). Prices are the test catalog's (tests/factories.py): Professional 30.0
 import datetime
 
 from accounts.models import Tenant
-from billing.invoicing import (
-    invoice_buyer_snapshot,
-    invoice_totals,
-    invoices_issue,
-    seller_snapshot,
-)
+from billing.invoicing import invoice_buyer_snapshot, invoice_totals, seller_snapshot
+from billing.issuing import invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceLine, SellerBankAccount, SellerEntity
 from billing.references import reference_for
 from severa import clock

@@ -21,7 +21,7 @@ from billing.einvoice import (
     invoice_ubl,
 )
 from billing.einvoice.validation import finvoice_errors, split_soap_frame
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from billing.models import BillingDetails
 from severa import clock
 from tests.billing.einvoice.builders import (

@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from accounts.services import api_token_create
 from billing.einvoice import invoice_finvoice, invoice_ubl
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from severa import clock
 from tests.billing.einvoice.builders import invoice_issue, seller_create
 from tests.factories import BillingDetailsFactory, MembershipFactory

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.einvoice import invoice_finvoice, invoice_ubl
-from billing.invoicing import credit_note_issue
+from billing.issuing import credit_note_issue
 from billing.models import Invoice
 from severa import clock
 from subscriptions.models import Edition, Price

@@ -33,11 +33,12 @@ period from its first day, at the prices valid on that day. The same holds for a
 would bill fewer seats than the tenant has active users (an invariant every activation keeps,
 checked here so that a breach is an error of the run, never silence).
 
-Batches: `rollover_run` takes up to `BATCH_SIZE` due subscriptions at a time with
-`SELECT … FOR UPDATE SKIP LOCKED` (two workers share the work instead of queueing behind each
-other's locks), prices them in memory with one price book per currency and date, and writes
-the batch with a fixed number of statements whatever its size: insert orders, insert lines,
-update subscriptions, close changes (two), insert audit events.
+Chunks: `rollover_run` splits the due subscriptions into chunks of up to `BATCH_SIZE`
+that any number of workers claim (`billing.chunks`: `SELECT … FOR UPDATE SKIP LOCKED`, a
+killed worker's chunk taken over), locks each chunk's subscriptions still due, prices them in
+memory with one price book per currency and date, and writes the batch with a fixed number
+of statements whatever its size: insert orders, insert lines, update subscriptions, close
+changes (two), insert audit events.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent
+from billing.chunks import chunked, chunks_plan, chunks_work
+from billing.delivery_tasks import order_confirmations_send
 from billing.models import BillingRun, BillingRunKind, SellerEntity
 from billing.periods import Period, next_period
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
 from severa import clock
-from severa.bulk import bulk_insert
+from severa.bulk import bulk_insert, new_instance
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ChangeKind,
@@ -82,6 +85,7 @@ from subscriptions.services import (
     period_price,
     state_after,
     subscription_state,
+    vat_decision,
 )
 
 logger = logging.getLogger(__name__)
@@ -152,11 +156,15 @@ def rollover_plan(
     changes: Iterable[ScheduledChange],
     on: date,
     prices: Callable[[str, date], PriceBook],
+    priced: Callable[[Subscription, SubscriptionState, Period, PriceBook], PeriodPrice]
+    | None = None,
 ) -> list[RolloverStep]:
     """The period boundaries `subscription` has crossed by `on` (periods that ended before
     `on`), each with the changes that take effect and the renewal priced; reads nothing but
     `prices(currency, day)`. Raises QuoteError (not in the price list) or ValueError (no VAT
-    rate) when a renewal cannot be priced."""
+    rate) when a renewal cannot be priced. `priced` prices a state for a period (default:
+    `renewal_price`; a run passes one that remembers its answers)."""
+    priced = priced or renewal_price
     state = subscription_state(subscription)
     pending = sorted(changes, key=lambda change: (change.effective_date, change.pk or 0))
     steps: list[RolloverStep] = []
@@ -173,16 +181,24 @@ def rollover_plan(
             steps.append(RolloverStep(state.period, state, ends, others + tuple(pending), (), None))
             return steps
         book = prices(subscription.currency, following.start)
-        book.check_selection(
-            edition=new_state.edition_code,
-            storage_gb=new_state.storage_gb,
-            add_ons=new_state.add_ons,
-            interfaces=new_state.interfaces,
-        )
-        priced = period_price(subscription, new_state, following, prices=book)
-        steps.append(RolloverStep(following, new_state, tuple(due), (), tuple(pending), priced))
+        price = priced(subscription, new_state, following, book)
+        steps.append(RolloverStep(following, new_state, tuple(due), (), tuple(pending), price))
         state = new_state
     return steps
+
+
+def renewal_price(
+    subscription: Subscription, state: SubscriptionState, period: Period, book: PriceBook
+) -> PeriodPrice:
+    """`state` priced for the whole of `period` from `book` (its currency, on the period's
+    first day), after checking that the book prices every item of it."""
+    book.check_selection(
+        edition=state.edition_code,
+        storage_gb=state.storage_gb,
+        add_ons=state.add_ons,
+        interfaces=state.interfaces,
+    )
+    return period_price(subscription, state, period, prices=book)
 
 
 @dataclass
@@ -195,6 +211,7 @@ class _Context:
     editions: dict[str, Edition]
     books: dict[tuple[str, date], PriceBook] = field(default_factory=dict)
     sellers: dict[int, SellerEntity] = field(default_factory=dict)
+    renewal_prices: dict[tuple, PeriodPrice] = field(default_factory=dict)
 
     @classmethod
     def for_day(cls, on: date, *, deliver: bool) -> _Context:
@@ -215,6 +232,27 @@ class _Context:
         for subscription in subscriptions:
             subscription.seller = self.sellers[subscription.seller_id]
             subscription.edition = editions[subscription.edition_id]
+
+    def priced(
+        self,
+        subscription: Subscription,
+        state: SubscriptionState,
+        period: Period,
+        book: PriceBook,
+    ) -> PeriodPrice:
+        """`renewal_price`, once per price book, state and VAT decision in a run: the
+        price is a function of these alone, and thousands of subscriptions share a shape."""
+        key = (
+            book.currency,
+            book.priced_on,
+            state,
+            period,
+            vat_decision(subscription, period.start),
+        )
+        price = self.renewal_prices.get(key)
+        if price is None:
+            price = self.renewal_prices[key] = renewal_price(subscription, state, period, book)
+        return price
 
     def prices(self, currency: str, day: date) -> PriceBook:
         key = (currency, day)
@@ -265,11 +303,14 @@ def _subscription_write(
             subscription.version += 1
             tally.add("terminated")
             write.audit.append(
-                AuditEvent(
-                    tenant_id=subscription.tenant_id,
-                    action="subscription.terminated",
-                    details={"last_period": str(step.period)},
-                    created_at=context.moment,
+                new_instance(
+                    AuditEvent,
+                    {
+                        "tenant_id": subscription.tenant_id,
+                        "action": "subscription.terminated",
+                        "details": {"last_period": str(step.period)},
+                        "created_at": context.moment,
+                    },
                 )
             )
             break
@@ -300,16 +341,19 @@ def _subscription_write(
         subscription.period_end = step.period.end
         subscription.version += 1
         write.audit.append(
-            AuditEvent(
-                tenant_id=subscription.tenant_id,
-                action="subscription.renewed",
-                details={
-                    "period": str(step.period),
-                    "order": order.number,
-                    "total": str(order.total),
-                    "applied": [change.description for change in step.applied],
+            new_instance(
+                AuditEvent,
+                {
+                    "tenant_id": subscription.tenant_id,
+                    "action": "subscription.renewed",
+                    "details": {
+                        "period": str(step.period),
+                        "order": order.number,
+                        "total": str(order.total),
+                        "applied": [change.description for change in step.applied],
+                    },
+                    "created_at": context.moment,
                 },
-                created_at=context.moment,
             )
         )
     if write.orders:
@@ -407,8 +451,6 @@ def _subscriptions_update(subscriptions: list[Subscription]) -> None:
 def _deliver(refs: list[tuple[int, int]]) -> None:
     # One message per batch; the worker fans it out into one delivery task per order, so a
     # run does not wait for hundreds of enqueues (PERFORMANCE.md: ~1,650 enqueues/s).
-    from billing.tasks import order_confirmations_send
-
     order_confirmations_send.delay(orders=[list(ref) for ref in refs])
 
 
@@ -448,7 +490,11 @@ def _rollover_batch(
         starts = subscription.period_end + timedelta(days=1)
         try:
             steps = rollover_plan(
-                subscription, changes[subscription.pk], context.on, context.prices
+                subscription,
+                changes[subscription.pk],
+                context.on,
+                context.prices,
+                context.priced,
             )
             _seats_cover_active_users(steps, active_users.get(subscription.tenant_id, 0))
         except (QuoteError, ValueError) as error:
@@ -537,20 +583,43 @@ def subscription_rollover(
     return orders
 
 
+def rollover_chunks_plan(on: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
+    """The ids of the subscriptions due on `on`, in chunks of `batch_size`."""
+    ids = list(due_subscriptions(on).order_by("pk").values_list("pk", flat=True))
+    return chunked(ids, batch_size)
+
+
+def rollover_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) -> RunTally:
+    """Roll over the open chunks of `run` (`billing.chunks`): each chunk's subscriptions
+    still due, locked, in the chunk's transaction."""
+    context = _Context.for_day(run.run_date, deliver=deliver)
+
+    def work(ids: list[int]) -> RunTally:
+        batch = list(_locked(due_subscriptions(context.on).filter(pk__in=ids)).order_by("pk"))
+        if not batch:
+            return RunTally()
+        return _rollover_batch(batch, context)[0]
+
+    return chunks_work(run, work, wait=wait)
+
+
 def rollover_run(
     on: date,
     *,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
     before_renewals: Callable[[date], dict[str, int]] | None = None,
+    planned: Callable[[BillingRun, int], None] | None = None,
 ) -> BillingRun:
-    """Roll over every due subscription for `on`, in batches; recorded as the rollover
-    `BillingRun` of that date. Safe to run again, or in several workers at once.
+    """Roll over every due subscription for `on`, in chunks of `batch_size` that any number
+    of workers share (`billing.chunks`); recorded as the rollover `BillingRun` of that date.
+    Safe to run again, or in several workers at once; returns once every chunk is done.
 
     `before_renewals(on)` runs first, inside the run (the billing run switches seller
     migration cohorts there, so that the day's renewals come from the new seller); its counts
     are added to the run's, and an exception in it is recorded as an error of the run
-    without stopping the renewals.
+    without stopping the renewals. `planned(run, chunks)` is called once the run's chunks
+    are planned (the daily task asks other workers to join in there).
     """
     with scopes_disabled():
         run = run_begin(kind=BillingRunKind.ROLLOVER, run_date=on)
@@ -563,23 +632,10 @@ def rollover_run(
                 logger.exception("Rollover %s: the steps before the renewals failed", on)
                 tally.errors.append(RunError(None, f"{type(error).__name__}: {error}"))
         try:
-            context = _Context.for_day(on, deliver=deliver)
-            # Walk the due subscriptions by id. Rows another worker holds are skipped (it
-            # rolls them over); if that worker dies, its transaction rolls back and the next
-            # run finds them still due.
-            last_pk = 0
-            while True:
-                with transaction.atomic():
-                    batch = list(
-                        _locked(
-                            due_subscriptions(on).filter(pk__gt=last_pk), skip_locked=True
-                        ).order_by("pk")[:batch_size]
-                    )
-                    if not batch:
-                        break
-                    last_pk = batch[-1].pk
-                    batch_tally, _orders = _rollover_batch(batch, context)
-                tally.merge(batch_tally)
+            chunks = chunks_plan(run, lambda: rollover_chunks_plan(on, batch_size))
+            if planned is not None:
+                planned(run, chunks)
+            tally.merge(rollover_chunks_work(run, deliver=deliver))
         except Exception as error:
             run_failed(run, tally, error)
             raise

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0005_partner_activations_invitations_support'),
+        ('subscriptions', '0006_order_invoiced_queue_and_due_subscriptions'),
     ]
 
     operations = [

@@ -34,11 +34,14 @@ UPGRADE_ROLES = MANAGING_ROLES
 
 
 def _subscription(request: HttpRequest) -> Subscription | None:
-    return (
+    subscription = (
         Subscription.objects.select_related("edition", "seller")
         .filter(tenant=request.tenant)
         .first()
     )
+    if subscription is not None:
+        subscription.tenant = request.tenant  # already read by tenant_view
+    return subscription
 
 
 def _require_subscription(request: HttpRequest) -> Subscription:
@@ -67,6 +70,7 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
         return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
     prices = price_book(subscription.currency, clock.today())
     names = {a.code: a.name for a in prices.add_ons} | {i.code: i.name for i in prices.interfaces}
+    changes = list(pending_changes(subscription))
     return render(
         request,
         "subscriptions/upgrades.html",
@@ -75,8 +79,8 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
             "active_users": active_licences(request.tenant),
             "add_ons": [names.get(code, code) for code in subscription.add_ons],
             "interfaces": [names.get(code, code) for code in subscription.interfaces],
-            "changes": pending_changes(subscription),
-            "upcoming": upcoming_period_price(subscription),
+            "changes": changes,
+            "upcoming": upcoming_period_price(subscription, changes=changes),
             "today": clock.today(),
         },
     )

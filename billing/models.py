@@ -265,6 +265,11 @@ class BillingRun(models.Model):
         return f"{self.get_kind_display()} {self.run_date}"
 
 
+def invoice_display_number(series: str, number: int) -> str:
+    """How an invoice or credit note is numbered to its reader: "TEST-42"."""
+    return f"{series}-{number}"
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -375,7 +380,7 @@ class Invoice(models.Model):
 
     @property
     def display_number(self) -> str:
-        return f"{self.series}-{self.number}"
+        return invoice_display_number(self.series, self.number)
 
     @property
     def recipient(self):

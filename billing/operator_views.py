@@ -39,6 +39,7 @@ from billing.operator_forms import (
     SellerMigrationForm,
 )
 from severa import clock
+from severa.paging import query_without_page
 
 
 def operator_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -76,12 +77,6 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, OPERATOR_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @require_safe
 @operator_view
 def billing_runs_view(request: HttpRequest) -> HttpResponse:
@@ -95,7 +90,7 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operator/billing_runs.html",
-        {"form": form, "page": _page(request, runs), "query": _query_without_page(request)},
+        {"form": form, "page": _page(request, runs), "query": query_without_page(request)},
     )
 
 
@@ -130,7 +125,7 @@ def invoices_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operator/invoices.html",
-        {"form": form, "page": _page(request, invoices), "query": _query_without_page(request)},
+        {"form": form, "page": _page(request, invoices), "query": query_without_page(request)},
     )
 
 

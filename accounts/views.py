@@ -19,6 +19,7 @@ from accounts.tenancy import (
     tenant_view,
     tenants_for_user,
 )
+from severa.paging import page_of
 
 _PENDING_USER = "accounts.pending_user_id"
 _PENDING_NEXT = "accounts.pending_next"
@@ -220,7 +221,10 @@ def users_view(request: HttpRequest) -> HttpResponse:
             return redirect("tenant_users", tenant_id=request.tenant.pk)
     from subscriptions.services import active_licences, licence_limit
 
-    memberships = Membership.objects.select_related("user")
+    memberships = page_of(
+        request,
+        Membership.objects.select_related("user").order_by("user__username", "pk"),
+    )
     invitations = Invitation.objects.filter(accepted_at=None, revoked_at=None)
     return render(
         request,

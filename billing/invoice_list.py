@@ -4,7 +4,7 @@ for the active language once, without building an Invoice per row."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -72,3 +72,46 @@ def invoice_rows(
 
 def _date(value: date | None) -> str:
     return date_format(value) if value else ""
+
+
+# Invoices the buyer still has to pay (credit notes are never open).
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.OVERDUE)
+
+
+@dataclass(frozen=True)
+class OpenInvoices:
+    rows: list[InvoiceRow]
+    overdue: int
+    # Open amounts per currency, e.g. {"EUR": "€1,255.00"}, in currency order.
+    totals: dict[str, str]
+
+
+def open_invoices(
+    invoices: QuerySet[Invoice],
+    *,
+    today: date,
+    detail_url: Callable[[int], str],
+    pdf_url: Callable[[int], str],
+) -> OpenInvoices:
+    """The unpaid invoices of `invoices`, oldest due first; one is overdue when it is marked so
+    or its due date has passed (the overdue run marks it the next night)."""
+    values = list(
+        invoices.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES)
+        .order_by("due_date", "id")
+        .values_list(*ROW_FIELDS)
+    )
+    overdue_label = str(InvoiceStatus.OVERDUE.label)
+    rows = []
+    overdue = 0
+    sums: dict[str, Decimal] = {}
+    for row, value in zip(
+        invoice_rows(values, detail_url=detail_url, pdf_url=pdf_url), values, strict=True
+    ):
+        due_date, currency, total = value[5], value[6], value[7]
+        sums[currency] = sums.get(currency, Decimal(0)) + total
+        if row.status_code == InvoiceStatus.OVERDUE or due_date < today:
+            overdue += 1
+            row = replace(row, status=overdue_label, status_code=InvoiceStatus.OVERDUE)
+        rows.append(row)
+    totals = {currency: money_format(sums[currency], currency) for currency in sorted(sums)}
+    return OpenInvoices(rows=rows, overdue=overdue, totals=totals)

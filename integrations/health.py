@@ -1,0 +1,57 @@
+"""How a tenant's integrations are doing: each connection's last run and its failures over
+the last days, for the company overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+
+from accounts.models import Tenant
+from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
+from severa import clock
+
+FAILURE_WINDOW_DAYS = 7
+FAILED_RUN_STATUSES = (SyncRunStatus.FAILED, SyncRunStatus.PARTIAL)
+
+
+@dataclass(frozen=True)
+class ConnectionHealth:
+    connection: Connection
+    last_run: SyncRun | None
+    failed_runs: int
+
+    @property
+    def healthy(self) -> bool:
+        """Active, and its last run did not fail."""
+        return self.connection.status == ConnectionStatus.ACTIVE and (
+            self.last_run is None or self.last_run.status not in FAILED_RUN_STATUSES
+        )
+
+
+def connections_health(tenant: Tenant) -> list[ConnectionHealth]:
+    """Every connection of the tenant but the draft ones (call inside its scope), with its
+    last run and how many runs failed or partly failed in the last `FAILURE_WINDOW_DAYS`."""
+    since = clock.now() - timedelta(days=FAILURE_WINDOW_DAYS)
+    connections = list(
+        Connection.objects.filter(tenant=tenant)
+        .exclude(status=ConnectionStatus.DRAFT)
+        .annotate(
+            failed_runs=Count(
+                "runs",
+                filter=Q(runs__status__in=FAILED_RUN_STATUSES, runs__created_at__gte=since),
+            )
+        )
+        .order_by("system")
+    )
+    last_runs = {
+        run.connection_id: run
+        for run in SyncRun.objects.filter(connection__in=connections)
+        .order_by("connection_id", "-created_at", "-id")
+        .distinct("connection_id")
+    }
+    return [
+        ConnectionHealth(connection, last_runs.get(connection.pk), connection.failed_runs)
+        for connection in connections
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Tenant
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
@@ -55,3 +55,16 @@ def connections_health(tenant: Tenant) -> list[ConnectionHealth]:
         ConnectionHealth(connection, last_runs.get(connection.pk), connection.failed_runs)
         for connection in connections
     ]
+
+
+def run_history(
+    connection: Connection, *, status: str = "", trigger: str = ""
+) -> QuerySet[SyncRun]:
+    """The connection's runs, newest first, only those of `status` and `trigger` when given
+    (page this)."""
+    runs = connection.runs.all()
+    if status:
+        runs = runs.filter(status=status)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
+    return runs.order_by("-created_at", "-id")

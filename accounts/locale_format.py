@@ -59,3 +59,8 @@ def datetime_format(value: datetime.datetime, language: str | None = None) -> st
         tzinfo=timezone.get_current_timezone(),
         locale=babel_locale(language),
     )
+
+
+def month_format(value: datetime.date, language: str | None = None) -> str:
+    """A month as a chart labels it: "Jun 2025" ("kesä 2025" in Finnish)."""
+    return format_date(value, format="LLL yyyy", locale=babel_locale(language))

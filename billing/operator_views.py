@@ -31,12 +31,19 @@ from billing.models import (
     SellerEntity,
     SellerMigration,
 )
+from billing.operator_dashboard import operator_dashboard
 from billing.operator_forms import (
     BillingRunFilterForm,
     CreditNoteForm,
     InvoiceFilterForm,
     PaymentForm,
     SellerMigrationForm,
+)
+from billing.schedule import (
+    billing_schedule,
+    run_counts_in_words,
+    run_now_queue,
+    schedule_in_words,
 )
 from severa import clock
 from severa.paging import query_without_page
@@ -61,6 +68,7 @@ def operator_home_view(request: HttpRequest) -> HttpResponse:
         request,
         "operator/home.html",
         {
+            "dashboard": operator_dashboard(clock.now()),
             "tenants": Tenant.objects.all(),
             "partners": Partner.objects.all(),
             "sellers": SellerEntity.objects.prefetch_related("bank_accounts"),
@@ -87,11 +95,32 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
             runs = runs.filter(kind=form.cleaned_data["kind"])
         if form.cleaned_data["status"]:
             runs = runs.filter(status=form.cleaned_data["status"])
+    page = _page(request, runs)
+    for run in page.object_list:
+        run.counts_in_words = run_counts_in_words(run)
     return render(
         request,
         "operator/billing_runs.html",
-        {"form": form, "page": _page(request, runs), "query": query_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "schedule": billing_schedule(clock.now()),
+            "schedule_text": schedule_in_words(),
+        },
     )
+
+
+@require_POST
+@operator_view
+def billing_run_now_view(request: HttpRequest) -> HttpResponse:
+    """Queue today's billing run (idempotent: a second press within minutes queues nothing,
+    and a run of a day already done does nothing twice)."""
+    if run_now_queue(clock.today()):
+        messages.success(request, _("Today's billing run is queued. Its rows appear below."))
+    else:
+        messages.info(request, _("Today's billing run was queued a moment ago already."))
+    return redirect("operator_billing_runs")
 
 
 @require_safe

@@ -68,3 +68,32 @@ def run_history(
     if trigger:
         runs = runs.filter(trigger=trigger)
     return runs.order_by("-created_at", "-id")
+
+
+def failing_connections() -> list[ConnectionHealth]:
+    """Every tenant's connections that need someone (call with scopes disabled): active ones
+    whose last run failed or partly failed, and ones paused for a reason other than the
+    company's own choice (an expired authorisation, the interface gone)."""
+    from integrations.connections import PAUSED_BY_COMPANY
+
+    candidates = list(
+        Connection.objects.filter(
+            Q(status=ConnectionStatus.ACTIVE)
+            | (Q(status=ConnectionStatus.PAUSED) & ~Q(status_reason=PAUSED_BY_COMPANY))
+        )
+        .select_related("tenant")
+        .order_by("tenant__name", "system")
+    )
+    last_runs = {
+        run.connection_id: run
+        for run in SyncRun.objects.filter(connection__in=candidates)
+        .order_by("connection_id", "-created_at", "-id")
+        .distinct("connection_id")
+    }
+    failing = []
+    for connection in candidates:
+        last_run = last_runs.get(connection.pk)
+        failed = last_run is not None and last_run.status in FAILED_RUN_STATUSES
+        if connection.status == ConnectionStatus.PAUSED or failed:
+            failing.append(ConnectionHealth(connection, last_run, int(failed)))
+    return failing

@@ -122,3 +122,24 @@ def test_integration_health_shows_the_last_run_and_recent_failures(
     assert "last run 20 Jun 2025" in page and ": Succeeded" in page
     # The run 10 days ago is outside the 7 days.
     assert "2 failed runs in 7 days" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("fi", ["Avoimet laskut", "1 avoin lasku, 125,50\xa0€", "eräpäivä 23.6.2025"]),
+        ("sv", ["Öppna fakturor", "1 öppen faktura, 125,50\xa0€", "förfaller 23 juni 2025"]),
+        ("nb", ["Åpne fakturaer", "1 åpen faktura, 125,50\xa0€", "forfaller 23. juni 2025"]),
+    ],
+)
+def test_the_overview_speaks_the_users_language(
+    tenant, admin_user, verified_client, language, shown
+):
+    with scopes_disabled():
+        invoice_create(tenant)
+    client = verified_client(admin_user)
+    client.cookies["django_language"] = language
+    with clock.frozen(datetime.date(2025, 6, 20)):
+        page = client.get(f"/t/{tenant.pk}/").content.decode()
+    for phrase in shown:
+        assert phrase in page, phrase

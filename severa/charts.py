@@ -8,7 +8,7 @@ from decimal import Decimal
 
 WIDTH = 640
 HEIGHT = 240
-LEFT = 80  # room for the value labels
+LEFT = 100  # room for the value labels
 RIGHT = 12
 TOP = 12
 BOTTOM = 28  # room for the month labels

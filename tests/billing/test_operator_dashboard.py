@@ -148,3 +148,16 @@ def test_paid_invoices_are_not_overdue(operator_client, tenant):
     Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID)
     with clock.frozen(NOW):
         assert "0 invoices overdue" in text(operator_client.get("/operator/"))
+
+
+def test_the_chart_coordinates_are_plain_numbers_in_every_language(operator_client, revenue):
+    operator_client.cookies["django_language"] = "fi"
+    with clock.frozen(NOW):
+        page = operator_client.get("/operator/").content.decode()
+    svg = page.split('<svg class="chart"')[1].split("</svg>")[0]
+    coordinates = re.findall(r' (?:x|y|x1|x2|y1|y2)="([^"]*)"', svg)
+    assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in coordinates)
+    for points in re.findall(r'points="([^"]*)"', svg):
+        assert re.fullmatch(r"(\d+(\.\d+)?,\d+(\.\d+)? ?)+", points), points
+    assert "heinä 2025" in svg  # the months in Finnish
+    assert "0,00\xa0€" in svg

@@ -69,7 +69,7 @@ def operator_home_view(request: HttpRequest) -> HttpResponse:
         "operator/home.html",
         {
             "dashboard": operator_dashboard(clock.now()),
-            "tenants": Tenant.objects.all(),
+            "tenants": _page(request, Tenant.objects.order_by("name", "pk")),
             "partners": Partner.objects.all(),
             "sellers": SellerEntity.objects.prefetch_related("bank_accounts"),
         },

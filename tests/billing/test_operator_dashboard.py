@@ -161,3 +161,16 @@ def test_the_chart_coordinates_are_plain_numbers_in_every_language(operator_clie
         assert re.fullmatch(r"(\d+(\.\d+)?,\d+(\.\d+)? ?)+", points), points
     assert "heinä 2025" in svg  # the months in Finnish
     assert "0,00\xa0€" in svg
+
+
+def test_the_operators_tenant_list_is_paged(operator_client):
+    from tests.factories import TenantFactory
+
+    for number in range(52):
+        TenantFactory(name=f"Yritys {number:02d} Oy")
+    first = text(operator_client.get("/operator/"))
+    second = text(operator_client.get("/operator/?page=2"))
+    assert "Yritys 00 Oy" in first and "Yritys 49 Oy" in first
+    assert "Yritys 50 Oy" not in first
+    assert "Yritys 51 Oy" in second and "Yritys 00 Oy" not in second
+    assert "Page 1 of 2" in first

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from accounts.locale_format import date_format, money_format
 from billing.models import Invoice, InvoiceKind, InvoiceStatus, invoice_display_number
@@ -50,6 +51,7 @@ def invoice_rows(
 ) -> list[InvoiceRow]:
     """One row per tuple of `invoice_rows_query`, its dates and total formatted."""
     statuses = {code: str(label) for code, label in InvoiceStatus.choices}
+    language = get_language()
     rows = []
     for pk, kind, series, number, invoice_date, due_date, currency, total, status in values:
         is_credit_note = kind == InvoiceKind.CREDIT_NOTE
@@ -58,9 +60,9 @@ def invoice_rows(
                 pk=pk,
                 number=invoice_display_number(series, number),
                 is_credit_note=is_credit_note,
-                invoice_date=_date(invoice_date),
-                due_date="" if is_credit_note else _date(due_date),
-                total=money_format(Decimal(total), currency),
+                invoice_date=_date(invoice_date, language),
+                due_date="" if is_credit_note else _date(due_date, language),
+                total=money_format(Decimal(total), currency, language),
                 status=statuses.get(status, status),
                 status_code=status,
                 detail_url=detail_url(pk),
@@ -70,8 +72,8 @@ def invoice_rows(
     return rows
 
 
-def _date(value: date | None) -> str:
-    return date_format(value) if value else ""
+def _date(value: date | None, language: str | None = None) -> str:
+    return date_format(value, language) if value else ""
 
 
 # Invoices the buyer still has to pay (credit notes are never open).

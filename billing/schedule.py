@@ -15,8 +15,13 @@ from django.utils.translation import ngettext
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.runs import first_day_due, invoicing_weekday
 
-# The beat starts the daily run at this local time (CELERY_BEAT_SCHEDULE["billing-daily-run"]).
-DAILY_RUN_AT = time(3, 0)
+
+def daily_run_at() -> time:
+    """The local time the beat starts the daily run (CELERY_BEAT_SCHEDULE, a crontab)."""
+    schedule = settings.CELERY_BEAT_SCHEDULE["billing-daily-run"]["schedule"]
+    return time(min(schedule.hour), min(schedule.minute))
+
+
 # "Run now" queues today's run once in this many seconds, however often it is pressed.
 RUN_NOW_GUARD_SECONDS = 10 * 60
 
@@ -39,7 +44,7 @@ def billing_schedule(now: datetime, *, last_runs: int = 6) -> BillingSchedule:
     """The schedule seen at `now` (aware)."""
     local = timezone.localtime(now)
     today = local.date()
-    run_today = timezone.make_aware(datetime.combine(today, DAILY_RUN_AT))
+    run_today = timezone.make_aware(datetime.combine(today, daily_run_at()))
     next_run = run_today if local < run_today else run_today + timedelta(days=1)
     days_to_invoicing = (invoicing_weekday() - today.weekday()) % 7
     invoicing_day = today + timedelta(days=days_to_invoicing)
@@ -103,9 +108,14 @@ def run_now_queue(today: date) -> bool:
     queued now."""
     from billing.tasks import daily_run
 
-    if not cache.add(f"billing:run-now:{today.isoformat()}", 1, RUN_NOW_GUARD_SECONDS):
+    key = f"billing:run-now:{today.isoformat()}"
+    if not cache.add(key, 1, RUN_NOW_GUARD_SECONDS):
         return False
-    daily_run.delay()
+    try:
+        daily_run.delay()
+    except Exception:
+        cache.delete(key)  # not queued: the next press tries again
+        raise
     return True
 
 
@@ -125,4 +135,4 @@ def schedule_in_words() -> str:
         "invoices past their due date as overdue. On %(weekday)s it also issues the invoices "
         "of the orders confirmed so far. A day missed is caught up by the next run, and a day "
         "run again does nothing twice."
-    ) % {"time": DAILY_RUN_AT.strftime("%H:%M"), "zone": settings.TIME_ZONE, "weekday": weekday}
+    ) % {"time": daily_run_at().strftime("%H:%M"), "zone": settings.TIME_ZONE, "weekday": weekday}

@@ -174,3 +174,19 @@ def test_the_operators_tenant_list_is_paged(operator_client):
     assert "Yritys 50 Oy" not in first
     assert "Yritys 51 Oy" in second and "Yritys 00 Oy" not in second
     assert "Page 1 of 2" in first
+
+
+def test_run_now_can_be_pressed_again_when_queueing_failed(operator_client, monkeypatch):
+    from billing import tasks
+
+    def broker_down():
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.daily_run, "delay", broker_down)
+    operator_client.raise_request_exception = False
+    with clock.frozen(NOW):
+        assert operator_client.post("/operator/billing-runs/run-now/").status_code == 500
+        monkeypatch.undo()
+        page = text(operator_client.post("/operator/billing-runs/run-now/", follow=True))
+    assert "billing run is queued" in page
+    assert BillingRun.objects.count() == 2

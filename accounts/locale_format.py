@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -28,7 +29,14 @@ def babel_locale(language: str | None = None) -> str:
 
 
 def money_format(amount: Decimal, currency: str, language: str | None = None) -> str:
-    return format_currency(amount, currency, locale=babel_locale(language))
+    # Keyed by the text: 93.6 and 93.60 are equal Decimals, and so are 0 and -0.
+    return _money(str(amount), currency, babel_locale(language))
+
+
+# Lists show the same dates and amounts again and again; Babel parses its patterns on each call.
+@lru_cache(maxsize=4096)
+def _money(amount: str, currency: str, locale: str) -> str:
+    return format_currency(Decimal(amount), currency, locale=locale)
 
 
 def decimal_format(amount: Decimal, language: str | None = None) -> str:
@@ -49,7 +57,14 @@ def date_format(value: datetime.date | str, language: str | None = None) -> str:
     """A date, or its ISO text (e-mail contexts are JSON), for the active language."""
     if isinstance(value, str):
         value = datetime.date.fromisoformat(value[:10])
-    return format_date(value, format="medium", locale=babel_locale(language))
+    if isinstance(value, datetime.datetime):
+        return format_date(value, format="medium", locale=babel_locale(language))
+    return _date(value, babel_locale(language))
+
+
+@lru_cache(maxsize=4096)
+def _date(value: datetime.date, locale: str) -> str:
+    return format_date(value, format="medium", locale=locale)
 
 
 def datetime_format(value: datetime.datetime | str, language: str | None = None) -> str:
@@ -62,3 +77,8 @@ def datetime_format(value: datetime.datetime | str, language: str | None = None)
         tzinfo=timezone.get_current_timezone(),
         locale=babel_locale(language),
     )
+
+
+def month_format(value: datetime.date, language: str | None = None) -> str:
+    """A month as a chart labels it: "Jun 2025" ("kesä 2025" in Finnish)."""
+    return format_date(value, format="LLL yyyy", locale=babel_locale(language))

@@ -52,15 +52,22 @@ def tenant_access(*, user: User, tenant_id: Any) -> TenantAccess:
         raise Http404("No such tenant.") from None
     if not user.is_authenticated or not user.is_active:
         raise Http404("No such tenant.")
+    if not user.is_operator:
+        with scope(tenant=tenant_pk):
+            # Members, the common case, in one query with their tenant.
+            membership = (
+                Membership.objects.select_related("tenant")
+                .filter(user=user, is_active=True)
+                .first()
+            )
+        if membership is not None:
+            return TenantAccess(tenant=membership.tenant, role=membership.role)
     tenant = Tenant.objects.filter(pk=tenant_pk).first()
     if tenant is None:
         raise Http404("No such tenant.")
     if user.is_operator:
         return TenantAccess(tenant=tenant, role=OPERATOR)
     with scope(tenant=tenant.pk):
-        membership = Membership.objects.filter(user=user, is_active=True).first()
-        if membership is not None:
-            return TenantAccess(tenant=tenant, role=membership.role)
         if Collaboration.objects.filter(
             status=CollaborationStatus.ACTIVE,
             partner__memberships__user=user,

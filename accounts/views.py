@@ -13,12 +13,15 @@ from accounts import services, twofactor
 from accounts.forms import InvitationAcceptForm, InvitationForm, LoginForm, OtpForm, RoleForm
 from accounts.models import Invitation, Membership, User
 from accounts.tenancy import (
+    BILLING_ROLES,
     MANAGING_ROLES,
     partners_for_user,
     tenant_scope,
     tenant_view,
     tenants_for_user,
 )
+from severa import clock
+from severa.paging import page_of, row_url
 
 _PENDING_USER = "accounts.pending_user_id"
 _PENDING_NEXT = "accounts.pending_next"
@@ -225,7 +228,27 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @tenant_view()
 def tenant_home_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/home.html")
+    """The company overview: the subscription, open invoices and integrations at a glance,
+    each for the roles that may open it."""
+    from billing.invoice_list import open_invoices
+    from billing.models import Invoice
+    from integrations.health import connections_health
+    from subscriptions.overview import subscription_summary
+
+    role = request.tenant_role
+    managing = role in MANAGING_ROLES
+    context = {}
+    if managing:
+        context["summary"] = subscription_summary(request.tenant)
+        context["integrations"] = connections_health(request.tenant)
+    if role in BILLING_ROLES:
+        context["open_invoices"] = open_invoices(
+            Invoice.objects.all(),
+            today=clock.today(),
+            detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
+            pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),
+        )
+    return render(request, "tenant/home.html", context)
 
 
 @tenant_view(*MANAGING_ROLES)
@@ -247,7 +270,10 @@ def users_view(request: HttpRequest) -> HttpResponse:
             return redirect("tenant_users", tenant_id=request.tenant.pk)
     from subscriptions.services import active_licences, licence_limit
 
-    memberships = Membership.objects.select_related("user")
+    memberships = page_of(
+        request,
+        Membership.objects.select_related("user").order_by("user__username", "pk"),
+    )
     invitations = Invitation.objects.filter(accepted_at=None, revoked_at=None)
     return render(
         request,

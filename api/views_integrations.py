@@ -22,6 +22,7 @@ from api.serializers_integrations import (
 )
 from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from integrations.connections import (
+    PAUSED_BY_COMPANY,
     connection_create,
     connection_pause,
     connection_resume,
@@ -101,9 +102,7 @@ class ConnectionDetailView(ConnectionMixin, APIView):
             )
         wanted = form.validated_data.get("status")
         if wanted == ConnectionStatus.PAUSED:
-            connection_pause(
-                connection=connection, reason="Paused by the company.", by_user=request.user
-            )
+            connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, by_user=request.user)
         elif wanted == ConnectionStatus.ACTIVE and connection.status != ConnectionStatus.ACTIVE:
             connection_resume(connection=connection, by_user=request.user)
         connection.refresh_from_db()

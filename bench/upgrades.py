@@ -1,6 +1,9 @@
-"""The Upgrades page and a quote (Adjust features → Agreement): queries per request at two
-data sizes, then requests per second and latency percentiles against gunicorn with
-concurrent clients (PERFORMANCE.md target: ≥ 300 requests/s, p99 < 50 ms at 20 clients).
+"""The Upgrades page, a quote (Adjust features → Agreement), the Agreement page and the invoice
+list: queries per request at two data sizes; CPU ms per request in this process (the Django
+handler called directly, the median of five rounds); then, against gunicorn (2 workers) with
+20 concurrent clients, each page's requests per second beside `/healthz` in the same run
+(`ratio_to_healthz`, target ≥ 0.4), p50 and p99 (target: p99 ≤ 4 × p50) and the workers' CPU
+ms per request. The machine's load average is reported with the figures.
 
 The load generator runs on the same two cores as the server, so the figures are a lower
 bound of what the server alone does.
@@ -20,6 +23,9 @@ from bench.harness import bench_database
 
 CLIENTS = 20
 SECONDS = 8.0
+CPU_ROUNDS = 5
+CPU_REQUESTS_PER_ROUND = 40
+INVOICES = 60
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -75,6 +81,63 @@ def _world(orders: int, users: int):
     return tenant, subscription, client
 
 
+def _in_process(cookies: dict, method: str, path: str, data: dict | None = None) -> float:
+    """CPU ms per request of the Django handler called directly (median of the rounds)."""
+    import io
+    from urllib.parse import urlencode
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    body = urlencode(data or {}).encode()
+
+    def call() -> None:
+        environ = {
+            "REQUEST_METHOD": method.upper(),
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "HTTP_COOKIE": cookie,
+            "HTTP_X_CSRFTOKEN": cookies["csrftoken"],
+            "HTTP_REFERER": f"http://testserver{path}",
+        }
+        statuses: list[str] = []
+        b"".join(handler(environ, lambda status, headers, *_: statuses.append(status)))
+        assert statuses[0][:3] in ("200", "302"), (path, statuses[0])
+
+    for _ in range(10):
+        call()
+    rounds = []
+    for _ in range(CPU_ROUNDS):
+        started = time.process_time()
+        for _ in range(CPU_REQUESTS_PER_ROUND):
+            call()
+        rounds.append((time.process_time() - started) * 1000 / CPU_REQUESTS_PER_ROUND)
+    return round(statistics.median(rounds), 2)
+
+
+def _worker_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of the gunicorn master's worker processes (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
 def _queries(client, method: str, path: str, data=None) -> int:
     from django.db import connection
 
@@ -87,7 +150,7 @@ def _queries(client, method: str, path: str, data=None) -> int:
     return count
 
 
-def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]]) -> dict:
+def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]], master: int) -> dict:
     import requests
 
     latencies: list[float] = []
@@ -122,6 +185,7 @@ def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]]) -
             latencies.extend(mine)
             errors += failed
 
+    cpu_before = _worker_cpu_seconds(master)
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
@@ -129,10 +193,15 @@ def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]]) -
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = _worker_cpu_seconds(master) - cpu_before
+    p50 = statistics.median(latencies)
+    p99 = _percentile(latencies, 0.99)
     return {
         "requests_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "p50_ms": round(p50 * 1000, 1),
+        "p99_ms": round(p99 * 1000, 1),
+        "p99_over_p50": round(p99 / p50, 2),
+        "worker_cpu_ms_per_request": round(cpu * 1000 / len(latencies), 2),
         "errors": errors,
     }
 
@@ -142,8 +211,9 @@ def main() -> dict:
         from django.conf import settings
         from django.core.signals import request_started
         from django.db import connection, reset_queries
+        from django_scopes import scopes_disabled
 
-        from tests.factories import catalog_create
+        from tests.factories import catalog_create, invoice_create
 
         request_started.disconnect(reset_queries)
         catalog_create()
@@ -166,8 +236,28 @@ def main() -> dict:
             )
 
         tenant, subscription, client = worlds[40]
+        with scopes_disabled():
+            for _ in range(INVOICES):
+                invoice_create(tenant)
         client.get(f"/t/{tenant.pk}/upgrades/adjust/")  # sets the CSRF cookie
         cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+        upgrades = f"/t/{tenant.pk}/upgrades/"
+        adjust = f"/t/{tenant.pk}/upgrades/adjust/"
+        invoices = f"/t/{tenant.pk}/billing/"
+        quote = {"seats": str(subscription.seats + 50), "storage_gb": "10", "next": "1"}
+        agreement = client.post(adjust, quote)["Location"]
+        pages: dict[str, tuple[str, str, dict | None]] = {
+            "healthz": ("get", "/healthz", None),
+            "upgrades_page": ("get", upgrades, None),
+            "quote": ("post", adjust, quote),
+            "agreement_page": ("get", agreement, None),
+            "invoice_list": ("get", invoices, None),
+        }
+        figures["cpu_ms_per_request_in_process"] = {
+            name: _in_process(cookies, method, path, data)
+            for name, (method, path, data) in pages.items()
+        }
+        figures["load_average_before"] = [round(value, 2) for value in os.getloadavg()]
         port = _free_port()
         database = connection.settings_dict["NAME"]
         base_url = re.sub(r"/[^/]*$", f"/{database}", os.environ.get("DATABASE_URL", ""))
@@ -202,11 +292,15 @@ def main() -> dict:
                     break
                 except requests.RequestException:
                     time.sleep(0.1)
-            upgrades = f"/t/{tenant.pk}/upgrades/"
-            adjust = f"/t/{tenant.pk}/upgrades/adjust/"
-            figures["upgrades_page"] = _load(base, cookies, [("get", upgrades, None)])
-            quote = {"seats": str(subscription.seats + 50), "storage_gb": "10", "next": "1"}
-            figures["quote"] = _load(base, cookies, [("post", adjust, quote)])
+            for name, page in pages.items():
+                figures[name] = _load(base, cookies, [page], server.pid)
+            healthz = figures["healthz"]["requests_per_s"]
+            for name in pages:
+                figures[name]["ratio_to_healthz"] = round(
+                    figures[name]["requests_per_s"] / healthz, 2
+                )
+            figures["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+            figures["cpus"] = os.cpu_count()
             figures["clients"] = CLIENTS
             figures["server"] = "gunicorn, 2 sync workers, same machine as the clients"
             figures["debug"] = settings.DEBUG

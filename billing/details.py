@@ -50,7 +50,9 @@ def billing_details_get(tenant: Tenant) -> BillingDetails:
     """The tenant's billing details; an unsaved row (``pk`` None, address country = the
     tenant's) when none are saved yet. Works with or without a tenant scope active."""
     with tenant_scope(tenant):
-        details = BillingDetails.objects.filter(tenant=tenant).select_related("tenant").first()
+        details = BillingDetails.objects.filter(tenant=tenant).first()
+    if details is not None:
+        details.tenant = tenant
     if details is None:
         details = BillingDetails(tenant=tenant, country=tenant.country)
     return details

@@ -303,6 +303,11 @@ class BillingRunChunk(models.Model):
         return f"{self.run} #{self.number}"
 
 
+def invoice_display_number(series: str, number: int) -> str:
+    """How an invoice or credit note is numbered to its reader: "TEST-42"."""
+    return f"{series}-{number}"
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -412,7 +417,7 @@ class Invoice(models.Model):
 
     @property
     def display_number(self) -> str:
-        return f"{self.series}-{self.number}"
+        return invoice_display_number(self.series, self.number)
 
     @property
     def recipient(self):

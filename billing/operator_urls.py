@@ -9,6 +9,11 @@ urlpatterns = [
 # Billing runs, invoices with payments and credit notes, seller migrations.
 urlpatterns += [
     path("billing-runs/", operator_views.billing_runs_view, name="operator_billing_runs"),
+    path(
+        "billing-runs/run-now/",
+        operator_views.billing_run_now_view,
+        name="operator_billing_run_now",
+    ),
     path("invoices/", operator_views.invoices_view, name="operator_invoices"),
     path("invoices/<int:invoice_id>/", operator_views.invoice_detail_view, name="operator_invoice"),
     path(

@@ -32,6 +32,7 @@ from billing.models import (
     SellerEntity,
     SellerMigration,
 )
+from billing.operator_dashboard import operator_dashboard
 from billing.operator_forms import (
     BillingRunFilterForm,
     CreditNoteForm,
@@ -39,7 +40,14 @@ from billing.operator_forms import (
     PaymentForm,
     SellerMigrationForm,
 )
+from billing.schedule import (
+    billing_schedule,
+    run_counts_in_words,
+    run_now_queue,
+    schedule_in_words,
+)
 from severa import clock
+from severa.paging import query_without_page
 
 
 def operator_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -61,7 +69,8 @@ def operator_home_view(request: HttpRequest) -> HttpResponse:
         request,
         "operator/home.html",
         {
-            "tenants": Tenant.objects.all(),
+            "dashboard": operator_dashboard(clock.now()),
+            "tenants": _page(request, Tenant.objects.order_by("name", "pk")),
             "partners": Partner.objects.all(),
             "sellers": SellerEntity.objects.prefetch_related("bank_accounts"),
         },
@@ -77,12 +86,6 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, OPERATOR_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @require_safe
 @operator_view
 def billing_runs_view(request: HttpRequest) -> HttpResponse:
@@ -93,11 +96,32 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
             runs = runs.filter(kind=form.cleaned_data["kind"])
         if form.cleaned_data["status"]:
             runs = runs.filter(status=form.cleaned_data["status"])
+    page = _page(request, runs)
+    for run in page.object_list:
+        run.counts_in_words = run_counts_in_words(run)
     return render(
         request,
         "operator/billing_runs.html",
-        {"form": form, "page": _page(request, runs), "query": _query_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "schedule": billing_schedule(clock.now()),
+            "schedule_text": schedule_in_words(),
+        },
     )
+
+
+@require_POST
+@operator_view
+def billing_run_now_view(request: HttpRequest) -> HttpResponse:
+    """Queue today's billing run (idempotent: a second press within minutes queues nothing,
+    and a run of a day already done does nothing twice)."""
+    if run_now_queue(clock.today()):
+        messages.success(request, _("Today's billing run is queued. Its rows appear below."))
+    else:
+        messages.info(request, _("Today's billing run was queued a moment ago already."))
+    return redirect("operator_billing_runs")
 
 
 @require_safe
@@ -131,7 +155,7 @@ def invoices_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operator/invoices.html",
-        {"form": form, "page": _page(request, invoices), "query": _query_without_page(request)},
+        {"form": form, "page": _page(request, invoices), "query": query_without_page(request)},
     )
 
 

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,17 +23,16 @@ from billing.identifiers import (
     country_uses_einvoice_address,
     einvoice_operators,
 )
+from billing.invoice_list import invoice_rows, invoice_rows_query
 from billing.models import BillingContact, Invoice
 from severa.forms import form_errors_from
-
-INVOICES_PER_PAGE = 50
-# What the invoice list never needs: the stored PDF and the frozen parties.
-INVOICE_LIST_DEFERRED = ("pdf", "seller_snapshot", "buyer_snapshot")
+from severa.paging import page_of, row_url
 
 
 @tenant_view(*BILLING_ROLES)
 def billing_view(request: HttpRequest) -> HttpResponse:
     details = billing_details_get(request.tenant)
+    page = page_of(request, invoice_rows_query(Invoice.objects.all()))
     return render(
         request,
         "tenant/billing.html",
@@ -42,12 +40,12 @@ def billing_view(request: HttpRequest) -> HttpResponse:
             "details": details,
             "operator_name": einvoice_operators().get(details.einvoice_operator, ""),
             "contact_count": billing_contacts_list(request.tenant).count(),
-            "invoices": Paginator(
-                Invoice.objects.defer(*INVOICE_LIST_DEFERRED).order_by(
-                    "-invoice_date", "-issued_at", "-id"
-                ),
-                INVOICES_PER_PAGE,
-            ).get_page(request.GET.get("page")),
+            "invoices": page,
+            "rows": invoice_rows(
+                page.object_list,
+                detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
+                pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),
+            ),
         },
     )
 

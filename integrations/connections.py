@@ -222,6 +222,10 @@ def connection_set_status(connection: Connection, status: str, reason: str = "")
     connection.status, connection.status_reason = status, reason[:300]
 
 
+# The reason recorded when the company pauses a connection itself (page or API).
+PAUSED_BY_COMPANY = "Paused by the company."
+
+
 @transaction.atomic
 def connection_pause(*, connection: Connection, reason: str, by_user: User | None) -> None:
     connection = Connection.objects.select_for_update().get(pk=connection.pk)

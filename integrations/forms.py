@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from integrations import records
-from integrations.models import Master
+from integrations.models import Master, SyncRunStatus, SyncTrigger
 from subscriptions.models import InterfaceSystem
 
 
@@ -85,3 +85,14 @@ class ClientCredentialsForm(forms.Form):
         if not value:
             raise ValidationError(_("Give the tenant id."))
         return value
+
+
+class RunFilterForm(forms.Form):
+    """The filters of a connection's run history (all runs when left empty)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All"))] + SyncRunStatus.choices
+    )
+    trigger = forms.ChoiceField(
+        label=_("Trigger"), required=False, choices=[("", _("All"))] + SyncTrigger.choices
+    )

@@ -16,9 +16,11 @@ from django_scopes import scope
 
 from accounts.tenancy import MANAGING_ROLES, tenant_access, tenant_view
 from integrations.connections import (
+    PAUSED_BY_COMPANY,
     SETTINGS_FIELDS,
     connection_activation_errors,
     connection_create,
+    connection_pause,
     connection_resume,
     connection_settings_update,
     systems_overview,
@@ -26,7 +28,8 @@ from integrations.connections import (
 from integrations.connectors import connector_available
 from integrations.engine import connection_unverified
 from integrations.errors import IntegrationError
-from integrations.forms import ConnectionCreateForm, ConnectionSettingsForm
+from integrations.forms import ConnectionCreateForm, ConnectionSettingsForm, RunFilterForm
+from integrations.health import run_history
 from integrations.models import Connection, SyncRun, SyncTrigger, TransferOutcome
 from integrations.oauth import (
     AuthorizationStateError,
@@ -37,8 +40,8 @@ from integrations.oauth import (
 )
 from integrations.runs import RunInProgress, open_run, sync_run_start
 from severa.forms import form_errors_from
+from severa.paging import page_of, query_without_page
 
-RUNS_SHOWN = 10
 TRANSFERS_PER_PAGE = 100
 
 
@@ -93,6 +96,12 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
         initial = {name: getattr(connection, name) for name in SETTINGS_FIELDS}
         initial["error_emails"] = "\n".join(connection.error_emails or [])
         form = ConnectionSettingsForm(initial=initial, tenant=request.tenant)
+    run_filter = RunFilterForm(request.GET)
+    wanted = run_filter.cleaned_data if run_filter.is_valid() else {}
+    runs = page_of(
+        request,
+        run_history(connection, status=wanted.get("status", ""), trigger=wanted.get("trigger", "")),
+    )
     return render(
         request,
         "integrations/connection.html",
@@ -102,7 +111,9 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
             "activation_errors": connection_activation_errors(connection),
             "connector_available": connector_available(connection.system),
             "open_run": open_run(connection),
-            "runs": connection.runs.all()[:RUNS_SHOWN],
+            "runs": runs,
+            "run_filter": run_filter,
+            "query": query_without_page(request),
             "blocked_entities": connection.blocked_entities.all(),
             "unverified": connection_unverified(connection),
         },
@@ -184,6 +195,15 @@ def connection_disconnect_view(request: HttpRequest, connection_id: int) -> Http
     messages.success(request, _("Disconnected: the stored credentials are deleted."))
     if note:
         messages.warning(request, note)
+    return redirect("tenant_integration", tenant_id=request.tenant.pk, connection_id=connection.pk)
+
+
+@require_POST
+@tenant_view(*MANAGING_ROLES)
+def connection_pause_view(request: HttpRequest, connection_id: int) -> HttpResponse:
+    connection = _connection(request, connection_id)
+    connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, by_user=request.user)
+    messages.success(request, _("The connection is paused: nothing syncs until you resume it."))
     return redirect("tenant_integration", tenant_id=request.tenant.pk, connection_id=connection.pk)
 
 

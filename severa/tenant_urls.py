@@ -131,6 +131,11 @@ urlpatterns += [
         name="tenant_integration_disconnect",
     ),
     path(
+        "integrations/<int:connection_id>/pause/",
+        integration_views.connection_pause_view,
+        name="tenant_integration_pause",
+    ),
+    path(
         "integrations/<int:connection_id>/resume/",
         integration_views.connection_resume_view,
         name="tenant_integration_resume",

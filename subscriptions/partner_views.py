@@ -18,11 +18,16 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Partner, PartnerMembership, Role
 from accounts.tenancy import partner_access, tenant_view
+from billing.invoice_list import open_invoices
+from billing.partner_billing import partner_invoices
+from billing.scoping import partner_scope
 from severa import clock
 from severa.forms import form_errors_from
+from severa.paging import row_url
 from subscriptions import partners as partner_services
 from subscriptions.catalog import price_book
 from subscriptions.models import Engagement, PartnerActivation, Quote
+from subscriptions.overview import partner_overview
 from subscriptions.partner_forms import (
     ActivationForm,
     ApprovalForm,
@@ -68,12 +73,22 @@ def partner_home_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Engagement added."))
             return redirect("partner_home", partner_id=partner.pk)
+    customers = partner_services.partner_customers(partner)
+    with partner_scope(partner):
+        invoices = open_invoices(
+            partner_invoices(partner),
+            today=clock.today(),
+            detail_url=row_url("partner_invoice_detail", partner.pk),
+            pdf_url=row_url("partner_invoice_pdf", partner.pk),
+        )
     return render(
         request,
         "partner/home.html",
         {
             "partner": partner,
-            "customers": partner_services.partner_customers(partner),
+            "customers": customers,
+            "overview": partner_overview(customers, clock.today()),
+            "open_invoices": invoices,
             "engagements": Engagement.objects.filter(partner=partner).select_related("customer"),
             "invitations": partner_services.partner_invitations_open(partner),
             "partner_users": PartnerMembership.objects.filter(partner=partner).select_related(

@@ -7,6 +7,7 @@ row lock on the subscription so that two admins (or two API clients) never lose 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -211,12 +212,17 @@ def period_price(
     return PeriodPrice(period, lines, net, vat_total, total, vat)
 
 
-def upcoming_period_price(subscription: Subscription) -> PeriodPrice | None:
+def upcoming_period_price(
+    subscription: Subscription, *, changes: Iterable[ScheduledChange] | None = None
+) -> PeriodPrice | None:
     """The next period's cost: the subscription plus its scheduled changes (§3.6).
 
-    None when a termination takes effect before then.
+    None when a termination takes effect before then. `changes` may pass the pending
+    changes when the caller has read them already.
     """
-    planned, terminating = planned_state(subscription)
+    if changes is None:
+        changes = pending_changes(subscription)
+    planned, terminating = state_after(subscription_state(subscription), changes)
     following = next_period(
         Period(subscription.period_start, subscription.period_end), subscription.period_months
     )

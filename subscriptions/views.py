@@ -41,11 +41,14 @@ UPGRADE_ROLES = MANAGING_ROLES
 
 
 def _subscription(request: HttpRequest) -> Subscription | None:
-    return (
+    subscription = (
         Subscription.objects.select_related("edition", "seller")
         .filter(tenant=request.tenant)
         .first()
     )
+    if subscription is not None:
+        subscription.tenant = request.tenant  # already read by tenant_view
+    return subscription
 
 
 def _require_subscription(request: HttpRequest) -> Subscription:
@@ -85,7 +88,7 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
             "interfaces": [names.get(code, code) for code in subscription.interfaces],
             "changes": changes,
             "terminating": any(change.kind == ChangeKind.TERMINATION for change in changes),
-            "upcoming": upcoming_period_price(subscription),
+            "upcoming": upcoming_period_price(subscription, changes=changes),
             "today": clock.today(),
         },
     )

@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from tests.factories import (
@@ -17,6 +19,9 @@ def _clean_cache_and_mail():
     cache.clear()
     mail.outbox = []
     yield
+    # A request in another language leaves it active in this thread (LocaleMiddleware does
+    # not reset it): the next test starts in the default language.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -70,10 +70,10 @@ def test_billing_runs_list_kind_dates_status_counts_and_errors(operator_client):
     )
     html = operator_client.get("/operator/billing-runs/").content.decode()
     assert "Invoicing run" in html and "Period rollover" in html
-    assert "invoices: 12" in html
+    assert "12 invoices issued" in html
     assert "Seller X has no bank account in DKK" in html
     filtered = operator_client.get("/operator/billing-runs/?kind=rollover").content.decode()
-    assert "Period rollover" in filtered and "invoices: 12" not in filtered
+    assert "Period rollover" in filtered and "12 invoices issued" not in filtered
 
 
 def test_invoices_filter_by_seller_status_company_and_dates(operator_client, tenant, other_tenant):

@@ -64,7 +64,8 @@ def test_partner_creates_a_customer_whose_admin_sets_a_password_and_approves(
     page.get_by_role("button", name="Activate").click()
 
     expect(page.get_by_text("nothing is active or charged until then")).to_be_visible()
-    expect(page.get_by_role("link", name="Uusi Asiakas Oy")).to_be_visible()
+    customers = page.get_by_role("table").first
+    expect(customers.get_by_role("link", name="Uusi Asiakas Oy")).to_be_visible()
     expect(page.get_by_text("Waiting for approval")).to_be_visible()
     with scopes_disabled():
         assert not Subscription.objects.exists()

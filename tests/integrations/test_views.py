@@ -168,3 +168,60 @@ def test_the_connection_page_shows_blocked_entity_types_and_unverified_records(
     assert "module is not licensed or not authorised for this connection" in html
     assert "Unverified records" in html
     assert "customer 1001 Acme Oy" in html
+
+
+def test_the_run_history_is_paged_and_filtered_by_status_and_trigger(
+    verified_client, tenant_admin, connection
+):
+    import datetime
+
+    base = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+    with scopes_disabled():
+        runs = [
+            SyncRun.objects.create(
+                tenant=connection.tenant,
+                connection=connection,
+                trigger="scheduled" if number % 5 else "manual",
+                status=SyncRunStatus.FAILED if number % 4 == 0 else SyncRunStatus.SUCCEEDED,
+                created_at=base + datetime.timedelta(minutes=15 * number),
+            )
+            for number in range(45)
+        ]
+    client = verified_client(tenant_admin)
+    page = url("tenant_integration", connection)
+
+    def shown(response) -> set[int]:
+        html = response.content.decode()
+        return {run.pk for run in runs if f'/runs/{run.pk}/">' in html}
+
+    first = client.get(page)
+    assert shown(first) == {run.pk for run in runs[25:]}  # the newest 20
+    assert "Page 1 of 3" in first.content.decode()
+    assert shown(client.get(page, {"page": 3})) == {run.pk for run in runs[:5]}
+    failed = client.get(page, {"status": "failed"})
+    assert shown(failed) == {run.pk for run in runs if run.status == SyncRunStatus.FAILED}
+    manual_failed = client.get(page, {"status": "failed", "trigger": "manual"})
+    # Runs 0, 20 and 40 are both manual and failed.
+    assert shown(manual_failed) == {runs[0].pk, runs[20].pk, runs[40].pk}
+    assert 'href="?status=failed&amp;trigger=manual&amp;page=' not in manual_failed.content.decode()
+    succeeded = client.get(page, {"status": "succeeded"})
+    assert "?status=succeeded&amp;page=2" in succeeded.content.decode()
+
+
+def test_pause_and_resume_in_the_browser(verified_client, tenant_admin, active_connection):
+    client = verified_client(tenant_admin)
+    page = url("tenant_integration", active_connection)
+    assert url("tenant_integration_pause", active_connection) in client.get(page).content.decode()
+    assert client.get(url("tenant_integration_pause", active_connection)).status_code == 405
+
+    response = client.post(url("tenant_integration_pause", active_connection), follow=True)
+
+    active_connection.refresh_from_db()
+    assert active_connection.status == "paused"
+    assert active_connection.status_reason == "Paused by the company."
+    html = response.content.decode()
+    assert "The connection is paused: nothing syncs until you resume it." in html
+    assert url("tenant_integration_resume", active_connection) in html
+    client.post(url("tenant_integration_resume", active_connection))
+    active_connection.refresh_from_db()
+    assert active_connection.status == "active"

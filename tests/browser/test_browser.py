@@ -212,3 +212,32 @@ def test_enter_in_user_seats_goes_to_the_agreement_and_selects_nothing(new_page,
         expect(lines.locator("tbody tr")).to_have_count(1)
         expect(lines).to_contain_text("€55.76")
         expect(page.get_by_test_id("agreement-total")).to_have_text("€69.98")
+
+
+def test_the_adjust_page_estimates_as_the_admin_types(new_page, live_server):
+    """Typing seats refreshes the estimate from the server (htmx, under the CSP): one seat
+    more on 2025-06-05 is 55.76 + 14.22 VAT = 69.98 now, and (30 × 6) × 3 = 540.00 + 137.70
+    = 677.70 each period from 1 Aug."""
+    from severa import clock
+    from subscriptions.models import Quote
+    from tests.factories import SubscriptionFactory
+
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
+        SubscriptionFactory(tenant=tenant, seats=5)
+    device = totp_device(admin)
+
+    with clock.frozen(datetime.date(2025, 6, 5)):
+        page = new_page()
+        sign_in(page, admin.username)
+        page.get_by_label("Six-digit code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
+        page.goto(reverse("tenant_adjust", args=[tenant.pk]))
+        expect(page.get_by_test_id("estimate-note")).to_contain_text("Change seats")
+        page.get_by_label("User seats").fill("6")
+        expect(page.get_by_test_id("estimate-now")).to_contain_text("€69.98")
+        expect(page.get_by_test_id("estimate-period")).to_contain_text("€677.70")
+        expect(page).to_have_url(live_server.url + reverse("tenant_adjust", args=[tenant.pk]))
+    with scopes_disabled():
+        assert not Quote.objects.exists()

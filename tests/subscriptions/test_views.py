@@ -107,6 +107,51 @@ def test_adjust_agreement_confirm(signed_in, tenant, subscription):
         assert OrderConfirmation.objects.count() == 1
 
 
+def _estimate(response) -> str:
+    from lxml import html
+
+    [section] = html.fromstring(response.content).xpath("//*[@data-testid='estimate']")
+    return re.sub(r"\s+", " ", section.text_content()).strip()
+
+
+def test_adjust_shows_the_storage_prices_and_a_running_estimate(signed_in, tenant, subscription):
+    """The estimate is the Agreement's figures for the choices so far; nothing is quoted."""
+    adjust = url("tenant_adjust", tenant)
+    with clock.frozen(SEED_DAY):
+        first = signed_in.get(adjust)
+        # Each storage tier above the included base with its monthly price.
+        assert '<option value="50">50 GB, €20.00 per month</option>' in text(first)
+        assert '<option value="500">500 GB, €120.00 per month</option>' in text(first)
+        assert "Change seats, storage, add-ons or interfaces to see what it costs." in _estimate(
+            first
+        )
+        # One seat more and Travel and expenses for six: charged now 55.76 + 33.46 = 89.22
+        # + 25.5 % = 111.97 until 31 Jul; each next period (30 × 6 + 3 × 6) × 3 = 594.00
+        # + 151.47 = 745.47.
+        increase = signed_in.post(
+            adjust,
+            {"seats": "6", "storage_gb": "10", "add_ons": ["travel-expenses"], "estimate": "1"},
+        )
+        assert increase.status_code == 200
+        estimate = _estimate(increase)
+        assert "Charged now €111.97 (€89.22 + VAT, until 31 Jul 2025)" in estimate
+        assert "Each period from 1 Aug 2025 – 31 Oct 2025 €745.47 (€594.00 + VAT)" in estimate
+        # A decrease is charged nothing now and takes effect with the next period:
+        # 30 × 4 × 3 = 360.00 + 91.80 = 451.80.
+        decrease = signed_in.post(adjust, {"seats": "4", "storage_gb": "10", "estimate": "1"})
+        estimate = _estimate(decrease)
+        assert "Charged now Nothing is charged now." in estimate
+        assert "From 1 Aug 2025" in estimate
+        assert "€451.80" in estimate
+        invalid = signed_in.post(adjust, {"seats": "0", "storage_gb": "10", "estimate": "1"})
+        assert "Correct the marked fields to see what the change costs." in _estimate(invalid)
+        signed_in.post("/i18n/setlang/", {"language": "fi", "next": "/"})
+        finnish = signed_in.post(adjust, {"seats": "6", "storage_gb": "50", "estimate": "1"})
+        assert '<option value="100">100 GB, 35,00 € kuukaudessa</option>' in text(finnish)
+    with scopes_disabled():
+        assert Quote.objects.count() == 0
+
+
 def test_an_invalid_seat_count_is_shown_and_nothing_quoted(signed_in, tenant, subscription):
     with clock.frozen(SEED_DAY):
         response = signed_in.post(

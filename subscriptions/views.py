@@ -35,6 +35,7 @@ from subscriptions.services import (
     quote_confirm,
     quote_content,
     quote_create,
+    quote_remake,
     scheduled_change_cancel,
     upcoming_period_price,
 )
@@ -281,16 +282,47 @@ def terminate_view(request: HttpRequest) -> HttpResponse:
     return response or redirect("tenant_upgrades", tenant_id=request.tenant.pk)
 
 
+def _agreement_renewed(
+    request: HttpRequest, quote: Quote, *, refused: bool = False
+) -> HttpResponse:
+    """A new Agreement for the same choices, priced as the subscription is now."""
+    try:
+        renewed = quote_remake(
+            quote=quote, by=request.user, downgrade_allowed=request.tenant_role != PARTNER
+        )
+    except QuoteError as error:
+        messages.error(
+            request,
+            _(
+                "The subscription has changed or the day has passed since this Agreement was "
+                "made, and its choices make no Agreement now: %(reason)s"
+            )
+            % {"reason": error},
+        )
+        return redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+    if refused:
+        messages.warning(
+            request,
+            _(
+                "This Agreement could not be confirmed: the subscription has changed or the day "
+                "has passed since it was made. Here is a new Agreement for the same choices with "
+                "today's figures; check it and confirm it."
+            ),
+        )
+    return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=renewed.pk)
+
+
 @tenant_view(*UPGRADE_ROLES)
 def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
     quote = get_object_or_404(Quote.objects.select_related("subscription"), pk=quote_id)
     if request.method == "POST":
+        if request.POST.get("renew"):
+            return _agreement_renewed(request, quote)
         try:
             order = quote_confirm(quote=quote, by=request.user)
-        except QuoteConflictError as error:
-            messages.error(request, str(error))
-            return redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+        except QuoteConflictError:
+            return _agreement_renewed(request, quote, refused=True)
         messages.success(
             request,
             _(

@@ -152,6 +152,64 @@ def test_adjust_shows_the_storage_prices_and_a_running_estimate(signed_in, tenan
         assert Quote.objects.count() == 0
 
 
+def test_a_refused_confirm_keeps_the_choices_in_a_new_agreement(
+    signed_in, tenant, subscription, admin_user
+):
+    """Another admin confirmed 8 seats after this Agreement (6 seats and Travel and expenses)
+    was made: confirming it is refused, and the same choices come back as a new Agreement
+    priced against 8 seats: the add-on now for the 8 seats of the rest of the period
+    (3 × 3 × 8 × 57/92 = 44.61 + 25.5 % = 55.99), seats down to 6 from 1 Aug."""
+    from subscriptions.services import Desired, quote_confirm, quote_create
+
+    adjust = url("tenant_adjust", tenant)
+    with clock.frozen(SEED_DAY):
+        made = signed_in.post(
+            adjust, {"seats": "6", "storage_gb": "10", "add_ons": ["travel-expenses"], "next": "1"}
+        )
+        with scopes_disabled():
+            mine = Quote.objects.get()
+            other = quote_create(subscription=subscription, desired=Desired(seats=8), by=admin_user)
+            quote_confirm(quote=other, by=admin_user)
+        refused = signed_in.post(made.url, follow=True)
+    with scopes_disabled():
+        renewed = Quote.objects.exclude(pk__in=[mine.pk, other.pk]).get()
+        assert OrderConfirmation.objects.count() == 1
+        assert Quote.objects.get(pk=mine.pk).status == "open"
+    assert refused.redirect_chain == [(url("tenant_agreement", tenant, renewed.pk), 302)]
+    assert renewed.desired == mine.desired
+    page = text(refused)
+    assert "Here is a new Agreement for the same choices" in page
+    assert "quote" not in re.sub(r"<[^>]+>", " ", page).lower()
+    assert "€55.99" in page
+    assert "from 1 Aug 2025" in page
+    # The new one confirms.
+    with clock.frozen(SEED_DAY):
+        confirmed = signed_in.post(url("tenant_agreement", tenant, renewed.pk))
+    with scopes_disabled():
+        assert OrderConfirmation.objects.count() == 2
+    assert "/orders/" in confirmed.url
+
+
+def test_an_agreement_of_yesterday_offers_a_new_one_for_the_same_choices(
+    signed_in, tenant, subscription
+):
+    with clock.frozen(SEED_DAY):
+        made = signed_in.post(
+            url("tenant_adjust", tenant), {"seats": "7", "storage_gb": "10", "next": "1"}
+        )
+    next_day = SEED_DAY + datetime.timedelta(days=1)
+    with clock.frozen(next_day):
+        stale = text(signed_in.get(made.url))
+        assert "This Agreement is out of date" in stale
+        assert "Confirm agreement" not in stale
+        renewed = signed_in.post(made.url, {"renew": "1"})
+    with scopes_disabled():
+        [old, new] = Quote.objects.order_by("pk")
+        assert OrderConfirmation.objects.count() == 0
+    assert renewed.url == url("tenant_agreement", tenant, new.pk)
+    assert (new.made_on, new.desired) == (next_day, old.desired)
+
+
 def test_an_invalid_seat_count_is_shown_and_nothing_quoted(signed_in, tenant, subscription):
     with clock.frozen(SEED_DAY):
         response = signed_in.post(

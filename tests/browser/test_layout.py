@@ -75,6 +75,7 @@ async () => {
 def _seed() -> dict:
     """The demo data, one invoicing run and an open Agreement for Aalto Consulting."""
     from accounts.models import Partner, Tenant, User
+    from billing.models import BillingContact
     from billing.runs import invoicing_run
     from subscriptions.demo import demo_seed
     from subscriptions.models import Subscription
@@ -96,7 +97,14 @@ def _seed() -> dict:
             ),
             by=User.objects.get(username="aino.admin"),
         )
-    return {"aalto": aalto.pk, "berg": berg.pk, "partner": partner.pk, "quote": quote.pk}
+        contact = BillingContact.objects.filter(tenant=aalto).order_by("pk").last()
+    return {
+        "aalto": aalto.pk,
+        "berg": berg.pk,
+        "partner": partner.pk,
+        "quote": quote.pk,
+        "contact": contact.pk,
+    }
 
 
 def _pages(role: str, ids: dict) -> list[tuple[str, str]]:
@@ -114,6 +122,10 @@ def _pages(role: str, ids: dict) -> list[tuple[str, str]]:
             ("integrations", reverse("tenant_integrations", args=[aalto])),
             ("partners", reverse("tenant_partners", args=[aalto])),
             ("orders", reverse("tenant_orders", args=[aalto])),
+            (
+                "remove-contact",
+                reverse("tenant_billing_contact_remove", args=[aalto, ids["contact"]]),
+            ),
             ("account", reverse("accounts:account")),
         ],
         "billing": [
@@ -128,6 +140,7 @@ def _pages(role: str, ids: dict) -> list[tuple[str, str]]:
             ("activation", reverse("partner_activation", args=[partner])),
             ("billing", reverse("partner_billing", args=[partner])),
             ("upgrades", reverse("tenant_upgrades", args=[berg])),
+            ("end-collaboration", reverse("partner_customer_end", args=[partner, berg])),
         ],
         "operator": [
             ("home", reverse("operator_home")),

@@ -4,13 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import services, twofactor
 from accounts.forms import InvitationAcceptForm, InvitationForm, LoginForm, OtpForm, RoleForm
+from accounts.locale_format import datetime_format
 from accounts.models import Invitation, Membership, User
 from accounts.tenancy import (
     BILLING_ROLES,
@@ -21,6 +23,7 @@ from accounts.tenancy import (
     tenants_for_user,
 )
 from severa import clock
+from severa.confirm import confirmation_page, confirmed
 from severa.paging import page_of, row_url
 
 _PENDING_USER = "accounts.pending_user_id"
@@ -160,9 +163,29 @@ def account_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def account_token_revoke_view(request: HttpRequest, apitoken_id: int) -> HttpResponse:
+    if not confirmed(request):
+        token = next(
+            (t for t in services.api_tokens_of_user(request.user) if t.pk == apitoken_id), None
+        )
+        if token is None:
+            raise Http404
+        return confirmation_page(
+            request,
+            title=_("Revoke the API token %(prefix)s…?") % {"prefix": token.prefix},
+            consequences=[
+                _(
+                    "From now on, %(time)s, every request made with this token is refused: "
+                    "scripts and systems using it stop working."
+                )
+                % {"time": datetime_format(clock.now())},
+                _("A revoked token cannot be restored; create a new one if it is still needed."),
+            ],
+            confirm_label=_("Revoke the token"),
+            cancel_url=reverse("accounts:account"),
+        )
     token = services.api_token_revoke(user=request.user, token_id=apitoken_id)
     if token is None:
         raise Http404

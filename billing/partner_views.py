@@ -19,8 +19,9 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.tenancy import partner_access
 from billing.contacts import RECOMMENDED_CONTACT_COUNT, LastBillingContactError
@@ -39,6 +40,8 @@ from billing.partner_billing import (
     partner_user_candidates,
 )
 from billing.scoping import partner_scope
+from billing.views import billing_contact_remove_confirmation
+from severa.confirm import confirmed
 from severa.forms import form_errors_from
 
 INVOICES_PER_PAGE = 50
@@ -135,7 +138,7 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @partner_billing_page
 def partner_billing_contact_remove_view(
     request: HttpRequest, billingcontact_id: int
@@ -143,6 +146,12 @@ def partner_billing_contact_remove_view(
     contact = BillingContact.objects.filter(partner=request.partner, pk=billingcontact_id).first()
     if contact is None:
         raise Http404("No such contact.")
+    if not confirmed(request):
+        return billing_contact_remove_confirmation(
+            request,
+            contact,
+            cancel_url=reverse("partner_billing", kwargs={"partner_id": request.partner.pk}),
+        )
     address = contact.address
     try:
         partner_billing_contact_remove(contact=contact, by_user=request.user)

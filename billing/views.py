@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.tenancy import BILLING_ROLES, tenant_view
 from billing.contacts import (
@@ -25,6 +26,7 @@ from billing.identifiers import (
 )
 from billing.invoice_list import invoice_rows, invoice_rows_query
 from billing.models import BillingContact, Invoice
+from severa.confirm import confirmation_page, confirmed
 from severa.forms import form_errors_from
 from severa.paging import page_of, row_url
 
@@ -129,10 +131,35 @@ def billing_contacts_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+def billing_contact_remove_confirmation(
+    request: HttpRequest, contact: BillingContact, *, cancel_url: str
+) -> HttpResponse:
+    """The step before removing a billing contact (the tenant's or a partner's)."""
+    return confirmation_page(
+        request,
+        title=_("Remove %(contact)s as a billing contact?") % {"contact": contact.address},
+        consequences=[
+            _("From now on %(contact)s gets no order confirmations and no invoice e-mails.")
+            % {"contact": contact.address},
+            _("The invoice links already sent to %(contact)s stop working at once.")
+            % {"contact": contact.address},
+            _("To undo this, add the contact again; the links sent before stay closed."),
+        ],
+        confirm_label=_("Remove the billing contact"),
+        cancel_url=cancel_url,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @tenant_view(*BILLING_ROLES)
 def billing_contact_remove_view(request: HttpRequest, billingcontact_id: int) -> HttpResponse:
     contact = get_object_or_404(BillingContact.objects.select_related("user"), pk=billingcontact_id)
+    if not confirmed(request):
+        return billing_contact_remove_confirmation(
+            request,
+            contact,
+            cancel_url=reverse("tenant_billing_contacts", kwargs={"tenant_id": request.tenant.pk}),
+        )
     address = contact.address
     try:
         billing_contact_remove(contact=contact, by_user=request.user)

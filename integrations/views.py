@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_scopes import scope
 
+from accounts.locale_format import date_format
 from accounts.tenancy import MANAGING_ROLES, tenant_access, tenant_view
 from integrations.connections import (
     PAUSED_BY_COMPANY,
@@ -39,6 +41,8 @@ from integrations.oauth import (
     connection_disconnect,
 )
 from integrations.runs import RunInProgress, open_run, sync_run_start
+from severa import clock
+from severa.confirm import confirmation_page, confirmed
 from severa.forms import form_errors_from
 from severa.paging import page_of, query_without_page
 
@@ -187,10 +191,35 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
         return target
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(*MANAGING_ROLES)
 def connection_disconnect_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
+    if not confirmed(request):
+        system = connection.get_system_display()
+        return confirmation_page(
+            request,
+            title=_("Disconnect %(system)s?") % {"system": system},
+            consequences=[
+                _(
+                    "From now on, today %(date)s, nothing is transferred between Severa and "
+                    "%(system)s: the access is revoked at %(system)s and the stored credentials "
+                    "are deleted."
+                )
+                % {"date": date_format(clock.today()), "system": system},
+                _("The settings, the matched records and the transfer log stay."),
+                _(
+                    "To transfer again, connect anew: an administrator of %(system)s must "
+                    "authorise it."
+                )
+                % {"system": system},
+            ],
+            confirm_label=_("Disconnect %(system)s") % {"system": system},
+            cancel_url=reverse(
+                "tenant_integration",
+                kwargs={"tenant_id": request.tenant.pk, "connection_id": connection.pk},
+            ),
+        )
     note = connection_disconnect(connection=connection, by_user=request.user)
     messages.success(request, _("Disconnected: the stored credentials are deleted."))
     if note:

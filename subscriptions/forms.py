@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.locale_format import money_format
 from subscriptions.pricebook import PriceBook
 
 MAX_SEATS = 100_000
@@ -17,10 +18,23 @@ class AdjustForm(forms.Form):
     def __init__(self, *args, prices: PriceBook, included_gb: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The edition's included base, then every tier above it.
-        tiers = sorted(t.gigabytes for t in prices.storage_tiers if t.gigabytes > included_gb)
+        tiers = sorted(
+            (t for t in prices.storage_tiers if t.gigabytes > included_gb),
+            key=lambda tier: tier.gigabytes,
+        )
         self.fields["storage_gb"].choices = [
             (included_gb, _("%(gb)s GB (included)") % {"gb": included_gb}),
-            *((size, f"{size} GB") for size in tiers),
+            *(
+                (
+                    tier.gigabytes,
+                    _("%(gb)s GB, %(price)s per month")
+                    % {
+                        "gb": tier.gigabytes,
+                        "price": money_format(tier.price_per_month, prices.currency),
+                    },
+                )
+                for tier in tiers
+            ),
         ]
         self.fields["add_ons"].choices = [(a.code, a.name) for a in prices.add_ons]
         self.fields["interfaces"].choices = [(i.code, i.name) for i in prices.interfaces]

@@ -14,14 +14,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
+from accounts.locale_format import date_format
 from accounts.models import Partner, PartnerMembership, Role
 from accounts.tenancy import partner_access, tenant_view
 from billing.invoice_list import open_invoices
 from billing.partner_billing import partner_invoices
 from billing.scoping import partner_scope
 from severa import clock
+from severa.confirm import confirmation_page, confirmed
 from severa.forms import form_errors_from
 from severa.paging import row_url
 from subscriptions import partners as partner_services
@@ -151,11 +153,21 @@ def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @partner_view
 def partner_customer_end_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
     partner: Partner = request.partner
     customer = partner_services.partner_customer(partner, tenant_id)
+    if not confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("End the collaboration with %(tenant)s?") % {"tenant": customer.tenant.name},
+            consequences=_collaboration_end_consequences(
+                other=customer.tenant.name, partner_side=True
+            ),
+            confirm_label=_("End the collaboration"),
+            cancel_url=reverse("partner_customer", args=[partner.pk, customer.tenant.pk]),
+        )
     try:
         partner_services.collaboration_end(tenant=customer.tenant, partner=partner, by=request.user)
     except ValidationError as error:
@@ -414,7 +426,23 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+def _collaboration_end_consequences(*, other: str, partner_side: bool) -> list[str]:
+    today = date_format(clock.today())
+    if partner_side:
+        access = _("From today, %(date)s, your organisation has no access to %(other)s.")
+    else:
+        access = _("From today, %(date)s, %(other)s has no access to this company.")
+    return [
+        access % {"date": today, "other": other},
+        _("Activations waiting for approval are cancelled."),
+        _(
+            "This cannot be undone: to work together again, the company must invite the "
+            "partner anew."
+        ),
+    ]
+
+
+@require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, "operator")
 def tenant_collaboration_end_view(request: HttpRequest, collaboration_id: int) -> HttpResponse:
     collaboration = next(
@@ -427,6 +455,17 @@ def tenant_collaboration_end_view(request: HttpRequest, collaboration_id: int) -
     )
     if collaboration is None:
         raise Http404
+    if not confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("End the collaboration with %(partner)s?")
+            % {"partner": collaboration.partner.name},
+            consequences=_collaboration_end_consequences(
+                other=collaboration.partner.name, partner_side=False
+            ),
+            confirm_label=_("End the collaboration"),
+            cancel_url=reverse("tenant_partners", kwargs={"tenant_id": request.tenant.pk}),
+        )
     try:
         partner_services.collaboration_end(
             tenant=request.tenant, partner=collaboration.partner, by=request.user

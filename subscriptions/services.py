@@ -595,6 +595,26 @@ def quote_create(
     )
 
 
+def quote_remake(*, quote: Quote, by: User | None, downgrade_allowed: bool = True) -> Quote:
+    """The same choices as ``quote``, priced again against the subscription as it is now: what
+    an admin gets when confirming was refused because the subscription changed or the day
+    passed. Raises QuoteError when the choices no longer make a change (or are refused)."""
+    asked = quote.desired
+    return quote_create(
+        subscription=quote.subscription,
+        desired=Desired(
+            edition=asked["edition"],
+            seats=asked["seats"],
+            storage_gb=asked["storage_gb"],
+            add_ons=None if asked["add_ons"] is None else frozenset(asked["add_ons"]),
+            interfaces=None if asked["interfaces"] is None else frozenset(asked["interfaces"]),
+            terminate=asked["terminate"],
+        ),
+        by=by,
+        downgrade_allowed=downgrade_allowed,
+    )
+
+
 def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
     """Confirm the Agreement: apply the increases now, schedule the decreases, and confirm
     the order. Confirming the same quote again returns the same order.

@@ -25,6 +25,7 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.pricebook import PriceBook, QuoteError
+from subscriptions.quotes import SubscriptionState
 from subscriptions.services import (
     Desired,
     QuoteConflictError,
@@ -32,7 +33,9 @@ from subscriptions.services import (
     pending_changes,
     planned_state,
     quote_confirm,
+    quote_content,
     quote_create,
+    quote_remake,
     scheduled_change_cancel,
     upcoming_period_price,
 )
@@ -143,6 +146,37 @@ def _quote_or_error(request: HttpRequest, subscription: Subscription, desired: D
     return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=quote.pk)
 
 
+def _adjust_desired(form: AdjustForm, planned: SubscriptionState, included_gb: int) -> Desired:
+    """What a valid Adjust form asks for."""
+    storage = form.cleaned_data["storage_gb"]
+    if storage <= included_gb and planned.storage_gb <= included_gb:
+        storage = planned.storage_gb  # the included base, however it is recorded
+    return Desired(
+        seats=form.cleaned_data["seats"],
+        storage_gb=storage,
+        add_ons=frozenset(form.cleaned_data["add_ons"]),
+        interfaces=frozenset(form.cleaned_data["interfaces"]),
+    )
+
+
+def _adjust_estimate(
+    subscription: Subscription, form: AdjustForm, planned: SubscriptionState, included_gb: int
+) -> tuple[dict | None, str]:
+    """The Agreement's figures for the choices on the Adjust page so far, priced as *Next*
+    would price them but kept nowhere; or a note on why there are none yet."""
+    if not form.is_bound:
+        return None, _("Change seats, storage, add-ons or interfaces to see what it costs.")
+    if not form.is_valid():
+        return None, _("Correct the marked fields to see what the change costs.")
+    try:
+        content = quote_content(
+            subscription, _adjust_desired(form, planned, included_gb), clock.today()
+        )
+    except QuoteError as error:
+        return None, str(error)
+    return agreement_display(content), ""
+
+
 @tenant_view(*UPGRADE_ROLES)
 def adjust_view(request: HttpRequest) -> HttpResponse:
     """Seats, storage, add-ons and interfaces; Select/Deselect re-renders the form, Next
@@ -180,19 +214,11 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
                 included_gb=included_gb,
             )
             form.is_valid()
+        elif data.get("estimate"):
+            form.is_valid()  # only the estimate below, with the errors at their fields
         elif form.is_valid():
-            storage = form.cleaned_data["storage_gb"]
-            if storage <= included_gb and planned.storage_gb <= included_gb:
-                storage = planned.storage_gb  # the included base, however it is recorded
             response = _quote_or_error(
-                request,
-                subscription,
-                Desired(
-                    seats=form.cleaned_data["seats"],
-                    storage_gb=storage,
-                    add_ons=frozenset(form.cleaned_data["add_ons"]),
-                    interfaces=frozenset(form.cleaned_data["interfaces"]),
-                ),
+                request, subscription, _adjust_desired(form, planned, included_gb)
             )
             if response is not None:
                 return response
@@ -202,12 +228,15 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
         add_ons=selected_add_ons,
         interfaces=selected_interfaces,
     )
+    estimate, estimate_note = _adjust_estimate(subscription, form, planned, included_gb)
     return render(
         request,
         "subscriptions/adjust.html",
         {
             "subscription": subscription,
             "form": form,
+            "estimate": estimate,
+            "estimate_note": estimate_note,
             "add_on_rows": add_on_rows,
             "interface_rows": interface_rows,
             "selected_add_ons": sorted(selected_add_ons),
@@ -256,16 +285,47 @@ def terminate_view(request: HttpRequest) -> HttpResponse:
     return response or redirect("tenant_upgrades", tenant_id=request.tenant.pk)
 
 
+def _agreement_renewed(
+    request: HttpRequest, quote: Quote, *, refused: bool = False
+) -> HttpResponse:
+    """A new Agreement for the same choices, priced as the subscription is now."""
+    try:
+        renewed = quote_remake(
+            quote=quote, by=request.user, downgrade_allowed=request.tenant_role != PARTNER
+        )
+    except QuoteError as error:
+        messages.error(
+            request,
+            _(
+                "The subscription has changed or the day has passed since this Agreement was "
+                "made, and its choices make no Agreement now: %(reason)s"
+            )
+            % {"reason": error},
+        )
+        return redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+    if refused:
+        messages.warning(
+            request,
+            _(
+                "This Agreement could not be confirmed: the subscription has changed or the day "
+                "has passed since it was made. Here is a new Agreement for the same choices with "
+                "today's figures; check it and confirm it."
+            ),
+        )
+    return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=renewed.pk)
+
+
 @tenant_view(*UPGRADE_ROLES)
 def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
     quote = get_object_or_404(Quote.objects.select_related("subscription"), pk=quote_id)
     if request.method == "POST":
+        if request.POST.get("renew"):
+            return _agreement_renewed(request, quote)
         try:
             order = quote_confirm(quote=quote, by=request.user)
-        except QuoteConflictError as error:
-            messages.error(request, str(error))
-            return redirect("tenant_upgrades", tenant_id=request.tenant.pk)
+        except QuoteConflictError:
+            return _agreement_renewed(request, quote, refused=True)
         messages.success(
             request,
             _(

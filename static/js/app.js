@@ -10,3 +10,17 @@ document.addEventListener("change", (event) => {
     field.form.submit();
   }
 });
+
+// A table too wide for the screen scrolls inside its .table-wrap: keyboard users reach it
+// with Tab (and scroll it with the arrow keys) only when it really scrolls.
+function markScrollableTables() {
+  for (const wrap of document.querySelectorAll(".table-wrap")) {
+    if (wrap.scrollWidth > wrap.clientWidth) {
+      wrap.setAttribute("tabindex", "0");
+    } else {
+      wrap.removeAttribute("tabindex");
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", markScrollableTables);
+window.addEventListener("resize", markScrollableTables);

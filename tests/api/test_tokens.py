@@ -153,9 +153,17 @@ def test_your_account_lists_the_tokens_with_revoke(member_user, verified_client)
     assert f"{key[:8]}…" in page
     assert key not in page
     assert f"/accounts/me/tokens/{token.pk}/revoke/" in page
-    assert browser.post(f"/accounts/me/tokens/{foreign.pk}/revoke/").status_code == 404
+    confirm = {"confirm": "yes"}
+    assert browser.post(f"/accounts/me/tokens/{foreign.pk}/revoke/", confirm).status_code == 404
+    assert browser.get(f"/accounts/me/tokens/{foreign.pk}/revoke/").status_code == 404
     assert _works(foreign_key)
-    response = browser.post(f"/accounts/me/tokens/{token.pk}/revoke/")
+    # The button asks first: a bare POST shows what revoking does and revokes nothing.
+    asked = browser.post(f"/accounts/me/tokens/{token.pk}/revoke/")
+    assert asked.status_code == 200
+    assert f"Revoke the API token {key[:8]}…?" in asked.content.decode()
+    assert "every request made with this token is refused" in asked.content.decode()
+    assert _works(key)
+    response = browser.post(f"/accounts/me/tokens/{token.pk}/revoke/", confirm)
     assert response.status_code == 302
     assert not _works(key)
     assert f"<code>{key[:8]}…</code>" not in browser.get("/accounts/me/").content.decode()

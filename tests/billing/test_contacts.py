@@ -36,6 +36,9 @@ def api(client, admin_user):
     return client
 
 
+CONFIRM = {"confirm": "yes"}
+
+
 def _contacts(tenant) -> list[str]:
     with tenant_scope(tenant):
         return [contact.address for contact in BillingContact.objects.filter(tenant=tenant)]
@@ -121,7 +124,9 @@ def test_the_page_shows_why_an_address_is_refused(verified_client, admin_user, t
 def test_removing_the_last_contact_is_refused_with_a_message(verified_client, admin_user, tenant):
     contact = _external(tenant)
     client = verified_client(admin_user)
-    response = client.post(f"/t/{tenant.pk}/billing/contacts/{contact.pk}/remove/", follow=True)
+    response = client.post(
+        f"/t/{tenant.pk}/billing/contacts/{contact.pk}/remove/", CONFIRM, follow=True
+    )
     assert response.status_code == 200
     assert (
         "invoices@example.test is the only billing contact and cannot be removed: invoices need "
@@ -134,11 +139,22 @@ def test_the_page_removes_a_contact_when_another_remains(verified_client, admin_
     first = _external(tenant)
     _external(tenant, email="second@example.test", name="Second")
     client = verified_client(admin_user)
-    response = client.post(f"/t/{tenant.pk}/billing/contacts/{first.pk}/remove/", follow=True)
+    url = f"/t/{tenant.pk}/billing/contacts/{first.pk}/remove/"
+    # The button leads to a confirmation: neither it (a bare POST) nor the page's address
+    # removes anything.
+    for response in (client.post(url), client.get(url)):
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Remove invoices@example.test as a billing contact?" in page
+        assert (
+            "The invoice links already sent to invoices@example.test stop working at once."
+        ) in page
+        assert 'name="confirm" value="yes"' in page
+    assert _contacts(tenant) == ["invoices@example.test", "second@example.test"]
+    response = client.post(url, CONFIRM, follow=True)
     assert "invoices@example.test is no longer a billing contact." in response.content.decode()
     assert RECOMMENDATION in response.content.decode()
     assert _contacts(tenant) == ["second@example.test"]
-    assert client.get(f"/t/{tenant.pk}/billing/contacts/{first.pk}/remove/").status_code == 405
 
 
 def test_the_billing_role_manages_contacts_and_a_member_is_refused(
@@ -154,7 +170,7 @@ def test_the_billing_role_manages_contacts_and_a_member_is_refused(
         client.post(url, {"kind": "external", "email": "x@example.test", "name": "X"}).status_code
         == 403
     )
-    assert client.post(f"{url}{contact.pk}/remove/").status_code == 403
+    assert client.post(f"{url}{contact.pk}/remove/", CONFIRM).status_code == 403
     assert len(_contacts(tenant)) == 2
 
 
@@ -167,16 +183,24 @@ def test_another_tenants_admin_sees_nothing_and_removes_nothing(
     _external(other_tenant, email="theirs2@example.test")
     client = verified_client(other_admin)
     assert client.get(f"/t/{tenant.pk}/billing/contacts/").status_code == 404
-    assert client.post(f"/t/{tenant.pk}/billing/contacts/{own.pk}/remove/").status_code == 404
+    assert (
+        client.post(f"/t/{tenant.pk}/billing/contacts/{own.pk}/remove/", CONFIRM).status_code == 404
+    )
     # Their own tenant's URL with our contact's id: still 404, never removed.
-    assert client.post(f"/t/{other_tenant.pk}/billing/contacts/{own.pk}/remove/").status_code == 404
+    assert (
+        client.post(f"/t/{other_tenant.pk}/billing/contacts/{own.pk}/remove/", CONFIRM).status_code
+        == 404
+    )
     page = client.get(f"/t/{other_tenant.pk}/billing/contacts/").content.decode()
     assert "theirs@example.test" in page
     assert "invoices@example.test" not in page
     assert _contacts(tenant) == ["invoices@example.test", "second@example.test"]
     # And our admin cannot reach theirs.
     client = verified_client(admin_user)
-    assert client.post(f"/t/{tenant.pk}/billing/contacts/{theirs.pk}/remove/").status_code == 404
+    assert (
+        client.post(f"/t/{tenant.pk}/billing/contacts/{theirs.pk}/remove/", CONFIRM).status_code
+        == 404
+    )
     assert len(_contacts(other_tenant)) == 2
 
 

@@ -400,7 +400,12 @@ def test_partner_pages_show_and_edit_billing_details_contacts_and_invoices(
             "third@partner.test",
         ]
         third = BillingContact.objects.get(partner=partner, email="third@partner.test")
-    removed = client.post(f"/p/{partner.pk}/billing/contacts/{third.pk}/remove/")
+    remove_url = f"/p/{partner.pk}/billing/contacts/{third.pk}/remove/"
+    asked = client.post(remove_url)
+    assert "Remove third@partner.test as a billing contact?" in asked.content.decode()
+    with scopes_disabled():
+        assert BillingContact.objects.filter(pk=third.pk).exists()
+    removed = client.post(remove_url, {"confirm": "yes"})
     assert removed.status_code == 302
     with scopes_disabled():
         assert not BillingContact.objects.filter(pk=third.pk).exists()
@@ -430,7 +435,12 @@ def test_partner_pages_answer_404_to_outsiders(
         f"/p/{partner_id}/billing/invoices/{invoice.pk}/pdf",
     ):
         assert client.get(path).status_code == 404
-    assert client.post(f"/p/{partner_id}/billing/contacts/{contact.pk}/remove/").status_code == 404
+    assert (
+        client.post(
+            f"/p/{partner_id}/billing/contacts/{contact.pk}/remove/", {"confirm": "yes"}
+        ).status_code
+        == 404
+    )
     member = verified_client(_partner_user(world["partner"]))
     assert member.get(f"/p/{partner_id}/billing/invoices/{own_invoice.pk}/").status_code == 404
 

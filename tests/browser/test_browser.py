@@ -212,3 +212,74 @@ def test_enter_in_user_seats_goes_to_the_agreement_and_selects_nothing(new_page,
         expect(lines.locator("tbody tr")).to_have_count(1)
         expect(lines).to_contain_text("€55.76")
         expect(page.get_by_test_id("agreement-total")).to_have_text("€69.98")
+
+
+def test_the_adjust_page_estimates_as_the_admin_types(new_page, live_server):
+    """Typing seats refreshes the estimate from the server (htmx, under the CSP): one seat
+    more on 2025-06-05 is 55.76 + 14.22 VAT = 69.98 now, and (30 × 6) × 3 = 540.00 + 137.70
+    = 677.70 each period from 1 Aug."""
+    from severa import clock
+    from subscriptions.models import Quote
+    from tests.factories import SubscriptionFactory
+
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
+        SubscriptionFactory(tenant=tenant, seats=5)
+    device = totp_device(admin)
+
+    with clock.frozen(datetime.date(2025, 6, 5)):
+        page = new_page()
+        sign_in(page, admin.username)
+        page.get_by_label("Six-digit code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
+        page.goto(reverse("tenant_adjust", args=[tenant.pk]))
+        expect(page.get_by_test_id("estimate-note")).to_contain_text("Change seats")
+        page.get_by_label("User seats").fill("6")
+        expect(page.get_by_test_id("estimate-now")).to_contain_text("€69.98")
+        expect(page.get_by_test_id("estimate-period")).to_contain_text("€677.70")
+        expect(page).to_have_url(live_server.url + reverse("tenant_adjust", args=[tenant.pk]))
+    with scopes_disabled():
+        assert not Quote.objects.exists()
+
+
+def test_ending_a_collaboration_asks_first_and_cancel_changes_nothing(new_page, live_server):
+    """One click on *End the collaboration* only opens the confirmation, which says what
+    happens and from when; Cancel leads back with the collaboration standing; the
+    confirmation's button ends it."""
+    from accounts.models import Collaboration, CollaborationStatus
+    from severa import clock
+    from tests.factories import CollaborationFactory, PartnerFactory
+
+    with scopes_disabled():
+        tenant = TenantFactory(name="Aalto Consulting Oy")
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
+        partner = PartnerFactory(name="Tilitoimisto Numero Oy")
+        CollaborationFactory(tenant=tenant, partner=partner)
+    device = totp_device(admin)
+
+    with clock.frozen(datetime.date(2026, 3, 2)):
+        page = new_page()
+        sign_in(page, admin.username)
+        page.get_by_label("Six-digit code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
+        partners_url = reverse("tenant_partners", args=[tenant.pk])
+        page.goto(partners_url)
+        end = page.get_by_role("button", name="End the collaboration Tilitoimisto Numero Oy")
+        end.click()
+        expect(
+            page.get_by_role("heading", name="End the collaboration with Tilitoimisto Numero Oy?")
+        ).to_be_visible()
+        expect(page.get_by_test_id("consequences")).to_contain_text(
+            "From today, 2 Mar 2026, Tilitoimisto Numero Oy has no access to this company."
+        )
+        page.get_by_role("link", name="Cancel").click()
+        expect(page).to_have_url(live_server.url + partners_url)
+        with scopes_disabled():
+            assert Collaboration.objects.get().status == CollaborationStatus.ACTIVE
+
+        end.click()
+        page.get_by_role("button", name="End the collaboration").click()
+        expect(page.get_by_role("status").first).to_contain_text("has ended")
+    with scopes_disabled():
+        assert Collaboration.objects.get().status == CollaborationStatus.ENDED

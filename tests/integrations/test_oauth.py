@@ -214,16 +214,18 @@ def test_disconnect_revokes_the_refresh_token_and_wipes_the_tokens(
         refresh = refresh_token_of(reload(active_connection))
     MemoryConnector.calls.clear()
     client = verified_client(tenant_admin)
+    url = reverse(
+        "tenant_integration_disconnect",
+        kwargs={"tenant_id": active_connection.tenant_id, "connection_id": active_connection.pk},
+    )
+    # The button only asks: what disconnecting does and from when; nothing is revoked yet.
+    asked = client.post(url)
+    assert "Disconnect Fortnox?" in asked.content.decode()
+    assert "nothing is transferred between Severa and Fortnox" in asked.content.decode()
+    assert MemoryConnector.calls == []
+    assert reload(active_connection).status == ConnectionStatus.ACTIVE
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse(
-                "tenant_integration_disconnect",
-                kwargs={
-                    "tenant_id": active_connection.tenant_id,
-                    "connection_id": active_connection.pk,
-                },
-            )
-        )
+        response = client.post(url, {"confirm": "yes"})
     assert response.status_code == 302
     assert MemoryConnector.calls == [("revoke", refresh)]
     stored = reload(active_connection)

@@ -358,7 +358,9 @@ def test_ending_a_waiting_collaboration_withdraws_the_activation_and_its_link(
     activation, token = activation_create(
         partner=partner, engagement=engagement, by=partner_user, tenant=tenant
     )
-    verified_client(partner_user).post(f"/p/{partner.pk}/customers/{tenant.pk}/end/")
+    verified_client(partner_user).post(
+        f"/p/{partner.pk}/customers/{tenant.pk}/end/", {"confirm": "yes"}
+    )
     with scopes_disabled():
         activation.refresh_from_db()
         assert activation.status == ActivationStatus.CANCELLED

@@ -1,6 +1,7 @@
 """Invitations from a customer to a partner (accepted by an e-mailed link with an
 engagement), ending a collaboration from either side, and the portal's customer list."""
 
+import datetime
 import re
 
 import pytest
@@ -114,7 +115,18 @@ def test_the_tenant_admin_ends_a_collaboration_and_the_partners_next_request_is_
     assert partner_client.get(f"/t/{tenant.pk}/upgrades/").status_code == 200
     assert partner_client.get(f"/p/{partner.pk}/customers/{tenant.pk}/").status_code == 200
     admin = verified_client(admin_user)
-    admin.post(f"/t/{tenant.pk}/partners/{collaboration.pk}/end/")
+    end_url = f"/t/{tenant.pk}/partners/{collaboration.pk}/end/"
+    # One click only asks: what ending does and from when; the collaboration stands.
+    with clock.frozen(datetime.date(2026, 3, 2)):
+        asked = admin.post(end_url)
+    page = asked.content.decode()
+    assert f"End the collaboration with {partner.name}?" in page
+    assert f"From today, 2 Mar 2026, {partner.name} has no access to this company." in page
+    with scopes_disabled():
+        collaboration.refresh_from_db()
+    assert collaboration.status != CollaborationStatus.ENDED
+    assert partner_client.get(f"/t/{tenant.pk}/upgrades/").status_code == 200
+    admin.post(end_url, {"confirm": "yes"})
     with scopes_disabled():
         collaboration.refresh_from_db()
     assert collaboration.status == CollaborationStatus.ENDED
@@ -131,7 +143,15 @@ def test_the_partner_ends_a_collaboration_from_the_portal(
         collaboration = CollaborationFactory(tenant=tenant, partner=partner)
     client = verified_client(partner_user)
     assert client.get(f"/t/{tenant.pk}/").status_code == 200
-    client.post(f"/p/{partner.pk}/customers/{tenant.pk}/end/")
+    end_url = f"/p/{partner.pk}/customers/{tenant.pk}/end/"
+    asked = client.get(end_url)
+    assert f"End the collaboration with {tenant.name}?" in asked.content.decode()
+    assert "your organisation has no access to" in asked.content.decode()
+    client.post(end_url)
+    with scopes_disabled():
+        collaboration.refresh_from_db()
+    assert collaboration.status != CollaborationStatus.ENDED
+    client.post(end_url, {"confirm": "yes"})
     with scopes_disabled():
         collaboration.refresh_from_db()
     assert collaboration.status == CollaborationStatus.ENDED

@@ -107,6 +107,109 @@ def test_adjust_agreement_confirm(signed_in, tenant, subscription):
         assert OrderConfirmation.objects.count() == 1
 
 
+def _estimate(response) -> str:
+    from lxml import html
+
+    [section] = html.fromstring(response.content).xpath("//*[@data-testid='estimate']")
+    return re.sub(r"\s+", " ", section.text_content()).strip()
+
+
+def test_adjust_shows_the_storage_prices_and_a_running_estimate(signed_in, tenant, subscription):
+    """The estimate is the Agreement's figures for the choices so far; nothing is quoted."""
+    adjust = url("tenant_adjust", tenant)
+    with clock.frozen(SEED_DAY):
+        first = signed_in.get(adjust)
+        # Each storage tier above the included base with its monthly price.
+        assert '<option value="50">50 GB, €20.00 per month</option>' in text(first)
+        assert '<option value="500">500 GB, €120.00 per month</option>' in text(first)
+        assert "Change seats, storage, add-ons or interfaces to see what it costs." in _estimate(
+            first
+        )
+        # One seat more and Travel and expenses for six: charged now 55.76 + 33.46 = 89.22
+        # + 25.5 % = 111.97 until 31 Jul; each next period (30 × 6 + 3 × 6) × 3 = 594.00
+        # + 151.47 = 745.47.
+        increase = signed_in.post(
+            adjust,
+            {"seats": "6", "storage_gb": "10", "add_ons": ["travel-expenses"], "estimate": "1"},
+        )
+        assert increase.status_code == 200
+        estimate = _estimate(increase)
+        assert "Charged now €111.97 (€89.22 + VAT, until 31 Jul 2025)" in estimate
+        assert "Each period from 1 Aug 2025 – 31 Oct 2025 €745.47 (€594.00 + VAT)" in estimate
+        # A decrease is charged nothing now and takes effect with the next period:
+        # 30 × 4 × 3 = 360.00 + 91.80 = 451.80.
+        decrease = signed_in.post(adjust, {"seats": "4", "storage_gb": "10", "estimate": "1"})
+        estimate = _estimate(decrease)
+        assert "Charged now Nothing is charged now." in estimate
+        assert "From 1 Aug 2025" in estimate
+        assert "€451.80" in estimate
+        invalid = signed_in.post(adjust, {"seats": "0", "storage_gb": "10", "estimate": "1"})
+        assert "Correct the marked fields to see what the change costs." in _estimate(invalid)
+        signed_in.post("/i18n/setlang/", {"language": "fi", "next": "/"})
+        finnish = signed_in.post(adjust, {"seats": "6", "storage_gb": "50", "estimate": "1"})
+        assert '<option value="100">100 GB, 35,00 € kuukaudessa</option>' in text(finnish)
+    with scopes_disabled():
+        assert Quote.objects.count() == 0
+
+
+def test_a_refused_confirm_keeps_the_choices_in_a_new_agreement(
+    signed_in, tenant, subscription, admin_user
+):
+    """Another admin confirmed 8 seats after this Agreement (6 seats and Travel and expenses)
+    was made: confirming it is refused, and the same choices come back as a new Agreement
+    priced against 8 seats: the add-on now for the 8 seats of the rest of the period
+    (3 × 3 × 8 × 57/92 = 44.61 + 25.5 % = 55.99), seats down to 6 from 1 Aug."""
+    from subscriptions.services import Desired, quote_confirm, quote_create
+
+    adjust = url("tenant_adjust", tenant)
+    with clock.frozen(SEED_DAY):
+        made = signed_in.post(
+            adjust, {"seats": "6", "storage_gb": "10", "add_ons": ["travel-expenses"], "next": "1"}
+        )
+        with scopes_disabled():
+            mine = Quote.objects.get()
+            other = quote_create(subscription=subscription, desired=Desired(seats=8), by=admin_user)
+            quote_confirm(quote=other, by=admin_user)
+        refused = signed_in.post(made.url, follow=True)
+    with scopes_disabled():
+        renewed = Quote.objects.exclude(pk__in=[mine.pk, other.pk]).get()
+        assert OrderConfirmation.objects.count() == 1
+        assert Quote.objects.get(pk=mine.pk).status == "open"
+    assert refused.redirect_chain == [(url("tenant_agreement", tenant, renewed.pk), 302)]
+    assert renewed.desired == mine.desired
+    page = text(refused)
+    assert "Here is a new Agreement for the same choices" in page
+    assert "quote" not in re.sub(r"<[^>]+>", " ", page).lower()
+    assert "€55.99" in page
+    assert "from 1 Aug 2025" in page
+    # The new one confirms.
+    with clock.frozen(SEED_DAY):
+        confirmed = signed_in.post(url("tenant_agreement", tenant, renewed.pk))
+    with scopes_disabled():
+        assert OrderConfirmation.objects.count() == 2
+    assert "/orders/" in confirmed.url
+
+
+def test_an_agreement_of_yesterday_offers_a_new_one_for_the_same_choices(
+    signed_in, tenant, subscription
+):
+    with clock.frozen(SEED_DAY):
+        made = signed_in.post(
+            url("tenant_adjust", tenant), {"seats": "7", "storage_gb": "10", "next": "1"}
+        )
+    next_day = SEED_DAY + datetime.timedelta(days=1)
+    with clock.frozen(next_day):
+        stale = text(signed_in.get(made.url))
+        assert "This Agreement is out of date" in stale
+        assert "Confirm agreement" not in stale
+        renewed = signed_in.post(made.url, {"renew": "1"})
+    with scopes_disabled():
+        [old, new] = Quote.objects.order_by("pk")
+        assert OrderConfirmation.objects.count() == 0
+    assert renewed.url == url("tenant_agreement", tenant, new.pk)
+    assert (new.made_on, new.desired) == (next_day, old.desired)
+
+
 def test_an_invalid_seat_count_is_shown_and_nothing_quoted(signed_in, tenant, subscription):
     with clock.frozen(SEED_DAY):
         response = signed_in.post(

@@ -93,6 +93,11 @@ class SellerPartySerializer(serializers.Serializer):
     country = serializers.CharField(help_text="ISO 3166 code")
     iban = serializers.CharField()
     bic = serializers.CharField()
+    invoicing_email = serializers.CharField(
+        help_text="Where questions about the invoice go (the seller's invoicing team); may be "
+        "empty."
+    )
+    support_email = serializers.CharField(help_text="The seller's support address; may be empty.")
 
 
 class BuyerPartySerializer(serializers.Serializer):

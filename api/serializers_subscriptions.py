@@ -133,6 +133,8 @@ class SellerSerializer(serializers.ModelSerializer):
             "city",
             "payment_terms_days",
             "terms_version",
+            "invoicing_email",
+            "support_email",
             "currencies",
             "bank_accounts",
         ]
@@ -142,6 +144,12 @@ class SellerSerializer(serializers.ModelSerializer):
 
     def get_currencies(self, seller: SellerEntity) -> list[str]:
         return sorted(account.currency for account in seller.bank_accounts.all())
+
+
+class SupportContactSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The partner's or the seller's name.")
+    email = serializers.CharField(help_text="Where to ask for support; may be empty.")
+    is_partner = serializers.BooleanField(help_text="True when the company's partner gives it.")
 
 
 # Figures shared by the subscription, quotes and orders.

@@ -82,6 +82,11 @@ urlpatterns += [
         views_subscriptions.SubscriptionView.as_view(),
         name="api_tenant_subscription",
     ),
+    path(
+        f"{TENANT}/support",
+        views_subscriptions.SupportContactView.as_view(),
+        name="api_tenant_support",
+    ),
     path(f"{TENANT}/quotes", views_subscriptions.QuoteListView.as_view(), name="api_tenant_quotes"),
     path(
         f"{TENANT}/quotes/<int:quote_id>",

@@ -36,6 +36,10 @@ class SellerEntity(models.Model):
         default=False, help_text=_("Round SEK and NOK invoice totals to whole units.")
     )
     terms_version = models.CharField(_("terms of service version"), max_length=40)
+    # Who a buyer asks: about an invoice, the seller's invoicing team; otherwise support
+    # (unless the buyer has a partner, which gives support instead).
+    invoicing_email = models.EmailField(_("invoicing contact e-mail"), blank=True)
+    support_email = models.EmailField(_("support e-mail"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -54,6 +58,8 @@ class SellerEntity(models.Model):
             "postal_code": self.postal_code,
             "city": self.city,
             "country": self.country,
+            "invoicing_email": self.invoicing_email,
+            "support_email": self.support_email,
         }
 
 

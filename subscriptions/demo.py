@@ -174,6 +174,8 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
             "invoice_series": "FI",
             "cash_rounding": True,
             "terms_version": "2025-04",
+            "invoicing_email": "invoicing@severa-finland.example",
+            "support_email": "support@severa-finland.example",
         },
     )
     for currency, iban, bic in [
@@ -196,6 +198,8 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
             "invoice_series": "NO",
             "cash_rounding": True,
             "terms_version": "2023-01",
+            "invoicing_email": "invoicing@severa-norge.example",
+            "support_email": "support@severa-norge.example",
         },
     )
     SellerBankAccount.objects.get_or_create(
@@ -327,7 +331,11 @@ def demo_seed() -> list[DemoLogin]:
                 logins.append(DemoLogin(username, str(role), name, username in DEMO_TOTP_KEYS))
         partner, _ = Partner.objects.get_or_create(
             business_id="0112038-9",
-            defaults={"name": "Tilitoimisto Numero Oy", "country": "FI"},
+            defaults={
+                "name": "Tilitoimisto Numero Oy",
+                "country": "FI",
+                "support_email": "tuki@tilitoimisto-numero.example",
+            },
         )
         partner_user = _user("paula.partner", "Paula", "Partanen")
         PartnerMembership.objects.get_or_create(partner=partner, user=partner_user)

@@ -31,7 +31,7 @@ from subscriptions.partner_forms import (
     PartnerEditionForm,
     PartnerInviteForm,
 )
-from subscriptions.support import partner_edition_change
+from subscriptions.support import partner_edition_change, support_contact_of_tenant
 
 
 def partner_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -395,6 +395,7 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
             "collaborations": partner_services.collaborations_of_tenant(request.tenant),
             "activations": partner_services.activations_pending_of_tenant(request.tenant),
             "invitations": partner_services.partner_invitations_of_tenant(request.tenant),
+            "support": support_contact_of_tenant(request.tenant),
         },
     )
 

@@ -46,6 +46,12 @@ class BillingDetailsSerializer(serializers.Serializer):
         "Peppol participant id <scheme>:<identifier>; schemes 0007, 0037, 0088, 0184, 0192, 0216.",
         required=False,
     )
+    bank_account = _text(
+        "bank_account",
+        "The company's own bank account as an IBAN (checked; stored compact). Kept with its "
+        "details; invoices are paid to the seller's account.",
+        required=False,
+    )
     updated_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="Null until the details are first saved."
     )

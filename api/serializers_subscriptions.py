@@ -113,6 +113,12 @@ class SellerBankAccountSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=CURRENCIES)
     iban = serializers.CharField()
     bic = serializers.CharField()
+    bank_name = serializers.CharField()
+    domestic_account_number = serializers.CharField(
+        help_text="A Norwegian account's 11-digit domestic number (digits only); may be empty."
+    )
+    bankgiro = serializers.CharField(help_text="Swedish bankgiro number (digits); may be empty.")
+    plusgiro = serializers.CharField(help_text="Swedish plusgiro number (digits); may be empty.")
 
 
 class SellerSerializer(serializers.ModelSerializer):

@@ -1,10 +1,39 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from billing.bank_accounts import SELLER_BANK_ACCOUNT_FIELDS, seller_bank_account_clean
 from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+
+
+class SellerBankAccountForm(forms.ModelForm):
+    """Checks the account on entry (billing.bank_accounts) and stores the clean forms."""
+
+    # Typed with separators (8601.11.17947, 1234-5674): longer than the digits stored.
+    domestic_account_number = forms.CharField(max_length=20, required=False)
+    bankgiro = forms.CharField(max_length=20, required=False)
+    plusgiro = forms.CharField(max_length=20, required=False)
+
+    class Meta:
+        model = SellerBankAccount
+        fields = ["currency", *SELLER_BANK_ACCOUNT_FIELDS]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            clean = seller_bank_account_clean(currency=data.get("currency", ""), data=data)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(name, message)
+            return data
+        data.update(clean)
+        return data
 
 
 class BankAccountInline(admin.TabularInline):
     model = SellerBankAccount
+    form = SellerBankAccountForm
     extra = 0
 
 

@@ -68,6 +68,15 @@ class SellerBankAccount(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCIES)
     iban = models.CharField(max_length=34)
     bic = models.CharField(max_length=11)
+    # What payers in the account's country expect beside IBAN and BIC (billing/bank_accounts.py
+    # checks them on entry): the bank's name, a Norwegian account's domestic number, a
+    # Swedish bankgiro or plusgiro number. Digits only.
+    bank_name = models.CharField(_("bank name"), max_length=100, blank=True)
+    domestic_account_number = models.CharField(
+        _("Norwegian account number"), max_length=11, blank=True
+    )
+    bankgiro = models.CharField(_("bankgiro"), max_length=8, blank=True)
+    plusgiro = models.CharField(_("plusgiro"), max_length=8, blank=True)
 
     class Meta:
         constraints = [
@@ -78,6 +87,17 @@ class SellerBankAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller} {self.currency} {self.iban}"
+
+    def snapshot(self) -> dict[str, str]:
+        """The account as documents freeze it."""
+        return {
+            "iban": self.iban,
+            "bic": self.bic,
+            "bank_name": self.bank_name,
+            "domestic_account_number": self.domestic_account_number,
+            "bankgiro": self.bankgiro,
+            "plusgiro": self.plusgiro,
+        }
 
 
 class BillingDetails(models.Model):
@@ -115,6 +135,8 @@ class BillingDetails(models.Model):
     einvoice_operator = models.CharField(_("eInvoice operator"), max_length=35, blank=True)
     # Peppol BIS Billing 3.0 delivery: "<EAS scheme>:<identifier>", e.g. 0216:003715728600.
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
+    # The company's own account (an IBAN, compact): kept with its details, not used to pay.
+    bank_account = models.CharField(_("bank account (IBAN)"), max_length=34, blank=True)
     updated_at = models.DateTimeField()
 
     objects = BuyerScopedManager()

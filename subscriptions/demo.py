@@ -178,14 +178,29 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
             "support_email": "support@severa-finland.example",
         },
     )
-    for currency, iban, bic in [
-        ("EUR", "FI2112345600000785", "NDEAFIHH"),
-        ("SEK", "SE4550000000058398257466", "ESSESESS"),
-        ("NOK", "NO9386011117947", "DNBANOKK"),
+    # Example accounts (the standard IBAN examples), never a real company's.
+    for currency, account in [
+        ("EUR", {"iban": "FI2112345600000785", "bic": "NDEAFIHH", "bank_name": "Esimerkkipankki"}),
+        (
+            "SEK",
+            {
+                "iban": "SE4550000000058398257466",
+                "bic": "ESSESESS",
+                "bank_name": "Exempelbanken",
+                "bankgiro": "12345674",
+            },
+        ),
+        (
+            "NOK",
+            {
+                "iban": "NO9386011117947",
+                "bic": "DNBANOKK",
+                "bank_name": "Eksempelbanken",
+                "domestic_account_number": "86011117947",
+            },
+        ),
     ]:
-        SellerBankAccount.objects.get_or_create(
-            seller=finland, currency=currency, defaults={"iban": iban, "bic": bic}
-        )
+        SellerBankAccount.objects.get_or_create(seller=finland, currency=currency, defaults=account)
     norway, _ = SellerEntity.objects.get_or_create(
         business_id="923609016",
         defaults={
@@ -205,7 +220,12 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
     SellerBankAccount.objects.get_or_create(
         seller=norway,
         currency="NOK",
-        defaults={"iban": "NO9386011117947", "bic": "DNBANOKK"},
+        defaults={
+            "iban": "NO9386011117947",
+            "bic": "DNBANOKK",
+            "bank_name": "Eksempelbanken",
+            "domestic_account_number": "86011117947",
+        },
     )
     return finland, norway
 

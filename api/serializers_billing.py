@@ -57,6 +57,16 @@ class BillingDetailsSerializer(serializers.Serializer):
     )
 
 
+class SellerChangeReviewSerializer(serializers.Serializer):
+    review_pending = serializers.BooleanField(
+        help_text="True until an admin dismisses the prompt shown after a seller change."
+    )
+    to_seller = serializers.CharField(allow_null=True, help_text="The new seller's name.")
+    switched_on = serializers.DateField(
+        allow_null=True, help_text="The day the change took effect."
+    )
+
+
 class BillingContactSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(

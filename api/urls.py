@@ -39,6 +39,11 @@ urlpatterns += [
         name="api_tenant_billing_details",
     ),
     path(
+        f"{TENANT}/seller-change",
+        views_billing.SellerChangeReviewView.as_view(),
+        name="api_tenant_seller_change",
+    ),
+    path(
         f"{TENANT}/billing-contacts",
         views_billing.BillingContactListView.as_view(),
         name="api_tenant_billing_contacts",

@@ -649,6 +649,12 @@ class SellerMigrationItem(models.Model):
     switched_at = models.DateTimeField(null=True, blank=True)
     # Why an item was skipped, or why its notice could not go out.
     note = models.CharField(max_length=300, blank=True)
+    # After the switch the tenant's admins are asked to check their active licences and
+    # company details (billing/seller_change.py) until one of them dismisses the prompt.
+    review_dismissed_at = models.DateTimeField(null=True, blank=True)
+    review_dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ScopedManager(tenant="tenant")
 

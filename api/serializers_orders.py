@@ -119,6 +119,7 @@ class OrderConfirmationSerializer(OrderConfirmationListSerializer):
             "vat_category",
             "vat_rate",
             "vat_note",
+            "terms_version",
             "lines",
             "summary",
         ]

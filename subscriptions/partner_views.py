@@ -236,7 +236,8 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
     engagements = Engagement.objects.filter(partner=partner, customer__isnull=True) | (
         Engagement.objects.filter(partner=partner, customer_id=invitation.tenant_id)
     )
-    form = InvitationAcceptForm(request.POST or None, engagements=engagements)
+    terms = partner_services.partner_terms_current()
+    form = InvitationAcceptForm(request.POST or None, engagements=engagements, terms=terms)
     if request.method == "POST" and form.is_valid():
         try:
             partner_services.partner_invitation_accept(
@@ -244,6 +245,8 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
                 user=request.user,
                 engagement=form.cleaned_data["engagement"] or None,
                 engagement_name=form.cleaned_data["engagement_name"],
+                details_confirmed=form.cleaned_data["details_confirmed"],
+                terms_version=request.POST.get("terms_version", ""),
             )
         except ValidationError as error:
             for message in error.messages:
@@ -257,7 +260,13 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
     return render(
         request,
         "partner/invitation.html",
-        {"partner": partner, "invitation": invitation, "form": form},
+        {
+            "partner": partner,
+            "invitation": invitation,
+            "form": form,
+            "terms": terms,
+            "edition": partner_services.invited_customer_edition(invitation),
+        },
     )
 
 

@@ -223,7 +223,7 @@ def test_invitation_from_a_tenant_admin_accepted_by_the_partner_through_the_api(
     assert [i["id"] for i in listed] == [invitation_id]
     accepted = client.post(
         f"/api/v1/partners/{partner.pk}/invitations/{invitation_id}/accept",
-        {"engagement_name": "Annual accounts"},
+        {"engagement_name": "Annual accounts", "details_confirmed": True},
         content_type="application/json",
     )
     assert accepted.status_code == 200, accepted.json()

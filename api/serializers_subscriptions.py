@@ -141,6 +141,7 @@ class SellerSerializer(serializers.ModelSerializer):
             "terms_version",
             "invoicing_email",
             "support_email",
+            "peppol_id",
             "currencies",
             "bank_accounts",
         ]

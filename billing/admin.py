@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from billing.bank_accounts import SELLER_BANK_ACCOUNT_FIELDS, seller_bank_account_clean
+from billing.identifiers import IdentifierError, peppol_id_clean
 from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
 
 
@@ -31,6 +32,20 @@ class SellerBankAccountForm(forms.ModelForm):
         return data
 
 
+class SellerEntityForm(forms.ModelForm):
+    """Checks the seller's own Peppol id on entry, as a buyer's is checked."""
+
+    class Meta:
+        model = SellerEntity
+        exclude: list[str] = []
+
+    def clean_peppol_id(self) -> str:
+        try:
+            return peppol_id_clean(self.cleaned_data.get("peppol_id", ""))
+        except IdentifierError as error:
+            raise ValidationError(error.message) from None
+
+
 class BankAccountInline(admin.TabularInline):
     model = SellerBankAccount
     form = SellerBankAccountForm
@@ -47,7 +62,9 @@ class SellerEntityAdmin(admin.ModelAdmin):
         "payment_terms_days",
         "invoice_series",
         "terms_version",
+        "peppol_id",
     ]
+    form = SellerEntityForm
     inlines = [BankAccountInline]
 
 

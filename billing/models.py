@@ -40,6 +40,10 @@ class SellerEntity(models.Model):
     # (unless the buyer has a partner, which gives support instead).
     invoicing_email = models.EmailField(_("invoicing contact e-mail"), blank=True)
     support_email = models.EmailField(_("support e-mail"), blank=True)
+    # The seller's own Peppol participant id ("<EAS scheme>:<identifier>", e.g.
+    # 0007:5560360793): the sender's endpoint on its e-invoices. Without one the endpoint is
+    # derived from the business id.
+    peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -60,6 +64,7 @@ class SellerEntity(models.Model):
             "country": self.country,
             "invoicing_email": self.invoicing_email,
             "support_email": self.support_email,
+            "peppol_id": self.peppol_id,
         }
 
 

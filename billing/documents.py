@@ -119,8 +119,9 @@ def _buyer(snapshot: object, language: str) -> Party:
 def _bank(invoice: Invoice, seller: dict, buyer: Party) -> BankAccount:
     account = {key: str(value or "") for key, value in seller.items() if isinstance(value, str)}
     if "bank_name" not in seller and account.get("iban"):
-        # Frozen before accounts had a bank name and domestic numbers: those of the
-        # seller's account with the frozen IBAN (the IBAN names the same account).
+        # A snapshot that froze only IBAN and BIC (billing.invoicing.seller_snapshot): the
+        # bank name and domestic numbers of the seller's account with that IBAN, which
+        # names the same account. A snapshot holding them (SellerBankAccount.snapshot) wins.
         row = SellerBankAccount.objects.filter(
             seller_id=invoice.seller_id, iban=account["iban"]
         ).first()

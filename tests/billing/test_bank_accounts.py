@@ -3,6 +3,8 @@ payers in its country expect (a Norwegian 11-digit account number with its MOD11
 Swedish bankgiro or plusgiro), checked on entry and shown to buyers in that country; the
 company's own account is kept with its billing details as an IBAN."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -264,3 +266,43 @@ def test_the_billing_details_page_edits_the_bank_account(client, admin_user, ten
     client.post(url, {**ADDRESS, "bank_account": "FI21 1234 5600 0007 85"})
     with scopes_disabled():
         assert BillingDetails.objects.get(tenant=tenant).bank_account == "FI2112345600000785"
+
+
+def test_the_seller_migration_notice_gives_a_norwegian_company_the_bank_and_account_number(
+    unscoped,
+):
+    from accounts.mail import mail_render
+    from billing.migration import _notice_context
+    from billing.models import SellerMigration
+    from severa import clock
+
+    old, new = SellerEntityFactory(name="Old Seller AS"), SellerEntityFactory(bank_accounts=())
+    SellerBankAccount.objects.create(
+        seller=new, currency="NOK", iban=NO_IBAN, bic="DNBANOKK", bank_name="DNB Bank ASA"
+    )
+    migration = SellerMigration.objects.create(
+        from_seller=old,
+        to_seller=new,
+        cohort_start=datetime.date(2025, 5, 1),
+        created_at=clock.now(),
+    )
+    norwegian = TenantFactory(country="NO", language="nb")
+    _subject, body = mail_render(
+        template="seller_migration_notice",
+        context=_notice_context(
+            migration=migration, tenant=norwegian, currency="NOK", to_admins=False
+        ),
+        language="nb",
+    )
+    assert "Bank: DNB Bank ASA" in body
+    assert "Kontonummer: 8601.11.17947" in body
+    assert "IBAN: NO9386011117947" in body
+
+    finnish = TenantFactory(country="FI")
+    _subject, body = mail_render(
+        template="seller_migration_notice",
+        context=_notice_context(
+            migration=migration, tenant=finnish, currency="NOK", to_admins=False
+        ),
+    )
+    assert "8601.11.17947" not in body

@@ -16,6 +16,12 @@ class PartnerCreateSerializer(serializers.Serializer):
     business_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     user_name = serializers.CharField(max_length=200, help_text="The first user's full name.")
     user_email = serializers.EmailField(help_text="Gets an e-mail with a link to set a password.")
+    support_email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the partner's customers ask for support (their Partners page says so).",
+    )
 
 
 class PartnerSerializer(serializers.Serializer):
@@ -23,6 +29,7 @@ class PartnerSerializer(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField()
     business_id = serializers.CharField()
+    support_email = serializers.CharField()
 
 
 class PartnerCreatedSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ E-mail is plain text: templates render with HTML escaping off ("Berg & Lind", no
 format the ISO dates of the JSON context)."""
 
 import zoneinfo
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -16,6 +17,13 @@ from django.utils import timezone, translation
 
 def _render_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
+
+
+def mail_sender_domain() -> str:
+    """The domain our e-mails come from (DEFAULT_FROM_EMAIL's): what users are told to check
+    before trusting a message that looks like ours."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2].lower()
 
 
 def mail_render(

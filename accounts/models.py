@@ -70,6 +70,8 @@ class Partner(models.Model):
     name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=2)
     business_id = models.CharField(_("business id"), max_length=40, blank=True)
+    # Where its customers ask for support (it gives support instead of the seller).
+    support_email = models.EmailField(_("support e-mail"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_otp_view, name="login_otp"),
     path("logout/", views.logout_view, name="logout"),
+    path("help/", views.help_view, name="help"),
     path("2fa/setup/", views.two_factor_setup_view, name="two_factor_setup"),
     path("me/", views.account_view, name="account"),
     path(

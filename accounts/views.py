@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
 from accounts import services, twofactor
@@ -362,3 +362,9 @@ def membership_licence_view(request: HttpRequest, membership_id: int) -> HttpRes
         else:
             messages.success(request, _("%(name)s is deactivated.") % {"name": name})
     return redirect("tenant_users", tenant_id=request.tenant.pk)
+
+
+@require_safe
+def help_view(request: HttpRequest) -> HttpResponse:
+    """Public help: how to tell our e-mails from fake ones (no sign-in needed)."""
+    return render(request, "accounts/help.html")

@@ -46,8 +46,24 @@ class BillingDetailsSerializer(serializers.Serializer):
         "Peppol participant id <scheme>:<identifier>; schemes 0007, 0037, 0088, 0184, 0192, 0216.",
         required=False,
     )
+    bank_account = _text(
+        "bank_account",
+        "The company's own bank account as an IBAN (checked; stored compact). Kept with its "
+        "details; invoices are paid to the seller's account.",
+        required=False,
+    )
     updated_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="Null until the details are first saved."
+    )
+
+
+class SellerChangeReviewSerializer(serializers.Serializer):
+    review_pending = serializers.BooleanField(
+        help_text="True until an admin dismisses the prompt shown after a seller change."
+    )
+    to_seller = serializers.CharField(allow_null=True, help_text="The new seller's name.")
+    switched_on = serializers.DateField(
+        allow_null=True, help_text="The day the change took effect."
     )
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.documents import invoice_bank_account
 from billing.invoicing import vat_breakdown
 from billing.models import (
     BillingRun,
@@ -80,6 +81,11 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         ]
 
 
+class DomesticDetailSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="E.g. Account number, Bankgiro, Plusgiro.")
+    value = serializers.CharField(help_text="As printed, e.g. 8601.11.17947.")
+
+
 class SellerPartySerializer(serializers.Serializer):
     """The seller as printed on the invoice, with the bank account to pay to."""
 
@@ -93,6 +99,17 @@ class SellerPartySerializer(serializers.Serializer):
     country = serializers.CharField(help_text="ISO 3166 code")
     iban = serializers.CharField()
     bic = serializers.CharField()
+    invoicing_email = serializers.CharField(
+        help_text="Where questions about the invoice go (the seller's invoicing team); may be "
+        "empty."
+    )
+    support_email = serializers.CharField(help_text="The seller's support address; may be empty.")
+    bank_name = serializers.CharField(help_text="The bank of the account; may be empty.")
+    domestic_payment_details = DomesticDetailSerializer(
+        many=True,
+        help_text="What payers in the buyer's country use beside IBAN and BIC: the account "
+        "number for a Norwegian buyer, bankgiro and plusgiro for a Swedish one; else empty.",
+    )
 
 
 class BuyerPartySerializer(serializers.Serializer):
@@ -178,9 +195,12 @@ class InvoiceSerializer(InvoiceListSerializer):
 
     @extend_schema_field(SellerPartySerializer)
     def get_seller(self, invoice: Invoice) -> dict:
+        bank = invoice_bank_account(invoice, language="en")
         return {
             **_party(invoice.seller_snapshot, SellerPartySerializer),
             "code": seller_code(invoice.seller),
+            "bank_name": bank.bank_name,
+            "domestic_payment_details": DomesticDetailSerializer(bank.domestic, many=True).data,
         }
 
     @extend_schema_field(BuyerPartySerializer)

@@ -19,6 +19,15 @@ class PartySerializer(serializers.Serializer):
     country = serializers.CharField(help_text="ISO 3166 code")
 
 
+class SellerOrderPartySerializer(PartySerializer):
+    """The seller as frozen on the order, with who to ask."""
+
+    invoicing_email = serializers.CharField(
+        help_text="Where questions about invoices go (the seller's invoicing team); may be empty."
+    )
+    support_email = serializers.CharField(help_text="The seller's support address; may be empty.")
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
@@ -110,13 +119,14 @@ class OrderConfirmationSerializer(OrderConfirmationListSerializer):
             "vat_category",
             "vat_rate",
             "vat_note",
+            "terms_version",
             "lines",
             "summary",
         ]
 
-    @extend_schema_field(PartySerializer)
+    @extend_schema_field(SellerOrderPartySerializer)
     def get_seller(self, order: OrderConfirmation) -> dict:
-        return PartySerializer(party_read(order.seller_snapshot, "en")).data
+        return SellerOrderPartySerializer(party_read(order.seller_snapshot, "en")).data
 
     @extend_schema_field(PartySerializer)
     def get_buyer(self, order: OrderConfirmation) -> dict:

@@ -7,6 +7,7 @@ from subscriptions.partner_models import (
     ActivationStatus,
     InvoiceRecipient,
 )
+from subscriptions.partners import invited_customer_edition, partner_terms_current
 
 
 class PartnerCreateSerializer(serializers.Serializer):
@@ -15,6 +16,12 @@ class PartnerCreateSerializer(serializers.Serializer):
     business_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     user_name = serializers.CharField(max_length=200, help_text="The first user's full name.")
     user_email = serializers.EmailField(help_text="Gets an e-mail with a link to set a password.")
+    support_email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the partner's customers ask for support (their Partners page says so).",
+    )
 
 
 class PartnerSerializer(serializers.Serializer):
@@ -22,6 +29,7 @@ class PartnerSerializer(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField()
     business_id = serializers.CharField()
+    support_email = serializers.CharField()
 
 
 class PartnerCreatedSerializer(serializers.Serializer):
@@ -140,11 +148,33 @@ class PartnerInvitationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
+    customer_edition = serializers.SerializerMethodField(
+        help_text="The inviting customer's current edition (null without a subscription)."
+    )
+    partner_terms_version = serializers.SerializerMethodField(
+        help_text="The partner terms to accept with the invitation (null when none are published)."
+    )
+
+    def get_customer_edition(self, invitation) -> str | None:
+        return invited_customer_edition(invitation)
+
+    def get_partner_terms_version(self, invitation) -> str | None:
+        terms = partner_terms_current()
+        return terms.version if terms is not None else None
 
 
 class InvitationAcceptSerializer(serializers.Serializer):
     engagement = serializers.IntegerField(required=False)
     engagement_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    details_confirmed = serializers.BooleanField(
+        help_text="True: the partner's business id and the invited e-mail address are right."
+    )
+    terms_version = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The partner terms version accepted (partner_terms_version of the invitation).",
+    )
 
     def validate(self, data):
         if not data.get("engagement") and not data.get("engagement_name"):

@@ -113,6 +113,12 @@ class SellerBankAccountSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=CURRENCIES)
     iban = serializers.CharField()
     bic = serializers.CharField()
+    bank_name = serializers.CharField()
+    domestic_account_number = serializers.CharField(
+        help_text="A Norwegian account's 11-digit domestic number (digits only); may be empty."
+    )
+    bankgiro = serializers.CharField(help_text="Swedish bankgiro number (digits); may be empty.")
+    plusgiro = serializers.CharField(help_text="Swedish plusgiro number (digits); may be empty.")
 
 
 class SellerSerializer(serializers.ModelSerializer):
@@ -133,6 +139,9 @@ class SellerSerializer(serializers.ModelSerializer):
             "city",
             "payment_terms_days",
             "terms_version",
+            "invoicing_email",
+            "support_email",
+            "peppol_id",
             "currencies",
             "bank_accounts",
         ]
@@ -142,6 +151,12 @@ class SellerSerializer(serializers.ModelSerializer):
 
     def get_currencies(self, seller: SellerEntity) -> list[str]:
         return sorted(account.currency for account in seller.bank_accounts.all())
+
+
+class SupportContactSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The partner's or the seller's name.")
+    email = serializers.CharField(help_text="Where to ask for support; may be empty.")
+    is_partner = serializers.BooleanField(help_text="True when the company's partner gives it.")
 
 
 # Figures shared by the subscription, quotes and orders.

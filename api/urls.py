@@ -39,6 +39,11 @@ urlpatterns += [
         name="api_tenant_billing_details",
     ),
     path(
+        f"{TENANT}/seller-change",
+        views_billing.SellerChangeReviewView.as_view(),
+        name="api_tenant_seller_change",
+    ),
+    path(
         f"{TENANT}/billing-contacts",
         views_billing.BillingContactListView.as_view(),
         name="api_tenant_billing_contacts",
@@ -81,6 +86,11 @@ urlpatterns += [
         f"{TENANT}/subscription",
         views_subscriptions.SubscriptionView.as_view(),
         name="api_tenant_subscription",
+    ),
+    path(
+        f"{TENANT}/support",
+        views_subscriptions.SupportContactView.as_view(),
+        name="api_tenant_support",
     ),
     path(f"{TENANT}/quotes", views_subscriptions.QuoteListView.as_view(), name="api_tenant_quotes"),
     path(

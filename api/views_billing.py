@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
 from api.errors import api_error
 from api.idempotency import idempotent
@@ -14,6 +15,7 @@ from api.serializers_billing import (
     BillingContactCreateSerializer,
     BillingContactSerializer,
     BillingDetailsSerializer,
+    SellerChangeReviewSerializer,
 )
 from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from billing.contacts import (
@@ -24,6 +26,40 @@ from billing.contacts import (
     billing_contacts_list,
 )
 from billing.details import billing_details_get, billing_details_update, billing_details_values
+from billing.seller_change import seller_change_review_dismiss, seller_change_review_pending
+
+
+def _seller_change(tenant) -> dict:
+    item = seller_change_review_pending(tenant)
+    return {
+        "review_pending": item is not None,
+        "to_seller": item.migration.to_seller.name if item else None,
+        "switched_on": item.migration.cohort_start if item else None,
+    }
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class SellerChangeReviewView(TenantScopedAPIMixin, APIView):
+    """After a seller change the company's admins are asked to check the number of active
+    licences and the company details, until one of them dismisses it."""
+
+    tenant_roles = frozenset({Role.ADMIN})
+
+    @extend_schema(
+        responses={200: SellerChangeReviewSerializer, **TENANT_ERRORS},
+        summary="Whether the prompt to review licences and details after a seller change shows",
+    )
+    def get(self, request, tenant_id):
+        return Response(SellerChangeReviewSerializer(_seller_change(self.tenant)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: SellerChangeReviewSerializer, **TENANT_ERRORS},
+        summary="Dismiss the prompt (dismissing again changes nothing)",
+    )
+    def post(self, request, tenant_id):
+        seller_change_review_dismiss(tenant=self.tenant, user=request.user)
+        return Response(SellerChangeReviewSerializer(_seller_change(self.tenant)).data)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])

@@ -254,5 +254,7 @@ class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
                 user=request.user,
                 engagement=form.validated_data.get("engagement"),
                 engagement_name=form.validated_data.get("engagement_name", ""),
+                details_confirmed=form.validated_data["details_confirmed"],
+                terms_version=form.validated_data["terms_version"],
             )
         return Response(serializers.CollaborationSerializer(collaboration).data)

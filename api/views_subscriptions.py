@@ -60,6 +60,7 @@ from subscriptions.models import (
 from subscriptions.pricebook import QuoteError
 from subscriptions.provisioning import tenant_provision
 from subscriptions.quotes import TooFewSeatsError
+from subscriptions.support import support_contact_of_tenant
 
 QUOTE_PARAMETER = OpenApiParameter("quote_id", int, OpenApiParameter.PATH)
 CHANGE_PARAMETER = OpenApiParameter("scheduledchange_id", int, OpenApiParameter.PATH)
@@ -203,6 +204,26 @@ class SubscriptionView(TenantScopedAPIMixin, APIView):
         return Response(
             serializers.SubscriptionSerializer(selectors.subscription_read(subscription)).data
         )
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class SupportContactView(TenantScopedAPIMixin, APIView):
+    tenant_roles = BILLING_ROLES
+
+    @extend_schema(
+        responses={200: serializers.SupportContactSerializer, **errors(401, 403, 404)},
+        summary="Who gives the company support: its partner, or else the seller",
+        description=(
+            "The partner of the company's active collaboration (`is_partner` true) or, "
+            "without one, the seller of its subscription. 404 `no_subscription` when it has "
+            "neither."
+        ),
+    )
+    def get(self, request, tenant_id):
+        contact = support_contact_of_tenant(self.tenant)
+        if contact is None:
+            _subscription_of(self.tenant)  # raises the usual 404 no_subscription
+        return Response(serializers.SupportContactSerializer(contact).data)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])

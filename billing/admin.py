@@ -1,10 +1,54 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from billing.bank_accounts import SELLER_BANK_ACCOUNT_FIELDS, seller_bank_account_clean
+from billing.identifiers import IdentifierError, peppol_id_clean
 from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+
+
+class SellerBankAccountForm(forms.ModelForm):
+    """Checks the account on entry (billing.bank_accounts) and stores the clean forms."""
+
+    # Typed with separators (8601.11.17947, 1234-5674): longer than the digits stored.
+    domestic_account_number = forms.CharField(max_length=20, required=False)
+    bankgiro = forms.CharField(max_length=20, required=False)
+    plusgiro = forms.CharField(max_length=20, required=False)
+
+    class Meta:
+        model = SellerBankAccount
+        fields = ["currency", *SELLER_BANK_ACCOUNT_FIELDS]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            clean = seller_bank_account_clean(currency=data.get("currency", ""), data=data)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(name, message)
+            return data
+        data.update(clean)
+        return data
+
+
+class SellerEntityForm(forms.ModelForm):
+    """Checks the seller's own Peppol id on entry, as a buyer's is checked."""
+
+    class Meta:
+        model = SellerEntity
+        exclude: list[str] = []
+
+    def clean_peppol_id(self) -> str:
+        try:
+            return peppol_id_clean(self.cleaned_data.get("peppol_id", ""))
+        except IdentifierError as error:
+            raise ValidationError(error.message) from None
 
 
 class BankAccountInline(admin.TabularInline):
     model = SellerBankAccount
+    form = SellerBankAccountForm
     extra = 0
 
 
@@ -18,7 +62,9 @@ class SellerEntityAdmin(admin.ModelAdmin):
         "payment_terms_days",
         "invoice_series",
         "terms_version",
+        "peppol_id",
     ]
+    form = SellerEntityForm
     inlines = [BankAccountInline]
 
 

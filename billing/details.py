@@ -30,6 +30,7 @@ from billing.identifiers import (
     vat_number_clean,
     vat_number_expected,
 )
+from billing.identifiers.bank import iban_clean
 from billing.models import BillingDetails
 from billing.vat import ISO_COUNTRY_CODES
 from severa import clock
@@ -37,12 +38,15 @@ from severa import clock
 ADDRESS_FIELDS = ("street_address", "postal_code", "city", "country")
 TENANT_FIELDS = ("business_id", "vat_number")
 DELIVERY_FIELDS = ("einvoice_address", "einvoice_operator", "peppol_id")
-BILLING_DETAILS_FIELDS = ADDRESS_FIELDS + TENANT_FIELDS + DELIVERY_FIELDS
+# The company's own bank account: kept with its details (seed 001), not used to pay.
+PAYMENT_FIELDS = ("bank_account",)
+BILLING_DETAILS_FIELDS = ADDRESS_FIELDS + TENANT_FIELDS + DELIVERY_FIELDS + PAYMENT_FIELDS
 REQUIRED_FIELDS = frozenset(ADDRESS_FIELDS) | {"business_id"}
 MAX_LENGTHS = {
     **{name: BillingDetails._meta.get_field(name).max_length for name in ADDRESS_FIELDS},
     **{name: Tenant._meta.get_field(name).max_length for name in TENANT_FIELDS},
     **{name: BillingDetails._meta.get_field(name).max_length for name in DELIVERY_FIELDS},
+    **{name: BillingDetails._meta.get_field(name).max_length for name in PAYMENT_FIELDS},
 }
 
 
@@ -62,7 +66,7 @@ def billing_details_values(details: BillingDetails) -> dict[str, Any]:
     """Every field of the billing details as shown and edited (tenant fields included)."""
     values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
     values.update({name: getattr(details.tenant, name) for name in TENANT_FIELDS})
-    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS})
+    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS + PAYMENT_FIELDS})
     values["updated_at"] = details.updated_at
     return values
 
@@ -111,6 +115,7 @@ def billing_details_clean(
         "einvoice_address": einvoice_address_clean,
         "einvoice_operator": einvoice_operator_clean,
         "peppol_id": peppol_id_clean,
+        "bank_account": iban_clean,
     }
     for name, check in checks.items():
         if name in errors:
@@ -182,7 +187,7 @@ def billing_details_update(
     if details is None:
         details = BillingDetails(tenant=locked_tenant)
     before = billing_details_values(details)
-    for name in ADDRESS_FIELDS + DELIVERY_FIELDS:
+    for name in ADDRESS_FIELDS + DELIVERY_FIELDS + PAYMENT_FIELDS:
         setattr(details, name, clean[name])
     for name in TENANT_FIELDS:
         setattr(locked_tenant, name, clean[name])

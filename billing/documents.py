@@ -23,8 +23,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from stdnum import iban as iban_numbers
 
+from billing.bank_accounts import DomesticDetail, domestic_payment_details
 from billing.invoicing import VatGroup, vat_breakdown
-from billing.models import Invoice, InvoiceKind, InvoiceLine
+from billing.models import Invoice, InvoiceKind, InvoiceLine, SellerBankAccount
 from billing.references import reference_display
 from severa.pdf import html_to_pdf, pdf_stored_once
 from subscriptions.documents import Party, party_read
@@ -36,6 +37,9 @@ DOCUMENT_TEMPLATE = "documents/invoice.html"
 class BankAccount:
     iban: str
     bic: str
+    bank_name: str = ""
+    # What payers in the buyer's country expect beside IBAN and BIC (billing.bank_accounts).
+    domestic: tuple[DomesticDetail, ...] = ()
 
     @property
     def iban_display(self) -> str:
@@ -112,6 +116,33 @@ def _buyer(snapshot: object, language: str) -> Party:
     return party_read(data, language)
 
 
+def _bank(invoice: Invoice, seller: dict, buyer: Party) -> BankAccount:
+    account = {key: str(value or "") for key, value in seller.items() if isinstance(value, str)}
+    if "bank_name" not in seller and account.get("iban"):
+        # A document issued before snapshots held the whole account froze only IBAN and
+        # BIC: the bank name and domestic numbers of the seller's account with that IBAN,
+        # which names the same account. A snapshot holding them (SellerBankAccount.snapshot)
+        # is used as it is.
+        row = SellerBankAccount.objects.filter(
+            seller_id=invoice.seller_id, iban=account["iban"]
+        ).first()
+        if row is not None:
+            account = row.snapshot() | {"iban": account["iban"], "bic": account.get("bic", "")}
+    return BankAccount(
+        iban=account.get("iban", ""),
+        bic=account.get("bic", ""),
+        bank_name=account.get("bank_name", ""),
+        domestic=domestic_payment_details(account, buyer_country=buyer.country),
+    )
+
+
+def invoice_bank_account(invoice: Invoice, *, language: str | None = None) -> BankAccount:
+    """The account the invoice is paid to, with the domestic numbers for its buyer."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    seller = invoice.seller_snapshot if isinstance(invoice.seller_snapshot, dict) else {}
+    return _bank(invoice, seller, _buyer(invoice.buyer_snapshot, language))
+
+
 def invoice_document(invoice: Invoice, *, language: str | None = None) -> InvoiceDocument:
     """Everything an invoice or credit note shows. Reads the lines (one query unless
     prefetched) and, on a credit note, the credited invoice (one query unless selected)."""
@@ -120,12 +151,13 @@ def invoice_document(invoice: Invoice, *, language: str | None = None) -> Invoic
     lines = tuple(invoice.lines.all())
     credited = invoice.credited_invoice if invoice.credited_invoice_id else None
     terms = seller.get("payment_terms_days")
+    buyer = _buyer(invoice.buyer_snapshot, language)
     return InvoiceDocument(
         invoice=invoice,
         seller=party_read(seller, language),
-        bank=BankAccount(iban=str(seller.get("iban") or ""), bic=str(seller.get("bic") or "")),
+        bank=_bank(invoice, seller, buyer),
         payment_terms_days=terms if isinstance(terms, int) else None,
-        buyer=_buyer(invoice.buyer_snapshot, language),
+        buyer=buyer,
         lines=lines,
         vat_groups=tuple(vat_breakdown(lines, invoice.currency)),
         reference=reference_display(invoice.reference, country=str(seller.get("country") or "")),

@@ -37,6 +37,13 @@ class BillingDetailsForm(forms.Form):
         "peppol_id",
         help_text=_("Scheme and identifier, e.g. 0216:003715728600 or 0007:5560360793."),
     )
+    bank_account = _text(
+        _("Bank account (IBAN)"),
+        "bank_account",
+        help_text=_(
+            "Your company's own account, kept with its details, e.g. FI21 1234 5600 0007 85."
+        ),
+    )
 
 
 class ContactUserChoiceField(forms.ModelChoiceField):

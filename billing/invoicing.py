@@ -118,11 +118,9 @@ def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
     account = seller.bank_accounts.filter(currency=currency).first()
     if account is None:
         raise InvoicingError(f"{seller.name} has no bank account in {currency}")
-    return seller.party() | {
-        "iban": account.iban,
-        "bic": account.bic,
-        "payment_terms_days": seller.payment_terms_days,
-    }
+    # The account is frozen whole (IBAN, BIC, bank name, domestic numbers): an issued
+    # document keeps the payment details it was issued with.
+    return seller.party() | account.snapshot() | {"payment_terms_days": seller.payment_terms_days}
 
 
 def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:

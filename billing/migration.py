@@ -37,6 +37,7 @@ from accounts.mail import mail_enqueue
 from accounts.models import Tenant, User
 from accounts.services import audit_record, tenant_admin_emails
 from accounts.tenancy import tenant_scope
+from billing.bank_accounts import domestic_payment_details
 from billing.models import (
     OPEN_MIGRATION_ITEM_STATUSES,
     OPEN_MIGRATION_STATUSES,
@@ -244,11 +245,8 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
 def seller_details(seller: SellerEntity, currency: str) -> dict[str, str]:
     """What a billing contact needs to know of the new seller, for one currency."""
     account = seller.bank_accounts.filter(currency=currency).first()
-    return seller.party() | {
-        "currency": currency,
-        "iban": account.iban if account else "",
-        "bic": account.bic if account else "",
-    }
+    frozen = account.snapshot() if account else {"iban": "", "bic": ""}
+    return seller.party() | {"currency": currency} | frozen
 
 
 def _notice_context(
@@ -260,15 +258,21 @@ def _notice_context(
     terms = TermsVersion.objects.filter(
         seller=migration.to_seller, version=migration.to_seller.terms_version
     ).first()
+    seller = seller_details(migration.to_seller, currency)
     with translation.override(language):
         cohort_start = locale_format.date_format(migration.cohort_start, language)
-    seller = seller_details(migration.to_seller, currency)
+        # The domestic numbers payers in the tenant's country expect beside IBAN and BIC.
+        domestic = [
+            [detail.label, detail.value]
+            for detail in domestic_payment_details(seller, buyer_country=tenant.country)
+        ]
     territories = Locale.parse(locale_format.babel_locale(language)).territories
     seller["country"] = territories.get(seller["country"], seller["country"])
     return {
         "tenant_name": tenant.name,
         "old_seller_name": migration.from_seller.name,
         "seller": seller,
+        "domestic": domestic,
         "cohort_start": cohort_start,
         "terms_title": terms.title if terms else "",
         "terms_url": terms.url if terms else "",

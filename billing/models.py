@@ -36,6 +36,14 @@ class SellerEntity(models.Model):
         default=False, help_text=_("Round SEK and NOK invoice totals to whole units.")
     )
     terms_version = models.CharField(_("terms of service version"), max_length=40)
+    # Who a buyer asks: about an invoice, the seller's invoicing team; otherwise support
+    # (unless the buyer has a partner, which gives support instead).
+    invoicing_email = models.EmailField(_("invoicing contact e-mail"), blank=True)
+    support_email = models.EmailField(_("support e-mail"), blank=True)
+    # The seller's own Peppol participant id ("<EAS scheme>:<identifier>", e.g.
+    # 0007:5560360793): the sender's endpoint on its e-invoices. Without one the endpoint is
+    # derived from the business id.
+    peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -54,6 +62,9 @@ class SellerEntity(models.Model):
             "postal_code": self.postal_code,
             "city": self.city,
             "country": self.country,
+            "invoicing_email": self.invoicing_email,
+            "support_email": self.support_email,
+            "peppol_id": self.peppol_id,
         }
 
 
@@ -62,6 +73,15 @@ class SellerBankAccount(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCIES)
     iban = models.CharField(max_length=34)
     bic = models.CharField(max_length=11)
+    # What payers in the account's country expect beside IBAN and BIC (billing/bank_accounts.py
+    # checks them on entry): the bank's name, a Norwegian account's domestic number, a
+    # Swedish bankgiro or plusgiro number. Digits only.
+    bank_name = models.CharField(_("bank name"), max_length=100, blank=True)
+    domestic_account_number = models.CharField(
+        _("Norwegian account number"), max_length=11, blank=True
+    )
+    bankgiro = models.CharField(_("bankgiro"), max_length=8, blank=True)
+    plusgiro = models.CharField(_("plusgiro"), max_length=8, blank=True)
 
     class Meta:
         constraints = [
@@ -72,6 +92,17 @@ class SellerBankAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller} {self.currency} {self.iban}"
+
+    def snapshot(self) -> dict[str, str]:
+        """The account as documents freeze it."""
+        return {
+            "iban": self.iban,
+            "bic": self.bic,
+            "bank_name": self.bank_name,
+            "domestic_account_number": self.domestic_account_number,
+            "bankgiro": self.bankgiro,
+            "plusgiro": self.plusgiro,
+        }
 
 
 class BillingDetails(models.Model):
@@ -109,6 +140,8 @@ class BillingDetails(models.Model):
     einvoice_operator = models.CharField(_("eInvoice operator"), max_length=35, blank=True)
     # Peppol BIS Billing 3.0 delivery: "<EAS scheme>:<identifier>", e.g. 0216:003715728600.
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
+    # The company's own account (an IBAN, compact): kept with its details, not used to pay.
+    bank_account = models.CharField(_("bank account (IBAN)"), max_length=34, blank=True)
     updated_at = models.DateTimeField()
 
     objects = BuyerScopedManager()
@@ -664,6 +697,12 @@ class SellerMigrationItem(models.Model):
     switched_at = models.DateTimeField(null=True, blank=True)
     # Why an item was skipped, or why its notice could not go out.
     note = models.CharField(max_length=300, blank=True)
+    # After the switch the tenant's admins are asked to check their active licences and
+    # company details (billing/seller_change.py) until one of them dismisses the prompt.
+    review_dismissed_at = models.DateTimeField(null=True, blank=True)
+    review_dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ScopedManager(tenant="tenant")
 

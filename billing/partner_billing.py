@@ -25,7 +25,12 @@ from billing.contacts import (
     contact_recipients,
     external_contact_check,
 )
-from billing.details import ADDRESS_FIELDS, BILLING_DETAILS_FIELDS, DELIVERY_FIELDS
+from billing.details import (
+    ADDRESS_FIELDS,
+    BILLING_DETAILS_FIELDS,
+    DELIVERY_FIELDS,
+    PAYMENT_FIELDS,
+)
 from billing.details import billing_details_clean as _clean
 from billing.models import BillingContact, BillingDetails, Invoice
 from billing.scoping import partner_scope
@@ -48,7 +53,7 @@ def partner_billing_details_values(details: BillingDetails) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
     values["business_id"] = details.partner.business_id
     values["vat_number"] = details.vat_number
-    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS})
+    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS + PAYMENT_FIELDS})
     values["updated_at"] = details.updated_at
     return values
 
@@ -67,7 +72,7 @@ def partner_billing_details_update(
         if details is None:
             details = BillingDetails(partner=locked)
         before = partner_billing_details_values(details)
-        for name in ADDRESS_FIELDS + DELIVERY_FIELDS + ("vat_number",):
+        for name in ADDRESS_FIELDS + DELIVERY_FIELDS + PAYMENT_FIELDS + ("vat_number",):
             setattr(details, name, clean[name])
         locked.business_id = clean["business_id"]
         changes = {

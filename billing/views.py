@@ -5,8 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.models import Role
 from accounts.tenancy import BILLING_ROLES, tenant_view
 from billing.contacts import (
     RECOMMENDED_CONTACT_COUNT,
@@ -26,6 +27,7 @@ from billing.identifiers import (
 )
 from billing.invoice_list import invoice_rows, invoice_rows_query
 from billing.models import BillingContact, Invoice
+from billing.seller_change import seller_change_review_dismiss
 from severa.confirm import confirmation_page, confirmed
 from severa.forms import form_errors_from
 from severa.paging import page_of, row_url
@@ -198,3 +200,11 @@ def invoice_pdf_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
     return response
+
+
+@tenant_view(Role.ADMIN)
+@require_POST
+def seller_change_dismiss_view(request: HttpRequest) -> HttpResponse:
+    """Hide the prompt to check licences and company details after a seller change."""
+    seller_change_review_dismiss(tenant=request.tenant, user=request.user)
+    return redirect("tenant_home", tenant_id=request.tenant.pk)

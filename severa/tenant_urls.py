@@ -67,6 +67,11 @@ urlpatterns += [
 # Billing details and contacts (billing/views.py).
 urlpatterns += [
     path("billing/details/", billing_views.billing_details_view, name="tenant_billing_details"),
+    path(
+        "seller-change/dismiss/",
+        billing_views.seller_change_dismiss_view,
+        name="tenant_seller_change_dismiss",
+    ),
     path("billing/contacts/", billing_views.billing_contacts_view, name="tenant_billing_contacts"),
     path(
         "billing/contacts/<int:billingcontact_id>/remove/",

@@ -162,3 +162,28 @@ class PartnerInvitationAdmin(admin.ModelAdmin):
 class SupportRequestAdmin(admin.ModelAdmin):
     list_display = ["tenant", "partner", "requested_edition", "status", "created_at"]
     list_filter = ["status"]
+
+
+# Partner terms (subscriptions/partners/invitations.py): versions, and who accepted which.
+from subscriptions.partner_models import PartnerTermsAcceptance, PartnerTermsVersion  # noqa: E402
+
+
+@admin.register(PartnerTermsVersion)
+class PartnerTermsVersionAdmin(admin.ModelAdmin):
+    list_display = ["version", "title", "published_on"]
+
+
+@admin.register(PartnerTermsAcceptance)
+class PartnerTermsAcceptanceAdmin(admin.ModelAdmin):
+    """The record of who accepted which partner terms: read-only."""
+
+    list_display = ["partner", "version", "accepted_by", "accepted_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

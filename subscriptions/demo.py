@@ -174,16 +174,33 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
             "invoice_series": "FI",
             "cash_rounding": True,
             "terms_version": "2025-04",
+            "invoicing_email": "invoicing@severa-finland.example",
+            "support_email": "support@severa-finland.example",
         },
     )
-    for currency, iban, bic in [
-        ("EUR", "FI2112345600000785", "NDEAFIHH"),
-        ("SEK", "SE4550000000058398257466", "ESSESESS"),
-        ("NOK", "NO9386011117947", "DNBANOKK"),
+    # Example accounts (the standard IBAN examples), never a real company's.
+    for currency, account in [
+        ("EUR", {"iban": "FI2112345600000785", "bic": "NDEAFIHH", "bank_name": "Esimerkkipankki"}),
+        (
+            "SEK",
+            {
+                "iban": "SE4550000000058398257466",
+                "bic": "ESSESESS",
+                "bank_name": "Exempelbanken",
+                "bankgiro": "12345674",
+            },
+        ),
+        (
+            "NOK",
+            {
+                "iban": "NO9386011117947",
+                "bic": "DNBANOKK",
+                "bank_name": "Eksempelbanken",
+                "domestic_account_number": "86011117947",
+            },
+        ),
     ]:
-        SellerBankAccount.objects.get_or_create(
-            seller=finland, currency=currency, defaults={"iban": iban, "bic": bic}
-        )
+        SellerBankAccount.objects.get_or_create(seller=finland, currency=currency, defaults=account)
     norway, _ = SellerEntity.objects.get_or_create(
         business_id="923609016",
         defaults={
@@ -196,12 +213,19 @@ def _sellers() -> tuple[SellerEntity, SellerEntity]:
             "invoice_series": "NO",
             "cash_rounding": True,
             "terms_version": "2023-01",
+            "invoicing_email": "invoicing@severa-norge.example",
+            "support_email": "support@severa-norge.example",
         },
     )
     SellerBankAccount.objects.get_or_create(
         seller=norway,
         currency="NOK",
-        defaults={"iban": "NO9386011117947", "bic": "DNBANOKK"},
+        defaults={
+            "iban": "NO9386011117947",
+            "bic": "DNBANOKK",
+            "bank_name": "Eksempelbanken",
+            "domestic_account_number": "86011117947",
+        },
     )
     return finland, norway
 
@@ -327,7 +351,11 @@ def demo_seed() -> list[DemoLogin]:
                 logins.append(DemoLogin(username, str(role), name, username in DEMO_TOTP_KEYS))
         partner, _ = Partner.objects.get_or_create(
             business_id="0112038-9",
-            defaults={"name": "Tilitoimisto Numero Oy", "country": "FI"},
+            defaults={
+                "name": "Tilitoimisto Numero Oy",
+                "country": "FI",
+                "support_email": "tuki@tilitoimisto-numero.example",
+            },
         )
         partner_user = _user("paula.partner", "Paula", "Partanen")
         PartnerMembership.objects.get_or_create(partner=partner, user=partner_user)

@@ -40,6 +40,9 @@ class Party:
     city: str
     country: str
     country_name: str
+    # A seller's: where questions about its invoices and support requests go.
+    invoicing_email: str = ""
+    support_email: str = ""
 
     @property
     def postal_line(self) -> str:
@@ -151,6 +154,8 @@ def party_read(snapshot: object, language: str) -> Party:
         **{field: _text(data.get(field)) for field in PARTY_FIELDS},
         country=country,
         country_name=country_name(country, language),
+        invoicing_email=_text(data.get("invoicing_email")),
+        support_email=_text(data.get("support_email")),
     )
 
 

@@ -338,6 +338,9 @@ class OrderConfirmation(models.Model):
     total = models.DecimalField(max_digits=14, decimal_places=2)
     # The state agreed for the next period and its price, as shown on the Agreement page.
     summary = models.JSONField()
+    # The seller's terms of service in force when the order was made: confirming an order
+    # accepts them (the Agreement page says so).
+    terms_version = models.CharField(max_length=40, blank=True)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -427,6 +430,8 @@ from subscriptions.partner_models import (  # noqa: E402, F401
     InvoiceRecipient,
     PartnerActivation,
     PartnerInvitation,
+    PartnerTermsAcceptance,
+    PartnerTermsVersion,
     SupportRequest,
     SupportRequestStatus,
 )

@@ -72,9 +72,18 @@ class InvitationAcceptForm(forms.Form):
         label=_("…or a new engagement"), max_length=200, required=False
     )
 
-    def __init__(self, *args, engagements, **kwargs) -> None:
+    details_confirmed = forms.BooleanField(
+        label=_("Our business id and e-mail address above are right"), required=True
+    )
+    accept_terms = forms.BooleanField(label=_("I accept the partner terms"), required=False)
+
+    def __init__(self, *args, engagements, terms=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["engagement"].choices = [("", "—")] + [(e.pk, e.name) for e in engagements]
+        if terms is None:
+            del self.fields["accept_terms"]
+        else:
+            self.fields["accept_terms"].required = True
 
 
 class ApprovalForm(forms.Form):

@@ -207,3 +207,44 @@ class SupportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"support request of tenant {self.tenant_id} ({self.status})"
+
+
+class PartnerTermsVersion(models.Model):
+    """A version of the terms a partner accepts when it takes up a customer's invitation
+    (seed 003); the current one is the latest published on or before today."""
+
+    version = models.CharField(_("version"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("address"), blank=True)
+    text = models.TextField(_("text"), blank=True)
+    published_on = models.DateField(_("published on"))
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"partner terms {self.version}"
+
+
+class PartnerTermsAcceptance(models.Model):
+    """Who of a partner accepted which partner terms, when, and on which invitation.
+
+    Owned by the partner (no ``tenant`` key); append-only."""
+
+    partner = models.ForeignKey(
+        "accounts.Partner", on_delete=models.CASCADE, related_name="terms_acceptances"
+    )
+    version = models.CharField(max_length=40)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField()
+    invitation = models.ForeignKey(
+        PartnerInvitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} accepted {self.version}"

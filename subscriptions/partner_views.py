@@ -38,7 +38,7 @@ from subscriptions.partner_forms import (
     PartnerEditionForm,
     PartnerInviteForm,
 )
-from subscriptions.support import partner_edition_change
+from subscriptions.support import partner_edition_change, support_contact_of_tenant
 
 
 def partner_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -263,7 +263,8 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
     engagements = Engagement.objects.filter(partner=partner, customer__isnull=True) | (
         Engagement.objects.filter(partner=partner, customer_id=invitation.tenant_id)
     )
-    form = InvitationAcceptForm(request.POST or None, engagements=engagements)
+    terms = partner_services.partner_terms_current()
+    form = InvitationAcceptForm(request.POST or None, engagements=engagements, terms=terms)
     if request.method == "POST" and form.is_valid():
         try:
             partner_services.partner_invitation_accept(
@@ -271,6 +272,8 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
                 user=request.user,
                 engagement=form.cleaned_data["engagement"] or None,
                 engagement_name=form.cleaned_data["engagement_name"],
+                details_confirmed=form.cleaned_data["details_confirmed"],
+                terms_version=request.POST.get("terms_version", ""),
             )
         except ValidationError as error:
             for message in error.messages:
@@ -284,7 +287,13 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
     return render(
         request,
         "partner/invitation.html",
-        {"partner": partner, "invitation": invitation, "form": form},
+        {
+            "partner": partner,
+            "invitation": invitation,
+            "form": form,
+            "terms": terms,
+            "edition": partner_services.invited_customer_edition(invitation),
+        },
     )
 
 
@@ -422,6 +431,7 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
             "collaborations": partner_services.collaborations_of_tenant(request.tenant),
             "activations": partner_services.activations_pending_of_tenant(request.tenant),
             "invitations": partner_services.partner_invitations_of_tenant(request.tenant),
+            "support": support_contact_of_tenant(request.tenant),
         },
     )
 

@@ -782,6 +782,7 @@ def order_rows(
         seller=seller,
         invoice_partner_id=subscription.invoice_partner_id,
         seller_snapshot=seller.party(),
+        terms_version=seller.terms_version,
         buyer_snapshot=buyer_snapshot(tenant),
         currency=subscription.currency,
         vat_category=vat.category,

@@ -93,6 +93,7 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
             "terminating": any(change.kind == ChangeKind.TERMINATION for change in changes),
             "upcoming": upcoming_period_price(subscription, changes=changes),
             "today": clock.today(),
+            "seller": subscription.seller,
         },
     )
 
@@ -343,7 +344,12 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     return render(
         request,
         "subscriptions/agreement.html",
-        {"quote": quote, "content": agreement_display(quote.content), "stale": stale},
+        {
+            "quote": quote,
+            "content": agreement_display(quote.content),
+            "stale": stale,
+            "seller": quote.subscription.seller,
+        },
     )
 
 

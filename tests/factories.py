@@ -365,20 +365,8 @@ class OrderConfirmationFactory(factory.django.DjangoModelFactory):
     )
     confirmed_by = None
     seller = factory.LazyAttribute(lambda o: o.subscription.seller)
-    seller_snapshot = factory.LazyAttribute(
-        lambda o: {
-            field: getattr(o.seller, field)
-            for field in (
-                "name",
-                "business_id",
-                "vat_number",
-                "street_address",
-                "postal_code",
-                "city",
-                "country",
-            )
-        }
-    )
+    # As the order service freezes it.
+    seller_snapshot = factory.LazyAttribute(lambda o: o.seller.party())
     buyer_snapshot = factory.LazyAttribute(
         lambda o: {
             "name": o.tenant.name,

@@ -175,7 +175,8 @@ def _party(snapshot: Any, *, extra: bool) -> Party:
         vat_number=clean_text(data.get("vat_number")),
         einvoice_address=clean_text(data.get("einvoice_address")).upper() if extra else "",
         einvoice_operator=clean_text(data.get("einvoice_operator")).upper() if extra else "",
-        peppol_id=clean_text(data.get("peppol_id")) if extra else "",
+        # The buyer's, or the seller's own (frozen with the seller since it has one).
+        peppol_id=clean_text(data.get("peppol_id")),
     )
 
 

@@ -43,14 +43,18 @@ from subscriptions.partners.customers import (
     partner_user_emails,
 )
 from subscriptions.partners.invitations import (
+    invited_customer_edition,
     partner_invitation_accept,
     partner_invitation_create,
     partner_invitation_find,
     partner_invitations_of_tenant,
     partner_invitations_open,
+    partner_terms_current,
 )
 
 __all__ = [
+    "invited_customer_edition",
+    "partner_terms_current",
     "ACTIVATION_REQUESTS_PER_HOUR",
     "ACTIVATION_VALID_DAYS",
     "AGREEMENT_MONTHS_CHOICES",

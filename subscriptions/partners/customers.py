@@ -206,6 +206,7 @@ def partner_create(
     user_name: str,
     user_email: str,
     by: User,
+    support_email: str = "",
 ) -> tuple[Partner, User]:
     """A partner organisation with its first user, who gets an e-mail with a link to set a
     password (Django's one-time password-reset token)."""
@@ -233,7 +234,10 @@ def partner_create(
     first_name, _space, last_name = (user_name or "").strip().partition(" ")
     with transaction.atomic():
         partner = Partner.objects.create(
-            name=name.strip(), country=country, business_id=business_id
+            name=name.strip(),
+            country=country,
+            business_id=business_id,
+            support_email=(support_email or "").strip().lower(),
         )
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()

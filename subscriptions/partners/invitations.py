@@ -28,6 +28,9 @@ from severa import clock
 from subscriptions.models import (
     Engagement,
     PartnerInvitation,
+    PartnerTermsAcceptance,
+    PartnerTermsVersion,
+    Subscription,
 )
 from subscriptions.partners.customers import (
     collaboration_live_locked,
@@ -139,19 +142,43 @@ def partner_invitation_accept(
     user: User,
     engagement: Engagement | int | str | None = None,
     engagement_name: str = "",
+    details_confirmed: bool = False,
+    terms_version: str = "",
 ) -> Collaboration:
     """A user of the invited partner accepts, choosing an engagement (or naming a new one)
-    for the customer: the collaboration is active at once."""
+    for the customer: the collaboration is active at once.
+
+    As the seed's steps go, the user first confirms that the partner's business id and the
+    invited e-mail address shown are right (`details_confirmed`) and accepts the current
+    partner terms (`terms_version` names the version read); the acceptance is recorded."""
     partner = invitation.partner
     if not PartnerMembership.objects.filter(partner=partner, user=user, is_active=True).exists():
         raise ValidationError(
             _("Only a user of %(partner)s can accept this.") % {"partner": partner.name}
+        )
+    if not details_confirmed:
+        raise ValidationError(
+            _("Check that your business id and e-mail address shown are right, and confirm it.")
+        )
+    terms = partner_terms_current()
+    if terms is not None and terms_version != terms.version:
+        raise ValidationError(
+            _("Accept the partner terms (version %(version)s) to accept the invitation.")
+            % {"version": terms.version}
         )
     tenant = invitation.tenant
     with tenant_scope(tenant), transaction.atomic():
         invitation = PartnerInvitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= clock.now():
             raise ValidationError(_("This invitation is no longer valid."))
+        if terms is not None:
+            PartnerTermsAcceptance.objects.create(
+                partner=partner,
+                version=terms.version,
+                accepted_by=user,
+                accepted_at=clock.now(),
+                invitation=invitation,
+            )
         if engagement not in (None, ""):
             chosen = engagement_of_partner(partner=partner, engagement=engagement)
         else:
@@ -183,6 +210,21 @@ def partner_invitation_accept(
             language=tenant.language,
         )
     return collaboration
+
+
+def partner_terms_current() -> PartnerTermsVersion | None:
+    """The partner terms in force today: the latest published on or before it."""
+    return PartnerTermsVersion.objects.filter(published_on__lte=clock.today()).first()
+
+
+def invited_customer_edition(invitation: PartnerInvitation) -> str | None:
+    """The inviting customer's current edition (its name), or None without a subscription:
+    the customer invited the partner, so the partner may see it before accepting."""
+    with tenant_scope(invitation.tenant):
+        subscription = (
+            Subscription.objects.filter(tenant=invitation.tenant).select_related("edition").first()
+        )
+    return subscription.edition.name if subscription is not None else None
 
 
 def partner_invitations_of_tenant(tenant: Tenant) -> list[PartnerInvitation]:

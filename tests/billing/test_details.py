@@ -223,6 +223,7 @@ def test_get_before_anything_is_saved(api, tenant):
         "einvoice_address": "",
         "einvoice_operator": "",
         "peppol_id": "",
+        "bank_account": "",
         "updated_at": None,
     }
 

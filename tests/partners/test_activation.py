@@ -195,6 +195,8 @@ def test_brand_new_customer_admin_sets_a_password_then_approves(
     # One e-mail: set the password, then approve.
     [message] = mail.outbox
     assert message.to == ["ville@uusi.test"]
+    # The approval e-mail warns of fake ones, in the new administrator's language.
+    assert "Meiltä tuleva linkki ei koskaan kysy salasanaanne" in message.body
     password_url, approve_url = _links(message)
     assert _path(approve_url) == f"/partners/activations/{token}/"
     assert "?next=/partners/activations/" in password_url

@@ -43,7 +43,8 @@ def test_a_tenant_admin_invites_a_partner_by_a_user_email_and_it_accepts_by_the_
     assert landing["Location"] == f"/p/{partner.pk}/invitations/{invitation.pk}/"
     with django_capture_on_commit_callbacks(execute=True):
         accepted = partner_client.post(
-            landing["Location"], {"engagement": "", "engagement_name": "Payroll 2025"}
+            landing["Location"],
+            {"engagement": "", "engagement_name": "Payroll 2025", "details_confirmed": "on"},
         )
     assert accepted.status_code == 302
     with scopes_disabled():

@@ -40,6 +40,7 @@ def test_an_operator_creates_a_partner_whose_first_user_is_invited(
         "business_id": "1572860-0",
         "user_name": "Outi Ojala",
         "user_email": "outi@uusi.test",
+        "support_email": "Tuki@uusi.test",
     }
     operator_api = api_client(operator)
     with django_capture_on_commit_callbacks(execute=True):
@@ -47,6 +48,7 @@ def test_an_operator_creates_a_partner_whose_first_user_is_invited(
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["partner"]["name"] == "Tilitoimisto Uusi Oy"
+    assert data["partner"]["support_email"] == "tuki@uusi.test"
     membership = PartnerMembership.objects.get(partner_id=data["partner"]["id"])
     assert (membership.user.email, membership.user.first_name) == ("outi@uusi.test", "Outi")
     assert not membership.user.has_usable_password()
@@ -223,7 +225,7 @@ def test_invitation_from_a_tenant_admin_accepted_by_the_partner_through_the_api(
     assert [i["id"] for i in listed] == [invitation_id]
     accepted = client.post(
         f"/api/v1/partners/{partner.pk}/invitations/{invitation_id}/accept",
-        {"engagement_name": "Annual accounts"},
+        {"engagement_name": "Annual accounts", "details_confirmed": True},
         content_type="application/json",
     )
     assert accepted.status_code == 200, accepted.json()

@@ -8,6 +8,7 @@ numbers as digits only; ``*_display`` give the printed forms (``8101.44.53075``,
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum import bic, iban, luhn
@@ -22,6 +23,8 @@ from billing.identifiers.errors import (
     invalid,
     is_digits,
 )
+
+StrOrPromise = str | Promise
 
 IBAN_SHAPE = gettext_lazy(
     "An IBAN is a country code, 2 check digits and the account number, e.g. NO93 8601 1117 947."
@@ -39,6 +42,15 @@ def iban_clean(value: str) -> str:
     compact = compact_text(value)
     if not compact:
         return ""
+    return iban_checked(compact)
+
+
+def iban_checked(
+    compact: str, *, shape=IBAN_SHAPE, not_an_iban=None, not_an_iban_shape=None
+) -> str:
+    """`compact` checked as an IBAN (python-stdnum), with the reason in words when it is not
+    one. An address that may be an IBAN or something else (an eInvoice address) names both
+    in `not_an_iban` and `not_an_iban_shape`."""
     try:
         return iban.validate(compact)
     except stdnum_exceptions.InvalidChecksum:
@@ -46,17 +58,19 @@ def iban_clean(value: str) -> str:
             Reason.CHECKSUM,
             _("the check digits of IBAN %(value)s do not match: look for a typo.")
             % {"value": compact},
-            IBAN_SHAPE,
+            shape,
         ) from None
     except stdnum_exceptions.InvalidLength:
         raise invalid(
             Reason.LENGTH,
             _("IBAN %(value)s has the wrong length for its country.") % {"value": compact},
-            IBAN_SHAPE,
+            shape,
         ) from None
     except stdnum_exceptions.ValidationError:
         raise invalid(
-            Reason.FORMAT, _("%(value)s is not an IBAN.") % {"value": compact}, IBAN_SHAPE
+            Reason.FORMAT,
+            (not_an_iban or _("%(value)s is not an IBAN.")) % {"value": compact},
+            not_an_iban_shape or shape,
         ) from None
 
 

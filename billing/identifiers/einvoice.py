@@ -14,6 +14,7 @@ from stdnum import bic, iban
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fi import ytunnus as fi_ytunnus
 
+from billing.identifiers.bank import iban_checked
 from billing.identifiers.errors import Reason, compact_text, invalid, is_digits
 
 OPERATORS_CSV = Path(__file__).resolve().parent.parent / "data" / "finnish_einvoice_operators.csv"
@@ -80,6 +81,16 @@ def ovt_code_clean(value: str) -> str:
             % {"value": compact, "business_id": f"{business_id[:7]}-{business_id[7]}"},
             OVT_SHAPE,
         ) from None
+    return compact
+
+
+def _iban(compact: str) -> str:
+    return iban_checked(
+        compact,
+        shape=gettext_lazy("An IBAN is a country code, 2 check digits and the account number."),
+        not_an_iban=_("%(value)s is neither an OVT code nor an IBAN."),
+        not_an_iban_shape=OVT_SHAPE,
+    )
     return compact
 
 

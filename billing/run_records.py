@@ -88,17 +88,7 @@ def run_end(run: BillingRun, tally: RunTally) -> BillingRun:
     """Add the attempt's counts to the run's and mark it finished."""
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
-        counts = dict(locked.counts)
-        for name, amount in tally.counts.items():
-            counts[name] = counts.get(name, 0) + amount
-        # A concurrent attempt may have reported the same error: keep one of each.
-        errors = list(locked.errors)
-        for error in tally.errors:
-            if error.as_json() not in errors:
-                errors.append(error.as_json())
-        counts["errors"] = len(errors)
-        locked.counts = counts
-        locked.errors = errors
+        _tally_merge(locked, tally)
         locked.status = BillingRunStatus.FINISHED
         locked.finished_at = clock.now()
         locked.save(update_fields=["counts", "errors", "status", "finished_at"])
@@ -114,18 +104,24 @@ def run_counts_add(run: BillingRun, tally: RunTally) -> BillingRun:
     to the attempt that runs it (`billing.runs.run_help`)."""
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
-        counts = dict(locked.counts)
-        for name, amount in tally.counts.items():
-            counts[name] = counts.get(name, 0) + amount
-        errors = list(locked.errors)
-        for error in tally.errors:
-            if error.as_json() not in errors:
-                errors.append(error.as_json())
-        counts["errors"] = len(errors)
-        locked.counts = counts
-        locked.errors = errors
+        _tally_merge(locked, tally)
         locked.save(update_fields=["counts", "errors"])
     return locked
+
+
+def _tally_merge(locked: BillingRun, tally: RunTally) -> None:
+    """Add `tally` to the locked run's counts and errors (not saved)."""
+    counts = dict(locked.counts)
+    for name, amount in tally.counts.items():
+        counts[name] = counts.get(name, 0) + amount
+    # A concurrent attempt may have reported the same error: keep one of each.
+    errors = list(locked.errors)
+    for error in tally.errors:
+        if error.as_json() not in errors:
+            errors.append(error.as_json())
+    counts["errors"] = len(errors)
+    locked.counts = counts
+    locked.errors = errors
 
 
 def run_failed(run: BillingRun, tally: RunTally, error: BaseException) -> None:

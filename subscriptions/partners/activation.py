@@ -492,18 +492,7 @@ def activation_approve(
         activation.approved_by = user
         activation.approved_at = now
         activation.save(update_fields=["status", "approved_by", "approved_at", "subscription"])
-        audit_record(
-            tenant=tenant,
-            actor=user,
-            action="partner.activation_approved",
-            partner=activation.partner.name,
-            scenario=activation.scenario,
-        )
-        mail_enqueue(
-            to=partner_user_emails(activation.partner),
-            template="partner_activation_approved",
-            context={"tenant": tenant.name, "partner": activation.partner.name},
-        )
+        _activation_answered(activation, user=user, outcome="approved")
     return activation
 
 
@@ -530,19 +519,26 @@ def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerA
             collaboration.save(update_fields=["status", "ended_at"])
         activation.status = ActivationStatus.DECLINED
         activation.save(update_fields=["status"])
-        audit_record(
-            tenant=tenant,
-            actor=user,
-            action="partner.activation_declined",
-            partner=activation.partner.name,
-            scenario=activation.scenario,
-        )
-        mail_enqueue(
-            to=partner_user_emails(activation.partner),
-            template="partner_activation_declined",
-            context={"tenant": tenant.name, "partner": activation.partner.name},
-        )
+        _activation_answered(activation, user=user, outcome="declined")
     return activation
+
+
+def _activation_answered(activation: PartnerActivation, *, user: User, outcome: str) -> None:
+    """The customer's answer (`approved` or `declined`) in its audit trail and to the
+    partner's users."""
+    tenant = activation.tenant
+    audit_record(
+        tenant=tenant,
+        actor=user,
+        action=f"partner.activation_{outcome}",
+        partner=activation.partner.name,
+        scenario=activation.scenario,
+    )
+    mail_enqueue(
+        to=partner_user_emails(activation.partner),
+        template=f"partner_activation_{outcome}",
+        context={"tenant": tenant.name, "partner": activation.partner.name},
+    )
 
 
 def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsAcceptance:

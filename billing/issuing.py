@@ -645,3 +645,96 @@ def credit_note_issue(
                 reason,
             )
     return note
+
+
+# Credit and reissue.
+
+
+def invoice_reissue(
+    *, invoice: Invoice, by: User | None, reason: str = ""
+) -> tuple[Invoice, Invoice]:
+    """Credit `invoice` in full and issue a new invoice of the same lines on today's date,
+    with the VAT decided today, in one transaction: the credit note and the new invoice
+    take consecutive numbers of the seller's series and link each other (the new invoice's
+    `reissue_credit_note`, the credit note's `reissue`). Both are delivered like any issued
+    document. Answers (credit note, new invoice).
+
+    Only an invoice that is neither credited (in part or whole) nor reissued can be
+    reissued. The new lines name the order lines in `reissued_order_line`: the first
+    invoice's lines keep `order_line`, so an order line stays invoiced once for the run."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind != InvoiceKind.INVOICE:
+            raise InvoicingError("Only an invoice can be reissued, not a credit note")
+        reissued = (
+            Invoice.objects.filter(reissue_credit_note__credited_invoice=invoice)
+            .only("series", "number")
+            .first()
+        )
+        if reissued is not None:
+            raise InvoicingError(f"Invoice {invoice} was already reissued as {reissued}")
+        if invoice.credit_notes.exists():
+            raise InvoicingError(
+                f"Invoice {invoice} is already credited; only an invoice without credit notes "
+                "can be reissued"
+            )
+        original = list(invoice.lines.order_by("position"))
+        note = credit_note_issue(invoice=invoice, lines=None, by=by, reason=reason)
+        today = clock.today()
+        seller, tenant, partner = invoice.seller, invoice.tenant, invoice.partner
+        vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=today)
+        lines = [
+            new_instance(
+                InvoiceLine,
+                {
+                    "tenant_id": line.tenant_id,
+                    "reissued_order_line_id": line.order_line_id or line.reissued_order_line_id,
+                    "order_number": line.order_number,
+                    "description": line.description,
+                    "period_start": line.period_start,
+                    "period_end": line.period_end,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "vat_category": vat.category,
+                    "vat_rate": vat.rate,
+                    "net": line.net,
+                },
+            )
+            for line in original
+        ]
+        draft = _draft(
+            tenant=tenant,
+            partner=partner,
+            seller=seller,
+            currency=invoice.currency,
+            kind=InvoiceKind.INVOICE,
+            invoice_date=today,
+            lines=lines,
+            vat_note=vat.note,
+        )
+        draft.invoice.reissue_credit_note = note
+        drafts_issue(seller, [draft])
+        new = draft.invoice
+        from accounts.services import audit_record
+
+        if invoice.tenant_id is not None:
+            audit_record(
+                tenant=invoice.tenant,
+                actor=by,
+                action="invoice.reissued",
+                invoice=invoice.display_number,
+                credit_note=note.display_number,
+                new_invoice=new.display_number,
+                reason=reason,
+            )
+        else:
+            logger.info(
+                "Partner %s invoice %s reissued as %s (credit note %s) by %s: %s",
+                invoice.partner_id,
+                invoice.display_number,
+                new.display_number,
+                note.display_number,
+                by,
+                reason,
+            )
+    return note, new

@@ -388,6 +388,11 @@ class Invoice(models.Model):
     credited_invoice = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
     )
+    # On an invoice issued by a credit and reissue: the full credit note of the invoice it
+    # replaces (the credit note's `reissue` is this invoice).
+    reissue_credit_note = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reissue"
+    )
     status = models.CharField(
         max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
     )
@@ -435,6 +440,10 @@ class Invoice(models.Model):
                 condition=Q(kind="invoice", credited_invoice__isnull=True)
                 | Q(kind="credit_note", credited_invoice__isnull=False),
             ),
+            models.CheckConstraint(
+                name="reissue_is_an_invoice",
+                condition=Q(reissue_credit_note__isnull=True) | Q(kind="invoice"),
+            ),
         ]
         indexes = [models.Index(fields=["status", "due_date"])]
 
@@ -475,6 +484,15 @@ class InvoiceLine(models.Model):
         null=True,
         blank=True,
         related_name="invoice_line",
+    )
+    # On a reissued invoice: the order line it invoices again (the first invoice's line keeps
+    # `order_line`, so the run still sees the order line as invoiced once).
+    reissued_order_line = models.ForeignKey(
+        "subscriptions.OrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reissued_invoice_lines",
     )
     # On a credit note: the invoice line it credits (several partial credits may point here).
     credited_line = models.ForeignKey(

@@ -174,6 +174,16 @@ class InvoiceSerializer(InvoiceListSerializer):
         read_only=True, allow_null=True, help_text="On a credit note: the invoice it credits."
     )
     credit_notes = InvoiceRefSerializer(many=True, read_only=True)
+    reissue = InvoiceRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="On a credit note of a credit and reissue: the invoice issued in its place.",
+    )
+    reissue_credit_note = InvoiceRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="On a reissued invoice: the credit note of the invoice it replaces.",
+    )
 
     class Meta(InvoiceListSerializer.Meta):
         fields = [
@@ -188,6 +198,8 @@ class InvoiceSerializer(InvoiceListSerializer):
             "paid_amount",
             "outstanding",
             "credit_notes",
+            "reissue",
+            "reissue_credit_note",
             "issued_at",
             "sent_at",
             "paid_at",
@@ -275,6 +287,15 @@ class CreditNoteRequestSerializer(serializers.Serializer):
 
 
 # Billing runs and seller migrations (operators).
+
+
+class ReissueRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ReissueResultSerializer(serializers.Serializer):
+    credit_note = InvoiceSerializer(help_text="The full credit note of the invoice.")
+    invoice = InvoiceSerializer(help_text="The new invoice of the same lines.")
 
 
 class BillingRunQuerySerializer(serializers.Serializer):

@@ -153,6 +153,11 @@ urlpatterns += [
         views_invoices.InvoiceCreditNoteView.as_view(),
         name="api_tenant_invoice_credit_notes",
     ),
+    path(
+        f"{TENANT}/invoices/<int:invoice_id>/reissue",
+        views_invoices.InvoiceReissueView.as_view(),
+        name="api_tenant_invoice_reissue",
+    ),
     path("billing-runs", views_invoices.BillingRunListView.as_view(), name="api_billing_runs"),
     path(
         "seller-migrations",

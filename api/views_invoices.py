@@ -5,6 +5,8 @@ notes), and the operators' billing runs and seller migrations.
 Status codes beside the common ones (api/views.py): a payment or credit note the invoicing
 rules refuse (more than is outstanding, a line credited beyond what is left of it, a credit
 note paid or credited) is a 422 with code ``payment_refused`` or ``credit_note_refused``; a
+reissue of a credit note or of an invoice credited or reissued already is a 422 with code
+``reissue_refused``; a
 seller migration the rules refuse (a currency the new seller has no bank account in, too
 late for the notice, nobody in the cohort, scheduled already) is a 422 with code
 ``migration_refused``.
@@ -41,7 +43,7 @@ from api.views import (
 )
 from billing.documents import invoice_filename, invoice_pdf_bytes
 from billing.invoicing import InvoicingError, payment_register
-from billing.issuing import credit_note_issue
+from billing.issuing import credit_note_issue, invoice_reissue
 from billing.migration import (
     SellerMigrationError,
     seller_migration_schedule,
@@ -73,7 +75,7 @@ class IsOperator(BasePermission):
 def _invoice_data(invoice_id: int) -> dict:
     invoice = get_object_or_404(
         Invoice.objects.defer(*DEFERRED)
-        .select_related("seller", "credited_invoice")
+        .select_related("seller", "credited_invoice", "reissue", "reissue_credit_note")
         .prefetch_related(
             Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
             Prefetch("payments", queryset=Payment.objects.order_by("paid_on", "pk")),
@@ -233,6 +235,41 @@ class InvoiceCreditNoteView(TenantScopedAPIMixin, APIView):
         except InvoicingError as error:
             return api_error(422, "credit_note_refused", str(error))
         return Response(_invoice_data(note.pk), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])
+class InvoiceReissueView(TenantScopedAPIMixin, APIView):
+    tenant_roles = OPERATORS
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.ReissueRequestSerializer,
+        responses={
+            201: serializers.ReissueResultSerializer,
+            **errors(400, 401, 403, 404, 409, 415, 422),
+        },
+        summary="Credit and reissue an invoice (operators only)",
+        description="Credits the whole invoice and issues a new invoice of the same lines "
+        "dated today, with today's VAT, numbered next in the seller's series; the two link "
+        "each other and both are delivered to the billing contacts. An invoice already "
+        "credited (in part or whole) or reissued, or a credit note, is refused (422 "
+        "`reissue_refused`). Answers the credit note and the new invoice.",
+    )
+    @idempotent()
+    def post(self, request, tenant_id, invoice_id):
+        invoice = get_object_or_404(Invoice.objects.defer(*DEFERRED), pk=invoice_id)
+        form = serializers.ReissueRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            note, new = invoice_reissue(
+                invoice=invoice, by=request.user, reason=form.validated_data["reason"]
+            )
+        except InvoicingError as error:
+            return api_error(422, "reissue_refused", str(error))
+        return Response(
+            {"credit_note": _invoice_data(note.pk), "invoice": _invoice_data(new.pk)},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # Operators: billing runs and seller migrations.

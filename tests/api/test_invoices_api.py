@@ -271,6 +271,53 @@ def test_operators_issue_partial_credit_notes(operator_api, admin_user, tenant, 
     assert invoice.status == InvoiceStatus.CREDITED
 
 
+def test_operators_credit_and_reissue_an_invoice_once(
+    operator_api, admin_user, billing_api, tenant, invoice
+):
+    url = f"{base(tenant)}/{invoice.pk}/reissue"
+    assert post(api_client(admin_user), url, {}).status_code == 403
+    assert post(billing_api, url, {}).status_code == 403
+    with clock.frozen(datetime.date(2025, 6, 12)):
+        response = post(
+            operator_api, url, {"reason": "Wrong rounding"}, **{"Idempotency-Key": "r-1"}
+        )
+        replay = post(operator_api, url, {"reason": "Wrong rounding"}, **{"Idempotency-Key": "r-1"})
+        again = post(operator_api, url, {}, **{"Idempotency-Key": "r-2"})
+    assert response.status_code == 201
+    body = response.json()
+    note, new = body["credit_note"], body["invoice"]
+    # 100.00 + 25.5 % VAT 25.50 = 125.50, credited in full and invoiced again today.
+    assert (note["kind"], note["net"], note["vat"], note["total"]) == (
+        "credit_note",
+        "-100.00",
+        "-25.50",
+        "-125.50",
+    )
+    assert (new["kind"], new["net"], new["vat"], new["total"], new["invoice_date"]) == (
+        "invoice",
+        "100.00",
+        "25.50",
+        "125.50",
+        "2025-06-12",
+    )
+    assert note["credited_invoice"]["id"] == invoice.pk
+    assert note["reissue"]["id"] == new["id"]
+    assert new["reissue_credit_note"]["id"] == note["id"]
+    # Next in the seller's series (the factory's invoice is numbered outside it).
+    issued = Invoice.objects.in_bulk([note["id"], new["id"]])
+    assert issued[note["id"]].series == issued[new["id"]].series == invoice.seller.invoice_series
+    assert issued[new["id"]].number == issued[note["id"]].number + 1
+    assert replay.status_code == 201
+    assert replay.json() == body
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "reissue_refused"
+    assert f"already reissued as {new['number']}" in again.json()["error"]["message"]
+    assert Invoice.objects.count() == 3
+    refused = post(operator_api, f"{base(tenant)}/{note['id']}/reissue", {})
+    assert refused.status_code == 422
+    assert "not a credit note" in refused.json()["error"]["message"]
+
+
 def test_billing_runs_for_operators_only(operator_api, admin_user):
     BillingRun.objects.create(
         kind="invoicing",

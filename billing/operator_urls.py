@@ -27,6 +27,11 @@ urlpatterns += [
         name="operator_invoice_credit_note",
     ),
     path(
+        "invoices/<int:invoice_id>/reissue/",
+        operator_views.invoice_reissue_view,
+        name="operator_invoice_reissue",
+    ),
+    path(
         "seller-migrations/",
         operator_views.seller_migrations_view,
         name="operator_seller_migrations",

@@ -9,13 +9,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_scopes import scopes_disabled
 
 from accounts.models import Partner, Tenant
 from billing.invoicing import InvoicingError, payment_register, vat_breakdown
-from billing.issuing import credit_note_issue
+from billing.issuing import credit_note_issue, invoice_reissue
 from billing.migration import (
     SellerMigrationError,
     seller_migration_cancel,
@@ -47,6 +48,7 @@ from billing.schedule import (
     schedule_in_words,
 )
 from severa import clock
+from severa.confirm import confirmation_page, confirmed
 from severa.paging import query_without_page
 
 
@@ -191,9 +193,9 @@ def _invoice_detail(request: HttpRequest, invoice: Invoice, **bound) -> HttpResp
 
 def _operator_invoice(invoice_id: int) -> Invoice:
     return get_object_or_404(
-        Invoice.objects.select_related("tenant", "partner", "seller", "credited_invoice").defer(
-            "pdf"
-        ),
+        Invoice.objects.select_related(
+            "tenant", "partner", "seller", "credited_invoice", "reissue", "reissue_credit_note"
+        ).defer("pdf"),
         pk=invoice_id,
     )
 
@@ -249,6 +251,46 @@ def invoice_credit_note_view(request: HttpRequest, invoice_id: int) -> HttpRespo
         return _invoice_detail(request, invoice, credit_form=form)
     messages.success(request, _("Credit note %(number)s issued.") % {"number": note.display_number})
     return redirect("operator_invoice", invoice_id=note.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@operator_view
+def invoice_reissue_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Credit and reissue, after a confirmation step."""
+    invoice = _operator_invoice(invoice_id)
+    if not confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("Credit and reissue invoice %(number)s?") % {"number": invoice.display_number},
+            consequences=[
+                _(
+                    "A credit note of the whole invoice is issued, and a new invoice of the same "
+                    "lines dated today, with today's VAT, next in the seller's series."
+                ),
+                _(
+                    "The billing contacts get both; the credit note and the new invoice name "
+                    "each other."
+                ),
+                _("This cannot be undone, and the invoice cannot be reissued again."),
+            ],
+            confirm_label=_("Credit and reissue"),
+            cancel_url=reverse("operator_invoice", args=[invoice.pk]),
+        )
+    try:
+        note, new = invoice_reissue(invoice=invoice, by=request.user)
+    except InvoicingError as error:
+        messages.error(request, str(error))
+        return redirect("operator_invoice", invoice_id=invoice.pk)
+    messages.success(
+        request,
+        _("Invoice %(invoice)s credited by %(note)s and reissued as %(new)s.")
+        % {
+            "invoice": invoice.display_number,
+            "note": note.display_number,
+            "new": new.display_number,
+        },
+    )
+    return redirect("operator_invoice", invoice_id=new.pk)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -174,6 +174,52 @@ def test_a_credit_note_for_given_lines_needs_an_amount(operator_client, invoice)
     assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
 
 
+def test_credit_and_reissue_after_a_confirmation_delivers_both(
+    operator_client, invoice, tenant, django_capture_on_commit_callbacks
+):
+    from billing.models import OutboxMessage
+
+    BillingContactFactory(tenant=tenant, email="ap@aalto.example")
+    url = f"/operator/invoices/{invoice.pk}/reissue/"
+    assert (
+        'action="' + url + '"'
+        in operator_client.get(f"/operator/invoices/{invoice.pk}/").content.decode()
+    )
+    # A bare POST shows the confirmation step and issues nothing.
+    asked = operator_client.post(url)
+    assert asked.status_code == 200
+    assert "Credit and reissue invoice" in asked.content.decode()
+    assert Invoice.objects.count() == 1
+    with clock.frozen(datetime.date(2025, 6, 12)), django_capture_on_commit_callbacks(execute=True):
+        done = operator_client.post(url, {"confirm": "yes"})
+    note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    new = Invoice.objects.get(reissue_credit_note=note)
+    assert done.status_code == 302
+    assert done["Location"] == f"/operator/invoices/{new.pk}/"
+    # 100.00 + 25.50 = 125.50 credited, and invoiced again on the 12th.
+    assert (note.total, new.total, new.invoice_date) == (
+        Decimal("-125.50"),
+        Decimal("125.50"),
+        datetime.date(2025, 6, 12),
+    )
+    assert new.number == note.number + 1
+    page = operator_client.get(done["Location"]).content.decode()
+    assert note.display_number in page and invoice.display_number in page
+    assert (
+        new.display_number in operator_client.get(f"/operator/invoices/{note.pk}/").content.decode()
+    )
+    # The billing contact gets both documents.
+    keys = set(OutboxMessage.objects.values_list("dedupe_key", flat=True))
+    assert {
+        f"invoice:{note.pk}:link:ap@aalto.example",
+        f"invoice:{new.pk}:link:ap@aalto.example",
+    } <= keys
+    # A second time is refused with the reason, and nothing more is issued.
+    again = operator_client.post(url, {"confirm": "yes"}, follow=True)
+    assert f"already reissued as {new.display_number}" in again.content.decode()
+    assert Invoice.objects.count() == 3
+
+
 def test_payment_and_credit_forms_answer_404_to_others(verified_client, admin_user, invoice):
     client = verified_client(admin_user)
     base = f"/operator/invoices/{invoice.pk}/"
@@ -182,6 +228,7 @@ def test_payment_and_credit_forms_answer_404_to_others(verified_client, admin_us
         client.post(f"{base}payments/", {"amount": "1", "paid_on": "2025-06-20"}).status_code == 404
     )
     assert client.post(f"{base}credit-notes/", {"scope": "whole"}).status_code == 404
+    assert client.post(f"{base}reissue/", {"confirm": "yes"}).status_code == 404
     assert not Payment.objects.exists()
 
 

@@ -519,3 +519,26 @@ def test_removing_a_partner_contact_revokes_its_links_and_the_last_one_stays(
         assert InvoiceLink.objects.get(email=CONTACTS[1]).revoked_at is None
     with pytest.raises(LastBillingContactError):
         partner_billing_contact_remove(contact=second, by_user=None)
+
+
+def test_a_partner_invoice_is_reissued_with_each_customers_lines(
+    world, django_capture_on_commit_callbacks
+):
+    from billing.issuing import invoice_reissue
+
+    _run(RUN_DAY, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(partner=world["partner"])
+        with clock.frozen(datetime.datetime(2025, 6, 20, 9, tzinfo=datetime.UTC)):
+            note, new = invoice_reissue(invoice=invoice, by=None)
+        assert (new.partner_id, new.tenant_id) == (world["partner"].pk, None)
+        assert (note.total, new.total, new.vat) == (-invoice.total, invoice.total, invoice.vat)
+        assert new.vat_note == invoice.vat_note
+        old_lines = list(invoice.lines.order_by("position"))
+        new_lines = list(new.lines.order_by("position"))
+        assert [(line.tenant_id, line.net) for line in new_lines] == [
+            (line.tenant_id, line.net) for line in old_lines
+        ]
+        aalto, berg = world["aalto"].pk, world["berg"].pk
+        assert [line.tenant_id for line in new_lines] == [aalto, aalto, berg, berg]
+        assert all(line.partner_id == world["partner"].pk for line in new_lines)

@@ -63,6 +63,11 @@ class InvoiceDocument:
     language: str
     # A partner's consolidated invoice: its lines under each customer, with subtotals.
     customer_groups: tuple[CustomerGroup, ...] = field(default=())
+    # A credit and reissue: on the new invoice, the invoice it replaces and the credit note
+    # that credited it; on that credit note, the new invoice. Empty otherwise.
+    replaces_number: str = ""
+    replaces_credit_note_number: str = ""
+    reissued_as_number: str = ""
 
     @property
     def is_credit_note(self) -> bool:
@@ -165,7 +170,27 @@ def invoice_document(invoice: Invoice, *, language: str | None = None) -> Invoic
         credited_date=credited.invoice_date if credited is not None else None,
         language=language,
         customer_groups=customer_groups(invoice, lines),
+        **_reissue_numbers(invoice),
     )
+
+
+def _reissue_numbers(invoice: Invoice) -> dict[str, str]:
+    """The numbers a credit and reissue links (one query, only on such documents)."""
+    if invoice.reissue_credit_note_id is not None:
+        credit_note = (
+            Invoice.objects.with_scopes_disabled()
+            .select_related("credited_invoice")
+            .get(pk=invoice.reissue_credit_note_id)
+        )
+        return {
+            "replaces_number": credit_note.credited_invoice.display_number,
+            "replaces_credit_note_number": credit_note.display_number,
+        }
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        new = Invoice.objects.with_scopes_disabled().filter(reissue_credit_note=invoice).first()
+        if new is not None:
+            return {"reissued_as_number": new.display_number}
+    return {}
 
 
 def invoice_language(invoice: Invoice) -> str:

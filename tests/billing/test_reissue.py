@@ -146,3 +146,29 @@ def test_a_reissued_invoice_can_itself_be_reissued():
         _second_note, newest = invoice_reissue(invoice=new, by=None)
     assert newest.number == invoice.number + 4
     assert newest.lines.get().reissued_order_line_id == invoice.lines.get().order_line_id
+
+
+def test_the_reader_of_both_documents_sees_which_replaces_which():
+    from django.template.loader import render_to_string
+
+    from billing.documents import invoice_document, invoice_pdf
+    from tests.subscriptions.test_order_documents import pdf_text
+
+    invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
+    with clock.frozen(datetime.date(2024, 9, 10)):
+        note, new = invoice_reissue(invoice=invoice, by=None, reason="Wrong rounding")
+
+    def page(document: Invoice) -> str:
+        # The tenant's invoice page and the e-mailed link's page show the same part.
+        context = {"document": invoice_document(document), "invoice": document}
+        return render_to_string("billing/_invoice.html", context)
+
+    assert (
+        f"Replaces invoice {invoice.display_number}, credited in full by credit note "
+        f"{note.display_number}." in page(new)
+    )
+    assert f"Invoice {new.display_number} replaces the credited invoice." in page(note)
+    assert "Replaces invoice" not in page(invoice)
+    text = pdf_text(invoice_pdf(new))
+    assert "Replaces invoice" in text and note.display_number in text
+    assert "Replaced by invoice" in pdf_text(invoice_pdf(note))

@@ -41,6 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Partner, Tenant, User
 from billing.invoice_status import invoice_mark_credited
@@ -665,18 +666,24 @@ def invoice_reissue(
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.kind != InvoiceKind.INVOICE:
-            raise InvoicingError("Only an invoice can be reissued, not a credit note")
+            raise InvoicingError(_("Only an invoice can be reissued, not a credit note."))
         reissued = (
             Invoice.objects.filter(reissue_credit_note__credited_invoice=invoice)
             .only("series", "number")
             .first()
         )
         if reissued is not None:
-            raise InvoicingError(f"Invoice {invoice} was already reissued as {reissued}")
+            raise InvoicingError(
+                _("Invoice %(invoice)s was already reissued as %(reissued)s.")
+                % {"invoice": invoice, "reissued": reissued}
+            )
         if invoice.credit_notes.exists():
             raise InvoicingError(
-                f"Invoice {invoice} is already credited; only an invoice without credit notes "
-                "can be reissued"
+                _(
+                    "Invoice %(invoice)s is already credited; only an invoice without credit "
+                    "notes can be reissued."
+                )
+                % {"invoice": invoice}
             )
         original = list(invoice.lines.order_by("position"))
         note = credit_note_issue(invoice=invoice, lines=None, by=by, reason=reason)

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing import issuing
 from billing.invoicing import InvoicingError
@@ -123,6 +124,14 @@ def test_a_second_reissue_is_refused_and_changes_nothing():
     with clock.frozen(datetime.date(2024, 9, 9)):
         _note, new = invoice_reissue(invoice=invoice, by=None)
         with pytest.raises(InvoicingError, match=f"already reissued as {new.display_number}"):
+            invoice_reissue(invoice=invoice, by=None)
+        # In the reader's language.
+        with (
+            translation.override("fi"),
+            pytest.raises(
+                InvoicingError, match=f"on jo laskutettu uudelleen laskuna {new.display_number}"
+            ),
+        ):
             invoice_reissue(invoice=invoice, by=None)
     assert Invoice.objects.count() == 3
 

@@ -1,5 +1,6 @@
 """Form helpers shared by the apps' pages."""
 
+from functools import cache
 from typing import Any
 
 from django import forms
@@ -51,22 +52,37 @@ _BY_TYPE: list[tuple[type, dict[str, Any]]] = [
 ]
 
 
-def _humanise(field: forms.Field) -> None:
-    """Replace Django's default messages and empty label on `field` by the project's."""
+@cache
+def _messages_for(field_type: type) -> dict[str, Any]:
     messages = dict(_COMMON)
-    for field_type, typed in _BY_TYPE:
-        if isinstance(field, field_type):
+    for base, typed in _BY_TYPE:
+        if issubclass(field_type, base):
             messages.update(typed)
             break
+    return messages
+
+
+@cache
+def _django_defaults(field_type: type) -> dict[str, Any]:
+    """The messages Django gives a field of this type when the form names none."""
+    defaults: dict[str, Any] = {}
+    for cls in reversed(field_type.__mro__):
+        defaults.update(getattr(cls, "default_error_messages", {}))
+    return defaults
+
+
+def _humanise(field: forms.Field) -> None:
+    """Replace Django's default messages and empty label on `field` by the project's."""
+    if getattr(field, "_humanised", False):
+        return
+    defaults = _django_defaults(type(field))
     # Messages a form gives its field explicitly stay.
-    explicit = getattr(field, "_explicit_error_messages", None)
-    if explicit is None:
-        explicit = field._explicit_error_messages = {
-            code: message
-            for code, message in field.error_messages.items()
-            if code not in messages or message != _django_default(field, code)
-        }
-    field.error_messages = {**field.error_messages, **messages, **explicit}
+    explicit = {
+        code: message
+        for code, message in field.error_messages.items()
+        if message is not defaults.get(code)
+    }
+    field.error_messages = {**field.error_messages, **_messages_for(type(field)), **explicit}
     if getattr(field, "empty_label", None) == DJANGO_EMPTY_LABEL:
         field.empty_label = EMPTY_CHOICE_LABEL
     if (
@@ -78,14 +94,7 @@ def _humanise(field: forms.Field) -> None:
             (value, EMPTY_CHOICE_LABEL if label == DJANGO_EMPTY_LABEL else label)
             for value, label in field.choices
         ]
-
-
-def _django_default(field: forms.Field, code: str) -> Any:
-    for cls in type(field).__mro__:
-        message = getattr(cls, "default_error_messages", {}).get(code)
-        if message is not None:
-            return message
-    return None
+    field._humanised = True
 
 
 class ClearErrorsMixin:
@@ -103,7 +112,7 @@ class ClearErrorsMixin:
             _humanise(field)
 
     def full_clean(self) -> None:
-        # Fields a subclass added or changed after __init__ get the same messages.
+        # Fields a subclass added after __init__ get the same messages.
         for field in self.fields.values():
             _humanise(field)
         super().full_clean()

@@ -146,6 +146,28 @@ def test_records_customer_and_product(signed_in, tenant):
     _check(response, "Use at most", "Give a whole number, e.g. 12.")
 
 
+def test_a_records_row_error_is_listed_at_the_top_too(signed_in, tenant):
+    response = signed_in.post(
+        f"/t/{tenant.pk}/records/customers/new/",
+        {
+            "number": "1",
+            "name": "Kone Oyj",
+            "addresses-TOTAL_FORMS": "1",
+            "addresses-INITIAL_FORMS": "0",
+            "addresses-MIN_NUM_FORMS": "0",
+            "addresses-MAX_NUM_FORMS": "1000",
+            "addresses-0-kind": "nowhere",
+            "addresses-0-street": "Karakaari 7",
+            "contacts-TOTAL_FORMS": "0",
+            "contacts-INITIAL_FORMS": "0",
+            "contacts-MIN_NUM_FORMS": "0",
+            "contacts-MAX_NUM_FORMS": "1000",
+        },
+    )
+    page = _check(response, "Choose one of the options in the list.")
+    _described(page, "id_addresses-0-kind")
+
+
 def test_integration_settings(signed_in, tenant, monkeypatch):
     from integrations import records
 

@@ -27,11 +27,11 @@ _CHOICE = {
     "invalid_list": _("Choose from the options in the list."),
     "invalid_pk_value": _("Choose one of the options in the list."),
 }
-# Most specific class first: the first match gives a field's messages.
+# Most specific class first (DecimalField and FloatField are IntegerFields): the first
+# match gives a field's messages.
 _BY_TYPE: list[tuple[type, dict[str, Any]]] = [
     (forms.BooleanField, {"required": _("Tick this box to go on.")}),
     (forms.EmailField, {"invalid": _("Give an e-mail address such as name@example.com.")}),
-    (forms.IntegerField, {"invalid": _("Give a whole number, e.g. 12."), **_NUMBER}),
     (
         forms.DecimalField,
         {
@@ -43,6 +43,7 @@ _BY_TYPE: list[tuple[type, dict[str, Any]]] = [
         },
     ),
     (forms.FloatField, {"invalid": _("Give a number, e.g. 12.50."), **_NUMBER}),
+    (forms.IntegerField, {"invalid": _("Give a whole number, e.g. 12."), **_NUMBER}),
     (forms.DateField, {"invalid": _("Give a date, e.g. 2026-12-31.")}),
     (forms.FileField, {"required": _("Choose a file."), "empty": _("The file is empty.")}),
     (forms.ModelMultipleChoiceField, _CHOICE),

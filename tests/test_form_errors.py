@@ -143,7 +143,7 @@ def test_records_customer_and_product(signed_in, tenant):
         f"/t/{tenant.pk}/records/products/new/",
         {"code": "1", "name": LONG, "kind": "gadget", "price": "abc", "unit": "999999"},
     )
-    _check(response, "Use at most", "Give a whole number, e.g. 12.")
+    _check(response, "Use at most", "Give a number, e.g. 12.50.")
 
 
 def test_a_records_row_error_is_listed_at_the_top_too(signed_in, tenant):
@@ -216,3 +216,16 @@ def test_the_messages_are_in_the_users_language(client):
     page = response.content.decode()
     assert "Fyll i det här fältet." in page
     assert "Rätta de 2 felen nedan." in page
+
+
+def test_each_number_field_says_what_it_takes():
+    from billing.operator_forms import PaymentForm, SellerMigrationForm
+
+    amount = PaymentForm({"amount": "abc", "paid_on": "2025-06-31"}).errors
+    assert amount == {
+        "amount": ["Give a number, e.g. 12.50."],
+        "paid_on": ["Give a date, e.g. 2026-12-31."],
+    }
+    assert PaymentForm({"amount": "1.234"}).errors["amount"] == ["Use at most 2 decimals."]
+    notice = SellerMigrationForm({"notice_days": "1.5"}).errors["notice_days"]
+    assert notice == ["Give a whole number, e.g. 12."]

@@ -59,7 +59,7 @@ def seller_bank_account_clean(*, currency: str, data: Mapping[str, Any]) -> dict
             errors.setdefault(name, []).append(error.message)
     for name in ("iban", "bic"):
         if not raw[name]:
-            errors.setdefault(name, []).append(_("This field is required."))
+            errors.setdefault(name, []).append(_("Fill in this field."))
     if not errors:
         in_iban = norwegian_account_of_iban(clean["iban"])
         domestic = clean["domestic_account_number"]

@@ -87,7 +87,7 @@ def billing_details_clean(
 
     for name, value in raw.items():
         if name in REQUIRED_FIELDS and not value:
-            refuse(name, _("This field is required."))
+            refuse(name, _("Fill in this field."))
         elif len(value) > MAX_LENGTHS[name]:
             refuse(
                 name,

@@ -6,13 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from billing.details import MAX_LENGTHS
+from severa.forms import ClearForm
 
 
 def _text(label: str, name: str, **kwargs) -> forms.CharField:
     return forms.CharField(label=label, max_length=MAX_LENGTHS[name], required=False, **kwargs)
 
 
-class BillingDetailsForm(forms.Form):
+class BillingDetailsForm(ClearForm):
     street_address = _text(_("Street address"), "street_address")
     postal_code = _text(_("Postal code"), "postal_code")
     city = _text(_("City"), "city")
@@ -51,7 +52,7 @@ class ContactUserChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.username} <{obj.email}>"
 
 
-class BillingContactUserForm(forms.Form):
+class BillingContactUserForm(ClearForm):
     user_id = ContactUserChoiceField(label=_("User"), queryset=User.objects.none())
 
     def __init__(self, *args, candidates=None, **kwargs) -> None:
@@ -60,6 +61,6 @@ class BillingContactUserForm(forms.Form):
             self.fields["user_id"].queryset = candidates
 
 
-class BillingContactExternalForm(forms.Form):
+class BillingContactExternalForm(ClearForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=200)

@@ -13,6 +13,7 @@ from billing.models import (
     InvoiceStatus,
     SellerEntity,
 )
+from severa.forms import ClearForm
 
 
 def _blank(choices) -> list[tuple[str, str]]:
@@ -23,7 +24,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class BillingRunFilterForm(forms.Form):
+class BillingRunFilterForm(ClearForm):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=_blank(BillingRunKind.choices), required=False
     )
@@ -32,7 +33,7 @@ class BillingRunFilterForm(forms.Form):
     )
 
 
-class InvoiceFilterForm(forms.Form):
+class InvoiceFilterForm(ClearForm):
     seller = forms.ModelChoiceField(
         label=_("Seller"), queryset=SellerEntity.objects.all(), required=False, empty_label=_("All")
     )
@@ -52,7 +53,7 @@ class InvoiceFilterForm(forms.Form):
         return cleaned
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(ClearForm):
     amount = forms.DecimalField(
         label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
@@ -60,7 +61,7 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Reference"), max_length=64, required=False)
 
 
-class CreditNoteForm(forms.Form):
+class CreditNoteForm(ClearForm):
     """Whole invoice, or an amount (net) per line: fields ``line_<id>`` for the given lines."""
 
     WHOLE = "whole"
@@ -107,7 +108,7 @@ class CreditNoteForm(forms.Form):
         return cleaned
 
 
-class SellerMigrationForm(forms.Form):
+class SellerMigrationForm(ClearForm):
     from_seller = forms.ModelChoiceField(
         label=_("From seller"), queryset=SellerEntity.objects.all()
     )

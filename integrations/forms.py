@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Tenant
 from integrations import records
 from integrations.models import Master, SyncRunStatus, SyncTrigger
+from severa.forms import ClearForm
 from subscriptions.models import InterfaceSystem
 
 
-class ConnectionCreateForm(forms.Form):
+class ConnectionCreateForm(ClearForm):
     system = forms.ChoiceField(choices=InterfaceSystem.choices)
 
 
@@ -16,7 +17,7 @@ def _choices(rows: list[tuple[int, str]]) -> list[tuple[str, str]]:
     return [("", "—")] + [(str(pk), name) for pk, name in rows]
 
 
-class ConnectionSettingsForm(forms.Form):
+class ConnectionSettingsForm(ClearForm):
     """The set-up checklist: invoice statuses, attachments, existing customers, masters,
     default product, error addresses. The rules are in integrations.connections."""
 
@@ -77,7 +78,7 @@ class ConnectionSettingsForm(forms.Form):
         return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
-class ClientCredentialsForm(forms.Form):
+class ClientCredentialsForm(ClearForm):
     remote_tenant_id = forms.CharField(label=_("Tenant id of the service account"), max_length=100)
 
     def clean_remote_tenant_id(self) -> str:
@@ -87,7 +88,7 @@ class ClientCredentialsForm(forms.Form):
         return value
 
 
-class RunFilterForm(forms.Form):
+class RunFilterForm(ClearForm):
     """The filters of a connection's run history (all runs when left empty)."""
 
     status = forms.ChoiceField(

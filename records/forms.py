@@ -25,11 +25,12 @@ from records.models import (
     ProjectFee,
     Unit,
 )
+from severa.forms import EMPTY_CHOICE_LABEL, ClearForm, ClearModelForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class RecordForm(forms.ModelForm):
+class RecordForm(ClearModelForm):
     """Scoped choices for every foreign key (built inside the tenant's scope) and no
     required fields."""
 
@@ -105,7 +106,7 @@ class CustomerAddressForm(RecordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A blank first choice, so that an untouched extra address row stays empty.
-        self.fields["kind"].choices = [("", "---------"), *AddressKind.choices]
+        self.fields["kind"].choices = [("", EMPTY_CHOICE_LABEL), *AddressKind.choices]
 
     class Meta:
         model = CustomerAddress
@@ -193,5 +194,5 @@ class ProjectFeeForm(RecordForm):
         widgets = {"date": DATE_INPUT}
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(ClearForm):
     file = forms.FileField()

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from accounts.locale_format import money_format
 from subscriptions.models import (
     AddOn,
     Edition,
@@ -46,8 +48,12 @@ class StorageTierAdmin(admin.ModelAdmin):
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "currency", "amount_per_month", "valid_from", "valid_until"]
+    list_display = ["__str__", "currency", "amount_shown", "valid_from", "valid_until"]
     list_filter = ["currency"]
+
+    @admin.display(description=_("Amount per month"), ordering="amount_per_month")
+    def amount_shown(self, price: Price) -> str:
+        return money_format(price.amount_per_month, price.currency)
 
 
 class ScheduledChangeInline(admin.TabularInline):
@@ -113,11 +119,15 @@ class OrderLineInline(admin.TabularInline):
 class OrderConfirmationAdmin(admin.ModelAdmin):
     """Immutable: shown, never edited."""
 
-    list_display = ["number", "tenant", "kind", "made_on", "currency", "total", "emailed_at"]
+    list_display = ["number", "tenant", "kind", "made_on", "total_shown", "emailed_at"]
     list_filter = ["kind", "currency"]
     search_fields = ["tenant__name"]
     inlines = [OrderLineInline]
     exclude = ["pdf"]
+
+    @admin.display(description=_("Total"), ordering="total")
+    def total_shown(self, order: OrderConfirmation) -> str:
+        return money_format(order.total, order.currency)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

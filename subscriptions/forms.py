@@ -2,12 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.locale_format import money_format
+from severa.forms import ClearForm
 from subscriptions.pricebook import PriceBook
 
 MAX_SEATS = 100_000
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(ClearForm):
     """Seats, storage and the selected add-ons and interfaces (as codes)."""
 
     seats = forms.IntegerField(label=_("User seats"), min_value=1, max_value=MAX_SEATS)
@@ -40,7 +41,7 @@ class AdjustForm(forms.Form):
         self.fields["interfaces"].choices = [(i.code, i.name) for i in prices.interfaces]
 
 
-class EditionForm(forms.Form):
+class EditionForm(ClearForm):
     edition = forms.ChoiceField(label=_("Edition"), widget=forms.RadioSelect)
 
     def __init__(self, *args, prices: PriceBook, **kwargs) -> None:

@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from accounts.locale_format import date_format, money_format
+
 CURRENCIES = [("EUR", "EUR"), ("SEK", "SEK"), ("NOK", "NOK"), ("DKK", "DKK")]
 
 
@@ -118,7 +120,11 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         item = self.edition or self.add_on or self.interface or self.storage_tier
-        return f"{item}: {self.amount_per_month} {self.currency}/month from {self.valid_from}"
+        return _("%(item)s: %(price)s per month from %(date)s") % {
+            "item": item,
+            "price": money_format(self.amount_per_month, self.currency),
+            "date": date_format(self.valid_from),
+        }
 
 
 # Subscriptions, their scheduled changes, quotes and order confirmations: tenant-owned rows,

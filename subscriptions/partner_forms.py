@@ -1,16 +1,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from severa.forms import ClearForm
 from subscriptions.partner_models import AGREEMENT_MONTHS, InvoiceRecipient
 
 MAX_SEATS = 100_000
 
 
-class EngagementForm(forms.Form):
+class EngagementForm(ClearForm):
     name = forms.CharField(label=_("New engagement"), max_length=200)
 
 
-class ActivationForm(forms.Form):
+class ActivationForm(ClearForm):
     """One form for the three ways in: an existing company by its business id and name, or
     a new company with its mandatory administrator contact."""
 
@@ -51,7 +52,7 @@ class ActivationForm(forms.Form):
         return any(self.cleaned_data.get(name) for name in ("company_business_id", "company_name"))
 
 
-class PartnerEditionForm(forms.Form):
+class PartnerEditionForm(ClearForm):
     edition = forms.ChoiceField(label=_("Edition"))
     message = forms.CharField(
         label=_("Message for support (downgrades)"), widget=forms.Textarea, required=False
@@ -62,11 +63,11 @@ class PartnerEditionForm(forms.Form):
         self.fields["edition"].choices = [(e.code, e.name) for e in editions]
 
 
-class PartnerInviteForm(forms.Form):
+class PartnerInviteForm(ClearForm):
     partner = forms.CharField(label=_("Partner id or a partner user's e-mail"), max_length=254)
 
 
-class InvitationAcceptForm(forms.Form):
+class InvitationAcceptForm(ClearForm):
     engagement = forms.ChoiceField(label=_("Engagement"), required=False)
     engagement_name = forms.CharField(
         label=_("…or a new engagement"), max_length=200, required=False
@@ -86,5 +87,5 @@ class InvitationAcceptForm(forms.Form):
             self.fields["accept_terms"].required = True
 
 
-class ApprovalForm(forms.Form):
+class ApprovalForm(ClearForm):
     accept_terms = forms.BooleanField(label=_("I accept the terms of service"))

@@ -175,7 +175,7 @@ def test_the_page_shows_every_wrong_field_at_once(verified_client, admin_user, t
     assert sorted(errors) == sorted(
         ["city", "business_id", "vat_number", "einvoice_address", "einvoice_operator", "peppol_id"]
     )
-    assert errors["city"] == ["This field is required."]
+    assert errors["city"] == ["Fill in this field."]
     assert _stored(tenant)[1] is None
 
 
@@ -316,7 +316,7 @@ def test_put_needs_the_address_and_business_id(api, tenant):
     ]
     body = {name: "" for name in FINNISH}
     response = _put(api, tenant, body)
-    assert response.json()["error"]["fields"]["city"] == ["This field is required."]
+    assert response.json()["error"]["fields"]["city"] == ["Fill in this field."]
 
 
 @pytest.mark.parametrize(

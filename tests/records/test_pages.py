@@ -191,7 +191,7 @@ def test_a_customer_of_another_tenant_cannot_be_chosen(
         {"number": "P1", "name": "Web", "customer": str(foreign.pk), "sales_status": "won"},
     )
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose one of the options in the list." in response.content.decode()
 
 
 def test_employees_are_created_from_the_users(verified_client, admin_user, member_user, tenant):

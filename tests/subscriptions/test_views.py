@@ -216,7 +216,7 @@ def test_an_invalid_seat_count_is_shown_and_nothing_quoted(signed_in, tenant, su
             url("tenant_adjust", tenant), {"seats": "0", "storage_gb": "10", "next": "1"}
         )
     assert response.status_code == 200
-    assert "greater than or equal to 1" in text(response)
+    assert "Give 1 or more." in text(response)
     with scopes_disabled():
         assert Quote.objects.count() == 0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from stdnum import bic, iban
+from stdnum import bic
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fi import ytunnus as fi_ytunnus
 
@@ -91,32 +91,6 @@ def _iban(compact: str) -> str:
         not_an_iban=_("%(value)s is neither an OVT code nor an IBAN."),
         not_an_iban_shape=OVT_SHAPE,
     )
-    return compact
-
-
-def _iban(compact: str) -> str:
-    shape = gettext_lazy("An IBAN is a country code, 2 check digits and the account number.")
-    try:
-        return iban.validate(compact)
-    except stdnum_exceptions.InvalidChecksum:
-        raise invalid(
-            Reason.CHECKSUM,
-            _("the check digits of IBAN %(value)s do not match: look for a typo.")
-            % {"value": compact},
-            shape,
-        ) from None
-    except stdnum_exceptions.InvalidLength:
-        raise invalid(
-            Reason.LENGTH,
-            _("IBAN %(value)s has the wrong length for its country.") % {"value": compact},
-            shape,
-        ) from None
-    except stdnum_exceptions.ValidationError:
-        raise invalid(
-            Reason.FORMAT,
-            _("%(value)s is neither an OVT code nor an IBAN.") % {"value": compact},
-            OVT_SHAPE,
-        ) from None
 
 
 @cache

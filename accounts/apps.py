@@ -15,3 +15,21 @@ class AccountsConfig(AppConfig):
         post_delete.connect(partner_membership_changed, sender=PartnerMembership)
         # A deleted partner's memberships go with it (post_delete above).
         post_save.connect(partner_changed, sender=Partner)
+        _request_cache_receivers()
+
+
+def _request_cache_receivers() -> None:
+    from django.apps import apps
+    from django_otp.models import Device
+
+    from accounts import request_cache
+    from accounts.models import Membership, Tenant, User, rows_updated
+
+    for signal in (post_save, post_delete):
+        signal.connect(request_cache.user_changed, sender=User)
+        signal.connect(request_cache.membership_changed, sender=Membership)
+        for model in apps.get_models():
+            if issubclass(model, Device):
+                signal.connect(request_cache.device_changed, sender=model)
+    post_save.connect(request_cache.tenant_changed, sender=Tenant)
+    rows_updated.connect(request_cache.rows_updated)

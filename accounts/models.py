@@ -1,10 +1,29 @@
 """Tenants (customer companies), users, memberships and roles, partners and operators."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+# Sent after a queryset's update() with the model as sender and ``ids``, the primary keys of
+# the rows it changed: update() sends no save signals, and the request cache
+# (accounts/request_cache.py) must still forget those rows.
+rows_updated = Signal()
+
+
+class UpdateAnnouncingQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        if ids:
+            rows_updated.send(sender=self.model, ids=ids)
+        return count
+
+
+class AnnouncingUserManager(UserManager.from_queryset(UpdateAnnouncingQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -14,6 +33,8 @@ class User(AbstractUser):
     # Django overwrites last_login at sign-in; the previous value is what the user wants to
     # see ("your last sign-in was ...") to notice someone else's use of the account.
     previous_login_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnnouncingUserManager()
 
     @property
     def is_operator(self) -> bool:
@@ -52,7 +73,9 @@ class Membership(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(tenant="tenant")
+    objects = ScopedManager(
+        tenant="tenant", _manager_class=models.Manager.from_queryset(UpdateAnnouncingQuerySet)
+    )
 
     class Meta:
         constraints = [

@@ -8,10 +8,10 @@ request that rebuilt an entry between the two saw the old rows only briefly).
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db import transaction
 
 from accounts.models import Partner, PartnerMembership, User
 from accounts.tenancy import partners_for_user
+from severa.cache import cache_forget
 
 NAVIGATION_CACHE_SECONDS = 60 * 60
 
@@ -36,13 +36,7 @@ def navigation_forget(user_ids: list[int]) -> None:
     """Drop the cached navigation of these users, now and after the current commit."""
     if not user_ids:
         return
-    keys = [_key(user_id) for user_id in user_ids]
-
-    def forget() -> None:
-        cache.delete_many(keys)
-
-    forget()
-    transaction.on_commit(forget)
+    cache_forget([_key(user_id) for user_id in user_ids])
 
 
 def partner_membership_changed(instance: PartnerMembership, **_kwargs) -> None:

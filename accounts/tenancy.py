@@ -30,6 +30,7 @@ from accounts.models import (
     Tenant,
     User,
 )
+from accounts.request_cache import membership_cached
 
 OPERATOR = "operator"
 PARTNER = "partner"
@@ -53,15 +54,10 @@ def tenant_access(*, user: User, tenant_id: Any) -> TenantAccess:
     if not user.is_authenticated or not user.is_active:
         raise Http404("No such tenant.")
     if not user.is_operator:
-        with scope(tenant=tenant_pk):
-            # Members, the common case, in one query with their tenant.
-            membership = (
-                Membership.objects.select_related("tenant")
-                .filter(user=user, is_active=True)
-                .first()
-            )
+        # Members, the common case, from the request cache.
+        membership = membership_cached(user=user, tenant_id=tenant_pk)
         if membership is not None:
-            return TenantAccess(tenant=membership.tenant, role=membership.role)
+            return TenantAccess(tenant=membership[0], role=membership[1])
     tenant = Tenant.objects.filter(pk=tenant_pk).first()
     if tenant is None:
         raise Http404("No such tenant.")

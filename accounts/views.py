@@ -28,7 +28,7 @@ from severa.paging import page_of, row_url
 
 _PENDING_USER = "accounts.pending_user_id"
 _PENDING_NEXT = "accounts.pending_next"
-_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_BACKEND = "accounts.request_cache.CachedModelBackend"
 
 
 def lockout_response(request, credentials, *args, **kwargs) -> HttpResponse:

@@ -25,7 +25,7 @@ def main() -> dict:
                     MembershipFactory(tenant=tenant)
             device = TOTPDevice.objects.create(user=admin, name="bench", confirmed=True)
             browser = Client()
-            browser.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+            browser.force_login(admin, backend="accounts.request_cache.CachedModelBackend")
             session = browser.session
             session["otp_device_id"] = device.persistent_id
             session.save()

@@ -74,7 +74,7 @@ def _world(orders: int, users: int):
             quote_confirm(quote=quote, by=admin)
     device = TOTPDevice.objects.create(user=admin, name="bench", confirmed=True)
     client = Client()
-    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(admin, backend="accounts.request_cache.CachedModelBackend")
     session = client.session
     session["otp_device_id"] = device.persistent_id
     session.save()

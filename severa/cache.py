@@ -30,3 +30,18 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedRedisCacheClient
+
+
+def cache_forget(keys: list[str]) -> None:
+    """Drop cache entries now and again after the current transaction commits: a request
+    that rebuilt an entry from the old rows between the two does not keep it."""
+    if not keys:
+        return
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def forget() -> None:
+        cache.delete_many(keys)
+
+    forget()
+    transaction.on_commit(forget)

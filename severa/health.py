@@ -1,3 +1,4 @@
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
@@ -5,6 +6,15 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 HEALTHZ_PATH = "/healthz"
+
+
+@functools.lru_cache(maxsize=4)
+def _broker_client(url: str):
+    """One client (and its connection pool) per process: a probe every few seconds must not
+    open a new connection to the broker each time."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,10 +30,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "eager"
     else:
         try:
-            import redis
-
-            client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
-            client.ping()
+            _broker_client(settings.CELERY_BROKER_URL).ping()
             checks["broker"] = "ok"
         except Exception as error:  # noqa: BLE001
             checks["broker"] = f"error: {error.__class__.__name__}"

@@ -85,7 +85,7 @@ def verified_client(client):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="accounts.request_cache.CachedModelBackend")
         session = client.session
         session["otp_device_id"] = device.persistent_id
         session.save()

@@ -392,7 +392,7 @@ def _clients(world: World) -> dict[str, tuple[Client, Client]]:
     for name, user in world.actors.items():
         device = TOTPDevice.objects.create(user=user, name="walker", confirmed=True)
         browser = Client()
-        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        browser.force_login(user, backend="accounts.request_cache.CachedModelBackend")
         session = browser.session
         session["otp_device_id"] = device.persistent_id
         session.save()

@@ -230,7 +230,7 @@ def _session_cookie(username: str, host: str) -> dict:
 
     client = Client()
     client.force_login(
-        User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend"
+        User.objects.get(username=username), backend="accounts.request_cache.CachedModelBackend"
     )
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     return {"name": cookie.key, "value": cookie.value, "domain": host, "path": "/"}

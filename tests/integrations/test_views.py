@@ -133,7 +133,7 @@ def test_operators_see_connections_and_runs_in_the_admin_without_the_tokens(
     from tests.factories import totp_device
 
     device = totp_device(operator)
-    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(operator, backend="accounts.request_cache.CachedModelBackend")
     session = client.session
     session["otp_device_id"] = device.persistent_id
     session.save()

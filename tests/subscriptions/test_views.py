@@ -303,7 +303,7 @@ def test_users_page_refuses_activation_beyond_the_seats(signed_in, tenant, subsc
         url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"}, follow=True
     )
     page = text(response)
-    assert "All 1 licences are in use: buy more seats or deactivate a user first" in page
+    assert "The only licence is in use: buy more seats or deactivate a user first" in page
     assert "Buy more seats" in page
     with scopes_disabled():
         assert not Membership.objects.get(pk=waiting.pk).is_active

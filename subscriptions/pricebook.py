@@ -256,32 +256,32 @@ class PriceBook:
     # Lookups. Unknown codes are a QuoteError: they come from a tenant's state or form, and
     # the message must say which code is not sold in this currency on this date.
 
-    def _unknown(self, kind: str, code: object) -> QuoteError:
-        return QuoteError(f"unknown_{kind}", code=code, currency=self.currency, date=self.priced_on)
+    def _unknown(self, refusal: str, code: object) -> QuoteError:
+        return QuoteError(refusal, code=code, currency=self.currency, date=self.priced_on)
 
     def edition(self, code: str) -> EditionPrice:
         try:
             return self._editions[code]
         except KeyError:
-            raise self._unknown("edition", code) from None
+            raise self._unknown("unknown_edition", code) from None
 
     def add_on(self, code: str) -> AddOnPrice:
         try:
             return self._add_ons[code]
         except KeyError:
-            raise self._unknown("add_on", code) from None
+            raise self._unknown("unknown_add_on", code) from None
 
     def interface(self, code: str) -> InterfacePrice:
         try:
             return self._interfaces[code]
         except KeyError:
-            raise self._unknown("interface", code) from None
+            raise self._unknown("unknown_interface", code) from None
 
     def storage_tier(self, gigabytes: int) -> StorageTierPrice:
         try:
             return self._tiers[gigabytes]
         except KeyError:
-            raise self._unknown("storage_tier", f"{gigabytes} GB") from None
+            raise self._unknown("unknown_storage_tier", f"{gigabytes} GB") from None
 
     def storage_code(self, gigabytes: int) -> str:
         # An edition's included base need not be a tier of its own.

@@ -30,8 +30,9 @@ from babel import Locale
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts import locale_format
@@ -156,9 +157,25 @@ def _missing_accounts_error(seller: SellerEntity, missing: dict[str, int]) -> Se
         "missing_bank_accounts",
         seller=seller.name,
         currencies=", ".join(missing),
-        # Currency codes with counts of subscriptions: "EUR (3), SEK (1)".
-        listed=", ".join(f"{currency} ({count})" for currency, count in missing.items()),
+        listed=_subscriptions_by_currency(tuple(missing.items())),
     )
+
+
+def _subscriptions_by_currency_now(missing: tuple[tuple[str, int], ...]) -> str:
+    """ "EUR (3 subscriptions), SEK (1 subscription)" in the active language."""
+    return ", ".join(
+        ngettext(
+            "%(currency)s (%(count)s subscription)",
+            "%(currency)s (%(count)s subscriptions)",
+            count,
+        )
+        % {"currency": currency, "count": count}
+        for currency, count in missing
+    )
+
+
+# Rendered with the message, in the language where it is shown.
+_subscriptions_by_currency = lazy(_subscriptions_by_currency_now, str)
 
 
 def seller_migration_schedule(

@@ -10,8 +10,10 @@ import pytest
 from django.utils import translation
 
 import billing.contacts
+import billing.einvoice.delivery
 import billing.invoicing
 import billing.migration
+import billing.outbox
 import billing.rollover
 import subscriptions.partners.activation
 import subscriptions.pricebook
@@ -30,6 +32,8 @@ REFUSALS = {
     "RolloverError",
     "SellerMigrationError",
     "ActivationRateLimited",
+    "EInvoiceRetryError",
+    "OutboxRetryError",
 }
 APPS = ("accounts", "api", "billing", "records", "subscriptions", "severa")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -166,4 +170,5 @@ def test_a_refusal_survives_pickling():
 
 # The modules are imported for their subclasses; keep the imports used.
 assert billing.contacts and billing.rollover and subscriptions.partners.activation
+assert billing.einvoice.delivery and billing.outbox
 assert issubclass(billing.contacts.LastBillingContactError, DomainError)

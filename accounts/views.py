@@ -24,6 +24,7 @@ from accounts.tenancy import (
 )
 from severa import clock
 from severa.confirm import confirmation_page, confirmed
+from severa.errors import refusal_show
 from severa.paging import page_of, row_url
 
 _PENDING_USER = "accounts.pending_user_id"
@@ -353,7 +354,7 @@ def membership_licence_view(request: HttpRequest, membership_id: int) -> HttpRes
         else:
             licence_deactivate(membership=membership, by=request.user)
     except LicenceError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
         request.session["licence_refused"] = True
     else:
         name = membership.user.get_full_name() or membership.user.username

@@ -3,6 +3,14 @@
     {"error": {"status": 404, "code": "not_found", "message": "...", "fields": {...}}}
 
 ``fields`` is present for validation errors and maps field names to messages.
+
+A refusal of the domain (``severa.errors.DomainError``) answers with its class's status and
+code, the message in the request's language (``Accept-Language``, else the language
+cookie), and two more keys: ``reason``, the refusal's own stable code, and ``params``, the
+values its message names::
+
+    {"error": {"status": 422, "code": "quote_refused", "message": "Ei muutettavaa",
+               "reason": "nothing_to_change", "params": {}}}
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -12,6 +20,8 @@ from django_scopes import ScopeError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from severa.errors import DomainError
 
 
 def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
@@ -29,7 +39,23 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+def domain_error_response(error: DomainError) -> Response:
+    """The API's answer to a refusal of the domain: the one place they are mapped."""
+    body = error_body(
+        error.api_status, error.answered_code, str(error), fields=error.api_fields()
+    )
+    body["error"]["reason"] = error.code
+    body["error"]["params"] = error.params_json()
+    response = Response(body, status=error.api_status)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
     if isinstance(exc, ValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

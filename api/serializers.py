@@ -88,6 +88,14 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField(required=False, help_text="Field name to its messages.")
+    reason = serializers.CharField(
+        required=False,
+        help_text="A refusal of the service: its own stable code (e.g. `nothing_to_change`); "
+        "`message` is its text in the request's language (Accept-Language).",
+    )
+    params = serializers.DictField(
+        required=False, help_text="A refusal's values that its message names."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

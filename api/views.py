@@ -22,7 +22,8 @@ from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 
 ERROR_RESPONSE = OpenApiResponse(
-    serializers.ErrorSerializer, description="Error: {error: {status, code, message, fields}}"
+    serializers.ErrorSerializer,
+    description="Error: {error: {status, code, message, fields, reason, params}}",
 )
 
 

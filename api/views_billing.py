@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.errors import api_error
 from api.idempotency import idempotent
 from api.serializers_billing import (
     BillingContactCreateSerializer,
@@ -19,7 +18,6 @@ from api.serializers_billing import (
 )
 from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from billing.contacts import (
-    LastBillingContactError,
     billing_contact_add,
     billing_contact_remove,
     billing_contact_user_find,
@@ -155,8 +153,5 @@ class BillingContactDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPI
     )
     def delete(self, request, tenant_id, billingcontact_id):
         contact = get_object_or_404(self.get_queryset(), pk=billingcontact_id)
-        try:
-            billing_contact_remove(contact=contact, by_user=request.user)
-        except LastBillingContactError as error:
-            return api_error(409, "last_billing_contact", error.message)
+        billing_contact_remove(contact=contact, by_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -32,7 +32,6 @@ from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, OPERATOR, TenantScopedAPIMixin
 from api import serializers_invoices as serializers
-from api.errors import api_error
 from api.idempotency import idempotent
 from api.views import (
     IDEMPOTENCY_PARAMETER,
@@ -42,10 +41,9 @@ from api.views import (
     errors,
 )
 from billing.documents import invoice_filename, invoice_pdf_bytes
-from billing.invoicing import InvoicingError, payment_register
+from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue, invoice_reissue
 from billing.migration import (
-    SellerMigrationError,
     seller_migration_schedule,
     seller_migrations_with_counts,
 )
@@ -188,16 +186,13 @@ class InvoicePaymentView(TenantScopedAPIMixin, APIView):
         invoice = get_object_or_404(Invoice.objects.defer(*DEFERRED), pk=invoice_id)
         form = serializers.PaymentRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            payment = payment_register(
-                invoice=invoice,
-                amount=form.validated_data["amount"],
-                paid_on=form.validated_data["paid_on"],
-                reference=form.validated_data["reference"],
-                by=request.user,
-            )
-        except InvoicingError as error:
-            return api_error(422, "payment_refused", str(error))
+        payment = payment_register(
+            invoice=invoice,
+            amount=form.validated_data["amount"],
+            paid_on=form.validated_data["paid_on"],
+            reference=form.validated_data["reference"],
+            by=request.user,
+        )
         payment = Payment.objects.select_related("invoice").get(pk=payment.pk)
         return Response(
             serializers.PaymentResultSerializer(payment).data, status=status.HTTP_201_CREATED
@@ -225,15 +220,12 @@ class InvoiceCreditNoteView(TenantScopedAPIMixin, APIView):
         invoice = get_object_or_404(Invoice.objects.defer(*DEFERRED), pk=invoice_id)
         form = serializers.CreditNoteRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            note = credit_note_issue(
-                invoice=invoice,
-                lines=form.validated_data.get("lines"),
-                by=request.user,
-                reason=form.validated_data["reason"],
-            )
-        except InvoicingError as error:
-            return api_error(422, "credit_note_refused", str(error))
+        note = credit_note_issue(
+            invoice=invoice,
+            lines=form.validated_data.get("lines"),
+            by=request.user,
+            reason=form.validated_data["reason"],
+        )
         return Response(_invoice_data(note.pk), status=status.HTTP_201_CREATED)
 
 
@@ -260,12 +252,9 @@ class InvoiceReissueView(TenantScopedAPIMixin, APIView):
         invoice = get_object_or_404(Invoice.objects.defer(*DEFERRED), pk=invoice_id)
         form = serializers.ReissueRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            note, new = invoice_reissue(
-                invoice=invoice, by=request.user, reason=form.validated_data["reason"]
-            )
-        except InvoicingError as error:
-            return api_error(422, "reissue_refused", str(error))
+        note, new = invoice_reissue(
+            invoice=invoice, by=request.user, reason=form.validated_data["reason"]
+        )
         return Response(
             {"credit_note": _invoice_data(note.pk), "invoice": _invoice_data(new.pk)},
             status=status.HTTP_201_CREATED,
@@ -336,16 +325,13 @@ class SellerMigrationListView(generics.ListAPIView):
         form = serializers.SellerMigrationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        try:
-            migration = seller_migration_schedule(
-                from_seller=data["from_seller"],
-                to_seller=data["to_seller"],
-                cohort_start=data["cohort_start"],
-                notice_days=data["notice_days"],
-                by=request.user,
-            )
-        except SellerMigrationError as error:
-            return api_error(422, "migration_refused", str(error))
+        migration = seller_migration_schedule(
+            from_seller=data["from_seller"],
+            to_seller=data["to_seller"],
+            cohort_start=data["cohort_start"],
+            notice_days=data["notice_days"],
+            by=request.user,
+        )
         migration = self.get_queryset().get(pk=migration.pk)
         return Response(
             serializers.SellerMigrationSerializer(migration).data, status=status.HTTP_201_CREATED

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -156,22 +156,19 @@ class ActivationListView(PartnerAPIMixin, APIView):
         data = form.validated_data
         company = partners.ExistingCustomer(**data["company"]) if "company" in data else None
         customer = partners.NewCustomer(**data["customer"]) if "customer" in data else None
-        try:
-            with transaction.atomic():
-                activation, _token = partners.activation_create(
-                    partner=self.partner,
-                    engagement=data["engagement"],
-                    by=request.user,
-                    company=company,
-                    customer=customer,
-                    edition=data["edition"],
-                    seats=data.get("seats"),
-                    invoice_recipient=data["invoice_recipient"],
-                    agreement_months=data.get("agreement_months"),
-                    idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
-                )
-        except partners.ActivationRateLimited as error:
-            raise exceptions.Throttled(wait=error.retry_after, detail=str(error)) from None
+        with transaction.atomic():
+            activation, _token = partners.activation_create(
+                partner=self.partner,
+                engagement=data["engagement"],
+                by=request.user,
+                company=company,
+                customer=customer,
+                edition=data["edition"],
+                seats=data.get("seats"),
+                invoice_recipient=data["invoice_recipient"],
+                agreement_months=data.get("agreement_months"),
+                idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            )
         activation = PartnerActivation.objects.with_scopes_disabled().get(pk=activation.pk)
         return Response(
             serializers.ActivationSerializer(activation).data, status=status.HTTP_201_CREATED

@@ -4,6 +4,8 @@ licences.
 
 Status codes beside the common ones (api/views.py):
 
+Refusals of the services are answered by api/errors.py (with ``reason`` and ``params``):
+
 - a quote the services refuse (`QuoteError`: nothing to change, not sold in the currency,
   not allowed in the edition, the period has ended, ...) is a 422 with code
   ``quote_refused``; seats below the users that stay active is a 422 with code
@@ -22,7 +24,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,7 +40,6 @@ from accounts.tenancy import (
 from api import selectors_subscriptions as selectors
 from api import serializers as common_serializers
 from api import serializers_subscriptions as serializers
-from api.errors import api_error
 from api.idempotency import idempotent
 from api.views import (
     IDEMPOTENCY_PARAMETER,
@@ -57,19 +58,12 @@ from subscriptions.models import (
     ScheduledChange,
     Subscription,
 )
-from subscriptions.pricebook import QuoteError
 from subscriptions.provisioning import tenant_provision
-from subscriptions.quotes import TooFewSeatsError
 from subscriptions.support import support_contact_of_tenant
 
 QUOTE_PARAMETER = OpenApiParameter("quote_id", int, OpenApiParameter.PATH)
 CHANGE_PARAMETER = OpenApiParameter("scheduledchange_id", int, OpenApiParameter.PATH)
 MEMBERSHIP_PARAMETER = OpenApiParameter("membership_id", int, OpenApiParameter.PATH)
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class IsOperator(BasePermission):
@@ -180,17 +174,6 @@ def _subscription_of(tenant) -> Subscription:
     return subscription
 
 
-def _quote_refused(error: QuoteError) -> Response:
-    if isinstance(error, TooFewSeatsError):
-        return api_error(
-            422,
-            "too_few_seats",
-            str(error),
-            fields={"seats": [str(error)], "users_to_deactivate": error.users_to_deactivate},
-        )
-    return api_error(422, "quote_refused", str(error))
-
-
 @extend_schema(parameters=[TENANT_PARAMETER])
 class SubscriptionView(TenantScopedAPIMixin, APIView):
     tenant_roles = BILLING_ROLES
@@ -257,15 +240,12 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
             interfaces=frozenset(data["interfaces"]) if "interfaces" in data else None,
             terminate=data["terminate"],
         )
-        try:
-            quote = services.quote_create(
-                subscription=subscription,
-                desired=desired,
-                by=request.user,
-                downgrade_allowed=self.tenant_role != PARTNER,
-            )
-        except QuoteError as error:
-            return _quote_refused(error)
+        quote = services.quote_create(
+            subscription=subscription,
+            desired=desired,
+            by=request.user,
+            downgrade_allowed=self.tenant_role != PARTNER,
+        )
         return Response(
             serializers.QuoteSerializer(selectors.quote_read(quote)).data,
             status=status.HTTP_201_CREATED,
@@ -310,10 +290,7 @@ class QuoteConfirmView(TenantScopedAPIMixin, APIView):
     def post(self, request, tenant_id, quote_id):
         quote = get_object_or_404(Quote.objects.all(), pk=quote_id)
         was_confirmed = quote.status == QuoteStatus.CONFIRMED
-        try:
-            order = services.quote_confirm(quote=quote, by=request.user)
-        except services.QuoteConflictError as error:
-            raise Conflict(str(error), code="quote_conflict") from None
+        order = services.quote_confirm(quote=quote, by=request.user)
         return Response(
             _order_data(order),
             status=status.HTTP_200_OK if was_confirmed else status.HTTP_201_CREATED,
@@ -369,10 +346,7 @@ class ScheduledChangeDetailView(
     )
     def delete(self, request, tenant_id, scheduledchange_id):
         change = get_object_or_404(self.get_queryset(), pk=scheduledchange_id)
-        try:
-            services.scheduled_change_cancel(change=change, by=request.user)
-        except QuoteError as error:
-            raise Conflict(str(error), code="change_not_cancellable") from None
+        services.scheduled_change_cancel(change=change, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -384,10 +358,7 @@ class _LicenceView(TenantScopedAPIMixin, APIView):
         membership = get_object_or_404(
             Membership.objects.select_related("user", "tenant"), pk=membership_id
         )
-        try:
-            membership = self.licence_action(membership=membership, by=request.user)
-        except services.LicenceError as error:
-            raise Conflict(str(error), code=self.conflict_code) from None
+        membership = self.licence_action(membership=membership, by=request.user)
         membership = Membership.objects.select_related("user").get(pk=membership.pk)
         return Response(common_serializers.MembershipSerializer(membership).data)
 
@@ -410,7 +381,6 @@ LICENCE_RESPONSES = {
 )
 class LicenceActivateView(_LicenceView):
     licence_action = staticmethod(services.licence_activate)
-    conflict_code = "no_free_licence"
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, MEMBERSHIP_PARAMETER])
@@ -424,4 +394,3 @@ class LicenceActivateView(_LicenceView):
 )
 class LicenceDeactivateView(_LicenceView):
     licence_action = staticmethod(services.licence_deactivate)
-    conflict_code = "last_admin"

@@ -12,12 +12,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Tenant, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import BillingContact
 from severa import clock
+from severa.errors import DomainError
 
 # Below this many contacts the contacts page recommends adding another.
 RECOMMENDED_CONTACT_COUNT = 2
@@ -30,12 +32,17 @@ RECOMMENDED_CONTACT_COUNT = 2
 billing_contact_removed = django.dispatch.Signal()
 
 
-class LastBillingContactError(Exception):
-    """Refused: the contact is the tenant's only one."""
+class LastBillingContactError(DomainError):
+    """Refused: the contact is the tenant's (or partner's) only one."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    api_status = 409
+    api_code = "last_billing_contact"
+    messages = {
+        "last_billing_contact": gettext_lazy(
+            "%(contact)s is the only billing contact and cannot be removed: invoices "
+            "need at least one. Add another contact first."
+        )
+    }
 
 
 def billing_contacts_list(tenant: Tenant) -> QuerySet[BillingContact]:
@@ -193,13 +200,7 @@ def billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> 
         if contact is None:  # removed meanwhile by someone else: nothing left to do
             return
         if not BillingContact.objects.filter(tenant=tenant).exclude(pk=contact.pk).exists():
-            raise LastBillingContactError(
-                _(
-                    "%(contact)s is the only billing contact and cannot be removed: invoices "
-                    "need at least one. Add another contact first."
-                )
-                % {"contact": contact.address}
-            )
+            raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=tenant)
         audit_record(
             tenant=tenant,

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner, Tenant, User
 from billing.invoice_status import invoice_mark_paid
@@ -29,6 +30,7 @@ from billing.models import (
 from billing.money import cash_round, quantize
 from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from severa import clock
+from severa.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,48 @@ logger = logging.getLogger(__name__)
 CASH_ROUNDED_CURRENCIES = frozenset({"SEK", "NOK"})
 
 
-class InvoicingError(Exception):
+class InvoicingError(DomainError):
     """A refused invoicing action; the message is meant for an operator."""
+
+    api_code = "invoicing_refused"
+    api_codes = {
+        "payment_not_positive": "payment_refused",
+        "payment_on_credit_note": "payment_refused",
+        "payment_exceeds_outstanding": "payment_refused",
+        "credit_of_credit_note": "credit_note_refused",
+        "line_not_on_invoice": "credit_note_refused",
+        "credit_not_positive": "credit_note_refused",
+        "credit_exceeds_line": "credit_note_refused",
+        "nothing_left_to_credit": "credit_note_refused",
+        "reissue_of_credit_note": "reissue_refused",
+        "already_reissued": "reissue_refused",
+        "reissue_of_credited": "reissue_refused",
+    }
+    messages = {
+        "no_bank_account": _("%(seller)s has no bank account in %(currency)s"),
+        "several_currencies": _(
+            "%(buyer)s: orders in several currencies %(currencies)s from one seller"
+        ),
+        "payment_not_positive": _("A payment must be positive"),
+        "payment_on_credit_note": _("Payments are registered on invoices, not credit notes"),
+        "payment_exceeds_outstanding": _(
+            "%(amount)s %(currency)s exceeds the %(outstanding)s %(currency)s outstanding on "
+            "invoice %(invoice)s"
+        ),
+        "credit_of_credit_note": _("Only an invoice can be credited"),
+        "line_not_on_invoice": _("Line %(line)s is not on invoice %(invoice)s"),
+        "credit_not_positive": _("An amount to credit must be positive"),
+        "credit_exceeds_line": _(
+            "Line %(line)s has %(left)s %(currency)s left to credit, not %(amount)s"
+        ),
+        "nothing_left_to_credit": _("Invoice %(invoice)s has nothing left to credit"),
+        "reissue_of_credit_note": _("Only an invoice can be reissued, not a credit note."),
+        "already_reissued": _("Invoice %(invoice)s was already reissued as %(reissued)s."),
+        "reissue_of_credited": _(
+            "Invoice %(invoice)s is already credited; only an invoice without credit "
+            "notes can be reissued."
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -117,7 +159,7 @@ def invoice_totals(
 def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
     account = seller.bank_accounts.filter(currency=currency).first()
     if account is None:
-        raise InvoicingError(f"{seller.name} has no bank account in {currency}")
+        raise InvoicingError("no_bank_account", seller=seller.name, currency=currency)
     # The account is frozen whole (IBAN, BIC, bank name, domestic numbers): an issued
     # document keeps the payment details it was issued with.
     return seller.party() | account.snapshot() | {"payment_terms_days": seller.payment_terms_days}
@@ -178,17 +220,20 @@ def payment_register(
     """Record a payment; the invoice is paid once payments cover what is left after credits."""
     amount = quantize(Decimal(amount), invoice.currency)
     if amount <= 0:
-        raise InvoicingError("A payment must be positive")
+        raise InvoicingError("payment_not_positive")
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.kind != InvoiceKind.INVOICE:
-            raise InvoicingError("Payments are registered on invoices, not credit notes")
+            raise InvoicingError("payment_on_credit_note")
         paid = sum((p.amount for p in invoice.payments.all()), Decimal(0))
         outstanding = invoice.total - invoice.credited_amount - paid
         if amount > outstanding:
             raise InvoicingError(
-                f"{amount} {invoice.currency} exceeds the {outstanding} {invoice.currency} "
-                f"outstanding on invoice {invoice}"
+                "payment_exceeds_outstanding",
+                amount=amount,
+                currency=invoice.currency,
+                outstanding=outstanding,
+                invoice=invoice,
             )
         payment = Payment.objects.create(
             tenant=invoice.tenant,

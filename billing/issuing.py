@@ -41,7 +41,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 
 from accounts.models import Partner, Tenant, User
 from billing.invoice_status import invoice_mark_credited
@@ -314,7 +313,7 @@ def invoice_draft(
     if len(currencies) != 1:
         buyer = partner if partner is not None else tenant
         raise InvoicingError(
-            f"{buyer.name}: orders in several currencies {sorted(currencies)} from one seller"
+            "several_currencies", buyer=buyer.name, currencies=", ".join(sorted(currencies))
         )
     currency = currencies.pop()
     if partner is not None:
@@ -561,7 +560,7 @@ def credit_note_issue(
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.kind != InvoiceKind.INVOICE:
-            raise InvoicingError("Only an invoice can be credited")
+            raise InvoicingError("credit_of_credit_note")
         original = list(invoice.lines.all())
         credited: dict[int, Decimal] = defaultdict(Decimal)
         for line in InvoiceLine.objects.filter(credited_line__invoice=invoice):
@@ -576,14 +575,17 @@ def credit_note_issue(
         for line_id, amount in wanted.items():
             line = by_id.get(line_id)
             if line is None:
-                raise InvoicingError(f"Line {line_id} is not on invoice {invoice}")
+                raise InvoicingError("line_not_on_invoice", line=line_id, invoice=invoice)
             if amount <= 0 and lines is not None:
-                raise InvoicingError("An amount to credit must be positive")
+                raise InvoicingError("credit_not_positive")
             left = line.net - credited[line.pk]
             if amount > left:
                 raise InvoicingError(
-                    f"Line {line.position} has {left} {invoice.currency} left to credit, "
-                    f"not {amount}"
+                    "credit_exceeds_line",
+                    line=line.position,
+                    left=left,
+                    currency=invoice.currency,
+                    amount=amount,
                 )
             if amount == 0:
                 continue
@@ -605,7 +607,7 @@ def credit_note_issue(
                 )
             )
         if not new_lines:
-            raise InvoicingError(f"Invoice {invoice} has nothing left to credit")
+            raise InvoicingError("nothing_left_to_credit", invoice=invoice)
         seller = invoice.seller
         draft = _draft(
             tenant=invoice.tenant,
@@ -666,25 +668,16 @@ def invoice_reissue(
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.kind != InvoiceKind.INVOICE:
-            raise InvoicingError(_("Only an invoice can be reissued, not a credit note."))
+            raise InvoicingError("reissue_of_credit_note")
         reissued = (
             Invoice.objects.filter(reissue_credit_note__credited_invoice=invoice)
             .only("series", "number")
             .first()
         )
         if reissued is not None:
-            raise InvoicingError(
-                _("Invoice %(invoice)s was already reissued as %(reissued)s.")
-                % {"invoice": invoice, "reissued": reissued}
-            )
+            raise InvoicingError("already_reissued", invoice=invoice, reissued=reissued)
         if invoice.credit_notes.exists():
-            raise InvoicingError(
-                _(
-                    "Invoice %(invoice)s is already credited; only an invoice without credit "
-                    "notes can be reissued."
-                )
-                % {"invoice": invoice}
-            )
+            raise InvoicingError("reissue_of_credited", invoice=invoice)
         original = list(invoice.lines.order_by("position"))
         note = credit_note_issue(invoice=invoice, lines=None, by=by, reason=reason)
         today = clock.today()

@@ -30,6 +30,9 @@ from babel import Locale
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts import locale_format
@@ -49,6 +52,7 @@ from billing.models import (
     TermsVersion,
 )
 from severa import clock
+from severa.errors import DomainError
 from subscriptions.models import (
     ChangeKind,
     ChangeStatus,
@@ -62,8 +66,37 @@ logger = logging.getLogger(__name__)
 NOTICE_TEMPLATE = "seller_migration_notice"
 
 
-class SellerMigrationError(Exception):
+class SellerMigrationError(DomainError):
     """A refused migration action; the message is meant for an operator."""
+
+    api_code = "migration_refused"
+    messages = {
+        "same_seller": _("Choose two different seller entities."),
+        "cohort_not_first_of_month": _("A cohort starts on the 1st of a month, not on %(date)s."),
+        "negative_notice": _("The notice cannot be negative."),
+        "too_late": ngettext_lazy(
+            "Too late for %(date)s: billing contacts must be told %(count)s day in advance, "
+            "by %(latest)s. Choose a later cohort.",
+            "Too late for %(date)s: billing contacts must be told %(count)s days in advance, "
+            "by %(latest)s. Choose a later cohort.",
+            "count",
+        ),
+        "cohort_exists": _("The %(date)s cohort of %(seller)s is scheduled already."),
+        "no_subscriptions": _("No active subscription of %(seller)s starts a period on %(date)s."),
+        "missing_bank_accounts": _(
+            "%(seller)s has no bank account in %(currencies)s: the cohort has subscriptions in "
+            "%(listed)s. Add the missing accounts to the seller entity first; a subscription "
+            "keeps its currency."
+        ),
+        "taken_meanwhile": _(
+            "Another cohort took some of these subscriptions meanwhile; try again."
+        ),
+        "not_open": _("The migration is %(status)s."),
+        "cohort_started": _(
+            "The cohort has started: its subscriptions are moving to the new seller."
+        ),
+        "notice_too_late": _("The cohort has started: a notice now would not be in advance."),
+    }
 
 
 def _months_between(earlier: date, later: date) -> int:
@@ -119,16 +152,30 @@ def _missing_accounts(seller: SellerEntity, currencies: Counter) -> dict[str, in
     }
 
 
-def _missing_accounts_message(seller: SellerEntity, missing: dict[str, int]) -> str:
-    listed = ", ".join(
-        f"{currency} ({count} subscription{'s' if count != 1 else ''})"
-        for currency, count in missing.items()
+def _missing_accounts_error(seller: SellerEntity, missing: dict[str, int]) -> SellerMigrationError:
+    return SellerMigrationError(
+        "missing_bank_accounts",
+        seller=seller.name,
+        currencies=", ".join(missing),
+        listed=_subscriptions_by_currency(tuple(missing.items())),
     )
-    return (
-        f"{seller.name} has no bank account in {', '.join(missing)}: the cohort has "
-        f"subscriptions in {listed}. Add the account{'s' if len(missing) != 1 else ''} to the "
-        "seller entity first; a subscription keeps its currency."
+
+
+def _subscriptions_by_currency_now(missing: tuple[tuple[str, int], ...]) -> str:
+    """ "EUR (3 subscriptions), SEK (1 subscription)" in the active language."""
+    return ", ".join(
+        ngettext(
+            "%(currency)s (%(count)s subscription)",
+            "%(currency)s (%(count)s subscriptions)",
+            count,
+        )
+        % {"currency": currency, "count": count}
+        for currency, count in missing
     )
+
+
+# Rendered with the message, in the language where it is shown.
+_subscriptions_by_currency = lazy(_subscriptions_by_currency_now, str)
 
 
 def seller_migration_schedule(
@@ -147,20 +194,16 @@ def seller_migration_schedule(
     bank account in a currency of the cohort (the message names the currencies).
     """
     if from_seller.pk == to_seller.pk:
-        raise SellerMigrationError("Choose two different seller entities.")
+        raise SellerMigrationError("same_seller")
     if cohort_start.day != 1:
-        raise SellerMigrationError(
-            f"A cohort starts on the 1st of a month, not on {cohort_start.isoformat()}."
-        )
+        raise SellerMigrationError("cohort_not_first_of_month", date=cohort_start)
     if notice_days < 0:
-        raise SellerMigrationError("The notice cannot be negative.")
+        raise SellerMigrationError("negative_notice")
     today = clock.today()
     latest_notice = cohort_start - timedelta(days=notice_days)
     if latest_notice < today:
         raise SellerMigrationError(
-            f"Too late for {cohort_start.isoformat()}: billing contacts must be told "
-            f"{notice_days} days in advance, by {latest_notice.isoformat()}. Choose a later "
-            "cohort."
+            "too_late", date=cohort_start, count=notice_days, latest=latest_notice
         )
     with transaction.atomic(), scopes_disabled():
         # The old seller's row serialises the scheduling of its cohorts.
@@ -170,18 +213,15 @@ def seller_migration_schedule(
             .exclude(status=SellerMigrationStatus.CANCELLED)
             .exists()
         ):
-            raise SellerMigrationError(
-                f"The {cohort_start.isoformat()} cohort of {from_seller.name} is scheduled already."
-            )
+            raise SellerMigrationError("cohort_exists", date=cohort_start, seller=from_seller.name)
         subscriptions = cohort_candidates(from_seller=from_seller, cohort_start=cohort_start)
         if not subscriptions:
             raise SellerMigrationError(
-                f"No active subscription of {from_seller.name} starts a period on "
-                f"{cohort_start.isoformat()}."
+                "no_subscriptions", seller=from_seller.name, date=cohort_start
             )
         missing = _missing_accounts(to_seller, Counter(s.currency for s in subscriptions))
         if missing:
-            raise SellerMigrationError(_missing_accounts_message(to_seller, missing))
+            raise _missing_accounts_error(to_seller, missing)
         try:
             with transaction.atomic():
                 migration = SellerMigration.objects.create(
@@ -203,9 +243,7 @@ def seller_migration_schedule(
                 )
         except IntegrityError:
             # A subscription joined another cohort meanwhile (or this one was scheduled).
-            raise SellerMigrationError(
-                "Another cohort took some of these subscriptions meanwhile; try again."
-            ) from None
+            raise SellerMigrationError("taken_meanwhile") from None
         for subscription in subscriptions:
             audit_record(
                 tenant=subscription.tenant,
@@ -224,11 +262,11 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
     with transaction.atomic(), scopes_disabled():
         migration = SellerMigration.objects.select_for_update().get(pk=migration.pk)
         if migration.status not in OPEN_MIGRATION_STATUSES:
-            raise SellerMigrationError(f"The migration is {migration.get_status_display()}.")
-        if migration.cohort_start <= clock.today():
             raise SellerMigrationError(
-                "The cohort has started: its subscriptions are moving to the new seller."
+                "not_open", status=SellerMigrationStatus(migration.status).label
             )
+        if migration.cohort_start <= clock.today():
+            raise SellerMigrationError("cohort_started")
         migration.items.filter(status__in=OPEN_MIGRATION_ITEM_STATUSES).update(
             status=SellerMigrationItemStatus.CANCELLED
         )
@@ -312,11 +350,11 @@ def seller_migration_notify(
             .get(pk=migration.pk)
         )
         if migration.status not in OPEN_MIGRATION_STATUSES:
-            raise SellerMigrationError(f"The migration is {migration.get_status_display()}.")
-        if migration.cohort_start <= today:
             raise SellerMigrationError(
-                "The cohort has started: a notice now would not be in advance."
+                "not_open", status=SellerMigrationStatus(migration.status).label
             )
+        if migration.cohort_start <= today:
+            raise SellerMigrationError("notice_too_late")
         items = list(
             migration.items.filter(
                 status=SellerMigrationItemStatus.SCHEDULED, notified_at__isnull=True

@@ -12,6 +12,7 @@ from billing.einvoice.delivery import EInvoiceRetryError, einvoice_delivery_retr
 from billing.models import EInvoiceDelivery, EInvoiceDeliveryStatus
 from billing.operator_queues import back_to_queue, queue_page
 from billing.operator_views import operator_view
+from severa.errors import refusal_show
 
 
 @require_safe
@@ -34,8 +35,8 @@ def operator_einvoice_retry_view(request: HttpRequest, einvoicedelivery_id: int)
     delivery = get_object_or_404(EInvoiceDelivery.objects.defer("document"), pk=einvoicedelivery_id)
     try:
         einvoice_delivery_retry(delivery=delivery, by=request.user)
-    except EInvoiceRetryError:
-        messages.error(request, _("Only a failed e-invoice can be sent again."))
+    except EInvoiceRetryError as error:
+        refusal_show(request, error)
     else:
         messages.success(request, _("The e-invoice is queued to be sent again."))
     return back_to_queue(request, "operator_einvoices", EInvoiceDeliveryStatus)

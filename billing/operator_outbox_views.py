@@ -11,6 +11,7 @@ from billing.models import OutboxMessage, OutboxStatus
 from billing.operator_queues import back_to_queue, queue_page
 from billing.operator_views import operator_view
 from billing.outbox import OutboxRetryError, outbox_message_retry
+from severa.errors import refusal_show
 
 
 @require_safe
@@ -33,8 +34,8 @@ def operator_outbox_retry_view(request: HttpRequest, outboxmessage_id: int) -> H
     message = get_object_or_404(OutboxMessage.objects.defer("body"), pk=outboxmessage_id)
     try:
         outbox_message_retry(message=message, by=request.user)
-    except OutboxRetryError:
-        messages.error(request, _("Only a failed message can be sent again."))
+    except OutboxRetryError as error:
+        refusal_show(request, error)
     else:
         messages.success(
             request, _("The message to %(to)s is queued to be sent again.") % {"to": message.to}

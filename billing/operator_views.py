@@ -49,6 +49,7 @@ from billing.schedule import (
 )
 from severa import clock
 from severa.confirm import confirmation_page, confirmed
+from severa.errors import refusal_on_form, refusal_show
 from severa.paging import query_without_page
 
 
@@ -222,7 +223,7 @@ def invoice_payment_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
             by=request.user,
         )
     except InvoicingError as error:
-        form.add_error(None, str(error))
+        refusal_on_form(form, error)
         return _invoice_detail(request, invoice, payment_form=form)
     messages.success(
         request,
@@ -247,7 +248,7 @@ def invoice_credit_note_view(request: HttpRequest, invoice_id: int) -> HttpRespo
             reason=form.cleaned_data["reason"],
         )
     except InvoicingError as error:
-        form.add_error(None, str(error))
+        refusal_on_form(form, error)
         return _invoice_detail(request, invoice, credit_form=form)
     messages.success(request, _("Credit note %(number)s issued.") % {"number": note.display_number})
     return redirect("operator_invoice", invoice_id=note.pk)
@@ -279,7 +280,7 @@ def invoice_reissue_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     try:
         note, new = invoice_reissue(invoice=invoice, by=request.user)
     except InvoicingError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
         return redirect("operator_invoice", invoice_id=invoice.pk)
     messages.success(
         request,
@@ -307,7 +308,7 @@ def seller_migrations_view(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except SellerMigrationError as error:
-            form.add_error(None, str(error))
+            refusal_on_form(form, error)
         else:
             messages.success(
                 request,
@@ -360,7 +361,7 @@ def seller_migration_notify_view(request: HttpRequest, sellermigration_id: int) 
     try:
         told = seller_migration_notify(migration=migration, by=request.user)
     except SellerMigrationError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
     else:
         messages.success(request, _("Notice e-mailed to %(count)d companies.") % {"count": told})
     return redirect("operator_seller_migration", sellermigration_id=migration.pk)
@@ -373,7 +374,7 @@ def seller_migration_cancel_view(request: HttpRequest, sellermigration_id: int) 
     try:
         seller_migration_cancel(migration=migration, by=request.user)
     except SellerMigrationError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
     else:
         messages.success(request, _("The cohort is cancelled."))
     return redirect("operator_seller_migration", sellermigration_id=migration.pk)

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from accounts.models import Tenant, User
@@ -39,6 +40,7 @@ from accounts.services import audit_record
 from billing.models import Invoice, InvoiceLink, OutboxMessage, OutboxStatus
 from billing.scoping import recipient_scope
 from severa import clock
+from severa.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -230,8 +232,12 @@ def outbox_body_redacted(body: str) -> str:
     return _LINK_TOKEN.sub(rf"\g<1>{REDACTED}", body)
 
 
-class OutboxRetryError(Exception):
+class OutboxRetryError(DomainError):
     """Refused: only a failed message can be sent again."""
+
+    api_status = 409
+    api_code = "not_failed"
+    messages = {"not_failed": _("Only a failed message can be sent again.")}
 
 
 def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMessage:
@@ -240,7 +246,7 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if message.status != OutboxStatus.FAILED:
-            raise OutboxRetryError(f"Message {message.pk} is {message.status}, not failed")
+            raise OutboxRetryError("not_failed", message=message.pk, status=message.status)
         previous_attempts = message.attempts
         message.status = OutboxStatus.PENDING
         message.attempts = 0

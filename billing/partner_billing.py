@@ -192,13 +192,7 @@ def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | N
         if contact is None:
             return
         if not BillingContact.objects.filter(partner=partner).exclude(pk=contact.pk).exists():
-            raise LastBillingContactError(
-                _(
-                    "%(contact)s is the only billing contact and cannot be removed: invoices "
-                    "need at least one. Add another contact first."
-                )
-                % {"contact": contact.address}
-            )
+            raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=None)
         logger.info(
             "Partner %s billing contact %s removed by %s", partner.pk, contact.address, by_user

@@ -42,6 +42,7 @@ from billing.partner_billing import (
 from billing.scoping import partner_scope
 from billing.views import billing_contact_remove_confirmation
 from severa.confirm import confirmed
+from severa.errors import refusal_show
 from severa.forms import form_errors_from
 
 INVOICES_PER_PAGE = 50
@@ -156,7 +157,7 @@ def partner_billing_contact_remove_view(
     try:
         partner_billing_contact_remove(contact=contact, by_user=request.user)
     except LastBillingContactError as error:
-        messages.error(request, error.message)
+        refusal_show(request, error)
     else:
         messages.success(
             request, _("%(contact)s is no longer a billing contact.") % {"contact": address}

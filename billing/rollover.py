@@ -53,6 +53,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent
@@ -63,6 +64,7 @@ from billing.periods import Period, next_period
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
 from severa import clock
 from severa.bulk import bulk_insert, new_instance
+from severa.errors import DomainError
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ChangeKind,
@@ -117,8 +119,10 @@ SUBSCRIPTION_FIELDS = (
 )
 
 
-class RolloverError(Exception):
+class RolloverError(DomainError):
     """A subscription that cannot be renewed as it is; the message is meant for an operator."""
+
+    messages = {"not_renewed": _("This subscription cannot be renewed: %(reason)s")}
 
 
 def run_moment(on: date) -> datetime:
@@ -462,8 +466,10 @@ def _seats_cover_active_users(steps: list[RolloverStep], active: int) -> None:
     for step in steps:
         if not step.terminates and step.state.seats < active:
             raise QuoteError(
-                f"{active} users are active but the renewal would bill {step.state.seats} "
-                f"seats: deactivate {active - step.state.seats} users or add seats"
+                "renewal_below_active_users",
+                active=active,
+                seats=step.state.seats,
+                count=active - step.state.seats,
             )
 
 
@@ -579,7 +585,7 @@ def subscription_rollover(
         locked = _locked(Subscription.objects.filter(pk=subscription.pk)).get()
         tally, orders = _rollover_batch([locked], context)
     if tally.errors:
-        raise RolloverError(tally.errors[0].message)
+        raise RolloverError("not_renewed", reason=tally.errors[0].message)
     return orders
 
 

@@ -29,6 +29,7 @@ from billing.invoice_list import invoice_rows, invoice_rows_query
 from billing.models import BillingContact, Invoice
 from billing.seller_change import seller_change_review_dismiss
 from severa.confirm import confirmation_page, confirmed
+from severa.errors import refusal_show
 from severa.forms import form_errors_from
 from severa.paging import page_of, row_url
 
@@ -166,7 +167,7 @@ def billing_contact_remove_view(request: HttpRequest, billingcontact_id: int) ->
     try:
         billing_contact_remove(contact=contact, by_user=request.user)
     except LastBillingContactError as error:
-        messages.error(request, error.message)
+        refusal_show(request, error)
     else:
         messages.success(
             request, _("%(contact)s is no longer a billing contact.") % {"contact": address}

@@ -24,6 +24,7 @@ from billing.partner_billing import partner_invoices
 from billing.scoping import partner_scope
 from severa import clock
 from severa.confirm import confirmation_page, confirmed
+from severa.errors import refusal_on_form
 from severa.forms import form_errors_from
 from severa.paging import row_url
 from subscriptions import partners as partner_services
@@ -226,7 +227,7 @@ def partner_activation_view(request: HttpRequest) -> HttpResponse:
                 agreement_months=data["agreement_months"],
             )
         except partner_services.ActivationRateLimited as error:
-            form.add_error(None, str(error))
+            refusal_on_form(form, error)
         except ValidationError as error:
             form_errors_from(form, error)
         else:

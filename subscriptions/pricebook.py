@@ -21,9 +21,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
 from billing.money import check_currency, quantize, to_decimal
 from billing.periods import Period, period_starting
 from billing.vat import VatDecision, vat_amount
+from severa.errors import DomainError
 
 # QuoteLine.kind: "increase" lines are charged now, for the rest of the current period;
 # "scheduled" lines are a whole coming period's charges, billed by the renewal at its start.
@@ -42,8 +46,79 @@ PRICING_PER_SEAT = "per_seat"
 ADD_ON_PRICINGS: frozenset[str] = frozenset({PRICING_FLAT, PRICING_PER_SEAT})
 
 
-class QuoteError(Exception):
+class QuoteError(DomainError):
     """A change that cannot be quoted as asked; the message is meant for the tenant admin."""
+
+    api_code = "quote_refused"
+    messages = {
+        "unknown_edition": _(
+            "Unknown edition '%(code)s': not in the %(currency)s price list of %(date)s"
+        ),
+        "unknown_add_on": _(
+            "Unknown add-on '%(code)s': not in the %(currency)s price list of %(date)s"
+        ),
+        "unknown_interface": _(
+            "Unknown interface '%(code)s': not in the %(currency)s price list of %(date)s"
+        ),
+        "unknown_storage_tier": _(
+            "Unknown storage tier '%(code)s': not in the %(currency)s price list of %(date)s"
+        ),
+        "storage_not_allowed": _(
+            "%(storage_gb)s GB is neither a storage tier nor within the storage included in "
+            "the %(edition)s edition"
+        ),
+        "storage_not_a_size": _(
+            "%(storage_gb)s GB is not a storage size: choose one of %(choices)s"
+        ),
+        "add_on_not_in_edition": _("%(add_on)s is not available in the %(edition)s edition"),
+        "nothing_to_change": _("Nothing to change"),
+        "nothing_to_change_scheduled": _(
+            "Nothing to change: the scheduled changes already give this"
+        ),
+        "same_as_today": _(
+            "This is the subscription as it is today: cancel the scheduled changes instead"
+        ),
+        "invalid_selection": _("These choices are not valid: %(reason)s"),
+        "currency_cannot_change": _(
+            "Currency cannot change: subscription in %(current)s, asked for %(desired)s, "
+            "prices in %(prices)s"
+        ),
+        "period_cannot_change": _("The billing period cannot be changed by a quote"),
+        "outside_current_period": _(
+            "The quote date %(date)s is outside the current period %(period)s; roll the "
+            "subscription over first"
+        ),
+        "period_ended": _(
+            "The current period %(period)s has ended; the subscription is renewed first"
+        ),
+        "subscription_ended": _("This subscription has ended"),
+        "termination_pending": _(
+            "The subscription ends on %(date)s: cancel the termination before making other changes"
+        ),
+        "termination_too_early": _(
+            "The agreement runs until %(agreement_end)s: it can be terminated from %(opens)s "
+            "on, effective %(effective)s"
+        ),
+        "downgrade_not_self_service": _(
+            "A downgrade can lose the customer's data and is not self-service: "
+            "request it on the customer's page of the partner portal."
+        ),
+        "vat_undecided": _("VAT cannot be decided for %(tenant)s: %(reason)s"),
+        "already_subscribed": _("%(tenant)s already has a subscription"),
+        "no_bank_account": _("%(seller)s has no bank account in %(currency)s"),
+        "seats_below_active_users": ngettext_lazy(
+            "%(tenant)s has %(count)s active user: at least that many seats are needed",
+            "%(tenant)s has %(count)s active users: at least that many seats are needed",
+            "count",
+        ),
+        "renewal_below_active_users": ngettext_lazy(
+            "%(active)s users are active but the renewal would bill %(seats)s seats: "
+            "deactivate %(count)s user or add seats",
+            "%(active)s users are active but the renewal would bill %(seats)s seats: "
+            "deactivate %(count)s users or add seats",
+            "count",
+        ),
+    }
 
 
 def _price(value: Decimal | int, name: str) -> Decimal:
@@ -181,35 +256,32 @@ class PriceBook:
     # Lookups. Unknown codes are a QuoteError: they come from a tenant's state or form, and
     # the message must say which code is not sold in this currency on this date.
 
-    def _unknown(self, kind: str, code: object) -> QuoteError:
-        return QuoteError(
-            f"Unknown {kind} {code!r}: not in the {self.currency} price list "
-            f"of {self.priced_on.isoformat()}"
-        )
+    def _unknown(self, refusal: str, code: object) -> QuoteError:
+        return QuoteError(refusal, code=code, currency=self.currency, date=self.priced_on)
 
     def edition(self, code: str) -> EditionPrice:
         try:
             return self._editions[code]
         except KeyError:
-            raise self._unknown("edition", code) from None
+            raise self._unknown("unknown_edition", code) from None
 
     def add_on(self, code: str) -> AddOnPrice:
         try:
             return self._add_ons[code]
         except KeyError:
-            raise self._unknown("add-on", code) from None
+            raise self._unknown("unknown_add_on", code) from None
 
     def interface(self, code: str) -> InterfacePrice:
         try:
             return self._interfaces[code]
         except KeyError:
-            raise self._unknown("interface", code) from None
+            raise self._unknown("unknown_interface", code) from None
 
     def storage_tier(self, gigabytes: int) -> StorageTierPrice:
         try:
             return self._tiers[gigabytes]
         except KeyError:
-            raise self._unknown("storage tier", f"{gigabytes} GB") from None
+            raise self._unknown("unknown_storage_tier", f"{gigabytes} GB") from None
 
     def storage_code(self, gigabytes: int) -> str:
         # An edition's included base need not be a tier of its own.
@@ -265,8 +337,9 @@ class PriceBook:
             self.interface(code)
         if not self.storage_allowed(gigabytes=storage_gb, edition=edition):
             raise QuoteError(
-                f"{storage_gb} GB is neither a storage tier nor within the storage included "
-                f"in the {self.edition(edition).name} edition"
+                "storage_not_allowed",
+                storage_gb=storage_gb,
+                edition=self.edition(edition).name,
             )
 
     # Monthly unit prices.

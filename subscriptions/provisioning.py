@@ -69,14 +69,14 @@ def provisioning_errors(
     try:
         prices.edition(edition)
     except QuoteError as error:
-        errors["edition"] = [str(error)]
+        errors["edition"] = [error.message]
         return errors
     add_on_errors = []
     for code in sorted(add_ons):
         try:
             prices.add_on(code)
         except QuoteError as error:
-            add_on_errors.append(str(error))
+            add_on_errors.append(error.message)
     if not add_on_errors:
         for code in prices.add_ons_not_allowed(add_ons=add_ons, edition=edition):
             add_on_errors.append(
@@ -90,7 +90,7 @@ def provisioning_errors(
         try:
             prices.interface(code)
         except QuoteError as error:
-            interface_errors.append(str(error))
+            interface_errors.append(error.message)
     if interface_errors:
         errors["interfaces"] = interface_errors
     if storage_gb is not None and not prices.storage_allowed(gigabytes=storage_gb, edition=edition):
@@ -170,7 +170,7 @@ def tenant_provision(
                 )
             except QuoteError as error:
                 # Checked above; a rule the checks above do not know of still refuses cleanly.
-                raise ValidationError(str(error)) from None
+                raise ValidationError(error.message) from None
             order = OrderConfirmation.objects.get(
                 subscription=subscription, kind=OrderKind.ACTIVATION
             )

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import ngettext_lazy
 
 from billing.money import check_currency
 from billing.periods import Period, check_period_length, next_period, period_starting
@@ -45,13 +48,28 @@ _ONE_DAY = timedelta(days=1)
 class TooFewSeatsError(QuoteError):
     """Seats would be scheduled below the users that will be active (§3.3)."""
 
-    def __init__(self, *, users_to_deactivate: int, seats: int) -> None:
-        self.users_to_deactivate = users_to_deactivate
-        self.seats = seats
-        noun = "user" if users_to_deactivate == 1 else "users"
-        super().__init__(
-            f"Deactivate {users_to_deactivate} {noun} before reducing seats to {seats}"
+    api_code = "too_few_seats"
+    messages = {
+        "too_few_seats": ngettext_lazy(
+            "Deactivate %(count)s user before reducing seats to %(seats)s",
+            "Deactivate %(count)s users before reducing seats to %(seats)s",
+            "count",
         )
+    }
+
+    def __init__(self, code: str = "too_few_seats", /, *, count: int, seats: int) -> None:
+        super().__init__(code, count=count, seats=seats)
+
+    def api_fields(self) -> dict[str, Any]:
+        return {"seats": [str(self)], "users_to_deactivate": self.users_to_deactivate}
+
+    @property
+    def users_to_deactivate(self) -> int:
+        return self.params["count"]
+
+    @property
+    def seats(self) -> int:
+        return self.params["seats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +185,9 @@ def quote_build(
     )
     if refused:
         raise QuoteError(
-            f"{prices.add_on(refused[0]).name} is not available in the "
-            f"{prices.edition(desired.edition_code).name} edition"
+            "add_on_not_in_edition",
+            add_on=prices.add_on(refused[0]).name,
+            edition=prices.edition(desired.edition_code).name,
         )
     # A lower edition drops the add-ons it does not allow, whether or not the form still
     # lists them; they are named so that the Agreement page can warn before confirmation.
@@ -177,10 +196,10 @@ def quote_build(
     )
     desired = replace(desired, add_ons=desired.add_ons - set(removed_add_ons))
     if desired == current:
-        raise QuoteError("Nothing to change")
+        raise QuoteError("nothing_to_change")
     if desired.seats < current.seats and desired.seats < active_users_at_next_period:
         raise TooFewSeatsError(
-            users_to_deactivate=active_users_at_next_period - desired.seats, seats=desired.seats
+            count=active_users_at_next_period - desired.seats, seats=desired.seats
         )
 
     immediate = _increase_lines(
@@ -239,18 +258,17 @@ def _check_context(
     if not current.currency == desired.currency == prices.currency:
         # §3.5: a subscription keeps its currency for life.
         raise QuoteError(
-            f"Currency cannot change: subscription in {current.currency}, asked for "
-            f"{desired.currency}, prices in {prices.currency}"
+            "currency_cannot_change",
+            current=current.currency,
+            desired=desired.currency,
+            prices=prices.currency,
         )
     if desired.period != current.period or desired.period_months != current.period_months:
-        raise QuoteError("The billing period cannot be changed by a quote")
+        raise QuoteError("period_cannot_change")
     if not current.period.contains(today):
         # Increases are charged pro rata for the current period, which needs today inside it;
         # a subscription whose period has ended must be rolled over first.
-        raise QuoteError(
-            f"The quote date {today.isoformat()} is outside the current period "
-            f"{current.period}; roll the subscription over first"
-        )
+        raise QuoteError("outside_current_period", date=today, period=current.period)
 
 
 def _increase_lines(

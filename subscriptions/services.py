@@ -16,7 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Max
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
@@ -26,6 +28,7 @@ from billing.money import quantize
 from billing.periods import Period, next_period, period_for, period_starting
 from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from severa import clock
+from severa.errors import DomainError
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ChangeKind,
@@ -57,9 +60,59 @@ from subscriptions.quotes import SubscriptionState, decrease_effective_date, quo
 class QuoteConflictError(QuoteError):
     """The subscription changed after the quote was made: a new quote is needed."""
 
+    api_status = 409
+    api_code = "quote_conflict"
+    messages = {
+        "quote_of_another_day": _(
+            "This quote was made on %(date)s; its figures are for that day. Make a new quote."
+        ),
+        "subscription_changed": _(
+            "The subscription has changed since this quote was made. Review the new figures "
+            "and confirm again."
+        ),
+    }
 
-class LicenceError(Exception):
-    """Activating a user would exceed the seats; the message is meant for the tenant admin."""
+
+class ChangeNotCancellableError(QuoteError):
+    """A scheduled change that cannot be cancelled (any more)."""
+
+    api_status = 409
+    api_code = "change_not_cancellable"
+    messages = {
+        "change_not_scheduled": _("This change is no longer scheduled"),
+        "change_took_effect": _("This change took effect on %(date)s and cannot be cancelled"),
+        "termination_supersedes": _(
+            "The termination supersedes this change while it stands: cancel the termination first"
+        ),
+        "add_on_needs_edition_change_cancelled": _(
+            "%(add_on)s is not available in the %(edition)s edition: cancel the edition change "
+            "first"
+        ),
+    }
+
+
+class LicenceError(DomainError):
+    """Activating a user would exceed the seats, or deactivating would leave no active
+    administrator; the message is meant for the tenant admin."""
+
+    api_status = 409
+    api_code = "no_free_licence"
+    api_codes = {"last_admin": "last_admin"}
+    messages = {
+        "no_free_licence": ngettext_lazy(
+            "The only licence is in use: buy more seats or deactivate a user first",
+            "All %(count)s licences are in use: buy more seats or deactivate a user first",
+            "count",
+        ),
+        "no_free_licence_next_period": ngettext_lazy(
+            "The only licence of the next period is in use (seats go down to %(count)s): "
+            "cancel the seat decrease or buy more seats first",
+            "All %(count)s licences of the next period are in use (seats go down to "
+            "%(count)s): cancel the seat decrease or buy more seats first",
+            "count",
+        ),
+        "last_admin": _("The last active administrator cannot be deactivated"),
+    }
 
 
 @dataclass(frozen=True)
@@ -143,7 +196,7 @@ def vat_decision(subscription: Subscription, on: date) -> VatDecision:
     except ValueError as error:
         # A country that is not an ISO code, or a date before the rate table: the figures
         # cannot be made, and the reason is for whoever fixes the company's details.
-        raise QuoteError(f"VAT cannot be decided for {tenant.name}: {error}") from None
+        raise QuoteError("vat_undecided", tenant=tenant.name, reason=error) from None
 
 
 def _licensed_memberships():
@@ -244,8 +297,9 @@ def _check_selection(prices: PriceBook, state: SubscriptionState) -> None:
     refused = prices.add_ons_not_allowed(add_ons=state.add_ons, edition=state.edition_code)
     if refused:
         raise QuoteError(
-            f"{prices.add_on(refused[0]).name} is not available in the "
-            f"{prices.edition(state.edition_code).name} edition"
+            "add_on_not_in_edition",
+            add_on=prices.add_on(refused[0]).name,
+            edition=prices.edition(state.edition_code).name,
         )
 
 
@@ -277,9 +331,9 @@ def subscription_create(
     in full as well.
     """
     if Subscription.objects.filter(tenant=tenant).exists():
-        raise QuoteError(f"{tenant.name} already has a subscription")
+        raise QuoteError("already_subscribed", tenant=tenant.name)
     if not seller.bank_accounts.filter(currency=currency).exists():
-        raise QuoteError(f"{seller.name} has no bank account in {currency}")
+        raise QuoteError("no_bank_account", seller=seller.name, currency=currency)
     today = clock.today()
     if first_period_start > today:
         period = period_starting(first_period_start, period_months)
@@ -297,11 +351,9 @@ def subscription_create(
     )
     prices = price_book(currency, period.start)
     _check_selection(prices, state)
-    if seats < active_licences(tenant):
-        raise QuoteError(
-            f"{tenant.name} has {active_licences(tenant)} active users: at least that many "
-            "seats are needed"
-        )
+    active = active_licences(tenant)
+    if seats < active:
+        raise QuoteError("seats_below_active_users", tenant=tenant.name, count=active)
     subscription = Subscription.objects.create(
         tenant=tenant,
         seller=seller,
@@ -411,7 +463,7 @@ def _desired_state(planned: SubscriptionState, desired: Desired) -> Subscription
     try:
         return replace(planned, **changes)
     except ValueError as error:
-        raise QuoteError(str(error)) from None
+        raise QuoteError("invalid_selection", reason=error) from None
 
 
 def _check_termination_allowed(agreement_end: date | None, today: date) -> None:
@@ -423,28 +475,25 @@ def _check_termination_allowed(agreement_end: date | None, today: date) -> None:
     opens = agreement_end.replace(day=1)
     if today < opens:
         raise QuoteError(
-            f"The agreement runs until {agreement_end.isoformat()}: it can be terminated from "
-            f"{opens.isoformat()} on, effective {(agreement_end + timedelta(days=1)).isoformat()}"
+            "termination_too_early",
+            agreement_end=agreement_end,
+            opens=opens,
+            effective=agreement_end + timedelta(days=1),
         )
 
 
 def quote_content(subscription: Subscription, desired: Desired, today: date) -> dict[str, Any]:
     """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready)."""
     if subscription.status != SubscriptionStatus.ACTIVE:
-        raise QuoteError("This subscription has ended")
+        raise QuoteError("subscription_ended")
     current = subscription_state(subscription)
     pending = list(pending_changes(subscription))
     planned, terminating = state_after(current, pending)
     termination = next((c for c in pending if c.kind == ChangeKind.TERMINATION), None)
     if terminating:
-        raise QuoteError(
-            f"The subscription ends on {termination.effective_date.isoformat()}: cancel the "
-            "termination before making other changes"
-        )
+        raise QuoteError("termination_pending", date=termination.effective_date)
     if not current.period.contains(today):
-        raise QuoteError(
-            f"The current period {current.period} has ended; the subscription is renewed first"
-        )
+        raise QuoteError("period_ended", period=current.period)
     effective_date = decrease_effective_date(
         period=current.period,
         period_months=current.period_months,
@@ -483,17 +532,13 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
         sizes = {tier.gigabytes for tier in prices.storage_tiers if tier.gigabytes > base}
         if desired.storage_gb not in sizes | {base}:
             choices = ", ".join(f"{size} GB" for size in sorted(sizes | {base}))
-            raise QuoteError(
-                f"{desired.storage_gb} GB is not a storage size: choose one of {choices}"
-            )
+            raise QuoteError("storage_not_a_size", storage_gb=desired.storage_gb, choices=choices)
     if wanted == planned:
         if planned != current:
-            raise QuoteError("Nothing to change: the scheduled changes already give this")
-        raise QuoteError("Nothing to change")
+            raise QuoteError("nothing_to_change_scheduled")
+        raise QuoteError("nothing_to_change")
     if wanted == current:
-        raise QuoteError(
-            "This is the subscription as it is today: cancel the scheduled changes instead"
-        )
+        raise QuoteError("same_as_today")
     vat = vat_decision(subscription, today)
     quote = quote_build(
         current=current,
@@ -567,12 +612,7 @@ def quote_create(
     if not downgrade_allowed and desired.edition is not None:
         prices = price_book(subscription.currency, today)
         if prices.edition_rank(desired.edition) < prices.edition_rank(subscription.edition.code):
-            raise QuoteError(
-                gettext(
-                    "A downgrade can lose the customer's data and is not self-service: "
-                    "request it on the customer's page of the partner portal."
-                )
-            )
+            raise QuoteError("downgrade_not_self_service")
     content = quote_content(subscription, desired, today)
     return Quote.objects.create(
         tenant_id=subscription.tenant_id,
@@ -632,15 +672,9 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         if quote.status == QuoteStatus.CONFIRMED:
             return quote.order
         if quote.made_on != clock.today():
-            raise QuoteConflictError(
-                f"This quote was made on {quote.made_on.isoformat()}; its figures are for that "
-                "day. Make a new quote."
-            )
+            raise QuoteConflictError("quote_of_another_day", date=quote.made_on)
         if subscription.version != quote.subscription_version:
-            raise QuoteConflictError(
-                "The subscription has changed since this quote was made. Review the new "
-                "figures and confirm again."
-            )
+            raise QuoteConflictError("subscription_changed")
         content = quote.content
         now_state = content["effective_now"]
         subscription.edition = Edition.objects.get(code=now_state["edition"])
@@ -847,27 +881,21 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
         subscription = Subscription.objects.select_for_update().get(pk=change.subscription_id)
         change = ScheduledChange.objects.select_for_update().get(pk=change.pk)
         if change.status != ChangeStatus.SCHEDULED:
-            raise QuoteError("This change is no longer scheduled")
+            raise ChangeNotCancellableError("change_not_scheduled")
         if change.effective_date <= clock.today():
-            raise QuoteError(
-                f"This change took effect on {change.effective_date.isoformat()} and cannot "
-                "be cancelled"
-            )
+            raise ChangeNotCancellableError("change_took_effect", date=change.effective_date)
         termination = pending_changes(subscription).filter(kind=ChangeKind.TERMINATION).first()
         if termination is not None and change.kind != ChangeKind.TERMINATION:
-            raise QuoteError(
-                "The termination supersedes this change while it stands: cancel the "
-                "termination first"
-            )
+            raise ChangeNotCancellableError("termination_supersedes")
         if change.kind == ChangeKind.ADD_ON:
             edition_change = pending_changes(subscription).filter(kind=ChangeKind.EDITION).first()
             if edition_change is not None:
                 prices = price_book(subscription.currency, clock.today())
                 if not prices.add_on_allowed(add_on=change.value, edition=edition_change.value):
-                    raise QuoteError(
-                        f"{prices.add_on(change.value).name} is not available in the "
-                        f"{prices.edition(edition_change.value).name} edition: cancel the "
-                        "edition change first"
+                    raise ChangeNotCancellableError(
+                        "add_on_needs_edition_change_cancelled",
+                        add_on=prices.add_on(change.value).name,
+                        edition=prices.edition(edition_change.value).name,
                     )
         change.status = ChangeStatus.CANCELLED
         change.closed_at = clock.now()
@@ -927,7 +955,7 @@ def licence_limit(tenant: Tenant) -> int | None:
     return min(subscription.seats, planned.seats)
 
 
-def _licence_refusal(tenant: Tenant, subscription: Subscription | None) -> str | None:
+def _licence_refusal(tenant: Tenant, subscription: Subscription | None) -> LicenceError | None:
     """Why one more user of `tenant` cannot be active now (active users ≤ seats, §3.3, and
     ≤ the seats of a decrease already scheduled), or None when a licence is free. The
     caller holds `subscription`'s row lock, so two users cannot both take the last seat."""
@@ -935,11 +963,8 @@ def _licence_refusal(tenant: Tenant, subscription: Subscription | None) -> str |
     if limit is None or active_licences(tenant) < limit:
         return None
     if subscription is not None and limit < subscription.seats:
-        return (
-            f"All {limit} licences of the next period are in use (seats go down to "
-            f"{limit}): cancel the seat decrease or buy more seats first"
-        )
-    return f"All {limit} licences are in use: buy more seats or deactivate a user first"
+        return LicenceError("no_free_licence_next_period", count=limit)
+    return LicenceError("no_free_licence", count=limit)
 
 
 def _subscription_locked(tenant_id: int) -> Subscription | None:
@@ -955,7 +980,7 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
             return membership
         refusal = _licence_refusal(membership.tenant, subscription)
         if refusal is not None:
-            raise LicenceError(refusal)
+            raise refusal
         membership.is_active = True
         membership.save(update_fields=["is_active"])
         audit_record(
@@ -965,6 +990,12 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
             user=membership.user.email,
         )
     return membership
+
+
+def _in_english(error: DomainError) -> str:
+    """An audit row's text is for the vendor's staff: the same language whoever caused it."""
+    with translation.override("en"):
+        return str(error)
 
 
 def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
@@ -977,7 +1008,11 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
     if refusal is None:
         return True
     audit_record(
-        tenant=tenant, actor=None, action="licence.refused_on_join", user=user.email, reason=refusal
+        tenant=tenant,
+        actor=None,
+        action="licence.refused_on_join",
+        user=user.email,
+        reason=_in_english(refusal),
     )
     limit = licence_limit(tenant)
     mail_enqueue(
@@ -1010,7 +1045,7 @@ def licence_deactivate(*, membership: Membership, by: User | None) -> Membership
             .exclude(pk=membership.pk)
             .exists()
         ):
-            raise LicenceError("The last active administrator cannot be deactivated")
+            raise LicenceError("last_admin")
         membership.is_active = False
         membership.save(update_fields=["is_active"])
         audit_record(

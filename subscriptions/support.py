@@ -117,7 +117,7 @@ def partner_edition_change(
         try:
             wanted = prices.edition_rank(edition)
         except QuoteError as error:
-            raise ValidationError({"edition": [str(error)]}) from None
+            raise ValidationError({"edition": [error.message]}) from None
         current = prices.edition_rank(subscription.edition.code)
         if wanted == current:
             raise ValidationError({"edition": [_("This is the customer's edition already.")]})
@@ -132,4 +132,4 @@ def partner_edition_change(
         try:
             return quote_create(subscription=subscription, desired=Desired(edition=edition), by=by)
         except QuoteError as error:
-            raise ValidationError({"edition": [str(error)]}) from None
+            raise ValidationError({"edition": [error.message]}) from None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.tenancy import MANAGING_ROLES, PARTNER, tenant_view
 from severa import clock
+from severa.errors import refusal_show
 from subscriptions.catalog import price_book
 from subscriptions.forms import AdjustForm, EditionForm
 from subscriptions.models import (
@@ -142,7 +143,7 @@ def _quote_or_error(request: HttpRequest, subscription: Subscription, desired: D
             downgrade_allowed=request.tenant_role != PARTNER,
         )
     except QuoteError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
         return None
     return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=quote.pk)
 
@@ -394,7 +395,7 @@ def scheduled_change_cancel_view(request: HttpRequest, scheduledchange_id: int) 
     try:
         scheduled_change_cancel(change=change, by=request.user)
     except QuoteError as error:
-        messages.error(request, str(error))
+        refusal_show(request, error)
     else:
         messages.success(request, _("Cancelled: %(change)s.") % {"change": change.description})
     return redirect("tenant_upgrades", tenant_id=request.tenant.pk)

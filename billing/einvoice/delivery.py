@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -34,6 +35,7 @@ from billing.models import EInvoiceDelivery, EInvoiceDeliveryStatus, Invoice
 from billing.outbox import ERROR_MAX_LENGTH, RELAY_BATCH_SIZE, retry_at
 from billing.scoping import recipient_scope
 from severa import clock
+from severa.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +176,12 @@ def einvoice_delivery_send(*, delivery_id: int, transport: Transport | None = No
     return outcome
 
 
-class EInvoiceRetryError(Exception):
+class EInvoiceRetryError(DomainError):
     """Refused: only a failed delivery can be sent again."""
+
+    api_status = 409
+    api_code = "not_failed"
+    messages = {"not_failed": _("Only a failed e-invoice can be sent again.")}
 
 
 def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> EInvoiceDelivery:
@@ -190,7 +196,7 @@ def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> E
             .get(pk=delivery.pk)
         )
         if delivery.status != EInvoiceDeliveryStatus.FAILED:
-            raise EInvoiceRetryError(f"E-invoice {delivery.pk} is {delivery.status}, not failed")
+            raise EInvoiceRetryError("not_failed", delivery=delivery.pk, status=delivery.status)
         if not bytes(delivery.document):
             delivery.document = einvoice_document(delivery.invoice, delivery.channel)
         previous_attempts = delivery.attempts

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts.locale_format import country_time_zone
@@ -32,6 +33,7 @@ from billing.identifiers import IdentifierError, business_id_clean, vat_number_c
 from billing.models import SellerEntity, TermsAcceptance
 from billing.periods import period_starting
 from severa import clock
+from severa.errors import DomainError
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ActivationScenario,
@@ -59,18 +61,33 @@ ACTIVATION_VALID_DAYS = 14
 ACTIVATION_REQUESTS_PER_HOUR = 20
 
 
-class ActivationRateLimited(Exception):
+class ActivationRateLimited(DomainError):
     """The partner made ``ACTIVATION_REQUESTS_PER_HOUR`` requests this hour already."""
 
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            _(
-                "Too many activation requests: at most %(limit)s an hour. "
-                "Try again in %(minutes)s minutes."
-            )
-            % {"limit": ACTIVATION_REQUESTS_PER_HOUR, "minutes": max(1, -(-retry_after // 60))}
+    api_status = 429
+    api_code = "throttled"
+    messages = {
+        "too_many_activations": ngettext_lazy(
+            "Too many activation requests: at most %(limit)s an hour. "
+            "Try again in %(count)s minute.",
+            "Too many activation requests: at most %(limit)s an hour. "
+            "Try again in %(count)s minutes.",
+            "count",
         )
+    }
+
+    def __init__(self, code: str = "too_many_activations", /, *, retry_after: int) -> None:
+        super().__init__(
+            code,
+            limit=ACTIVATION_REQUESTS_PER_HOUR,
+            count=max(1, -(-retry_after // 60)),
+            retry_after=retry_after,
+        )
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until the partner may ask again (the API's Retry-After)."""
+        return self.params["retry_after"]
 
 
 # Activation (§3.8's three scenarios).
@@ -175,7 +192,7 @@ def _selection_clean(
     try:
         price_book(currency, clock.today().replace(day=1)).edition(edition or "")
     except QuoteError as error:
-        errors["edition"] = [str(error)]
+        errors["edition"] = [error.message]
     if errors:
         raise ValidationError(errors)
     return seller, currency
@@ -486,7 +503,7 @@ def activation_approve(
                     ),
                 )
             except QuoteError as error:
-                raise ValidationError(str(error)) from None
+                raise ValidationError(error.message) from None
             activation.subscription = subscription
         activation.status = ActivationStatus.APPROVED
         activation.approved_by = user

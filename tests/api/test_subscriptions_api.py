@@ -679,3 +679,58 @@ def test_a_seller_without_an_account_in_the_currency_is_refused(operator_api, se
     response = post(operator_api, "/api/v1/tenants", provision_body())
     assert response.status_code == 400
     assert "no bank account in EUR" in response.json()["error"]["fields"]["currency"][0]
+
+
+# Refusals in the caller's language, with their own code and parameters.
+
+
+def test_a_refused_quote_answers_in_swedish_with_its_reason(admin_api, tenant, subscription):
+    response = post(admin_api, f"{base(tenant)}/quotes", {"seats": 5}, Accept_Language="sv")
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "status": 422,
+            "code": "quote_refused",
+            "message": "Inget att ändra",
+            "reason": "nothing_to_change",
+            "params": {},
+        }
+    }
+    with scopes_disabled():
+        assert not Quote.objects.exists()
+
+
+def test_too_few_seats_answers_in_swedish_with_its_numbers(admin_api, tenant, subscription):
+    with scopes_disabled():
+        MembershipFactory.create_batch(3, tenant=tenant)  # 4 active users with the admin
+    response = post(admin_api, f"{base(tenant)}/quotes", {"seats": 2}, Accept_Language="sv")
+    assert response.status_code == 422
+    message = "Inaktivera 2 användare innan du minskar användarlicenserna till 2"
+    assert response.json()["error"] == {
+        "status": 422,
+        "code": "too_few_seats",
+        "message": message,
+        "reason": "too_few_seats",
+        "params": {"count": 2, "seats": 2},
+        "fields": {"seats": [message], "users_to_deactivate": 2},
+    }
+
+
+def test_a_licence_refusal_answers_in_norwegian_with_the_seats(admin_api, tenant, subscription):
+    with scopes_disabled():
+        subscription.seats = 2
+        subscription.save()
+        MembershipFactory(tenant=tenant)
+        waiting = MembershipFactory(tenant=tenant, is_active=False)
+    response = post(admin_api, f"{base(tenant)}/users/{waiting.pk}/activate", Accept_Language="nb")
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "status": 409,
+        "code": "no_free_licence",
+        "message": "Alle 2 lisensene er i bruk: kjøp flere brukerlisenser eller deaktiver en "
+        "bruker først",
+        "reason": "no_free_licence",
+        "params": {"count": 2},
+    }
+    english = post(admin_api, f"{base(tenant)}/users/{waiting.pk}/activate")
+    assert english.json()["error"]["message"].startswith("All 2 licences are in use")

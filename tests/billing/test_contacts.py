@@ -313,6 +313,8 @@ def test_api_delete_answers_409_for_the_last_contact(api, tenant):
             "code": "last_billing_contact",
             "message": "second@example.test is the only billing contact and cannot be removed: "
             "invoices need at least one. Add another contact first.",
+            "reason": "last_billing_contact",
+            "params": {"contact": "second@example.test"},
         }
     }
     assert _contacts(tenant) == ["second@example.test"]

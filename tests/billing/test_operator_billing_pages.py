@@ -133,6 +133,21 @@ def test_the_detail_registers_a_payment_and_refuses_an_overpayment(operator_clie
     assert "OP-1" in operator_client.get(url).content.decode()
 
 
+def test_a_refused_payment_stands_on_the_form_in_the_operators_language(operator_client, invoice):
+    operator_client.cookies["django_language"] = "fi"
+    refused = operator_client.post(
+        f"/operator/invoices/{invoice.pk}/payments/",
+        {"amount": "200.00", "paid_on": "2025-06-20", "reference": "x"},
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert (
+        f"200.00 EUR ylittää laskun {invoice.display_number} avoimen summan 125.50 EUR" in page
+    )
+    assert "outstanding" not in page
+    assert not Payment.objects.exists()
+
+
 def test_the_detail_issues_a_partial_then_a_whole_credit_note(operator_client, invoice):
     line = invoice.lines.get()
     url = f"/operator/invoices/{invoice.pk}/credit-notes/"

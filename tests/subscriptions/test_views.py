@@ -303,7 +303,7 @@ def test_users_page_refuses_activation_beyond_the_seats(signed_in, tenant, subsc
         url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"}, follow=True
     )
     page = text(response)
-    assert "All 1 licences are in use: buy more seats or deactivate a user first" in page
+    assert "The only licence is in use: buy more seats or deactivate a user first" in page
     assert "Buy more seats" in page
     with scopes_disabled():
         assert not Membership.objects.get(pk=waiting.pk).is_active
@@ -312,3 +312,38 @@ def test_users_page_refuses_activation_beyond_the_seats(signed_in, tenant, subsc
     signed_in.post(url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"})
     with scopes_disabled():
         assert Membership.objects.get(pk=waiting.pk).is_active
+
+
+def test_a_refusal_reaches_a_finnish_page_in_finnish_with_its_numbers(
+    signed_in, tenant, subscription
+):
+    with scopes_disabled():
+        subscription.seats = 2
+        subscription.save()
+        MembershipFactory(tenant=tenant)  # the second active user
+        waiting = MembershipFactory(tenant=tenant, is_active=False)
+    signed_in.cookies["django_language"] = "fi"
+    response = signed_in.post(
+        url("tenant_membership_licence", tenant, waiting.pk), {"action": "activate"}, follow=True
+    )
+    page = text(response)
+    assert (
+        "Kaikki 2 lisenssiä ovat käytössä: osta lisää käyttäjälisenssejä tai poista ensin "
+        "käyttäjä käytöstä"
+    ) in page
+    assert "licences are in use" not in page
+    with scopes_disabled():
+        assert not Membership.objects.get(pk=waiting.pk).is_active
+
+
+def test_a_refused_quote_reaches_a_swedish_page_in_swedish(signed_in, tenant, subscription):
+    signed_in.cookies["django_language"] = "sv"
+    with clock.frozen(SEED_DAY):
+        response = signed_in.post(
+            url("tenant_adjust", tenant), {"seats": "5", "storage_gb": "10", "next": "1"}
+        )
+    assert response.status_code == 200
+    assert "Inget att ändra" in text(response)
+    assert "Nothing to change" not in text(response)
+    with scopes_disabled():
+        assert not Quote.objects.exists()

@@ -539,7 +539,8 @@ class CustomerAdapter(_Adapter):
 
     def __init__(self, context: EEkonomiContext):
         super().__init__(context)
-        self._by_corporate_id: dict[str, dict] = {}
+        # Corporate identity numbers held by exactly one eEkonomi customer (None: several).
+        self._by_corporate_id: dict[str, dict | None] = {}
 
     def local_changed_since(self, since: datetime.datetime | None) -> list[LocalRecord]:
         return customers_changed_since(self.tenant_id, since)
@@ -550,15 +551,20 @@ class CustomerAdapter(_Adapter):
             for item in self._by_id.values():
                 corporate_id = text(item.get("CorporateIdentityNumber"))
                 if corporate_id:
-                    self._by_corporate_id.setdefault(corporate_id, item)
+                    self._by_corporate_id[corporate_id] = (
+                        None if corporate_id in self._by_corporate_id else item
+                    )
         return self._listing or {}
 
     def find_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
         found = super().find_remote(local, reference)
         corporate_id = local.data.get("organisation_number") or ""
         if found is None and corporate_id:
+            # Only an unambiguous corporate id pairs, and only with a customer not paired
+            # already (several customers of one company share it).
             item = self._by_corporate_id.get(corporate_id)
-            found = None if item is None else self.remote_record(item)
+            if item is not None and self.context.local_id("customer", item["Id"]) is None:
+                found = self.remote_record(item)
         return found
 
     def remote_record(self, item: dict) -> RemoteRecord:
@@ -607,7 +613,13 @@ class CustomerAdapter(_Adapter):
         customer = customers.filter(number=remote.key).first() if remote.key else None
         corporate_id = remote.data.get("CorporateIdentityNumber")
         if customer is None and corporate_id:
-            customer = customers.filter(organisation_number=corporate_id).first()
+            same = list(customers.filter(organisation_number=corporate_id)[:2])
+            paired = EntityMap.objects.filter(
+                connection_id=self.context.connection.pk,
+                entity_type="customer",
+                local_id__in=[candidate.pk for candidate in same],
+            ).exists()
+            customer = same[0] if len(same) == 1 and not paired else None
         return None if customer is None else customer_local(customer)
 
     def _data(self, remote: RemoteRecord, customer: Customer | None) -> dict[str, Any]:

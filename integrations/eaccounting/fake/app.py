@@ -6,6 +6,7 @@ counts per client id and endpoint (the first path segment under ``/v2``).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import html
 import json
@@ -459,8 +460,6 @@ class EAccountingFake:
 
     # ------------------------------------------------------------------ identity server
     def _client_of(self, request: FakeRequest) -> str | None:
-        import base64
-
         authorization = request.headers.get("authorization", "")
         if not authorization.lower().startswith("basic "):
             return None

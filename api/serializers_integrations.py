@@ -8,6 +8,7 @@ from integrations.models import (
     AuthKind,
     ConnectionStatus,
     Master,
+    OrderReferenceTo,
     SyncRunStatus,
     SyncTrigger,
     TransferDirection,
@@ -51,6 +52,12 @@ class ConnectionSettingsSerializer(serializers.Serializer):
         max_length=MAX_ERROR_EMAILS,
         required=False,
         help_text="Addresses told about runs with failed records.",
+    )
+    order_reference_to = serializers.ChoiceField(
+        choices=OrderReferenceTo.choices,
+        required=False,
+        help_text="Visma eEkonomi: where an invoice's order reference goes (its reference or "
+        "a note), as eEkonomi has no order-number field.",
     )
 
 

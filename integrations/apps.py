@@ -6,6 +6,8 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations.connectors import connector_register
+        from integrations.eaccounting.connector import EEkonomiConnector
         from integrations.fortnox.connector import FortnoxConnector
 
         connector_register("fortnox", FortnoxConnector)
+        connector_register("visma_eekonomi", EEkonomiConnector)

@@ -25,7 +25,7 @@ from accounts.models import Tenant, User
 from accounts.services import audit_record
 from integrations import records
 from integrations.connectors import system_code
-from integrations.models import Connection, ConnectionStatus, Master
+from integrations.models import Connection, ConnectionStatus, Master, OrderReferenceTo
 from severa import clock
 from subscriptions.models import Interface, InterfaceSystem, Subscription, SubscriptionStatus
 
@@ -40,6 +40,7 @@ SETTINGS_FIELDS = (
     "products_master",
     "default_product_id",
     "error_emails",
+    "order_reference_to",
 )
 MAX_ERROR_EMAILS = 10
 # The reason a connection is paused when its interface has left the subscription.
@@ -107,6 +108,10 @@ def connection_settings_clean(tenant: Tenant, values: dict) -> dict:
     for name in ("customers_master", "products_master"):
         if name in cleaned and cleaned[name] not in Master.values:
             errors[name] = _("Choose Severa or the accounting system.")
+    if "order_reference_to" in cleaned and cleaned["order_reference_to"] not in (
+        OrderReferenceTo.values
+    ):
+        errors["order_reference_to"] = _("Choose the reference or a note.")
     if "error_emails" in cleaned:
         emails = []
         for email in cleaned["error_emails"] or []:

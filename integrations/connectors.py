@@ -99,6 +99,13 @@ def connector_facts(system: str):  # -> integrations.facts.SystemFacts
     return getattr(_REGISTRY.get(system_code(system)), "facts", DEFAULT_FACTS)
 
 
+def connector_page_notes(connection: Any) -> list[str]:
+    """What the connector of the connection's system tells on its connection page (set-up
+    steps in the remote system), in the active language; its `page_notes(connection)`."""
+    page_notes = getattr(_REGISTRY.get(system_code(connection.system)), "page_notes", None)
+    return list(page_notes(connection)) if page_notes else []
+
+
 def connector_kit(system: str) -> Any | None:
     """The conformance kit's harness of the connector of `system` (its `kit`: the dotted
     path of a class next to its fake), or None when it ships none."""

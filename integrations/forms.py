@@ -4,9 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from integrations import records
-from integrations.models import Master, SyncRunStatus, SyncTrigger
+from integrations.models import Master, OrderReferenceTo, SyncRunStatus, SyncTrigger
 from severa.forms import ClearForm
 from subscriptions.models import InterfaceSystem
+
+# Systems whose invoices have no order-number field: the tenant chooses where it goes.
+SYSTEMS_WITHOUT_ORDER_NUMBER = frozenset({InterfaceSystem.VISMA_EEKONOMI.value})
 
 
 class ConnectionCreateForm(ClearForm):
@@ -66,8 +69,16 @@ class ConnectionSettingsForm(ClearForm):
         help_text=_("One or more, separated by commas or new lines."),
     )
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
+    order_reference_to = forms.ChoiceField(
+        label=_("Where the order reference goes"),
+        choices=OrderReferenceTo.choices,
+        help_text=_("Visma eEkonomi has no field for the order number."),
+    )
+
+    def __init__(self, *args, tenant: Tenant, system: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if system not in SYSTEMS_WITHOUT_ORDER_NUMBER:
+            del self.fields["order_reference_to"]
         statuses = _choices(records.invoice_statuses(tenant))
         for name in ("send_status_id", "received_status_id", "paid_status_id"):
             self.fields[name].choices = statuses

@@ -12,6 +12,9 @@ import email.utils
 import random
 from collections.abc import Iterator
 
+import requests
+import urllib3
+
 
 def backoff_delays(
     *,
@@ -45,3 +48,11 @@ def parse_retry_after(value: str | None, *, now: datetime.datetime | None = None
         moment = moment.replace(tzinfo=datetime.UTC)
     now = now or datetime.datetime.now(tz=datetime.UTC)
     return max(0.0, (moment - now).total_seconds())
+
+
+def never_sent(error: requests.exceptions.RequestException) -> bool:
+    """True when the request certainly did not reach the server (safe to send again)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)

@@ -27,6 +27,14 @@ class Master(models.TextChoices):
     REMOTE = "remote", _("The accounting system")
 
 
+class OrderReferenceTo(models.TextChoices):
+    """Where an invoice's order reference goes in a system without an order-number field
+    (Visma eEkonomi)."""
+
+    REFERENCE = "reference", _("The invoice's reference (Your reference)")
+    NOTE = "note", _("A note on the invoice (a text row)")
+
+
 class AuthKind(models.TextChoices):
     AUTHORIZATION_CODE = "authorization_code", _("Signed in by an administrator")
     CLIENT_CREDENTIALS = "client_credentials", _("Service account")
@@ -62,6 +70,9 @@ class Connection(models.Model):
     # The product given to project fees that come from the accounting system; records.Product.
     default_product_id = models.PositiveIntegerField(null=True, blank=True)
     error_emails = models.JSONField(default=list, blank=True)
+    order_reference_to = models.CharField(
+        max_length=16, choices=OrderReferenceTo.choices, default=OrderReferenceTo.REFERENCE
+    )
 
     # Credentials, encrypted at rest (integrations/encryption.py).
     auth_kind = models.CharField(max_length=24, choices=AuthKind.choices, blank=True)

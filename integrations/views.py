@@ -27,7 +27,7 @@ from integrations.connections import (
     connection_settings_update,
     systems_overview,
 )
-from integrations.connectors import connector_available
+from integrations.connectors import connector_available, connector_page_notes
 from integrations.engine import connection_unverified
 from integrations.errors import IntegrationError
 from integrations.forms import ConnectionCreateForm, ConnectionSettingsForm, RunFilterForm
@@ -83,7 +83,7 @@ def _connection(request: HttpRequest, connection_id: int) -> Connection:
 def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     if request.method == "POST":
-        form = ConnectionSettingsForm(request.POST, tenant=request.tenant)
+        form = ConnectionSettingsForm(request.POST, tenant=request.tenant, system=connection.system)
         if form.is_valid():
             try:
                 connection_settings_update(
@@ -99,7 +99,9 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     else:
         initial = {name: getattr(connection, name) for name in SETTINGS_FIELDS}
         initial["error_emails"] = "\n".join(connection.error_emails or [])
-        form = ConnectionSettingsForm(initial=initial, tenant=request.tenant)
+        form = ConnectionSettingsForm(
+            initial=initial, tenant=request.tenant, system=connection.system
+        )
     run_filter = RunFilterForm(request.GET)
     wanted = run_filter.cleaned_data if run_filter.is_valid() else {}
     runs = page_of(
@@ -114,6 +116,7 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
             "form": form,
             "activation_errors": connection_activation_errors(connection),
             "connector_available": connector_available(connection.system),
+            "connector_notes": connector_page_notes(connection),
             "open_run": open_run(connection),
             "runs": runs,
             "run_filter": run_filter,

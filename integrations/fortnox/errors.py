@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import requests
-import urllib3
-
 from integrations import errors as engine
+from integrations.http import never_sent  # noqa: F401 (re-exported for the client)
 
 
 class FortnoxError(engine.IntegrationError):
@@ -119,11 +117,3 @@ def error_information(content: bytes) -> tuple[str, int | None]:
     except (TypeError, ValueError):
         code = None
     return str(lowered.get("message") or "no message"), code
-
-
-def never_sent(error: requests.exceptions.RequestException) -> bool:
-    """True when the request certainly did not reach the server (safe to send again)."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)

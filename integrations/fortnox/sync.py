@@ -41,11 +41,10 @@ import datetime
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -67,6 +66,11 @@ from integrations.fortnox.client import (
     Resource,
 )
 from integrations.fortnox.facts import FORTNOX_FACTS
+from integrations.local import decimal_of as _decimal
+from integrations.local import first_address_by_kind as _first_by_kind
+from integrations.local import invoice_status_name as _status_name
+from integrations.local import saved as _saved
+from integrations.local import text as _text
 from integrations.models import (
     Connection,
     EntityMap,
@@ -79,7 +83,6 @@ from integrations.models import (
 from records.models import (
     AddressKind,
     Customer,
-    CustomerAddress,
     CustomerInvoice,
     CustomerInvoiceAttachment,
     CustomerKind,
@@ -159,14 +162,6 @@ ROW_AMOUNTS = frozenset({"Debit", "Credit", "Quantity"})
 NOT_COST_ROW_CODES = frozenset({"TOT", "VAT"})
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value).strip()
-
-
 def _number_text(value: Any) -> str:
     """A number as one canonical text, whether Fortnox wrote it as a number or a string."""
     if value in (None, ""):
@@ -176,29 +171,6 @@ def _number_text(value: Any) -> str:
     except ArithmeticError:
         return _text(value)
     return format(number.normalize(), "f")
-
-
-def _decimal(value: Any) -> Decimal:
-    if value in (None, ""):
-        return Decimal(0)
-    return Decimal(str(value))
-
-
-def _saved(write: Callable[[], Any]) -> Any:
-    """A write through records.services: a refusal of its checks fails this record, with
-    the checks' messages as the reason."""
-    try:
-        return write()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            messages = [
-                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
-                for field, field_messages in error.message_dict.items()
-                for message in field_messages
-            ]
-        else:
-            messages = list(error.messages)
-        raise PermanentError("; ".join(messages)) from None
 
 
 def _numeric(code: str) -> bool:
@@ -531,13 +503,6 @@ class ProductAdapter(_Adapter):
 
 
 # ---------------------------------------------------------------------------- customers
-def _first_by_kind(addresses: Iterable[CustomerAddress]) -> dict[str, CustomerAddress]:
-    first: dict[str, CustomerAddress] = {}
-    for address in sorted(addresses, key=lambda a: a.pk):
-        first.setdefault(address.kind, address)
-    return first
-
-
 class CustomerAdapter(_Adapter):
     entity_type = "customer"
     resource = CUSTOMERS
@@ -1103,10 +1068,6 @@ def adapters_for(context: FortnoxContext) -> list[_Adapter]:
         InvoiceAdapter(context),
         ProjectFeeAdapter(context),
     ]
-
-
-def _status_name(status_id: int) -> str:
-    return InvoiceStatus.objects.filter(pk=status_id).values_list("name", flat=True).first() or ""
 
 
 def _status_move(

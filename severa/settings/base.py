@@ -365,6 +365,29 @@ if FORTNOX_TIMEOUT <= 0:
 if not FORTNOX_API_URL.endswith("/"):
     FORTNOX_API_URL += "/"
 
+# Visma eEkonomi / eAccounting API v2 (integrations/eaccounting/client.py) and the Visma Online
+# identity server. The fake server (python -m integrations.eaccounting.fake) answers the same
+# paths on a local port.
+EACCOUNTING_API_URL = env.str(
+    "EACCOUNTING_API_URL", default="https://eaccountingapi.vismaonline.com/v2/"
+)
+EACCOUNTING_AUTH_URL = env.str(
+    "EACCOUNTING_AUTH_URL", default="https://identity.vismaonline.com/connect/authorize"
+)
+EACCOUNTING_TOKEN_URL = env.str(
+    "EACCOUNTING_TOKEN_URL", default="https://identity.vismaonline.com/connect/token"
+)
+EACCOUNTING_REVOKE_URL = env.str(
+    "EACCOUNTING_REVOKE_URL", default="https://identity.vismaonline.com/connect/revocation"
+)
+EACCOUNTING_CLIENT_ID = env.str("EACCOUNTING_CLIENT_ID", default="")
+EACCOUNTING_CLIENT_SECRET = env.str("EACCOUNTING_CLIENT_SECRET", default="")
+EACCOUNTING_TIMEOUT = env.float("EACCOUNTING_TIMEOUT", default=30.0)
+if EACCOUNTING_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EACCOUNTING_TIMEOUT must be a positive number of seconds.")
+if not EACCOUNTING_API_URL.endswith("/"):
+    EACCOUNTING_API_URL += "/"
+
 # Integrations (integrations/): secrets at rest (OAuth tokens) are encrypted with Fernet under
 # a key derived from SEVERA_FIELD_KEY, or from SECRET_KEY while that is empty; values written
 # under SECRET_KEY stay readable after SEVERA_FIELD_KEY is set. Scheduled syncs of every

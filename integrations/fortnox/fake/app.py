@@ -24,6 +24,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from integrations.fakes import (
+    FAULT_KINDS,
+    WRITE_METHODS,
+    FakeRequest,
+    FakeResponse,
+    Faults,
+    LoggedRequest,
+    ScriptedFault,
+)
 from integrations.fortnox.fake.resources import (
     INVOICES,
     NAMED_FILTERS,
@@ -57,74 +66,6 @@ ALL_SCOPES = (
 ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
 ATTACHMENT_FIELDS = frozenset({"entityId", "entityType", "fileId", "includeOnSend"})
 ATTACHMENT_ENTITY_TYPES = {"F": "invoices", "O": "orders", "OF": "offers"}
-WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-FAULT_KINDS = frozenset(
-    {"error_500", "timeout", "lost_response", "lost_response_500", "429", "late_commit"}
-)
-
-
-@dataclass
-class FakeRequest:
-    method: str
-    target: str  # path and query, e.g. "/3/customers?page=2"
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-
-
-@dataclass
-class FakeResponse:
-    status: int
-    body: Any = None  # JSON-able, or bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    drop_connection: bool = False  # close the connection without any answer
-    delay: float = 0.0  # seconds to sleep before answering (timeouts)
-
-
-@dataclass
-class LoggedRequest:
-    at: float  # time.monotonic() on arrival
-    wall_at: float  # time.time() on arrival
-    method: str
-    path: str
-    query: str
-    token: str | None
-    client_id: str | None
-    tenant_id: str | None
-    status: int = 0
-    fault: str | None = None
-
-    @property
-    def is_write(self) -> bool:
-        return self.method in WRITE_METHODS
-
-
-@dataclass
-class Faults:
-    """Random faults for API calls (not OAuth), drawn from the fake's seeded generator."""
-
-    error_rate: float = 0.0  # 500 before anything happens
-    rate_limited_rate: float = 0.0  # 429 before anything happens
-    timeout_rate: float = 0.0  # applied, then answered after timeout_seconds
-    lost_response_rate: float = 0.0  # writes: applied, then the connection is dropped
-    # Writes: nothing happens for late_commit_seconds (the write is not visible), then the
-    # write is applied and answered; a client with a shorter timeout never hears of it.
-    late_commit_rate: float = 0.0
-    late_commit_seconds: float = 0.5
-    timeout_seconds: float = 5.0
-    retry_after: bool = False  # send Retry-After on 429 (Fortnox documents none [U])
-
-
-@dataclass
-class ScriptedFault:
-    kind: str
-    count: int = 1
-    method: str | None = None
-    path_prefix: str | None = None  # e.g. "/3/invoices"
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_prefix is None or path.startswith(self.path_prefix)
-        )
 
 
 @dataclass

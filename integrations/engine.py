@@ -269,8 +269,11 @@ class _EntitySync:
                     label=local.label,
                     local_id=local.id,
                     remote_id=entity_map.remote_id,
-                    reason=f"The accounting system is master for {self.entity_type} "
-                    "updates: the change made in Severa is not sent.",
+                    reason=_(
+                        "The accounting system is master for updates of %(what)s: the "
+                        "change made in Severa is not sent."
+                    )
+                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
                 )
                 return
             reason = self.adapter.local_skip_reason(local)
@@ -493,9 +496,11 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=found.id,
-                reason=f"The number/code {local.key} is used by “{found.name}” in the "
-                "accounting system: give one of them another number/code or the "
-                "same name.",
+                reason=_(
+                    "The number/code %(key)s is used by “%(name)s” in the accounting "
+                    "system: give one of them another number/code or the same name."
+                )
+                % {"key": local.key, "name": found.name},
             )
             return True
         with transaction.atomic():
@@ -532,8 +537,11 @@ class _EntitySync:
                     label=remote.label,
                     local_id=entity_map.local_id,
                     remote_id=remote.id,
-                    reason=f"Severa is master for {self.entity_type} updates: the change "
-                    "made in the accounting system is not applied.",
+                    reason=_(
+                        "Severa is master for updates of %(what)s: the change made in the "
+                        "accounting system is not applied."
+                    )
+                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
                 )
                 return
             reason = self.adapter.remote_skip_reason(remote)
@@ -587,8 +595,11 @@ class _EntitySync:
                     label=remote.label,
                     local_id=found.id,
                     remote_id=remote.id,
-                    reason=f"The number/code {remote.key} is used by “{found.name}” in "
-                    "Severa: give one of them another number/code or the same name.",
+                    reason=_(
+                        "The number/code %(key)s is used by “%(name)s” in Severa: give one "
+                        "of them another number/code or the same name."
+                    )
+                    % {"key": remote.key, "name": found.name},
                 )
                 return
             with transaction.atomic():

@@ -168,7 +168,7 @@ def test_updates_flow_only_from_severa_when_severa_is_master(connection, world):
     assert world.local.writes["update"] == 0
     with scope(tenant=connection.tenant_id):
         skipped = Transfer.objects.get(run=run, outcome="skipped")
-    assert skipped.reason.startswith("Severa is master for customer updates")
+    assert skipped.reason.startswith("Severa is master for updates of customer:")
 
 
 def test_updates_flow_only_from_the_accounting_system_when_it_is_master(connection, world):

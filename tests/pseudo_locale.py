@@ -153,6 +153,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _URL = re.compile(r"(https?://|(?<!\S)/)[\w./?=&%#:+-]*")
 # Bank account numbers and codes as printed: "FI21 1234 5600 0007 85".
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+(?: ?[A-Z0-9]{1,3})?\b")
+# An authenticator's secret key, to type in (base32).
+_KEY = re.compile(r"\b[A-Z2-7]{16,}\b")
 # A run of words, as a phrase to report (amounts, dates and punctuation end it).
 _SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'’()/-]*[A-Za-z]|[A-Za-z]{2,}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
@@ -187,6 +189,7 @@ def english_phrases(texts: Iterable[str], *, names: re.Pattern) -> list[str]:
         rest = _URL.sub(" ", rest)
         rest = names.sub(" ", rest)
         rest = _IBAN.sub(" ", rest)
+        rest = _KEY.sub(" ", rest)
         for segment in _SEGMENT.findall(rest):
             words = [
                 word

@@ -57,6 +57,14 @@ PENDING_OTHER_BRANCHES: set[str] = {
     "seats",  # "Professional, seats" (order, invoice and credit-note lines)
     "additional seats",  # "Professional, additional seats"
     "Seats 4 to",  # "Seats 4 to 3" (a scheduled change)
+    # QuoteError (subscriptions/services.py): cancelling a change that took effect, and
+    # terminating after the period ended.
+    "This change took effect on 2024-09-01 and cannot be cancelled",
+    "The current period",
+    "has ended",
+    "the subscription is renewed first",
+    # LicenceError (subscriptions/services.py).
+    "The last active administrator cannot be deactivated",
 }
 
 # Routes no role reaches with a GET as a page, and why. Every other route must render for
@@ -79,6 +87,9 @@ SKIPPED_ROUTES = {
     "partner_invitation_open": "opens the partner's invitation page (partner_invitation)",
 }
 ROLES = ("admin", "billing", "partner", "operator", "visitor")
+POSTING_ROLES = ("admin", "partner", "operator")
+# Routes not sent empty, and why.
+NOT_POSTED: dict[str, str] = {}
 TOKEN = "pseudo-token"
 
 
@@ -373,6 +384,19 @@ def test_every_page_of_every_role_speaks_the_readers_language(
             phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
             if phrases:
                 found.setdefault(f"{role} {path}", []).extend(phrases)
+    # Then every form and action sent empty, as each role that may: the refusals, form errors
+    # and messages on the page it leads to. (After the pages: an action may end something.)
+    for route in _web_routes():
+        path = _path(route, world)
+        if route.name in SKIPPED_ROUTES or route.name in NOT_POSTED or path is None:
+            continue
+        for role in POSTING_ROLES:
+            response = clients[role].post(path, follow=True)
+            if response.status_code != 200:
+                continue
+            phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
+            if phrases:
+                found.setdefault(f"{role} POST {path}", []).extend(phrases)
     # Actions (POST only) answer 405 to a GET (roles they are not for may be refused
     # before): they are not pages.
     not_walked = sorted(
@@ -560,4 +584,62 @@ def test_every_e_mail_speaks_the_readers_language(pseudo, django_capture_on_comm
     report = _report(found)
     sent = {message.subject for message in mail.outbox}
     assert any("Numerot Oy" in subject for subject in sent), sent
+    assert not report, "English outside the catalogue:\n" + "\n".join(report)
+
+
+def test_the_sign_in_pages(pseudo, client):
+    """Signed out, half signed in and enrolling: the pages the walk above cannot reach with
+    a signed-in user, with their refusals."""
+    import re as regex
+
+    from django.core import mail
+
+    from tests.factories import PASSWORD
+
+    with scopes_disabled():
+        tenant = Tenant.objects.create(name="Aalto Consulting Oy", language=pseudo_locale.PSEUDO)
+        admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
+        member = MembershipFactory(tenant=tenant, role=Role.MEMBER).user
+    names = pseudo_locale.names_pattern(_data_names())
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = pseudo_locale.PSEUDO
+    found: dict[str, list[str]] = {}
+
+    def check(response, where: str) -> None:
+        assert response.status_code == 200, (where, response.status_code)
+        assert pseudo_locale.OPEN in response.content.decode(), where
+        phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
+        if phrases:
+            found.setdefault(where, []).extend(phrases)
+
+    check(client.get("/accounts/login/"), "sign-in")
+    check(
+        client.post("/accounts/login/", {"username": member.username, "password": "wrong"}),
+        "sign-in refused",
+    )
+    check(client.get("/accounts/help/"), "help")
+    check(client.get("/accounts/password-reset/"), "password reset")
+    check(
+        client.post("/accounts/password-reset/", {"email": member.email}, follow=True),
+        "password reset sent",
+    )
+    link = regex.search(r"http://[^/]+(/accounts/reset/\S+)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    check(form, "new password")
+    check(
+        client.post(
+            form.redirect_chain[-1][0], {"new_password1": "short", "new_password2": "other"}
+        ),
+        "new password refused",
+    )
+    check(client.get("/accounts/reset/done/"), "password reset complete")
+    # An administrator without an authenticator enrols; then with one, gives the code.
+    client.post("/accounts/login/", {"username": admin.username, "password": PASSWORD})
+    check(client.get("/accounts/2fa/setup/"), "two-factor set-up")
+    check(client.post("/accounts/2fa/setup/", {"code": "000000"}), "two-factor set-up refused")
+    client.logout()
+    TOTPDevice.objects.filter(user=admin).update(confirmed=True)
+    client.post("/accounts/login/", {"username": admin.username, "password": PASSWORD})
+    check(client.get("/accounts/login/code/"), "one-time code")
+    check(client.post("/accounts/login/code/", {"code": "000000"}), "one-time code refused")
+    report = _report(found)
     assert not report, "English outside the catalogue:\n" + "\n".join(report)

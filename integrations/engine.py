@@ -628,7 +628,10 @@ class _EntitySync:
 def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
     """The records of `connection` whose create or update is unverified, each with its label
     as last logged and when it is looked up next (the connection page lists them)."""
+    from integrations.connectors import connector_facts
+
     rows = []
+    facts = connector_facts(connection.system)
     maps = EntityMap.objects.filter(connection=connection).filter(
         Q(unverified_since__isnull=False) | Q(update_unverified=True)
     )
@@ -645,6 +648,7 @@ def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
         rows.append(
             {
                 "entity_type": entity_map.entity_type,
+                "entity_name": facts.entity_name(entity_map.entity_type),
                 "label": transfer.label if transfer else str(entity_map.local_id),
                 "since": entity_map.unverified_since or entity_map.updated_at,
                 "next_lookup_at": entity_map.next_lookup_at,

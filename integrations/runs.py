@@ -26,7 +26,7 @@ from django_scopes import scope, scopes_disabled
 from accounts.mail import mail_enqueue
 from accounts.models import User
 from integrations.connections import connection_may_sync, connections_pause_without_interface
-from integrations.connectors import connector_for
+from integrations.connectors import connector_facts, connector_for
 from integrations.errors import AuthorizationError, IntegrationError
 from integrations.models import (
     OPEN_RUN_STATUSES,
@@ -191,8 +191,14 @@ def sync_run_failures_mail(run: SyncRun) -> list[str]:
     recipients = list(connection.error_emails or [])
     if not recipients:
         return []
+    facts = connector_facts(connection.system)
     failures = [
-        {"entity_type": t.entity_type, "label": t.label, "reason": t.reason}
+        {
+            "entity_type": t.entity_type,
+            "entity_name": facts.entity_name(t.entity_type),
+            "label": t.label,
+            "reason": t.reason,
+        }
         for t in Transfer.objects.filter(run=run, outcome=TransferOutcome.FAILED)[
             :MAIL_FAILURES_LISTED
         ]

@@ -26,6 +26,7 @@ from accounts.secrets import token_hash
 from billing.models import InvoiceLink, OutboxMessage, SellerEntity, TermsVersion
 from integrations.engine import blocked_reason
 from integrations.fortnox.facts import FORTNOX_FACTS
+from integrations.models import SyncRun, Transfer
 from severa import clock
 from subscriptions.models import PartnerActivation, PartnerInvitation, Quote, Subscription
 from subscriptions.partners.customers import partner_create
@@ -172,6 +173,8 @@ def _build_world(capture_on_commit) -> World:
             if model is Invoice:
                 existing = invoice
             world.objects[model] = (existing or TENANT_OBJECT_FACTORIES[model](tenant)).pk
+        # The run walked is the one with a transfer.
+        world.objects[SyncRun] = Transfer.objects.get(pk=world.objects[Transfer]).run_id
         for model, make in PARTNER_OBJECT_FACTORIES.items():
             world.partner_objects[model] = make(partner).pk
         for model, make in SHARED_OBJECT_FACTORIES.items():

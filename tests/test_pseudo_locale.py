@@ -21,7 +21,7 @@ from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from accounts.models import Invitation, Partner, Role, Tenant
+from accounts.models import Invitation, Partner, Role, Tenant, User
 from accounts.secrets import token_hash
 from billing.models import InvoiceLink, OutboxMessage, SellerEntity, TermsVersion
 from integrations.engine import blocked_reason
@@ -202,6 +202,8 @@ def _build_world(capture_on_commit) -> World:
         PartnerInvitation.objects.filter(pk=world.partner_objects[PartnerInvitation]).update(
             partner=partner
         )
+        # People's names that are no English words (random ones may be: "Price", "Page").
+        User.objects.update(first_name="Aino", last_name="Aaltonen")
         # The e-mailed links' rows answer to one known token.
         for model in (Invitation, InvoiceLink, PartnerActivation, PartnerInvitation):
             model._base_manager.filter(pk=world.objects[model]).update(token_hash=token_hash(TOKEN))
@@ -605,6 +607,7 @@ def test_the_sign_in_pages(pseudo, client):
         tenant = Tenant.objects.create(name="Aalto Consulting Oy", language=pseudo_locale.PSEUDO)
         admin = MembershipFactory(tenant=tenant, role=Role.ADMIN).user
         member = MembershipFactory(tenant=tenant, role=Role.MEMBER).user
+        User.objects.update(first_name="Aino", last_name="Aaltonen")
     names = pseudo_locale.names_pattern(_data_names())
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = pseudo_locale.PSEUDO
     found: dict[str, list[str]] = {}

@@ -27,9 +27,11 @@ def mail_sender_domain() -> str:
 
 
 def mail_render(
-    *, template: str, context: dict, language: str = "en", time_zone: str | None = None
+    *, template: str, context: dict, language: str | None = None, time_zone: str | None = None
 ) -> tuple[str, str]:
-    """(subject, body) from ``templates/email/<template>_subject.txt`` and ``_body.txt``."""
+    """(subject, body) from ``templates/email/<template>_subject.txt`` and ``_body.txt``, in
+    ``language`` (the site's, settings.LANGUAGE_CODE, when not given: e-mail to partners)."""
+    language = language or settings.LANGUAGE_CODE
     context = {"site_url": settings.SITE_URL, **context}
     zone = zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE)
     with translation.override(language), timezone.override(zone):
@@ -43,7 +45,7 @@ def mail_send_now(
     to: list[str],
     template: str,
     context: dict,
-    language: str = "en",
+    language: str | None = None,
     time_zone: str | None = None,
 ) -> None:
     subject, body = mail_render(
@@ -57,7 +59,7 @@ def mail_enqueue(
     to: list[str],
     template: str,
     context: dict,
-    language: str = "en",
+    language: str | None = None,
     time_zone: str | None = None,
 ) -> None:
     """Send after commit; ``context`` must hold only JSON-serialisable values (dates as ISO
@@ -80,7 +82,7 @@ def mail_enqueue(
 
 def user_mail_locale(user) -> tuple[str, str]:
     """(language, time zone) of e-mail to a user about their own account: their first
-    company's; a partner user's is English (like every e-mail to partners) in the partner's
+    company's; a partner user's is the site's (like every e-mail to partners) in the partner's
     time zone; else the defaults."""
     from django_scopes import scopes_disabled
 
@@ -92,7 +94,7 @@ def user_mail_locale(user) -> tuple[str, str]:
         )
         if membership is not None:
             tenant = membership.tenant
-            return tenant.language or "en", country_time_zone(tenant.country)
+            return tenant.language or settings.LANGUAGE_CODE, country_time_zone(tenant.country)
         partner_membership = (
             user.partner_memberships.filter(is_active=True)
             .select_related("partner")
@@ -101,5 +103,5 @@ def user_mail_locale(user) -> tuple[str, str]:
         )
     if partner_membership is not None:
         partner = partner_membership.partner
-        return "en", country_time_zone(partner.country)
-    return "en", settings.TIME_ZONE
+        return settings.LANGUAGE_CODE, country_time_zone(partner.country)
+    return settings.LANGUAGE_CODE, settings.TIME_ZONE

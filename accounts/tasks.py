@@ -17,11 +17,14 @@ RETRY = {
 
 @shared_task(name="accounts.send_templated_email", **RETRY)
 def send_templated_email(
-    *, to: list[str], template: str, context: dict, language: str, time_zone: str | None = None
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str | None = None,
+    time_zone: str | None = None,
 ) -> None:
-    mail_send_now(
-        to=to, template=template, context=context, language=language, time_zone=time_zone
-    )
+    mail_send_now(to=to, template=template, context=context, language=language, time_zone=time_zone)
 
 
 @shared_task(base=TenantTask, name="accounts.notify_new_member", **RETRY)

@@ -18,6 +18,7 @@ from typing import Any
 from celery import Task
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import (
@@ -43,6 +44,15 @@ BILLING_ROLES = frozenset({Role.ADMIN, Role.BILLING, PARTNER, OPERATOR})
 class TenantAccess:
     tenant: Tenant
     role: str
+
+    @property
+    def role_label(self) -> str:
+        """The role as its reader calls it (the role's code is for the program)."""
+        if self.role == PARTNER:
+            return gettext("Partner")
+        if self.role == OPERATOR:
+            return gettext("Operator")
+        return str(Role(self.role).label)
 
 
 def tenant_access(*, user: User, tenant_id: Any) -> TenantAccess:

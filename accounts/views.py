@@ -218,7 +218,11 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                     raise ValidationError(_("Please correct the errors below."))
             except ValidationError as error:
                 for message in error.messages:
-                    form.add_error(None, message)
+                    if request.user.is_authenticated:
+                        # The form (for a new account) is not used: the refusal stands alone.
+                        messages.error(request, message)
+                    else:
+                        form.add_error(None, message)
             else:
                 joined = Membership.objects.filter(
                     tenant=invitation.tenant, user__email__iexact=invitation.email

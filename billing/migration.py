@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from babel import Locale
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import translation
@@ -292,7 +293,7 @@ def _notice_context(
 ) -> dict[str, Any]:
     """The notice's template context: JSON values only (the e-mail renders in a worker),
     dates already formatted in the tenant's language."""
-    language = tenant.language or "en"
+    language = tenant.language or settings.LANGUAGE_CODE
     terms = TermsVersion.objects.filter(
         seller=migration.to_seller, version=migration.to_seller.terms_version
     ).first()
@@ -381,7 +382,7 @@ def seller_migration_notify(
                     currency=item.currency,
                     to_admins=to_admins,
                 ),
-                language=item.tenant.language or "en",
+                language=item.tenant.language or settings.LANGUAGE_CODE,
             )
             item.status = SellerMigrationItemStatus.NOTIFIED
             item.notified_at = now

@@ -89,6 +89,33 @@ def run_counts_in_words(run: BillingRun) -> list[str]:
         "marked_overdue": lambda n: ngettext(
             "%(count)s invoice marked overdue", "%(count)s invoices marked overdue", n
         ),
+        # Seller migrations (billing/runs.py `_seller_migrations`).
+        "seller_migration.migrations_notified": lambda n: ngettext(
+            "%(count)s seller migration notified", "%(count)s seller migrations notified", n
+        ),
+        "seller_migration.tenants_notified": lambda n: ngettext(
+            "%(count)s company told of its new seller",
+            "%(count)s companies told of their new seller",
+            n,
+        ),
+        "seller_migration.switched": lambda n: ngettext(
+            "%(count)s subscription moved to its new seller",
+            "%(count)s subscriptions moved to their new seller",
+            n,
+        ),
+        "seller_migration.skipped": lambda n: ngettext(
+            "%(count)s subscription left with its seller",
+            "%(count)s subscriptions left with their seller",
+            n,
+        ),
+        "seller_migration.migrations_done": lambda n: ngettext(
+            "%(count)s seller migration completed", "%(count)s seller migrations completed", n
+        ),
+        "seller_migration.not_notified": lambda n: ngettext(
+            "%(count)s subscription not moved: its company was not told",
+            "%(count)s subscriptions not moved: their companies were not told",
+            n,
+        ),
     }
     words = []
     for name, value in (run.counts or {}).items():

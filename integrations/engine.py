@@ -269,8 +269,11 @@ class _EntitySync:
                     label=local.label,
                     local_id=local.id,
                     remote_id=entity_map.remote_id,
-                    reason=f"The accounting system is master for {self.entity_type} "
-                    "updates: the change made in Severa is not sent.",
+                    reason=_(
+                        "The accounting system is master for updates of %(what)s: the "
+                        "change made in Severa is not sent."
+                    )
+                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
                 )
                 return
             reason = self.adapter.local_skip_reason(local)
@@ -493,9 +496,11 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=found.id,
-                reason=f"The number/code {local.key} is used by “{found.name}” in the "
-                "accounting system: give one of them another number/code or the "
-                "same name.",
+                reason=_(
+                    "The number/code %(key)s is used by “%(name)s” in the accounting "
+                    "system: give one of them another number/code or the same name."
+                )
+                % {"key": local.key, "name": found.name},
             )
             return True
         with transaction.atomic():
@@ -532,8 +537,11 @@ class _EntitySync:
                     label=remote.label,
                     local_id=entity_map.local_id,
                     remote_id=remote.id,
-                    reason=f"Severa is master for {self.entity_type} updates: the change "
-                    "made in the accounting system is not applied.",
+                    reason=_(
+                        "Severa is master for updates of %(what)s: the change made in the "
+                        "accounting system is not applied."
+                    )
+                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
                 )
                 return
             reason = self.adapter.remote_skip_reason(remote)
@@ -587,8 +595,11 @@ class _EntitySync:
                     label=remote.label,
                     local_id=found.id,
                     remote_id=remote.id,
-                    reason=f"The number/code {remote.key} is used by “{found.name}” in "
-                    "Severa: give one of them another number/code or the same name.",
+                    reason=_(
+                        "The number/code %(key)s is used by “%(name)s” in Severa: give one "
+                        "of them another number/code or the same name."
+                    )
+                    % {"key": remote.key, "name": found.name},
                 )
                 return
             with transaction.atomic():
@@ -617,7 +628,10 @@ class _EntitySync:
 def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
     """The records of `connection` whose create or update is unverified, each with its label
     as last logged and when it is looked up next (the connection page lists them)."""
+    from integrations.connectors import connector_facts
+
     rows = []
+    facts = connector_facts(connection.system)
     maps = EntityMap.objects.filter(connection=connection).filter(
         Q(unverified_since__isnull=False) | Q(update_unverified=True)
     )
@@ -634,6 +648,7 @@ def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
         rows.append(
             {
                 "entity_type": entity_map.entity_type,
+                "entity_name": facts.entity_name(entity_map.entity_type),
                 "label": transfer.label if transfer else str(entity_map.local_id),
                 "since": entity_map.unverified_since or entity_map.updated_at,
                 "next_lookup_at": entity_map.next_lookup_at,

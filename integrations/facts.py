@@ -76,6 +76,8 @@ class EntityFacts:
     module: str | Promise = ""
     # What is not transferred while the entity is blocked, in words ("project fees").
     what: str | Promise = ""
+    # One record of the entity, in words ("project fee"), where a page names its kind.
+    name: str | Promise = ""
 
 
 def _plain(value: Any) -> Any:
@@ -111,6 +113,10 @@ class SystemFacts:
     lookup: LookupPolicy = field(default_factory=LookupPolicy)
     # How a value sent compares with the value read back.
     equal: Callable[[Any, Any], bool] = values_equal
+
+    def entity_name(self, entity_type: str) -> str:
+        """One record's kind in the reader's language ("customer"); the code if undeclared."""
+        return str(self.entity(entity_type).name or entity_type)
 
     def entity(self, entity_type: str) -> EntityFacts:
         for facts in self.entities:

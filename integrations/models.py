@@ -280,6 +280,13 @@ class Transfer(models.Model):
     def __str__(self) -> str:
         return f"{self.entity_type} {self.label}: {self.outcome}"
 
+    @property
+    def entity_name(self) -> str:
+        """The record's kind in the reader's language (listed from its run: no query)."""
+        from integrations.connectors import connector_facts
+
+        return connector_facts(self.run.connection.system).entity_name(self.entity_type)
+
 
 class BlockedEntity(models.Model):
     """An entity type the remote system refuses to this connection (a missing scope,

@@ -14,17 +14,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from accounts.mail import mail_enqueue
 from accounts.models import User
 from integrations.connections import connection_may_sync, connections_pause_without_interface
-from integrations.connectors import connector_for
+from integrations.connectors import connector_facts, connector_for
 from integrations.errors import AuthorizationError, IntegrationError
 from integrations.models import (
     OPEN_RUN_STATUSES,
@@ -133,47 +135,54 @@ def sync_run_execute(*, run: SyncRun) -> SyncRun:
         run = SyncRun.objects.select_related("connection", "connection__tenant").get(pk=run.pk)
         if run.status not in OPEN_RUN_STATUSES:
             return run
-        connection = run.connection
-        if run.status == SyncRunStatus.QUEUED:
-            run.status = SyncRunStatus.RUNNING
-            run.started_at = clock.now()
-            run.save(update_fields=["status", "started_at"])
-        if not connection_may_sync(connection):
-            _finish(
-                run,
-                SyncRunStatus.FAILED,
-                connection.status_reason or _("The connection is not active."),
-            )
-            return run
-        try:
-            # Records the sync writes are audited with the connection as the acting party.
-            with acting_party(f"integration:{connection.system}:{connection.pk}"):
-                connector_for(connection.system).run_sync(run)
-        except AuthorizationError as error:
-            _finish(run, SyncRunStatus.FAILED, str(error))
-        except IntegrationError as error:
-            _finish(run, SyncRunStatus.FAILED, str(error))
-        except Exception as error:
-            logger.exception("Sync run %s of connection %s failed", run.pk, connection.pk)
-            _finish(run, SyncRunStatus.FAILED, f"{type(error).__name__}: {error}")
-        else:
-            # Failed and unverified records, and blocked entity types, are not done: the
-            # run is partial, and they are tried again by the next run.
-            unfinished = run.transfers.filter(outcome__in=UNFINISHED_OUTCOMES).exists()
-            _finish(run, SyncRunStatus.PARTIAL if unfinished else SyncRunStatus.SUCCEEDED)
-            if not unfinished:
-                # The next run reads what changed since this one started; a partial run
-                # does not move it, so its failed records are read (and tried) again
-                # (each entity type also keeps its own start: integrations/engine.py).
-                Connection.objects.filter(pk=connection.pk).update(last_synced_at=run.started_at)
-        # A blocked entity type is e-mailed once, when it is blocked (engine.entity_block),
-        # not by every run.
-        if (
-            run.status == SyncRunStatus.FAILED
-            or run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
-        ):
-            sync_run_failures_mail(run)
+        # What the run writes for people to read (reasons, errors) is in the company's
+        # language, like its e-mails.
+        with translation.override(run.connection.tenant.language or settings.LANGUAGE_CODE):
+            _execute(run)
     return run
+
+
+def _execute(run: SyncRun) -> None:
+    connection = run.connection
+    if run.status == SyncRunStatus.QUEUED:
+        run.status = SyncRunStatus.RUNNING
+        run.started_at = clock.now()
+        run.save(update_fields=["status", "started_at"])
+    if not connection_may_sync(connection):
+        _finish(
+            run,
+            SyncRunStatus.FAILED,
+            connection.status_reason or _("The connection is not active."),
+        )
+        return
+    try:
+        # Records the sync writes are audited with the connection as the acting party.
+        with acting_party(f"integration:{connection.system}:{connection.pk}"):
+            connector_for(connection.system).run_sync(run)
+    except AuthorizationError as error:
+        _finish(run, SyncRunStatus.FAILED, str(error))
+    except IntegrationError as error:
+        _finish(run, SyncRunStatus.FAILED, str(error))
+    except Exception as error:
+        logger.exception("Sync run %s of connection %s failed", run.pk, connection.pk)
+        _finish(run, SyncRunStatus.FAILED, f"{type(error).__name__}: {error}")
+    else:
+        # Failed and unverified records, and blocked entity types, are not done: the
+        # run is partial, and they are tried again by the next run.
+        unfinished = run.transfers.filter(outcome__in=UNFINISHED_OUTCOMES).exists()
+        _finish(run, SyncRunStatus.PARTIAL if unfinished else SyncRunStatus.SUCCEEDED)
+        if not unfinished:
+            # The next run reads what changed since this one started; a partial run
+            # does not move it, so its failed records are read (and tried) again
+            # (each entity type also keeps its own start: integrations/engine.py).
+            Connection.objects.filter(pk=connection.pk).update(last_synced_at=run.started_at)
+    # A blocked entity type is e-mailed once, when it is blocked (engine.entity_block),
+    # not by every run.
+    if (
+        run.status == SyncRunStatus.FAILED
+        or run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
+    ):
+        sync_run_failures_mail(run)
 
 
 def sync_run_failures_mail(run: SyncRun) -> list[str]:
@@ -182,8 +191,14 @@ def sync_run_failures_mail(run: SyncRun) -> list[str]:
     recipients = list(connection.error_emails or [])
     if not recipients:
         return []
+    facts = connector_facts(connection.system)
     failures = [
-        {"entity_type": t.entity_type, "label": t.label, "reason": t.reason}
+        {
+            "entity_type": t.entity_type,
+            "entity_name": facts.entity_name(t.entity_type),
+            "label": t.label,
+            "reason": t.reason,
+        }
         for t in Transfer.objects.filter(run=run, outcome=TransferOutcome.FAILED)[
             :MAIL_FAILURES_LISTED
         ]

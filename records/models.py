@@ -73,6 +73,7 @@ class Employee(TenantRecord):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -129,7 +130,12 @@ class Product(TenantRecord):
     code = models.CharField(_("code"), max_length=40, blank=True)
     name = models.CharField(_("name"), max_length=200)
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
     )
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal(0))
     vat_rate = models.DecimalField(
@@ -190,7 +196,9 @@ class AddressKind(models.TextChoices):
 
 
 class CustomerAddress(TenantRecord):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=AddressKind.choices)
     street = models.CharField(_("street address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
@@ -208,7 +216,9 @@ class CustomerAddress(TenantRecord):
 
 
 class CustomerContact(TenantRecord):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150)
     email = models.EmailField(_("e-mail address"), blank=True)
@@ -231,7 +241,9 @@ class SalesStatus(models.TextChoices):
 class Project(TenantRecord):
     number = models.CharField(_("project number"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="projects")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="projects"
+    )
     sales_status = models.CharField(
         _("sales status"), max_length=16, choices=SalesStatus.choices, default=SalesStatus.LEAD
     )
@@ -270,11 +282,20 @@ class InvoiceStatus(TenantRecord):
 
 class CustomerInvoice(TenantRecord):
     number = models.CharField(_("invoice number"), max_length=40, blank=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
     )
-    status = models.ForeignKey(InvoiceStatus, on_delete=models.PROTECT, related_name="invoices")
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    status = models.ForeignKey(
+        InvoiceStatus, verbose_name=_("status"), on_delete=models.PROTECT, related_name="invoices"
+    )
     invoice_date = models.DateField(_("invoice date"))
     due_date = models.DateField(_("due date"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
@@ -299,7 +320,12 @@ class CustomerInvoiceRow(TenantRecord):
     invoice = models.ForeignKey(CustomerInvoice, on_delete=models.CASCADE, related_name="rows")
     position = models.PositiveIntegerField(_("position"), default=0)
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     description = models.CharField(_("description"), max_length=500, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
@@ -308,10 +334,20 @@ class CustomerInvoiceRow(TenantRecord):
         _("VAT rate %"), max_digits=5, decimal_places=2, default=Decimal(0)
     )
     business_unit = models.ForeignKey(
-        BusinessUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        BusinessUnit,
+        verbose_name=_("business unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     cost_centre = models.ForeignKey(
-        CostCentre, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CostCentre,
+        verbose_name=_("cost centre"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -347,9 +383,16 @@ class ProjectFee(TenantRecord):
     """A cost booked to a project (e.g. from a supplier invoice); billable ones can be
     invoiced to the customer, the others only count as cost."""
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="fees")
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="fees"
+    )
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     description = models.CharField(_("description"), max_length=500, blank=True)
     date = models.DateField(_("date"))

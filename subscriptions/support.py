@@ -80,13 +80,20 @@ def support_request_create(
 
 
 def support_requests_open() -> list[SupportRequest]:
-    """Every tenant's open requests: for the operators' page only."""
+    """Every tenant's open requests: for the operators' page only; each with
+    ``requested_edition_name``, the edition as the catalogue names it."""
+    from subscriptions.models import Edition
+
     with scopes_disabled():
-        return list(
+        requests = list(
             SupportRequest.objects.filter(status=SupportRequestStatus.OPEN).select_related(
                 "tenant", "partner", "created_by"
             )
         )
+    names = dict(Edition.objects.values_list("code", "name"))
+    for item in requests:
+        item.requested_edition_name = names.get(item.requested_edition, item.requested_edition)
+    return requests
 
 
 def support_request_resolve(*, support_request: SupportRequest, by: User) -> SupportRequest:

@@ -29,7 +29,13 @@ FORTNOX_FACTS = SystemFacts(
     name="Fortnox",
     entities=(
         EntityFacts(
-            "unit", BOTH, marker="Code", scope="settings", module=_("settings"), what=_("units")
+            "unit",
+            BOTH,
+            marker="Code",
+            scope="settings",
+            module=_("settings"),
+            what=_("units"),
+            name=_("unit"),
         ),
         EntityFacts(
             "product",
@@ -38,6 +44,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="article",
             module=_("article register"),
             what=_("products"),
+            name=_("product"),
         ),
         EntityFacts(
             "customer",
@@ -46,6 +53,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="customer",
             module=_("customer register"),
             what=_("customers"),
+            name=_("customer"),
         ),
         EntityFacts(
             "project",
@@ -54,6 +62,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="project",
             module=_("project"),
             what=_("projects"),
+            name=_("project"),
         ),
         EntityFacts(
             "invoice",
@@ -62,6 +71,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="invoice",
             module=_("invoicing"),
             what=_("invoices"),
+            name=_("customer invoice"),
         ),
         EntityFacts(
             "project_fee",
@@ -69,6 +79,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="supplierinvoice",
             module=_("supplier-invoice"),
             what=_("project fees"),
+            name=_("project fee"),
         ),
         EntityFacts(
             "invoice_attachment",
@@ -76,6 +87,7 @@ FORTNOX_FACTS = SystemFacts(
             scope="inbox",
             module=_("inbox and archive"),
             what=_("invoice attachments"),
+            name=_("invoice attachment"),
         ),
     ),
     rate_limit=RateLimit(RATE_LIMIT, RATE_WINDOW),

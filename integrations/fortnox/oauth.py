@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from integrations.fortnox.errors import (
     AmbiguousWrite,
@@ -105,7 +106,11 @@ def _oauth_post(
         error = str(document.get("error", "")) if isinstance(document, dict) else ""
         description = document.get("error_description", "") if isinstance(document, dict) else ""
         raise AuthorizationError(
-            f"Fortnox refused the token request: {error} {description}".strip(),
+            # Fortnox's own code and description follow as it gave them.
+            (
+                _("Fortnox refused the token request: %(answer)s")
+                % {"answer": f"{error} {description}".strip() or response.status_code}
+            ),
             status=response.status_code,
             error=error,
         )

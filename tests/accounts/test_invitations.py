@@ -204,3 +204,17 @@ def test_an_invitee_takes_a_free_seat_and_the_next_one_joins_deactivated(
         )
     assert states == {"first@example.test": True, "second@example.test": False}
     assert len([m for m in mail.outbox if m.subject.startswith("No free licence")]) == 1
+
+
+def test_a_signed_in_user_with_another_address_is_refused_with_a_message(
+    verified_client, admin_user, tenant, client, member_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(verified_client(admin_user), tenant, email="someone.else@example.test")
+    link = _link(mail.outbox[0])
+    client.force_login(member_user)
+    response = client.post(link, {"csrfmiddlewaretoken": "x"})
+    assert response.status_code == 200
+    assert "This invitation was sent to another e-mail address." in response.content.decode()
+    with scope(tenant=tenant.pk):
+        assert not Invitation.objects.filter(accepted_at__isnull=False).exists()

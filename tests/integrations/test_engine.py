@@ -7,8 +7,9 @@ import datetime
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
+from accounts.models import Tenant
 from integrations.models import (
     Connection,
     EntityMap,
@@ -168,7 +169,24 @@ def test_updates_flow_only_from_severa_when_severa_is_master(connection, world):
     assert world.local.writes["update"] == 0
     with scope(tenant=connection.tenant_id):
         skipped = Transfer.objects.get(run=run, outcome="skipped")
-    assert skipped.reason.startswith("Severa is master for customer updates")
+    assert skipped.reason.startswith("Severa is master for updates of customer:")
+
+
+def test_a_run_writes_its_reasons_in_the_companys_language(connection, world, tenant):
+    with scopes_disabled():
+        Tenant.objects.filter(pk=tenant.pk).update(language="fi")
+    with at(0):
+        world.system.add("customer", "2001", "Borealis AB")
+    sync(connection, hours=1)
+    remote = world.system.by_key("customer", "2001")[0]
+    with at(1.5):
+        world.system.change("customer", remote, name="Borealis Group AB")
+
+    run = sync(connection, hours=2)
+
+    with scope(tenant=connection.tenant_id):
+        skipped = Transfer.objects.get(run=run, outcome="skipped")
+    assert skipped.reason.startswith("Severa on päätietolähde, kun ")
 
 
 def test_updates_flow_only_from_the_accounting_system_when_it_is_master(connection, world):

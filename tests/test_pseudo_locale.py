@@ -59,14 +59,6 @@ PENDING_OTHER_BRANCHES: set[str] = {
     "seats",  # "Professional, seats" (order, invoice and credit-note lines)
     "additional seats",  # "Professional, additional seats"
     "Seats 4 to",  # "Seats 4 to 3" (a scheduled change)
-    # QuoteError (subscriptions/services.py): cancelling a change that took effect, and
-    # terminating after the period ended.
-    "This change took effect on 2024-09-01 and cannot be cancelled",
-    "The current period",
-    "has ended",
-    "the subscription is renewed first",
-    # LicenceError (subscriptions/services.py).
-    "The last active administrator cannot be deactivated",
 }
 
 # Routes no role reaches with a GET as a page, and why. Every other route must render for
@@ -329,7 +321,7 @@ def _path(route: Route, world: World) -> str | None:
 def _client(user) -> Client:
     device = TOTPDevice.objects.create(user=user, name="pseudo", confirmed=True)
     client = Client(HTTP_ACCEPT_LANGUAGE=pseudo_locale.PSEUDO)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="accounts.request_cache.CachedModelBackend")
     session = client.session
     session["otp_device_id"] = device.persistent_id
     session.save()

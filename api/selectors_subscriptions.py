@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.db.models import Q
 
 from api.serializers_subscriptions import seller_code
+from billing.line_texts import line_text_of
 from severa import clock
 from subscriptions import services
 from subscriptions.models import (
@@ -169,14 +170,20 @@ def subscription_read(subscription: Subscription) -> dict:
 
 
 def _content_lines(lines: list[dict]) -> list[dict]:
-    return [{**line, "code": line.get("code", "")} for line in lines]
+    # Nothing is issued yet: the texts are the reader's language's.
+    return [
+        {**line, "code": line.get("code", ""), "description": line_text_of(line)}
+        for line in lines
+    ]
 
 
 def quote_read(quote: Quote) -> dict:
     """A stored quote's figures (`services.quote_content`) as `QuoteSerializer` shows them."""
     content = quote.content or {}
     lines = _content_lines(content.get("immediate_lines", []))
-    scheduled = content.get("scheduled", [])
+    scheduled = [
+        {**change, "description": line_text_of(change)} for change in content.get("scheduled", [])
+    ]
     empty_shape = {"edition": "", "seats": 0, "storage_gb": 0, "add_ons": [], "interfaces": []}
     following = content.get("next_period")
     return {

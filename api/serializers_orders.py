@@ -29,6 +29,19 @@ class SellerOrderPartySerializer(PartySerializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(
+        help_text="The line's text in the buyer's language, written when the document was "
+        "issued; it never changes."
+    )
+    kind = serializers.CharField(
+        source="text_kind",
+        help_text="What the line is about, a stable code (e.g. seats_additional, "
+        "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
+    )
+    params = serializers.JSONField(
+        help_text="The line's parameters for its kind: edition and add-on names and codes, "
+        "seat counts, gigabytes (e.g. {\"from_gb\": 100, \"to_gb\": 500})."
+    )
     class Meta:
         model = OrderLine
         fields = [
@@ -36,6 +49,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "item_type",
             "item_code",
             "description",
+            "kind",
+            "params",
             "unit_price",
             "quantity",
             "period_start",
@@ -119,6 +134,7 @@ class OrderConfirmationSerializer(OrderConfirmationListSerializer):
             "vat_category",
             "vat_rate",
             "vat_note",
+            "vat_note_kind",
             "terms_version",
             "lines",
             "summary",

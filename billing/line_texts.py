@@ -60,9 +60,7 @@ LINE_TEXTS: dict[str, str] = {
     EDITION_DOWNGRADE: gettext_noop("Edition %(from_edition)s to %(to_edition)s"),
     SEATS_DECREASE: gettext_noop("Seats %(from_seats)s to %(to_seats)s"),
     ADD_ON_REMOVAL: gettext_noop("Remove %(add_on)s"),
-    ADD_ON_REMOVAL_NOT_AVAILABLE: gettext_noop(
-        "Remove %(add_on)s (not available in %(edition)s)"
-    ),
+    ADD_ON_REMOVAL_NOT_AVAILABLE: gettext_noop("Remove %(add_on)s (not available in %(edition)s)"),
     INTERFACE_REMOVAL: gettext_noop("Remove %(interface)s"),
     TERMINATION: gettext_noop("Termination of the subscription"),
 }

@@ -7,6 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers_orders import LineKindField
 from billing.documents import invoice_bank_account
 from billing.invoicing import vat_breakdown
 from billing.models import (
@@ -131,8 +132,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         help_text="The line's text in the buyer's language, written when the document was "
         "issued; it never changes."
     )
-    kind = serializers.CharField(
-        source="text_kind",
+    kind = LineKindField(
         help_text="What the line is about, a stable code (e.g. seats_additional, "
         "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
     )

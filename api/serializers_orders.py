@@ -1,5 +1,7 @@
 """Order confirmations in the API: the list row, the whole order, and its parsed summary."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,13 +30,22 @@ class SellerOrderPartySerializer(PartySerializer):
     support_email = serializers.CharField(help_text="The seller's support address; may be empty.")
 
 
+class LineKindField(serializers.CharField):
+    """A line's `text_kind` as `kind`; reads a line already serialized too (a response that
+    nests an order's data)."""
+
+    def get_attribute(self, instance: object) -> str:
+        if isinstance(instance, Mapping):
+            return instance.get("kind", "")
+        return instance.text_kind
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     description = serializers.CharField(
         help_text="The line's text in the buyer's language, written when the document was "
         "issued; it never changes."
     )
-    kind = serializers.CharField(
-        source="text_kind",
+    kind = LineKindField(
         help_text="What the line is about, a stable code (e.g. seats_additional, "
         "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
     )

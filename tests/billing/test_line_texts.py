@@ -296,3 +296,17 @@ def test_scheduled_changes_are_shown_in_the_readers_language(
     assert "Seats 5 to 3" not in finnish
     with translation.override("sv"):
         assert change.text == "Användarlicenser 3 (tidigare 5)"
+
+
+@pytest.mark.usefixtures("no_two_factor")
+def test_a_quote_in_the_api_is_in_the_readers_language(tenant, subscription):
+    client = _api(tenant, role=Role.ADMIN)
+    with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
+        quote = quote_create(subscription=subscription, desired=Desired(seats=7), by=None)
+        path = f"/api/v1/tenants/{tenant.pk}/quotes/{quote.pk}"
+        finnish = client.get(path, HTTP_ACCEPT_LANGUAGE="fi").json()
+        english = client.get(path, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert [line["description"] for line in finnish["lines"]] == [ADDITIONAL_FI]
+    assert [line["description"] for line in english["lines"]] == [
+        "Professional, additional seats"
+    ]

@@ -124,6 +124,9 @@ def test_a_finnish_buyers_orders_are_written_in_finnish(finnish_invoice):
     )
     activation = OrderConfirmation.objects.get(tenant=tenant, kind=OrderKind.ACTIVATION)
     assert [line.description for line in activation.lines.all()] == [SEATS_FI]
+    # The next full period the order names is written in Finnish too.
+    following = change.summary["next_period"]["lines"]
+    assert [(line["description"], line["text_kind"]) for line in following] == [(SEATS_FI, "seats")]
     # The PDF shows the stored texts.
     text = pdf_text(order_confirmation_pdf(change))
     assert squeezed(ADDITIONAL_FI) in text
@@ -307,6 +310,19 @@ def test_a_quote_in_the_api_is_in_the_readers_language(tenant, subscription):
         finnish = client.get(path, HTTP_ACCEPT_LANGUAGE="fi").json()
         english = client.get(path, HTTP_ACCEPT_LANGUAGE="en").json()
     assert [line["description"] for line in finnish["lines"]] == [ADDITIONAL_FI]
-    assert [line["description"] for line in english["lines"]] == [
-        "Professional, additional seats"
-    ]
+    assert [line["description"] for line in english["lines"]] == ["Professional, additional seats"]
+
+
+def test_a_finnish_buyers_scheduled_changes_are_confirmed_in_finnish(tenant, subscription):
+    tenant.language = "fi"
+    tenant.save()
+    with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
+        order = quote_confirm(quote=quote, by=None)
+        change = ScheduledChange.objects.get(subscription=subscription)
+        text = pdf_text(order_confirmation_pdf(order))
+    decrease = "Käyttäjälisenssejä 3 (aiemmin 5)"
+    assert change.description == decrease
+    assert [item["description"] for item in order.summary["scheduled"]] == [decrease]
+    assert squeezed(decrease) in text
+    assert "Seats5to3" not in text

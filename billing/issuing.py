@@ -41,7 +41,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, Tenant, User
@@ -131,7 +130,7 @@ def _draft(
     note without a kind, and of lines without one their own description)."""
     partner_id = partner.pk if partner is not None else None
     language = line_texts.document_language(partner if partner is not None else tenant)
-    with translation.override(language):
+    with line_texts.in_language(language):
         for position, line in enumerate(lines, start=1):
             if partner is None:
                 line.tenant_id = tenant.pk

@@ -16,6 +16,7 @@ A line of kind "" is free text: its stored description is all there is.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +79,14 @@ VAT_NOTES: dict[str, str] = {
 }
 
 
+def in_language(language: str | None) -> AbstractContextManager:
+    """Render in `language` (the active one when None or already active: switching costs
+    more than rendering a line, and a billing run renders thousands)."""
+    if language is None or language == translation.get_language():
+        return nullcontext()
+    return translation.override(language)
+
+
 def _render(kind: str, params: Mapping[str, Any] | None, default: str) -> str:
     values = params if isinstance(params, Mapping) else {}
     name = NAME_ONLY.get(kind)
@@ -103,9 +112,7 @@ def line_text(
     """The text of a line or scheduled change of `kind` with `params`, in `language` (the
     active language when None). `default` (the stored description) is the text of a free
     text line (kind "") or of params that do not fit."""
-    if language is None:
-        return _render(kind, params, default)
-    with translation.override(language):
+    with in_language(language):
         return _render(kind, params, default)
 
 
@@ -131,9 +138,7 @@ def vat_note_text(kind: str, *, language: str | None = None, default: str = "") 
     template = VAT_NOTES.get(kind)
     if template is None:
         return default
-    if language is None:
-        return gettext(template)
-    with translation.override(language):
+    with in_language(language):
         return gettext(template)
 
 
@@ -143,12 +148,12 @@ def document_language(recipient: object) -> str:
     return getattr(recipient, "language", "") or settings.LANGUAGE_CODE
 
 
-def lines_localized(items: object, language: str) -> list[Any]:
-    """Copies of line or change dicts with their `description` rendered in `language`
-    (items without a kind keep theirs)."""
+def lines_localized(items: Any, language: str | None = None) -> Any:
+    """Copies of a list of line or change dicts with their `description` rendered in
+    `language` (the active one when None); items without a kind keep theirs."""
     if not isinstance(items, list):
-        return items  # type: ignore[return-value]
-    with translation.override(language):
+        return items
+    with in_language(language):
         return [
             item | {"description": line_text_of(item)} if isinstance(item, Mapping) else item
             for item in items

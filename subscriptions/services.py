@@ -789,8 +789,11 @@ def order_rows(
     net, vat_total, total = _totals(line_dicts, vat, subscription.currency)
     seller = subscription.seller
     tenant = subscription.tenant
-    language = line_texts.document_language(tenant)
-    line_dicts = line_texts.lines_localized(line_dicts, language)
+    # One switch of language for the whole order (a rollover writes thousands).
+    with line_texts.in_language(line_texts.document_language(tenant)):
+        line_dicts = line_texts.lines_localized(line_dicts)
+        vat_note = line_texts.vat_note_text(vat.note_kind, default=vat.note)
+        summary = summary_localized(summary)
     order = OrderConfirmation(
         tenant_id=subscription.tenant_id,
         subscription=subscription,
@@ -809,12 +812,12 @@ def order_rows(
         currency=subscription.currency,
         vat_category=vat.category,
         vat_rate=vat.rate,
-        vat_note=line_texts.vat_note_text(vat.note_kind, language=language, default=vat.note),
+        vat_note=vat_note,
         vat_note_kind=vat.note_kind,
         net=net,
         vat=vat_total,
         total=total,
-        summary=summary_localized(summary, language),
+        summary=summary,
     )
     order_lines = [
         OrderLine(
@@ -839,9 +842,9 @@ def order_rows(
     return order, order_lines
 
 
-def summary_localized(summary: dict[str, Any], language: str) -> dict[str, Any]:
+def summary_localized(summary: dict[str, Any], language: str | None = None) -> dict[str, Any]:
     """An order's summary with the texts of its changes and next-period lines rendered in
-    `language`."""
+    `language` (the active one when None)."""
     localized = dict(summary)
     for key in ("scheduled", "withdrawn", "applied"):
         if key in localized:

@@ -13,6 +13,8 @@ from collections import defaultdict
 from django.db.models import Q
 
 from api.serializers_subscriptions import seller_code
+from billing.line_texts import line_text_of, vat_note_text
+from billing.vat import VAT_NOTE_KINDS
 from severa import clock
 from subscriptions import services
 from subscriptions.models import (
@@ -139,7 +141,9 @@ def _upcoming_period(subscription: Subscription) -> dict | None:
         "vat": {
             "category": priced.vat_decision.category,
             "rate": priced.vat_decision.rate,
-            "note": priced.vat_decision.note,
+            "note": vat_note_text(
+                priced.vat_decision.note_kind, default=priced.vat_decision.note
+            ),
         },
         "totals": {"net": priced.net, "vat": priced.vat, "total": priced.total},
     }
@@ -168,15 +172,27 @@ def subscription_read(subscription: Subscription) -> dict:
     }
 
 
+def _vat_read(vat: dict) -> dict:
+    # A quote's VAT note in the reader's language, like its lines.
+    kind = vat.get("note_kind") or VAT_NOTE_KINDS.get(vat.get("note", ""), "")
+    return {**vat, "note": vat_note_text(kind, default=vat.get("note", ""))}
+
+
 def _content_lines(lines: list[dict]) -> list[dict]:
-    return [{**line, "code": line.get("code", "")} for line in lines]
+    # Nothing is issued yet: the texts are the reader's language's.
+    return [
+        {**line, "code": line.get("code", ""), "description": line_text_of(line)}
+        for line in lines
+    ]
 
 
 def quote_read(quote: Quote) -> dict:
     """A stored quote's figures (`services.quote_content`) as `QuoteSerializer` shows them."""
     content = quote.content or {}
     lines = _content_lines(content.get("immediate_lines", []))
-    scheduled = content.get("scheduled", [])
+    scheduled = [
+        {**change, "description": line_text_of(change)} for change in content.get("scheduled", [])
+    ]
     empty_shape = {"edition": "", "seats": 0, "storage_gb": 0, "add_ons": [], "interfaces": []}
     following = content.get("next_period")
     return {
@@ -189,7 +205,7 @@ def quote_read(quote: Quote) -> dict:
         "current": content.get("current", empty_shape),
         "desired": content.get("desired", empty_shape),
         "effective_now": content.get("effective_now", empty_shape),
-        "vat": content.get("vat", {"category": "", "rate": "0", "note": ""}),
+        "vat": _vat_read(content.get("vat", {"category": "", "rate": "0", "note": ""})),
         "lines": lines,
         "totals": content.get("immediate", {"net": "0", "vat": "0", "total": "0"}),
         "changes": [
@@ -216,7 +232,7 @@ def quote_read(quote: Quote) -> dict:
             "start": following["start"],
             "end": following["end"],
             "lines": _content_lines(following["lines"]),
-            "vat": following["vat"],
+            "vat": _vat_read(following["vat"]),
             "totals": {
                 "net": following["net"],
                 "vat": following["vat_amount"],

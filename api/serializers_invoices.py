@@ -7,6 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers_orders import LineKindField
 from billing.documents import invoice_bank_account
 from billing.invoicing import vat_breakdown
 from billing.models import (
@@ -127,6 +128,18 @@ def _party(snapshot: dict, serializer: type[serializers.Serializer]) -> dict:
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(
+        help_text="The line's text in the buyer's language, written when the document was "
+        "issued; it never changes."
+    )
+    kind = LineKindField(
+        help_text="What the line is about, a stable code (e.g. seats_additional, "
+        "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
+    )
+    params = serializers.JSONField(
+        help_text="The line's parameters for its kind: edition and add-on names and codes, "
+        "seat counts, gigabytes (e.g. {\"from_gb\": 100, \"to_gb\": 500})."
+    )
     credited_line = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="On a credit note: the invoice line it credits."
     )
@@ -138,6 +151,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "position",
             "order_number",
             "description",
+            "kind",
+            "params",
             "period_start",
             "period_end",
             "quantity",
@@ -192,6 +207,7 @@ class InvoiceSerializer(InvoiceListSerializer):
             "reference",
             "buyer",
             "vat_note",
+            "vat_note_kind",
             "lines",
             "vat_breakdown",
             "payments",

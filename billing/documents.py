@@ -25,6 +25,7 @@ from stdnum import iban as iban_numbers
 
 from billing.bank_accounts import DomesticDetail, domestic_payment_details
 from billing.invoicing import VatGroup, vat_breakdown
+from billing.line_texts import document_language
 from billing.models import Invoice, InvoiceKind, InvoiceLine, SellerBankAccount
 from billing.references import reference_display
 from severa.pdf import html_to_pdf, pdf_stored_once
@@ -195,7 +196,7 @@ def _reissue_numbers(invoice: Invoice) -> dict[str, str]:
 
 def invoice_language(invoice: Invoice) -> str:
     # A partner organisation has no language of its own: the site's.
-    return getattr(invoice.recipient, "language", "") or settings.LANGUAGE_CODE
+    return document_language(invoice.recipient)
 
 
 def invoice_html(invoice: Invoice) -> str:

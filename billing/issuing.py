@@ -43,6 +43,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import Partner, Tenant, User
+from billing import line_texts
 from billing.invoice_status import invoice_mark_credited
 from billing.invoicing import (
     InvoicingError,
@@ -112,6 +113,7 @@ def _draft(
     invoice_date: date,
     lines: list[InvoiceLine],
     vat_note: str,
+    vat_note_kind: str = "",
     billing_run: BillingRun | None = None,
     credited_invoice: Invoice | None = None,
     seller_snapshots: dict[tuple[int, str], dict[str, Any]] | None = None,
@@ -120,13 +122,22 @@ def _draft(
     """The document of `lines`: totals, the seller's and the buyer's snapshots, the due date.
 
     A partner's document (`partner`, no `tenant`) keeps each line's customer in its
-    `tenant`, which the caller sets."""
+    `tenant`, which the caller sets.
+
+    The document is written in its buyer's language now: each line's text is rendered from
+    its kind and params, and the VAT note from `vat_note_kind` (`vat_note` is the text of a
+    note without a kind, and of lines without one their own description)."""
     partner_id = partner.pk if partner is not None else None
-    for position, line in enumerate(lines, start=1):
-        if partner is None:
-            line.tenant_id = tenant.pk
-        line.partner_id = partner_id
-        line.position = position
+    language = line_texts.document_language(partner if partner is not None else tenant)
+    with line_texts.in_language(language):
+        for position, line in enumerate(lines, start=1):
+            if partner is None:
+                line.tenant_id = tenant.pk
+            line.partner_id = partner_id
+            line.position = position
+            if line.text_kind:
+                line.description = line_texts.line_text_of(line)
+        vat_note = line_texts.vat_note_text(vat_note_kind, default=vat_note)
     net, vat_total, rounding, total = invoice_totals(
         lines, currency=currency, cash_rounding=seller.cash_rounding
     )
@@ -153,6 +164,7 @@ def _draft(
             "seller_snapshot": seller_snapshots[key],
             "buyer_snapshot": recipient_buyer_snapshot(tenant=tenant, partner=partner),
             "vat_note": vat_note,
+            "vat_note_kind": vat_note_kind,
             "net": net,
             "vat": vat_total,
             "rounding": rounding,
@@ -241,6 +253,8 @@ ORDER_LINE_FIELDS = (
     "order_id",
     "pk",
     "description",
+    "text_kind",
+    "params",
     "period_start",
     "period_end",
     "quantity",
@@ -270,9 +284,18 @@ def _order_lines_to_invoice(
     category, rate = vat.category, vat.rate
     for order in orders:
         number = order.number
-        for _order_id, pk, description, start, end, quantity, unit_price, net in order_lines.get(
-            order.pk, ()
-        ):
+        for (
+            _order_id,
+            pk,
+            description,
+            text_kind,
+            params,
+            start,
+            end,
+            quantity,
+            unit_price,
+            net,
+        ) in order_lines.get(order.pk, ()):
             lines.append(
                 new_instance(
                     InvoiceLine,
@@ -281,6 +304,8 @@ def _order_lines_to_invoice(
                         "order_line_id": pk,
                         "order_number": number,
                         "description": description,
+                        "text_kind": text_kind,
+                        "params": params,
                         "period_start": start,
                         "period_end": end,
                         "quantity": Decimal(quantity),
@@ -333,6 +358,7 @@ def invoice_draft(
         invoice_date=invoice_date,
         lines=lines,
         vat_note=vat.note,
+        vat_note_kind=vat.note_kind,
         billing_run=billing_run,
         seller_snapshots=seller_snapshots,
         orders=orders,
@@ -595,6 +621,8 @@ def credit_note_issue(
                     credited_line=line,
                     order_number=line.order_number,
                     description=line.description,
+                    text_kind=line.text_kind,
+                    params=line.params,
                     period_start=line.period_start,
                     period_end=line.period_end,
                     quantity=-(line.quantity * amount / line.net).quantize(Decimal("0.01"))
@@ -618,6 +646,7 @@ def credit_note_issue(
             invoice_date=clock.today(),
             lines=new_lines,
             vat_note=invoice.vat_note,
+            vat_note_kind=invoice.vat_note_kind,
             credited_invoice=invoice,
         )
         drafts_issue(seller, [draft])
@@ -691,6 +720,8 @@ def invoice_reissue(
                     "reissued_order_line_id": line.order_line_id or line.reissued_order_line_id,
                     "order_number": line.order_number,
                     "description": line.description,
+                    "text_kind": line.text_kind,
+                    "params": line.params,
                     "period_start": line.period_start,
                     "period_end": line.period_end,
                     "quantity": line.quantity,
@@ -711,6 +742,7 @@ def invoice_reissue(
             invoice_date=today,
             lines=lines,
             vat_note=vat.note,
+            vat_note_kind=vat.note_kind,
         )
         draft.invoice.reissue_credit_note = note
         drafts_issue(seller, [draft])

@@ -63,6 +63,16 @@ VAT_CATEGORIES: frozenset[str] = frozenset(
 NOTE_REVERSE_CHARGE = "Reverse charge: VAT Directive 2006/112/EC article 196"
 NOTE_OUTSIDE_EU_VAT = "Outside the scope of EU VAT"
 NOTE_OUTSIDE_NORWEGIAN_VAT = "Outside the scope of Norwegian VAT"
+NOTE_OUTSIDE_VAT = "Outside the scope of VAT"
+
+# Each note's stable kind: a document keeps it beside the note, which is rendered in the
+# buyer's language when the document is issued (`billing.line_texts.vat_note_text`).
+VAT_NOTE_KINDS: dict[str, str] = {
+    NOTE_REVERSE_CHARGE: "reverse_charge",
+    NOTE_OUTSIDE_EU_VAT: "outside_eu_vat",
+    NOTE_OUTSIDE_NORWEGIAN_VAT: "outside_norwegian_vat",
+    NOTE_OUTSIDE_VAT: "outside_vat",
+}
 
 # CEF VATEX exemption reason codes that Peppol BIS / EN 16931 expect beside categories AE
 # and O (BR-AE-10, BR-O-10).
@@ -106,6 +116,12 @@ class VatDecision:
     rate: Decimal
     note: str
     exemption_reason_code: str = ""
+
+    @property
+    def note_kind(self) -> str:
+        """The note's stable kind ("" for none): what a document keeps to write the note in
+        its buyer's language."""
+        return VAT_NOTE_KINDS.get(self.note, "")
 
 
 def _country(value: str, name: str) -> str:
@@ -157,7 +173,7 @@ def vat_decide(
         return VatDecision(
             CATEGORY_OUTSIDE_SCOPE,
             Decimal(0),
-            NOTE_OUTSIDE_NORWEGIAN_VAT if seller == "NO" else "Outside the scope of VAT",
+            NOTE_OUTSIDE_NORWEGIAN_VAT if seller == "NO" else NOTE_OUTSIDE_VAT,
             EXEMPTION_REASON_OUTSIDE_SCOPE,
         )
 

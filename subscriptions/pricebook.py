@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from billing import line_texts
 from billing.money import check_currency, quantize, to_decimal
 from billing.periods import Period, period_starting
 from billing.vat import VatDecision, vat_amount
@@ -149,6 +150,10 @@ class QuoteLine:
     vat_category: str
     vat: Decimal
     total: Decimal
+    # What the line is about (`billing.line_texts`): its `description` is rendered from
+    # them in the active language, and an order renders them again in its buyer's.
+    text_kind: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,19 +397,47 @@ class PriceBook:
 
         lines = LineCollector(LINE_SCHEDULED, period, whole, vat, self.currency)
         item = self.edition(edition)
-        lines.add(ITEM_SEATS, item.code, f"{item.name}, seats", item.price_per_seat_month, seats)
+        lines.add(
+            ITEM_SEATS,
+            item.code,
+            line_texts.SEATS,
+            {"edition": item.name, "edition_code": item.code},
+            item.price_per_seat_month,
+            seats,
+        )
         if storage_gb > item.included_storage_gb:
             tier = self.storage_tier(storage_gb)
-            lines.add(ITEM_STORAGE, tier.code, f"File storage {tier.name}", tier.price_per_month, 1)
+            lines.add(
+                ITEM_STORAGE,
+                tier.code,
+                line_texts.STORAGE,
+                {"gb": tier.gigabytes},
+                tier.price_per_month,
+                1,
+            )
         for code in sorted(add_ons):
             if self.add_on_included(add_on=code, edition=edition):
                 continue
             add_on = self.add_on(code)
             quantity = seats if add_on.is_per_seat else 1
-            lines.add(ITEM_ADD_ON, code, add_on.name, add_on.price_per_month, quantity)
+            lines.add(
+                ITEM_ADD_ON,
+                code,
+                line_texts.ADD_ON,
+                {"add_on": add_on.name, "add_on_code": code},
+                add_on.price_per_month,
+                quantity,
+            )
         for code in sorted(interfaces):
             interface = self.interface(code)
-            lines.add(ITEM_INTERFACE, code, interface.name, interface.price_per_month, 1)
+            lines.add(
+                ITEM_INTERFACE,
+                code,
+                line_texts.INTERFACE,
+                {"interface": interface.name, "interface_code": code},
+                interface.price_per_month,
+                1,
+            )
         return tuple(lines.lines)
 
 
@@ -420,7 +453,17 @@ class LineCollector:
     currency: str
     lines: list[QuoteLine] = field(default_factory=list)
 
-    def add(self, item_type: str, code: str, description: str, unit: Decimal, qty: int) -> None:
+    def add(
+        self,
+        item_type: str,
+        code: str,
+        text_kind: str,
+        params: dict[str, Any],
+        unit: Decimal,
+        qty: int,
+    ) -> None:
+        """A line of `text_kind` with `params` (`billing.line_texts`), described in the active
+        language."""
         # A zero or negative difference (an item now included in the edition, a higher edition
         # priced lower in this currency) makes no line: nothing is credited by a quote.
         if unit <= 0 or qty <= 0:
@@ -432,7 +475,7 @@ class LineCollector:
                 kind=self.kind,
                 item_type=item_type,
                 item_code=code,
-                description=description,
+                description=line_texts.line_text(text_kind, params),
                 unit_price=unit,
                 quantity=qty,
                 period=self.covered,
@@ -441,6 +484,8 @@ class LineCollector:
                 vat_category=self.vat.category,
                 vat=line_vat,
                 total=net + line_vat,
+                text_kind=text_kind,
+                params=params,
             )
         )
 

@@ -17,13 +17,14 @@ argument), so the Agreement page, the upcoming-period preview and the billing ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import ngettext_lazy
 
+from billing import line_texts
 from billing.money import check_currency
 from billing.periods import Period, check_period_length, next_period, period_starting
 from billing.proration import prorated_amount, remaining_period
@@ -109,6 +110,10 @@ class ScheduledChange:
     item_code: str
     description: str
     effective_date: date
+    # What the change is about (`billing.line_texts`); `description` is rendered from them
+    # in the active language.
+    text_kind: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,17 +314,25 @@ def _increase_lines(
     # An upgrade with more seats is split so that the total is new price × new seats minus
     # old price × old seats: the difference on the seats already paid for, then the added
     # seats at the new edition's full price.
+    editions = {
+        "from_edition": old_edition.name,
+        "from_edition_code": old_edition.code,
+        "to_edition": new_edition.name,
+        "to_edition_code": new_edition.code,
+    }
     lines.add(
         ITEM_EDITION,
         new_edition.code,
-        f"Upgrade {old_edition.name} to {new_edition.name}",
+        line_texts.EDITION_UPGRADE,
+        editions,
         new_edition.price_per_seat_month - old_edition.price_per_seat_month,
         current.seats,
     )
     lines.add(
         ITEM_SEATS,
         new_edition.code,
-        f"{new_edition.name}, additional seats",
+        line_texts.SEATS_ADDITIONAL,
+        {"edition": new_edition.name, "edition_code": new_edition.code},
         new_edition.price_per_seat_month,
         seats_now - current.seats,
     )
@@ -329,7 +342,8 @@ def _increase_lines(
         lines.add(
             ITEM_STORAGE,
             prices.storage_code(desired.storage_gb),
-            f"File storage {current.storage_gb} GB to {desired.storage_gb} GB",
+            line_texts.STORAGE_CHANGE,
+            {"from_gb": current.storage_gb, "to_gb": desired.storage_gb},
             prices.storage_price(gigabytes=desired.storage_gb, edition=edition_now)
             - prices.storage_price(gigabytes=current.storage_gb, edition=current.edition_code),
             1,
@@ -341,18 +355,27 @@ def _increase_lines(
         was_charged = code in current.add_ons and not prices.add_on_included(
             add_on=code, edition=current.edition_code
         )
+        text_kind = line_texts.ADD_ON
         if add_on.is_per_seat:
             # A per-seat add-on follows the seats: all seats when it is new, the added seats
             # when it was already paid for.
             quantity = seats_now - (current.seats if was_charged else 0)
-            description = f"{add_on.name}, additional seats" if was_charged else add_on.name
+            if was_charged:
+                text_kind = line_texts.ADD_ON_ADDITIONAL_SEATS
         else:
             quantity = 0 if was_charged else 1
-            description = add_on.name
-        lines.add(ITEM_ADD_ON, code, description, add_on.price_per_month, quantity)
+        params = {"add_on": add_on.name, "add_on_code": code}
+        lines.add(ITEM_ADD_ON, code, text_kind, params, add_on.price_per_month, quantity)
     for code in sorted(desired.interfaces - current.interfaces):
         interface = prices.interface(code)
-        lines.add(ITEM_INTERFACE, code, interface.name, interface.price_per_month, 1)
+        lines.add(
+            ITEM_INTERFACE,
+            code,
+            line_texts.INTERFACE,
+            {"interface": interface.name, "interface_code": code},
+            interface.price_per_month,
+            1,
+        )
     return tuple(lines.lines)
 
 
@@ -366,26 +389,52 @@ def _scheduled_changes(
 ) -> tuple[ScheduledChange, ...]:
     changes: list[ScheduledChange] = []
 
-    def schedule(what: str, code: str, description: str) -> None:
-        changes.append(ScheduledChange(what, code, description, effective_date))
+    def schedule(what: str, code: str, text_kind: str, params: dict[str, Any]) -> None:
+        description = line_texts.line_text(text_kind, params)
+        changes.append(
+            ScheduledChange(what, code, description, effective_date, text_kind, params)
+        )
 
     old_edition = prices.edition(current.edition_code)
     new_edition = prices.edition(desired.edition_code)
     if new_edition.rank < old_edition.rank:
         schedule(
-            ITEM_EDITION, new_edition.code, f"Edition {old_edition.name} to {new_edition.name}"
+            ITEM_EDITION,
+            new_edition.code,
+            line_texts.EDITION_DOWNGRADE,
+            {
+                "from_edition": old_edition.name,
+                "from_edition_code": old_edition.code,
+                "to_edition": new_edition.name,
+                "to_edition_code": new_edition.code,
+            },
         )
     if desired.seats < current.seats:
-        schedule(ITEM_SEATS, new_edition.code, f"Seats {current.seats} to {desired.seats}")
+        schedule(
+            ITEM_SEATS,
+            new_edition.code,
+            line_texts.SEATS_DECREASE,
+            {"from_seats": current.seats, "to_seats": desired.seats},
+        )
     if desired.storage_gb < current.storage_gb:
         schedule(
             ITEM_STORAGE,
             prices.storage_code(desired.storage_gb),
-            f"File storage {current.storage_gb} GB to {desired.storage_gb} GB",
+            line_texts.STORAGE_CHANGE,
+            {"from_gb": current.storage_gb, "to_gb": desired.storage_gb},
         )
     for code in sorted(current.add_ons - desired.add_ons):
-        reason = f" (not available in {new_edition.name})" if code in removed_add_ons else ""
-        schedule(ITEM_ADD_ON, code, f"Remove {prices.add_on(code).name}{reason}")
+        params = {"add_on": prices.add_on(code).name, "add_on_code": code}
+        if code in removed_add_ons:
+            params |= {"edition": new_edition.name, "edition_code": new_edition.code}
+            schedule(ITEM_ADD_ON, code, line_texts.ADD_ON_REMOVAL_NOT_AVAILABLE, params)
+        else:
+            schedule(ITEM_ADD_ON, code, line_texts.ADD_ON_REMOVAL, params)
     for code in sorted(current.interfaces - desired.interfaces):
-        schedule(ITEM_INTERFACE, code, f"Remove {prices.interface(code).name}")
+        schedule(
+            ITEM_INTERFACE,
+            code,
+            line_texts.INTERFACE_REMOVAL,
+            {"interface": prices.interface(code).name, "interface_code": code},
+        )
     return tuple(changes)

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext_lazy
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
 from accounts.services import audit_record, tenant_admin_emails
+from billing import line_texts
 from billing.models import SellerEntity
 from billing.money import quantize
 from billing.periods import Period, next_period, period_for, period_starting
@@ -411,15 +412,19 @@ def _line_json(line: QuoteLine) -> dict[str, Any]:
         "vat_category": line.vat_category,
         "vat": str(line.vat),
         "total": str(line.total),
+        "text_kind": line.text_kind,
+        "params": line.params,
     }
 
 
-def change_json(change: ScheduledChange) -> dict[str, str]:
+def change_json(change: ScheduledChange) -> dict[str, Any]:
     return {
         "kind": change.kind,
         "value": change.value,
         "description": change.description,
         "effective_date": change.effective_date.isoformat(),
+        "text_kind": change.text_kind,
+        "params": change.params,
     }
 
 
@@ -436,7 +441,12 @@ def _period_price_json(price: PeriodPrice) -> dict[str, Any]:
 
 
 def _vat_json(vat: VatDecision) -> dict[str, str]:
-    return {"category": vat.category, "rate": str(vat.rate), "note": vat.note}
+    return {
+        "category": vat.category,
+        "rate": str(vat.rate),
+        "note": vat.note,
+        "note_kind": vat.note_kind,
+    }
 
 
 _CHANGE_KINDS = {
@@ -517,8 +527,10 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
                 {
                     "kind": ChangeKind.TERMINATION,
                     "value": "",
-                    "description": "Termination of the subscription",
+                    "description": line_texts.line_text(line_texts.TERMINATION, {}),
                     "effective_date": effective_date.isoformat(),
+                    "text_kind": line_texts.TERMINATION,
+                    "params": {},
                 }
             ],
             "superseded": [change_json(change) for change in pending],
@@ -575,6 +587,8 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
                 "value": str(value),
                 "description": change.description,
                 "effective_date": change.effective_date.isoformat(),
+                "text_kind": change.text_kind,
+                "params": change.params,
             }
         )
     return {
@@ -708,13 +722,16 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
                 "next_period": content["next_period"],
             },
         )
+        language = line_texts.document_language(subscription.tenant)
         ScheduledChange.objects.bulk_create(
             ScheduledChange(
                 tenant_id=subscription.tenant_id,
                 subscription=subscription,
                 kind=change["kind"],
                 value=change["value"],
-                description=change["description"],
+                description=line_texts.line_text_of(change, language=language),
+                text_kind=change.get("text_kind", ""),
+                params=change.get("params") or {},
                 effective_date=date.fromisoformat(change["effective_date"]),
                 order=order,
                 created_at=now,
@@ -798,11 +815,19 @@ def order_rows(
 ) -> tuple[OrderConfirmation, list[OrderLine]]:
     """An order and its lines, unsaved: the one place an order's fields are decided, for
     `_order_create` and for the rollover, which writes its renewals in bulk. The lines' `order`
-    is set once the order has its primary key."""
+    is set once the order has its primary key.
+
+    The order is written in its buyer's language (the tenant's) as it is confirmed: the
+    lines' and scheduled changes' texts and the VAT note, stored and never rendered again."""
     line_dicts = [line if isinstance(line, dict) else _line_json(line) for line in lines]
     net, vat_total, total = _totals(line_dicts, vat, subscription.currency)
     seller = subscription.seller
     tenant = subscription.tenant
+    # One switch of language for the whole order (a rollover writes thousands).
+    with line_texts.in_language(line_texts.document_language(tenant)):
+        line_dicts = line_texts.lines_localized(line_dicts)
+        vat_note = line_texts.vat_note_text(vat.note_kind, default=vat.note)
+        summary = summary_localized(summary)
     order = OrderConfirmation(
         tenant_id=subscription.tenant_id,
         subscription=subscription,
@@ -821,7 +846,8 @@ def order_rows(
         currency=subscription.currency,
         vat_category=vat.category,
         vat_rate=vat.rate,
-        vat_note=vat.note,
+        vat_note=vat_note,
+        vat_note_kind=vat.note_kind,
         net=net,
         vat=vat_total,
         total=total,
@@ -834,6 +860,8 @@ def order_rows(
             item_type=line["item_type"],
             item_code=line["code"],
             description=line["description"],
+            text_kind=line.get("text_kind", ""),
+            params=line.get("params") or {},
             unit_price=Decimal(line["unit_price"]),
             quantity=line["quantity"],
             period_start=date.fromisoformat(line["period_start"]),
@@ -846,6 +874,21 @@ def order_rows(
         for position, line in enumerate(line_dicts, start=1)
     ]
     return order, order_lines
+
+
+def summary_localized(summary: dict[str, Any], language: str | None = None) -> dict[str, Any]:
+    """An order's summary with the texts of its changes and next-period lines rendered in
+    `language` (the active one when None)."""
+    localized = dict(summary)
+    for key in ("scheduled", "withdrawn", "applied"):
+        if key in localized:
+            localized[key] = line_texts.lines_localized(localized[key], language)
+    following = localized.get("next_period")
+    if isinstance(following, dict) and "lines" in following:
+        localized["next_period"] = following | {
+            "lines": line_texts.lines_localized(following["lines"], language)
+        }
+    return localized
 
 
 def _totals(

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import MANAGING_ROLES, PARTNER, tenant_view
+from billing.line_texts import line_text_of, vat_note_text
+from billing.vat import VAT_NOTE_KINDS
 from severa import clock
 from severa.errors import refusal_show
 from subscriptions.catalog import price_book
@@ -356,26 +358,30 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 def _line_display(line: dict) -> dict:
     return line | {
+        "description": line_text_of(line),
         "period_start": date.fromisoformat(line["period_start"]),
         "period_end": date.fromisoformat(line["period_end"]),
         **{key: Decimal(line[key]) for key in ("unit_price", "net", "vat_rate", "vat", "total")},
     }
 
 
+def _change_display(change: dict) -> dict:
+    return change | {
+        "description": line_text_of(change),
+        "effective_date": date.fromisoformat(change["effective_date"]),
+    }
+
+
 def agreement_display(content: dict) -> dict:
-    """A quote's stored figures with dates and amounts as objects the templates format."""
+    """A quote's stored figures with dates and amounts as objects the templates format, and
+    its texts in the reader's language (nothing is issued yet)."""
     following = content.get("next_period")
+    vat = content["vat"]
     return content | {
         "immediate_lines": [_line_display(line) for line in content["immediate_lines"]],
         "immediate": {key: Decimal(v) for key, v in content["immediate"].items()},
-        "scheduled": [
-            change | {"effective_date": date.fromisoformat(change["effective_date"])}
-            for change in content["scheduled"]
-        ],
-        "superseded": [
-            change | {"effective_date": date.fromisoformat(change["effective_date"])}
-            for change in content.get("superseded", [])
-        ],
+        "scheduled": [_change_display(change) for change in content["scheduled"]],
+        "superseded": [_change_display(change) for change in content.get("superseded", [])],
         "next_period": following
         and following
         | {
@@ -384,7 +390,13 @@ def agreement_display(content: dict) -> dict:
             "lines": [_line_display(line) for line in following["lines"]],
             **{key: Decimal(following[key]) for key in ("net", "vat_amount", "total")},
         },
-        "vat_rate": Decimal(content["vat"]["rate"]),
+        "vat": vat
+        | {
+            "note": vat_note_text(
+                vat.get("note_kind") or VAT_NOTE_KINDS.get(vat["note"], ""), default=vat["note"]
+            )
+        },
+        "vat_rate": Decimal(vat["rate"]),
     }
 
 
@@ -397,5 +409,5 @@ def scheduled_change_cancel_view(request: HttpRequest, scheduledchange_id: int) 
     except QuoteError as error:
         refusal_show(request, error)
     else:
-        messages.success(request, _("Cancelled: %(change)s.") % {"change": change.description})
+        messages.success(request, _("Cancelled: %(change)s.") % {"change": change.text})
     return redirect("tenant_upgrades", tenant_id=request.tenant.pk)

@@ -135,6 +135,8 @@ def test_the_invoice_detail_has_lines_vat_totals_and_its_credit_notes(billing_ap
             "position": 1,
             "order_number": "",
             "description": "Professional, seats",
+            "kind": "",
+            "params": {},
             "period_start": "2025-06-01",
             "period_end": "2025-06-30",
             "quantity": "1.00",

@@ -252,6 +252,9 @@ def test_the_api_shows_one_order_with_lines_vat_and_summary(tenant, orders, admi
         "item_type": "seats",
         "item_code": "professional",
         "description": "Professional seats: 2 more",
+        # A free-text line (made by the factory, not by a quote): no kind.
+        "kind": "",
+        "params": {},
         "unit_price": "30.00",
         "quantity": 2,
         "period_start": "2025-06-05",

@@ -359,7 +359,14 @@ def test_increase_and_decrease_in_one_quote():
         ("seats", "business", Decimal("16.00"), 2, Decimal("59.48"))
     ]
     assert quote.scheduled_changes == (
-        ScheduledChange("interface", "fortnox", "Remove Fortnox", date(2025, 8, 1)),
+        ScheduledChange(
+            "interface",
+            "fortnox",
+            "Remove Fortnox",
+            date(2025, 8, 1),
+            "interface_removal",
+            {"interface": "Fortnox", "interface_code": "fortnox"},
+        ),
     )
     # 16.00 × 3 × 7 = 336.00 + 85.68 VAT, without Fortnox.
     assert _nets(quote.next_period_lines) == [
@@ -379,7 +386,17 @@ def test_edition_downgrade_with_added_seats_charges_seats_at_the_current_edition
     ]
     assert quote.scheduled_changes == (
         ScheduledChange(
-            "edition", "professional", "Edition Business to Professional", date(2025, 8, 1)
+            "edition",
+            "professional",
+            "Edition Business to Professional",
+            date(2025, 8, 1),
+            "edition_downgrade",
+            {
+                "from_edition": "Business",
+                "from_edition_code": "business",
+                "to_edition": "Professional",
+                "to_edition_code": "professional",
+            },
         ),
     )
     # Professional 10.00 × 3 × 7 = 210.00; 50 GB is a tier above Professional's 10 GB: 24.00.
@@ -394,7 +411,14 @@ def test_decrease_made_on_the_last_day_of_the_period_takes_effect_the_next_day()
     assert quote.immediate_lines == ()
     assert quote.immediate_total == Decimal("0.00")
     assert quote.scheduled_changes == (
-        ScheduledChange("seats", "business", "Seats 7 to 5", date(2025, 8, 1)),
+        ScheduledChange(
+            "seats",
+            "business",
+            "Seats 7 to 5",
+            date(2025, 8, 1),
+            "seats_decrease",
+            {"from_seats": 7, "to_seats": 5},
+        ),
     )
     # The next period already has 5 seats: 16.00 × 3 × 5 = 240.00.
     assert quote.next_period_net == Decimal("240.00")
@@ -500,13 +524,30 @@ def test_downgrade_names_and_removes_the_add_ons_the_lower_edition_does_not_allo
     assert quote.immediate_lines == ()
     assert quote.scheduled_changes == (
         ScheduledChange(
-            "edition", "professional", "Edition Business to Professional", date(2025, 8, 1)
+            "edition",
+            "professional",
+            "Edition Business to Professional",
+            date(2025, 8, 1),
+            "edition_downgrade",
+            {
+                "from_edition": "Business",
+                "from_edition_code": "business",
+                "to_edition": "Professional",
+                "to_edition_code": "professional",
+            },
         ),
         ScheduledChange(
             "add_on",
             "resource-planning",
             "Remove Resource planning (not available in Professional)",
             date(2025, 8, 1),
+            "add_on_removal_not_available",
+            {
+                "add_on": "Resource planning",
+                "add_on_code": "resource-planning",
+                "edition": "Professional",
+                "edition_code": "professional",
+            },
         ),
     )
     assert _nets(quote.next_period_lines) == [

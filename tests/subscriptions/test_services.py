@@ -478,7 +478,8 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
     text = pdf_text(pdf)
     assert subscription.tenant.language == "fi"
     assert "Irtisanominen on peruttu: tilaus jatkuu." in text
-    assert "Termination of the subscription" in text
+    # The withdrawn termination, in the Finnish company's language like the whole order.
+    assert "Tilauksen irtisanominen" in text
     assert "1 671,66 €" in text
 
     # On 2025-05-01 the decrease takes effect: the renewal orders 6 seats for 1,671.66.

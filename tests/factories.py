@@ -17,6 +17,7 @@ from accounts.models import (
     Tenant,
     User,
 )
+from billing import line_texts
 from billing.models import (
     BillingContact,
     BillingDetails,
@@ -473,7 +474,13 @@ def invoice_create(tenant: Tenant, *, seller: SellerEntity | None = None, net: s
         tenant=tenant,
         invoice=invoice,
         position=1,
-        description="Professional, seats",
+        text_kind=line_texts.SEATS,
+        params={"edition": "Professional"},
+        description=line_texts.line_text(
+            line_texts.SEATS,
+            {"edition": "Professional"},
+            language=line_texts.document_language(tenant),
+        ),
         period_start=datetime.date(2025, 6, 1),
         period_end=datetime.date(2025, 6, 30),
         quantity=Decimal(1),

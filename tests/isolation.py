@@ -520,6 +520,7 @@ SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
 
 
 def _make_partner_invoice(partner):
+    from billing import line_texts
     from billing.models import Invoice, InvoiceLine
 
     invoice = invoice_create(Tenant.objects.create(name="Customer Oy", country="FI"))
@@ -535,7 +536,11 @@ def _make_partner_invoice(partner):
         partner=partner,
         invoice=consolidated,
         position=1,
-        description=line.description,
+        text_kind=line.text_kind,
+        params=line.params,
+        description=line_texts.line_text_of(
+            line, language=line_texts.document_language(partner)
+        ),
         period_start=line.period_start,
         period_end=line.period_end,
         quantity=line.quantity,

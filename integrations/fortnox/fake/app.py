@@ -24,6 +24,16 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from integrations.fakes import (
+    FAULT_KINDS,
+    FakeRequest,
+    FakeResponse,
+    Faults,
+    LoggedRequest,
+    ScriptedFault,
+    busiest_window,
+    fault_draw,
+)
 from integrations.fortnox.fake.resources import (
     INVOICES,
     NAMED_FILTERS,
@@ -57,74 +67,6 @@ ALL_SCOPES = (
 ATTACHMENTS_PATH = "/api/fileattachments/attachments-v1"
 ATTACHMENT_FIELDS = frozenset({"entityId", "entityType", "fileId", "includeOnSend"})
 ATTACHMENT_ENTITY_TYPES = {"F": "invoices", "O": "orders", "OF": "offers"}
-WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-FAULT_KINDS = frozenset(
-    {"error_500", "timeout", "lost_response", "lost_response_500", "429", "late_commit"}
-)
-
-
-@dataclass
-class FakeRequest:
-    method: str
-    target: str  # path and query, e.g. "/3/customers?page=2"
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-
-
-@dataclass
-class FakeResponse:
-    status: int
-    body: Any = None  # JSON-able, or bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    drop_connection: bool = False  # close the connection without any answer
-    delay: float = 0.0  # seconds to sleep before answering (timeouts)
-
-
-@dataclass
-class LoggedRequest:
-    at: float  # time.monotonic() on arrival
-    wall_at: float  # time.time() on arrival
-    method: str
-    path: str
-    query: str
-    token: str | None
-    client_id: str | None
-    tenant_id: str | None
-    status: int = 0
-    fault: str | None = None
-
-    @property
-    def is_write(self) -> bool:
-        return self.method in WRITE_METHODS
-
-
-@dataclass
-class Faults:
-    """Random faults for API calls (not OAuth), drawn from the fake's seeded generator."""
-
-    error_rate: float = 0.0  # 500 before anything happens
-    rate_limited_rate: float = 0.0  # 429 before anything happens
-    timeout_rate: float = 0.0  # applied, then answered after timeout_seconds
-    lost_response_rate: float = 0.0  # writes: applied, then the connection is dropped
-    # Writes: nothing happens for late_commit_seconds (the write is not visible), then the
-    # write is applied and answered; a client with a shorter timeout never hears of it.
-    late_commit_rate: float = 0.0
-    late_commit_seconds: float = 0.5
-    timeout_seconds: float = 5.0
-    retry_after: bool = False  # send Retry-After on 429 (Fortnox documents none [U])
-
-
-@dataclass
-class ScriptedFault:
-    kind: str
-    count: int = 1
-    method: str | None = None
-    path_prefix: str | None = None  # e.g. "/3/invoices"
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_prefix is None or path.startswith(self.path_prefix)
-        )
 
 
 @dataclass
@@ -300,16 +242,10 @@ class FortnoxFake:
         """The most API requests that arrived in any `window`-second span (per client id
         and company; all of them in practice), counting only `statuses` if given."""
         window = self.rate_window if window is None else window
-        times = sorted(
-            entry.at for entry in self.requests() if statuses is None or entry.status in statuses
+        return busiest_window(
+            [entry.at for entry in self.requests() if statuses is None or entry.status in statuses],
+            window,
         )
-        best = 0
-        start = 0
-        for end, at in enumerate(times):
-            while at - times[start] >= window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, request: FakeRequest) -> FakeResponse:
@@ -421,29 +357,7 @@ class FortnoxFake:
         return FakeResponse(429, body, headers)
 
     def _draw_fault(self, method: str, path: str) -> str | None:
-        for scripted in self.scripted:
-            if scripted.count > 0 and scripted.matches(method, path):
-                scripted.count -= 1
-                if scripted.count == 0:
-                    self.scripted.remove(scripted)
-                return scripted.kind
-        faults = self.faults
-        draw = self.rng.random()
-        if draw < faults.error_rate:
-            return "error_500"
-        draw -= faults.error_rate
-        if draw < faults.rate_limited_rate:
-            return "429"
-        draw -= faults.rate_limited_rate
-        if draw < faults.timeout_rate:
-            return "timeout"
-        draw -= faults.timeout_rate
-        if method in WRITE_METHODS and draw < faults.lost_response_rate:
-            return "lost_response"
-        draw -= faults.lost_response_rate if method in WRITE_METHODS else 0.0
-        if method in WRITE_METHODS and draw < faults.late_commit_rate:
-            return "late_commit"
-        return None
+        return fault_draw(self.scripted, self.faults, self.rng, method, path)
 
     # ------------------------------------------------------------------ resources
     def _route(self, request: FakeRequest, token: Token, path: str, query: dict) -> FakeResponse:

@@ -7,5 +7,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from integrations.connectors import connector_register
         from integrations.fortnox.connector import FortnoxConnector
+        from integrations.vismanet.connector import VismaNetConnector
 
         connector_register("fortnox", FortnoxConnector)
+        connector_register("visma_net", VismaNetConnector)

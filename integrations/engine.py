@@ -343,7 +343,14 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=remote.id,
+                reason=self.note(local),
             )
+
+    def note(self, local: LocalRecord) -> str:
+        """What the adapter has to say about a record it has just written (its optional
+        `transfer_note(local)`, e.g. a Visma.net subaccount segment left empty), for the log."""
+        transfer_note = getattr(self.adapter, "transfer_note", None)
+        return (transfer_note(local) or "") if transfer_note is not None else ""
 
     def lookup(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
         """Ask the remote system by the record's marker (never a cached listing)."""
@@ -464,6 +471,7 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=remote.id,
+                reason=self.note(local),
             )
 
     def match_remote(

@@ -9,10 +9,16 @@ installed, so a connection cannot be activated against statuses that do not exis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.apps import apps
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from accounts.models import Tenant
+
+T = TypeVar("T")
 
 
 def _model(name: str) -> type[models.Model] | None:
@@ -40,3 +46,22 @@ def products(tenant: Tenant) -> list[tuple[int, str]]:
     return [
         (pk, f"{code} {name}".strip()) for pk, code, name in rows.values_list("pk", "code", "name")
     ]
+
+
+def record_saved(write: Callable[[], T]) -> T:
+    """A write of a sync through records.services: a refusal of its checks fails this
+    record (PermanentError), with the checks' messages as the reason."""
+    from integrations.errors import PermanentError
+
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages = [
+                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                for field, field_messages in error.message_dict.items()
+                for message in field_messages
+            ]
+        else:
+            messages = list(error.messages)
+        raise PermanentError("; ".join(messages)) from None

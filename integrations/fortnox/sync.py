@@ -41,11 +41,10 @@ import datetime
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -76,6 +75,7 @@ from integrations.models import (
     TransferDirection,
     TransferOutcome,
 )
+from integrations.records import record_saved as _saved
 from records.models import (
     AddressKind,
     Customer,
@@ -182,23 +182,6 @@ def _decimal(value: Any) -> Decimal:
     if value in (None, ""):
         return Decimal(0)
     return Decimal(str(value))
-
-
-def _saved(write: Callable[[], Any]) -> Any:
-    """A write through records.services: a refusal of its checks fails this record, with
-    the checks' messages as the reason."""
-    try:
-        return write()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            messages = [
-                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
-                for field, field_messages in error.message_dict.items()
-                for message in field_messages
-            ]
-        else:
-            messages = list(error.messages)
-        raise PermanentError("; ".join(messages)) from None
 
 
 def _numeric(code: str) -> bool:

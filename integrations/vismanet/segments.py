@@ -192,6 +192,10 @@ class RowSubaccount:
     notes: list[str]  # why a picked segment stayed empty
 
 
+def _label(record: BusinessUnit | CostCentre) -> str:
+    return f"{record.code} {record.name}".strip()
+
+
 def row_subaccount(
     settings: SegmentSettings,
     segments: dict[int, Segment],
@@ -222,7 +226,7 @@ def row_subaccount(
         if not value:
             notes.append(
                 _("segment %(segment)s is empty: %(kind)s %(name)s is not matched to a value")
-                % {"segment": label, "kind": kind, "name": record}
+                % {"segment": label, "kind": kind, "name": _label(record)}
             )
             continue
         known = segment.values.get(value) if segment else None
@@ -232,7 +236,7 @@ def row_subaccount(
                     "segment %(segment)s is empty: the value %(value)s matched to %(kind)s "
                     "%(name)s is no longer in Visma.net ERP"
                 )
-                % {"segment": label, "value": value, "kind": kind, "name": record}
+                % {"segment": label, "value": value, "kind": kind, "name": _label(record)}
             )
             continue
         given.append({"segmentId": segment_id, "segmentValue": value})

@@ -863,9 +863,15 @@ class InvoiceAdapter(_Adapter):
         return None
 
     def find_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
-        return self._by_reference(local, reference)
+        # Only an invoice whose create was begun (its intent is written before the call)
+        # can be in Visma.net: the others are not looked for.
+        begun = EntityMap.objects.filter(
+            connection_id=self.context.connection.pk, entity_type="invoice", local_id=local.id
+        ).exists()
+        return self._by_reference(local, reference) if begun else None
 
-    lookup_remote = find_remote
+    def lookup_remote(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
+        return self._by_reference(local, reference)
 
     def remote_is_current(self, local: LocalRecord, remote: RemoteRecord) -> bool:
         return False  # an update replaces the lines: update_remote reads the invoice first

@@ -578,7 +578,26 @@ class _EntitySync:
             return
         found = self.adapter.find_local(remote)
         if found is not None:
-            if self.maps.filter(local_id=found.id).exists():
+            begun = self.maps.filter(local_id=found.id).first()
+            if (
+                begun is not None
+                and begun.remote_id is None
+                and begun.unverified_since is not None
+                and remote.key == found.key
+            ):
+                # Our own create whose answer was lost has landed: this is that record.
+                with transaction.atomic():
+                    self.pair(begun, local=found, remote=remote)
+                    self.log(
+                        TransferDirection.TO_REMOTE,
+                        TransferOutcome.CREATED,
+                        label=found.label,
+                        local_id=found.id,
+                        remote_id=remote.id,
+                        reason=_("Found by look-up after an unclear answer to the create."),
+                    )
+                return
+            if begun is not None:
                 self.log(
                     direction,
                     TransferOutcome.FAILED,

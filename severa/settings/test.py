@@ -24,6 +24,5 @@ STORAGES["staticfiles"] = {
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/severa-test-media")  # noqa: S108
 EINVOICE_TRANSPORT = "file"
 EINVOICE_DROP_DIR = os.environ.get(
-    "TEST_EINVOICE_DROP_DIR",
-    "/tmp/severa-test-einvoice",  # noqa: S108
+    "TEST_EINVOICE_DROP_DIR", "/tmp/severa-test-einvoice"  # noqa: S108
 )

@@ -54,24 +54,9 @@ def test_every_e_mail_shows_names_raw(template, language):
     context = {
         key: value
         for key in (
-            "tenant",
-            "tenant_name",
-            "partner",
-            "system",
-            "seller",
-            "seller_name",
-            "old_seller_name",
-            "order",
-            "invoice",
-            "user",
-            "invited_by",
-            "admin_name",
-            "cohort_start",
-            "username",
-            "email",
-            "role",
-            "prefix",
-            "edition",
+            "tenant", "tenant_name", "partner", "system", "seller", "seller_name",
+            "old_seller_name", "order", "invoice", "user", "invited_by", "admin_name",
+            "cohort_start", "username", "email", "role", "prefix", "edition",
         )
     }
     context["expires_at"] = context["created_at"] = "2026-12-21T12:38:27.395052+00:00"

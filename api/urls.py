@@ -199,7 +199,7 @@ urlpatterns += [
 ]
 
 # Connections to accounting systems, sync runs and transfers (api/views_integrations.py).
-from api import views_integrations  # noqa: E402
+from api import views_integrations, views_vismanet  # noqa: E402
 
 CONNECTION = f"{TENANT}/connections/<int:connection_id>"
 urlpatterns += [
@@ -232,6 +232,11 @@ urlpatterns += [
         f"{CONNECTION}/runs/<int:syncrun_id>/transfers",
         views_integrations.TransferListView.as_view(),
         name="api_tenant_connection_run_transfers",
+    ),
+    path(
+        f"{CONNECTION}/segments",
+        views_vismanet.SegmentsView.as_view(),
+        name="api_tenant_connection_segments",
     ),
 ]
 

@@ -8,6 +8,8 @@ class IntegrationsConfig(AppConfig):
         from integrations.connectors import connector_register
         from integrations.eaccounting.connector import EEkonomiConnector
         from integrations.fortnox.connector import FortnoxConnector
+        from integrations.vismanet.connector import VismaNetConnector
 
         connector_register("fortnox", FortnoxConnector)
         connector_register("visma_eekonomi", EEkonomiConnector)
+        connector_register("visma_net", VismaNetConnector)

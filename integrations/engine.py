@@ -346,7 +346,14 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=remote.id,
+                reason=self.note(local),
             )
+
+    def note(self, local: LocalRecord) -> str:
+        """What the adapter has to say about a record it has just written (its optional
+        `transfer_note(local)`, e.g. a Visma.net subaccount segment left empty), for the log."""
+        transfer_note = getattr(self.adapter, "transfer_note", None)
+        return (transfer_note(local) or "") if transfer_note is not None else ""
 
     def lookup(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
         """Ask the remote system by the record's marker (never a cached listing)."""
@@ -467,6 +474,7 @@ class _EntitySync:
                 label=local.label,
                 local_id=local.id,
                 remote_id=remote.id,
+                reason=self.note(local),
             )
 
     def match_remote(
@@ -578,7 +586,26 @@ class _EntitySync:
             return
         found = self.adapter.find_local(remote)
         if found is not None:
-            if self.maps.filter(local_id=found.id).exists():
+            begun = self.maps.filter(local_id=found.id).first()
+            if (
+                begun is not None
+                and begun.remote_id is None
+                and begun.unverified_since is not None
+                and remote.key == found.key
+            ):
+                # Our own create whose answer was lost has landed: this is that record.
+                with transaction.atomic():
+                    self.pair(begun, local=found, remote=remote)
+                    self.log(
+                        TransferDirection.TO_REMOTE,
+                        TransferOutcome.CREATED,
+                        label=found.label,
+                        local_id=found.id,
+                        remote_id=remote.id,
+                        reason=_("Found by look-up after an unclear answer to the create."),
+                    )
+                return
+            if begun is not None:
                 self.log(
                     direction,
                     TransferOutcome.FAILED,

@@ -171,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             # The client gave up (a timeout fault): nothing left to tell it.
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base signature)
         pass

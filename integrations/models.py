@@ -95,6 +95,9 @@ class Connection(models.Model):
     # The remote company this connection writes to, as the remote system names it
     # (Fortnox: the database number): the rate limit is counted per remote company.
     remote_company_id = models.CharField(max_length=100, blank=True)
+    # Settings of one system only (Visma.net ERP: the subaccount segments and their
+    # matches, integrations/vismanet/segments.py).
+    system_settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

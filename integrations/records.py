@@ -9,10 +9,14 @@ installed, so a connection cannot be activated against statuses that do not exis
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.apps import apps
 from django.db import models
 
 from accounts.models import Tenant
+
+T = TypeVar("T")
 
 
 def _model(name: str) -> type[models.Model] | None:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from accounts import views as account_views
 from billing import views as billing_views
 from integrations import views as integration_views
+from integrations.vismanet import views as vismanet_views
 from subscriptions import order_views
 from subscriptions import views as subscription_views
 
@@ -159,6 +160,11 @@ urlpatterns += [
         "integrations/<int:connection_id>/runs/<int:syncrun_id>/progress/",
         integration_views.run_progress_view,
         name="tenant_integration_run_progress",
+    ),
+    path(
+        "integrations/<int:connection_id>/segments/",
+        vismanet_views.segments_view,
+        name="tenant_integration_segments",
     ),
 ]
 

@@ -387,6 +387,19 @@ if EACCOUNTING_TIMEOUT <= 0:
     raise ImproperlyConfigured("EACCOUNTING_TIMEOUT must be a positive number of seconds.")
 if not EACCOUNTING_API_URL.endswith("/"):
     EACCOUNTING_API_URL += "/"
+# Visma.net ERP (integrations/vismanet/client.py): the API (…/v1/) and Visma Connect (its
+# /connect/authorize, /connect/token and /connect/revocation). The fake server (python -m
+# integrations.vismanet.fake) answers both on a local port.
+VISMANET_API_URL = env.str("VISMANET_API_URL", default="https://api.finance.visma.net/v1/")
+VISMANET_CONNECT_URL = env.str("VISMANET_CONNECT_URL", default="https://connect.visma.com")
+VISMANET_CLIENT_ID = env.str("VISMANET_CLIENT_ID", default="")
+VISMANET_CLIENT_SECRET = env.str("VISMANET_CLIENT_SECRET", default="")
+VISMANET_TIMEOUT = env.float("VISMANET_TIMEOUT", default=30.0)
+if VISMANET_TIMEOUT <= 0:
+    raise ImproperlyConfigured("VISMANET_TIMEOUT must be a positive number of seconds.")
+if not VISMANET_API_URL.endswith("/"):
+    VISMANET_API_URL += "/"
+VISMANET_CONNECT_URL = VISMANET_CONNECT_URL.rstrip("/")
 
 # Integrations (integrations/): secrets at rest (OAuth tokens) are encrypted with Fernet under
 # a key derived from SEVERA_FIELD_KEY, or from SECRET_KEY while that is empty; values written

@@ -106,7 +106,8 @@ def test_an_invoice_goes_as_a_draft_and_comes_back_booked_with_its_number_and_da
         company["invoice"].refresh_from_db()
     assert company["invoice"].number == str(booked["InvoiceNumber"]) == "1001"
     assert company["invoice"].invoice_date == datetime.date(2026, 12, 1)
-    assert "Booked in eEkonomi as invoice 1001" in outcome_of(second, "1001")[1]
+    # The run writes its reasons in the company's language (Swedish here).
+    assert "Bokförd i eEkonomi som faktura 1001" in outcome_of(second, "1001")[1]
 
     fake.mark_paid(booked["Id"])
     third = sync(connection)
@@ -114,7 +115,7 @@ def test_an_invoice_goes_as_a_draft_and_comes_back_booked_with_its_number_and_da
     with scopes_disabled():
         company["invoice"].refresh_from_db()
     assert company["invoice"].status == statuses["Paid"]
-    assert outcome_of(third, "1001") == ("updated", "Paid in eEkonomi: moved to “Paid”.")
+    assert outcome_of(third, "1001") == ("updated", "Betald i eEkonomi: flyttad till ”Paid”.")
     # Nothing more to do.
     before = writes(fake)
     assert sync(connection).status == SyncRunStatus.SUCCEEDED
@@ -132,7 +133,7 @@ def test_a_deleted_draft_is_reported_on_the_invoice_and_not_sent_again(
 
     outcome, reason = outcome_of(run, f"#{company['invoice'].pk}")
     assert outcome == "failed"
-    assert "deleted in eEkonomi without being booked" in reason
+    assert "raderades i eEkonomi utan att bokföras" in reason
     assert fake.company().records["customerinvoicedrafts"] == {}
     # Reported once; not created again by later runs.
     later = sync(connection)
@@ -154,7 +155,7 @@ def test_a_credited_invoice_is_reported_and_its_paid_status_no_longer_followed(
 
     outcome, reason = outcome_of(run, str(booked["InvoiceNumber"]))
     assert outcome == "failed"
-    assert "credited in eEkonomi" in reason
+    assert "krediterades i eEkonomi" in reason
 
 
 def test_the_order_reference_can_go_into_a_note(make_connection, fake, company):
@@ -216,7 +217,7 @@ def test_a_product_whose_unit_eekonomi_lacks_is_skipped_with_the_reason(
 
     outcome, reason = outcome_of(run, "4001")
     assert outcome == "skipped"
-    assert "eEkonomi has no unit pall" in reason
+    assert "eEkonomi har ingen enhet pall" in reason
     assert fake.company().records["articles"] == {}
 
 

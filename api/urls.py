@@ -277,3 +277,8 @@ urlpatterns += [
         name="api_partner_invitation_accept",
     ),
 ]
+
+# The on-premises agents' protocol (integrations/agent_api.py).
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("agent/", include("integrations.agent_api"))]

@@ -90,3 +90,24 @@ class EntityAdapter(Protocol):
 
 def names_match(first: str, second: str) -> bool:
     return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
+
+
+def local_saved(write: Any) -> Any:
+    """Run a write through records.services (`write`, a callable): a refusal of its checks
+    fails this record (PermanentError), with the checks' messages as the reason."""
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+    from integrations.errors import PermanentError
+
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages = [
+                message if name == NON_FIELD_ERRORS else f"{name}: {message}"
+                for name, name_messages in error.message_dict.items()
+                for message in name_messages
+            ]
+        else:
+            messages = list(error.messages)
+        raise PermanentError("; ".join(messages)) from None

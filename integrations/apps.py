@@ -7,5 +7,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from integrations.connectors import connector_register
         from integrations.fortnox.connector import FortnoxConnector
+        from integrations.visma_global.connector import VismaGlobalConnector
 
         connector_register("fortnox", FortnoxConnector)
+        connector_register("visma_global", VismaGlobalConnector)

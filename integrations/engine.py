@@ -570,6 +570,24 @@ class _EntitySync:
             return
         found = self.adapter.find_local(remote)
         if found is not None:
+            intent = self.maps.filter(local_id=found.id, remote_id__isnull=True).first()
+            if intent is not None and (
+                self.adapter.match_key_only or names_match(found.name, remote.name)
+            ):
+                # Our own create, sent earlier without a clear answer, has landed: the
+                # listing settles it as a look-up would.
+                with transaction.atomic():
+                    self.pair(intent, local=found, remote=remote)
+                    self.log(
+                        direction,
+                        TransferOutcome.MATCHED,
+                        label=remote.label,
+                        local_id=found.id,
+                        remote_id=remote.id,
+                        reason="The record sent earlier without a clear answer is there: "
+                        "paired.",
+                    )
+                return
             if self.maps.filter(local_id=found.id).exists():
                 self.log(
                     direction,

@@ -62,6 +62,9 @@ class Connection(models.Model):
     # The product given to project fees that come from the accounting system; records.Product.
     default_product_id = models.PositiveIntegerField(null=True, blank=True)
     error_emails = models.JSONField(default=list, blank=True)
+    # Who is master per entity type beyond customers and products ({"project": "remote"});
+    # systems with more master settings (Visma Global) keep them here.
+    masters = models.JSONField(default=dict, blank=True)
 
     # Credentials, encrypted at rest (integrations/encryption.py).
     auth_kind = models.CharField(max_length=24, choices=AuthKind.choices, blank=True)
@@ -107,6 +110,8 @@ class Connection(models.Model):
     def master_for(self, entity_type: str) -> str:
         """Which system's updates win for `entity_type`; Severa for everything but customers
         and products (projects, invoices: always Severa)."""
+        if entity_type in (self.masters or {}):
+            return self.masters[entity_type]
         if entity_type == "customer":
             return self.customers_master
         if entity_type == "product":
@@ -299,3 +304,6 @@ class BlockedEntity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.entity_type}: blocked"
+
+
+from integrations.agent_models import Agent, AgentJob, AgentJobStatus  # noqa: E402,F401

@@ -6,6 +6,7 @@ the first sync, then runs the engine with adapters whose calls are the agent's j
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -52,6 +53,9 @@ class VismaGlobalConnector:
     facts = VISMA_GLOBAL_FACTS
     kit = "integrations.visma_global.fake.kit.VismaGlobalKit"
     uses_agent = True
+    # The guide's policy: no constant polling; scheduled runs at most hourly (Sync now
+    # starts one at once).
+    schedule_interval = timedelta(hours=1)
 
     authorize_url = exchange_code = refresh = client_credentials = revoke = staticmethod(_no_oauth)
 

@@ -50,7 +50,10 @@ def check(args: argparse.Namespace, *, service: Service | None = None) -> int:
         vg = None
     if not config.problems():
         service = service or Service(
-            config.get("service", "url"), config.get("service", "key"), retries=0
+            config.get("service", "url"),
+            config.get("service", "key"),
+            instance_id=config.instance_id(),
+            retries=0,
         )
         try:
             answer = service.heartbeat(
@@ -80,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     logging_setup(config.log_path(), config.get("agent", "log_level", "INFO"))
     runner = AgentRunner(
-        Service(config.get("service", "url"), config.get("service", "key")),
+        Service(
+            config.get("service", "url"),
+            config.get("service", "key"),
+            instance_id=config.instance_id(),
+        ),
         config.visma_global(),
         Ledger(config.ledger_path()),
     )

@@ -25,6 +25,7 @@ import logging
 import logging.handlers
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,16 @@ class Config:
                 "No agent key: copy it from the connection page (`severa-agent configure --key …`)."
             )
         return problems
+
+    def instance_id(self) -> str:
+        """This installation's id (made once and kept): `check` and `run` on one server are
+        one agent to the service; another server configured with the same key is not."""
+        value = self.get("agent", "instance_id")
+        if not value:
+            value = uuid.uuid4().hex
+            self.set("agent", "instance_id", value)
+            self.save()
+        return value
 
     def ledger_path(self) -> str:
         return self.get("agent", "ledger_file") or str(self.folder / "ledger.sqlite3")

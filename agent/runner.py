@@ -18,6 +18,8 @@ logger = logging.getLogger("severa_agent")
 HEARTBEAT_EVERY = 300.0
 # How long to wait before trying again when the service refuses the key or the version.
 REFUSED_PAUSE = 3600.0
+# Another program holds the key: it is given up by the service 5 minutes after its last call.
+ANOTHER_AGENT_PAUSE = 300.0
 
 
 class AgentRunner:
@@ -80,12 +82,10 @@ class AgentRunner:
                     self.upgrade_required
                     or time.monotonic() - self.last_heartbeat >= HEARTBEAT_EVERY
                 ):
-                    answer = self.heartbeat()
+                    self.heartbeat()
                     if self.upgrade_required:
                         stop.wait(REFUSED_PAUSE)
                         continue
-                    if answer.get("next_poll_seconds"):
-                        pass
                 had_job, come_back = self.step(wait=self.long_poll)
                 if not had_job and come_back:
                     stop.wait(come_back)
@@ -94,7 +94,10 @@ class AgentRunner:
                     self.upgrade_required = True
                     logger.error("%s", error)
                     stop.wait(REFUSED_PAUSE)
-                elif error.code in ("unauthorized", "another_agent"):
+                elif error.code == "another_agent":
+                    logger.error("%s", error)
+                    stop.wait(ANOTHER_AGENT_PAUSE)
+                elif error.code == "unauthorized":
                     logger.error("%s", error)
                     stop.wait(REFUSED_PAUSE)
                 else:

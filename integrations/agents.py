@@ -391,10 +391,25 @@ ERRORS: dict[str, Callable[[str], Exception]] = {
 class AgentChannel:
     """A sync run's calls to the system behind the agent, each one a job."""
 
-    def __init__(self, run: SyncRun, *, timeout: float | None = None, rate_limiter=None):
+    def __init__(
+        self,
+        run: SyncRun,
+        *,
+        timeout: float | None = None,
+        first_wait: float | None = None,
+        rate_limiter=None,
+    ):
         self.run = run
         self.connection = run.connection
         self.timeout = job_timeout() if timeout is None else timeout
+        # The first job also waits for an idle agent to come back (it was told to return
+        # after AGENT_IDLE_SECONDS and may be in a long poll until then).
+        self.first_wait = (
+            agent_idle_seconds() + float(_setting("AGENT_LONG_POLL", 25))
+            if first_wait is None
+            else first_wait
+        )
+        self.agent_came = False
         self.rate_limiter = rate_limiter
         self.calls = 0
 
@@ -443,11 +458,12 @@ class AgentChannel:
             write_id=write_id,
             created_at=clock.now(),
         )
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.timeout + (0 if self.agent_came else self.first_wait)
         while True:
             job_wait(job.pk)
             job.refresh_from_db(fields=["status", "result", "error"])
             if job.status in (AgentJobStatus.DONE, AgentJobStatus.FAILED):
+                self.agent_came = True
                 break
             if time.monotonic() >= deadline:
                 withdrawn = AgentJob.objects.filter(pk=job.pk, status=AgentJobStatus.QUEUED).update(

@@ -83,7 +83,9 @@ class VismaGlobalKit:
         self.transport = ClientTransport()
         self.runners: dict[int, AgentRunner] = {}
         self.ledgers: dict[int, Ledger] = {}
-        monkeypatch.setattr(vg_connector, "CHANNEL_OPTIONS", {"timeout": JOB_TIMEOUT})
+        monkeypatch.setattr(
+            vg_connector, "CHANNEL_OPTIONS", {"timeout": JOB_TIMEOUT, "first_wait": 0.0}
+        )
         monkeypatch.setattr(vg_connector.VismaGlobalConnector, "facts", KIT_FACTS)
         monkeypatch.setattr(agents, "job_wait", self.pump)
 

@@ -161,7 +161,7 @@ def test_a_job_the_agent_never_takes_is_withdrawn(site):
     with scope(tenant=site.tenant.pk):
         key = agent_key_issue(connection=site.connection, by_user=site.admin)
         hello(key)
-        channel = AgentChannel(run_of(site), timeout=0.05)
+        channel = AgentChannel(run_of(site), timeout=0.05, first_wait=0.0)
         with pytest.raises(TemporaryError) as raised:
             channel.call("create", {"register": "department", "fields": {}}, write_id="w-1")
     assert not isinstance(raised.value, AmbiguousWrite)

@@ -107,7 +107,7 @@ def job_next_view(request: HttpRequest, agent: Agent, body: dict) -> dict:
 
 
 @agent_view("POST")
-def job_result_view(request: HttpRequest, agent: Agent, body: dict, job_id: int) -> dict:
+def job_result_view(request: HttpRequest, agent: Agent, body: dict, agentjob_id: int) -> dict:
     error = body.get("error")
     if error is not None:
         if not isinstance(error, dict) or error.get("kind") not in ERROR_KINDS:
@@ -117,7 +117,7 @@ def job_result_view(request: HttpRequest, agent: Agent, body: dict, job_id: int)
         error = {"kind": error["kind"], "message": str(error.get("message") or "")[:2000]}
     elif "result" not in body:
         raise AgentRefused(400, "bad_request", "Give result or error.")
-    agent_job_result(agent, job_id, result=body.get("result"), error=error)
+    agent_job_result(agent, agentjob_id, result=body.get("result"), error=error)
     return {"ok": True, "next_poll_seconds": 0}
 
 
@@ -125,5 +125,5 @@ urlpatterns = [
     path("heartbeat", heartbeat_view, name="api_agent_heartbeat"),
     path("settings", settings_view, name="api_agent_settings"),
     path("jobs/next", job_next_view, name="api_agent_job_next"),
-    path("jobs/<int:job_id>/result", job_result_view, name="api_agent_job_result"),
+    path("jobs/<int:agentjob_id>/result", job_result_view, name="api_agent_job_result"),
 ]

@@ -260,3 +260,19 @@ def test_the_agent_loop_with_a_transport(site, kit):
     )
     runner.heartbeat()
     assert runner.step(wait=0) == (False, agents.agent_idle_seconds())
+
+
+def test_an_agent_finds_only_its_own_connections_jobs(site, other_tenant):
+    from tests.factories import agent_job_create
+
+    with scope(tenant=site.tenant.pk):
+        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+    hello(key)
+    with scopes_disabled():
+        foreign = agent_job_create(other_tenant)
+        AgentJob.objects.filter(pk=foreign.pk).update(status=AgentJobStatus.TAKEN, taken_by="one")
+    answer = call(key, f"jobs/{foreign.pk}/result", {"result": {"stolen": True}})
+    assert answer.status_code == 404
+    assert call(key, "jobs/next", {"wait": 0}).json()["job"] is None
+    with scopes_disabled():
+        assert AgentJob.objects.get(pk=foreign.pk).result is None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from integrations.agents import AgentChannel
 from integrations.errors import PermanentError
-from integrations.models import Agent, Master
+from integrations.models import Agent
 from integrations.ratelimit import rate_limiter
 from integrations.visma_global.facts import VISMA_GLOBAL_FACTS
 
@@ -22,14 +22,9 @@ if TYPE_CHECKING:
 
 # The oldest agent that knows every operation the sync uses.
 AGENT_MINIMUM_VERSION = "1.0.0"
-# Usually Severa is master for projects and Visma Global for products (the guide).
-DEFAULT_MASTERS = {
-    "business_unit": Master.SEVERA,
-    "employee": Master.SEVERA,
-    "product": Master.REMOTE,
-    "customer": Master.SEVERA,
-    "project": Master.SEVERA,
-}
+# The entity types whose master is a setting (Connection.master_for; customers and products
+# in the connection's own fields, the others in Connection.masters).
+MASTER_TYPES = ("business_unit", "employee", "product", "customer", "project")
 # Extra AgentChannel options for every run (tests shorten the timeout).
 CHANNEL_OPTIONS: dict[str, Any] = {}
 
@@ -65,12 +60,7 @@ class VismaGlobalConnector:
     def agent_settings(self, connection: Connection, agent: Agent) -> dict[str, Any]:
         options = agent.options or {}
         return {
-            "masters": {
-                entity: connection.master_for(entity)
-                if entity in (connection.masters or {}) or entity in ("customer", "product")
-                else master
-                for entity, master in DEFAULT_MASTERS.items()
-            },
+            "masters": {entity: connection.master_for(entity) for entity in MASTER_TYPES},
             "customer_types": options.get("customer_types") or [],
             "supplier_invoices_billable": bool(options.get("supplier_invoices_billable", True)),
             "transfer_attachments": False,

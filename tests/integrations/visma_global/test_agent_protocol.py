@@ -276,3 +276,32 @@ def test_an_agent_finds_only_its_own_connections_jobs(site, other_tenant):
     assert call(key, "jobs/next", {"wait": 0}).json()["job"] is None
     with scopes_disabled():
         assert AgentJob.objects.get(pk=foreign.pk).result is None
+
+
+def test_scheduled_runs_come_at_most_hourly(site, kit, monkeypatch):
+    from integrations import runs
+
+    site.connect()
+    executed = []
+    monkeypatch.setattr(runs, "_enqueue", lambda run: executed.append(run.pk))
+    assert runs.sync_runs_queue() == 1
+    with scopes_disabled():
+        SyncRun.objects.update(status="succeeded", created_at=clock.now() - timedelta(minutes=59))
+    assert runs.sync_runs_queue() == 0
+    with scopes_disabled():
+        SyncRun.objects.update(created_at=clock.now() - timedelta(minutes=61))
+    assert runs.sync_runs_queue() == 1
+
+
+def test_the_agent_fetches_its_settings(site):
+    with scope(tenant=site.tenant.pk):
+        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+    hello(key)
+    with scopes_disabled():
+        Agent.objects.update(options={"customer_types": [1], "supplier_invoices_billable": False})
+    settings = call(key, "settings", method="GET").json()
+    assert settings["system"] == "visma_global"
+    assert settings["customer_types"] == [1]
+    assert settings["supplier_invoices_billable"] is False
+    assert settings["masters"]["project"] == "severa"
+    assert settings["minimum_version"] == "1.0.0"

@@ -322,7 +322,11 @@ def agent_job_next(agent: Agent, *, wait: float = 0.0) -> AgentJob | None:
                 .filter(connection_id=agent.connection_id)
                 .filter(
                     Q(status=AgentJobStatus.QUEUED)
-                    | Q(status=AgentJobStatus.TAKEN, taken_by=agent.instance_id)
+                    | Q(
+                        status=AgentJobStatus.TAKEN,
+                        taken_by=agent.instance_id,
+                        finished_at__isnull=True,
+                    )
                 )
                 .order_by("id")
                 .first()
@@ -468,6 +472,11 @@ class AgentChannel:
             if time.monotonic() >= deadline:
                 withdrawn = AgentJob.objects.filter(pk=job.pk, status=AgentJobStatus.QUEUED).update(
                     status=AgentJobStatus.CANCELLED, finished_at=clock.now()
+                )
+                # Taken, but the run stops waiting: not given again (a late answer is
+                # still recorded).
+                AgentJob.objects.filter(pk=job.pk, status=AgentJobStatus.TAKEN).update(
+                    finished_at=clock.now()
                 )
                 if withdrawn or not write_id:
                     raise TemporaryError(

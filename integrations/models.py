@@ -3,6 +3,7 @@ each local record with its remote twin, and the log of sync runs and record tran
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -105,7 +106,13 @@ class Connection(models.Model):
 
     @property
     def is_authorized(self) -> bool:
-        return bool(self.access_token_encrypted)
+        """Tokens stored, or (systems served by an agent) a key issued and not revoked."""
+        if self.access_token_encrypted:
+            return True
+        try:
+            return self.agent.has_key
+        except ObjectDoesNotExist:
+            return False
 
     def master_for(self, entity_type: str) -> str:
         """Which system's updates win for `entity_type`; Severa for everything but customers

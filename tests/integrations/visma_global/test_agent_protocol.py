@@ -305,3 +305,20 @@ def test_the_agent_fetches_its_settings(site):
     assert settings["supplier_invoices_billable"] is False
     assert settings["masters"]["project"] == "severa"
     assert settings["minimum_version"] == "1.0.0"
+
+
+def test_a_paused_connection_resumes_with_its_key_not_after_a_revoke(site):
+    from django.core.exceptions import ValidationError
+
+    from integrations.connections import connection_pause, connection_resume
+
+    with scope(tenant=site.tenant.pk):
+        agent_key_issue(connection=site.connection, by_user=site.admin)
+        connection_pause(connection=site.connection, reason="Paused by the company.", by_user=None)
+        resumed = connection_resume(connection=site.connection, by_user=None)
+        assert resumed.status == ConnectionStatus.ACTIVE
+        connection_pause(connection=resumed, reason="Paused by the company.", by_user=None)
+        agent_key_revoke(connection=resumed, by_user=None)
+        resumed.refresh_from_db()
+        with pytest.raises(ValidationError):
+            connection_resume(connection=resumed, by_user=None)

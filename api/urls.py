@@ -282,3 +282,19 @@ urlpatterns += [
         name="api_partner_invitation_accept",
     ),
 ]
+
+# The on-premises agents' protocol (integrations/agent_api.py).
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("agent/", include("integrations.agent_api"))]
+
+# The agent of a connection (api/views_agents.py).
+from api import views_agents  # noqa: E402
+
+urlpatterns += [
+    path(
+        f"{CONNECTION}/agent",
+        views_agents.ConnectionAgentView.as_view(),
+        name="api_tenant_connection_agent",
+    ),
+]

@@ -3,6 +3,7 @@ each local record with its remote twin, and the log of sync runs and record tran
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,9 @@ class Connection(models.Model):
     order_reference_to = models.CharField(
         max_length=16, choices=OrderReferenceTo.choices, default=OrderReferenceTo.REFERENCE
     )
+    # Who is master per entity type beyond customers and products ({"project": "remote"});
+    # systems with more master settings (Visma Global) keep them here.
+    masters = models.JSONField(default=dict, blank=True)
 
     # Credentials, encrypted at rest (integrations/encryption.py).
     auth_kind = models.CharField(max_length=24, choices=AuthKind.choices, blank=True)
@@ -116,11 +120,19 @@ class Connection(models.Model):
 
     @property
     def is_authorized(self) -> bool:
-        return bool(self.access_token_encrypted)
+        """Tokens stored, or (systems served by an agent) a key issued and not revoked."""
+        if self.access_token_encrypted:
+            return True
+        try:
+            return self.agent.has_key
+        except ObjectDoesNotExist:
+            return False
 
     def master_for(self, entity_type: str) -> str:
         """Which system's updates win for `entity_type`; Severa for everything but customers
         and products (projects, invoices: always Severa)."""
+        if entity_type in (self.masters or {}):
+            return self.masters[entity_type]
         if entity_type == "customer":
             return self.customers_master
         if entity_type == "product":
@@ -320,3 +332,6 @@ class BlockedEntity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.entity_type}: blocked"
+
+
+from integrations.agent_models import Agent, AgentJob, AgentJobStatus  # noqa: E402,F401

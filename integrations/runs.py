@@ -242,6 +242,8 @@ def sync_runs_queue() -> int:
             )
         )
     for connection in active:
+        if not _schedule_due(connection):
+            continue
         with scope(tenant=connection.tenant_id):
             try:
                 sync_run_start(connection=connection, trigger=SyncTrigger.SCHEDULED, by_user=None)
@@ -249,6 +251,24 @@ def sync_runs_queue() -> int:
                 continue
             queued += 1
     return queued
+
+
+def _schedule_due(connection: Connection) -> bool:
+    """Whether the schedule may queue a run of `connection` now: a connector may declare a
+    longest rhythm of its own (`schedule_interval`: Visma Global at most hourly, beside
+    *Sync now*)."""
+    from integrations.connectors import UnknownSystem
+
+    try:
+        interval = getattr(connector_for(connection.system), "schedule_interval", None)
+    except UnknownSystem:
+        return True
+    if not interval:
+        return True
+    with scopes_disabled():
+        return not SyncRun.objects.filter(
+            connection=connection, created_at__gt=clock.now() - interval
+        ).exists()
 
 
 def sync_runs_resend_stale() -> int:

@@ -22,3 +22,11 @@ def sync_run_execute(*, tenant_id: int, syncrun_id: int) -> str:
 def sync_runs_queue() -> int:
     """Celery beat: queue a scheduled run for every active connection."""
     return runs_queue()
+
+
+@shared_task(name="integrations.agents_offline_mail", acks_late=True)
+def agents_offline_mail() -> int:
+    """Celery beat: tell the error addresses of agents silent for a day, once per outage."""
+    from integrations.agents import agents_offline_mail as offline_mail
+
+    return offline_mail()

@@ -17,6 +17,7 @@ from django_scopes import scope
 
 from accounts.locale_format import date_format
 from accounts.tenancy import MANAGING_ROLES, tenant_access, tenant_view
+from integrations.agent_views import page_context as agent_page_context
 from integrations.connections import (
     PAUSED_BY_COMPANY,
     SETTINGS_FIELDS,
@@ -123,6 +124,7 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
             "query": query_without_page(request),
             "blocked_entities": connection.blocked_entities.all(),
             "unverified": connection_unverified(connection),
+            **agent_page_context(connection),
         },
     )
 

@@ -168,6 +168,27 @@ urlpatterns += [
     ),
 ]
 
+# The agent of a connection to an on-premises system (integrations/agent_views.py).
+from integrations import agent_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "integrations/<int:connection_id>/agent/key/",
+        agent_views.agent_key_view,
+        name="tenant_integration_agent_key",
+    ),
+    path(
+        "integrations/<int:connection_id>/agent/revoke/",
+        agent_views.agent_revoke_view,
+        name="tenant_integration_agent_revoke",
+    ),
+    path(
+        "integrations/<int:connection_id>/agent/settings/",
+        agent_views.agent_settings_view,
+        name="tenant_integration_agent_settings",
+    ),
+]
+
 # Partners: invite a partner, end a collaboration (subscriptions/partner_views.py).
 from subscriptions import partner_views  # noqa: E402
 

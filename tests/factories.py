@@ -782,3 +782,29 @@ class ProjectFeeFactory(factory.django.DjangoModelFactory):
     quantity = Decimal("1.00")
     unit_cost = Decimal("120.00")
     unit_price = Decimal("150.00")
+
+
+def agent_create(tenant: Tenant, **values):
+    """The agent of `tenant`'s Visma Global connection."""
+    from integrations.models import Agent
+
+    connection = connection_create_for(tenant, system="visma_global")
+    now = clock.now()
+    agent, _created = Agent.objects.get_or_create(
+        connection=connection,
+        defaults={"tenant": tenant, "created_at": now, "updated_at": now, **values},
+    )
+    return agent
+
+
+def agent_job_create(tenant: Tenant, **values):
+    from integrations.models import AgentJob
+
+    agent = agent_create(tenant)
+    return AgentJob.objects.create(
+        tenant=tenant,
+        connection=agent.connection,
+        operation=values.pop("operation", "company"),
+        created_at=clock.now(),
+        **values,
+    )

@@ -54,6 +54,10 @@ ACCEPTED = {404, 405}
 TOKEN_PARAMETERS = {"token", "uidb64"}
 # Public documents of no tenant: a seller's terms of service (tested in tests/partners).
 PUBLIC_ROUTES = {"seller_terms"}
+# Routes of the on-premises agents: they answer only an agent key (401 to everyone else,
+# before any lookup), and an agent's key finds only its own connection's jobs (tested in
+# tests/integrations/visma_global/test_agent_protocol.py).
+AGENT_KEY_ROUTES = {"api_agent_job_result"}
 
 
 def _partner_owned_without_tenant(model: type[models.Model]) -> bool:
@@ -352,7 +356,11 @@ def discover_routes(urlconf: str | None = None) -> list[Route]:
                 converters = {**_converters(prefix), **entry.pattern.converters}
                 # Only routes that take an id can point at another tenant's data; routes
                 # that take a random token alone are tested with their own link tests.
-                if set(converters) - TOKEN_PARAMETERS and entry.name not in PUBLIC_ROUTES:
+                if (
+                    set(converters) - TOKEN_PARAMETERS
+                    and entry.name not in PUBLIC_ROUTES
+                    and entry.name not in AGENT_KEY_ROUTES
+                ):
                     routes.append(Route(template, entry.name or "", tuple(converters)))
 
     walk(get_resolver(urlconf).url_patterns, "", None)
@@ -566,8 +574,18 @@ PARTNER_OBJECT_FACTORIES = {Invoice: _make_partner_invoice, BillingContact: _mak
 
 # Integrations (integrations/models.py): connections, their entity map, runs and transfers.
 def _register_integration_factories() -> None:
-    from integrations.models import BlockedEntity, Connection, EntityMap, SyncRun, Transfer
+    from integrations.models import (
+        Agent,
+        AgentJob,
+        BlockedEntity,
+        Connection,
+        EntityMap,
+        SyncRun,
+        Transfer,
+    )
     from tests.factories import (
+        agent_create,
+        agent_job_create,
         blocked_entity_create,
         connection_create_for,
         entity_map_create,
@@ -580,6 +598,8 @@ def _register_integration_factories() -> None:
     TENANT_OBJECT_FACTORIES[BlockedEntity] = blocked_entity_create
     TENANT_OBJECT_FACTORIES[SyncRun] = sync_run_create
     TENANT_OBJECT_FACTORIES[Transfer] = transfer_create
+    TENANT_OBJECT_FACTORIES[Agent] = agent_create
+    TENANT_OBJECT_FACTORIES[AgentJob] = agent_job_create
 
 
 _register_integration_factories()

@@ -413,3 +413,14 @@ CELERY_BEAT_SCHEDULE["integrations-sync-runs-queue"] = {
     "task": "integrations.sync_runs_queue",
     "schedule": INTEGRATION_SYNC_INTERVAL_MINUTES * 60,
 }
+# On-premises agents (Visma Global, integrations/agents.py): an idle agent comes back after
+# AGENT_IDLE_SECONDS; a long poll is held at most AGENT_LONG_POLL seconds; a run waits
+# AGENT_JOB_TIMEOUT seconds for one job's answer. Agents silent for a day are e-mailed about
+# (once per outage) by the hourly check.
+AGENT_IDLE_SECONDS = env.int("AGENT_IDLE_SECONDS", default=60)
+AGENT_LONG_POLL = env.int("AGENT_LONG_POLL", default=25)
+AGENT_JOB_TIMEOUT = env.float("AGENT_JOB_TIMEOUT", default=60.0)
+CELERY_BEAT_SCHEDULE["integrations-agents-offline-mail"] = {
+    "task": "integrations.agents_offline_mail",
+    "schedule": 60 * 60,
+}

@@ -107,6 +107,10 @@ class Company:
                 f"severa-{self.connection.pk}-invoice-{invoice.pk}" for invoice in self.invoices
             },
         }
+        # A system with rules of its own on what goes (Visma Global: customers only with a
+        # won project) says what of the company reaches it.
+        if hasattr(kit, "expected_remote"):
+            self.expected = kit.expected_remote(self)
 
     def sync(self) -> SyncRun:
         with scope(tenant=self.tenant.pk):

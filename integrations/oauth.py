@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.mail import mail_enqueue
 from accounts.models import User
 from accounts.services import audit_record, tenant_admin_emails
+from integrations.agents import agent_key_revoke
 from integrations.connections import connection_activation_errors
 from integrations.connectors import connector_for
 from integrations.errors import IntegrationError
@@ -171,9 +172,10 @@ def client_credentials_authorize(
 
 
 def connection_disconnect(*, connection: Connection, by_user: User | None) -> str:
-    """Revoke the refresh token at the remote system and wipe the stored tokens; the
-    connection is disconnected (its settings, entity map and log stay). Returns a note for
-    the user when the revocation could not be confirmed (the tokens are wiped regardless)."""
+    """Revoke the refresh token at the remote system, wipe the stored tokens and revoke an
+    agent's key; the connection is disconnected (its settings, entity map and log stay).
+    Returns a note for the user when the revocation could not be confirmed (the tokens are
+    wiped regardless)."""
     note = ""
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
@@ -187,6 +189,8 @@ def connection_disconnect(*, connection: Connection, by_user: User | None) -> st
                     "stored credentials are deleted anyway."
                 ) % {"error": error}
         tokens_wipe(locked)
+        # An on-premises agent's key is a credential too: it stops working with the rest.
+        agent_key_revoke(connection=locked, by_user=by_user)
         locked.status = ConnectionStatus.DISCONNECTED
         locked.status_reason = ""
         locked.auth_kind = ""

@@ -93,6 +93,18 @@ def test_a_revoked_or_replaced_key_is_refused_at_the_next_call(site):
     assert call("sva_made-up", "settings", method="GET").status_code == 401
 
 
+def test_disconnecting_the_connection_revokes_the_agents_key(site):
+    from integrations.oauth import connection_disconnect
+
+    with scope(tenant=site.tenant.pk):
+        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        assert hello(key).status_code == 200
+        connection_disconnect(connection=site.connection, by_user=site.admin)
+        site.connection.refresh_from_db()
+    assert site.connection.status == ConnectionStatus.DISCONNECTED
+    assert hello(key).status_code == 401
+
+
 def test_a_second_agent_with_the_same_key_is_refused_while_the_first_is_online(site):
     with scope(tenant=site.tenant.pk):
         key = agent_key_issue(connection=site.connection, by_user=site.admin)

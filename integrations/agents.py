@@ -448,7 +448,19 @@ class AgentChannel:
 
     def call(self, operation: str, payload: dict | None = None, *, write_id: str = "") -> Any:
         """Have the agent run `operation`; its result. A write (`write_id` given) whose
-        answer does not come is an AmbiguousWrite."""
+        answer does not come is an AmbiguousWrite. A call Visma Global refused for now (busy,
+        locked) is given again after a pause, as a cloud client retries a 429 or a 503; a
+        write keeps its `write_id`, so the agent's ledger never lets it write twice."""
+        pauses = list(_setting("AGENT_TEMPORARY_RETRY_PAUSES", (0.5, 2.0, 5.0)))
+        while True:
+            try:
+                return self._call_once(operation, payload, write_id=write_id)
+            except _RefusedForNow as refused:
+                if not pauses:
+                    raise TemporaryError(str(refused)) from None
+                time.sleep(pauses.pop(0))
+
+    def _call_once(self, operation: str, payload: dict | None, *, write_id: str) -> Any:
         if self.rate_limiter is not None:
             self.rate_limiter.acquire(timeout=max(self.timeout, 30.0))
         self.calls += 1
@@ -489,9 +501,15 @@ class AgentChannel:
                 )
         if job.status == AgentJobStatus.FAILED:
             error = job.error or {}
-            kind = ERRORS.get(error.get("kind", ""), PermanentError)
-            raise kind(str(error.get("message") or operation))
+            message = str(error.get("message") or operation)
+            if error.get("kind") == "temporary":
+                raise _RefusedForNow(message)
+            raise ERRORS.get(error.get("kind", ""), PermanentError)(message)
         return job.result
+
+
+class _RefusedForNow(Exception):
+    """The agent ran the job and Visma Global refused it for now (busy, locked)."""
 
 
 # ----------------------------------------------------------------------------- offline mail

@@ -107,6 +107,8 @@ def uninstall() -> None:
 VISIBLE_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 BUTTON_INPUTS = {"submit", "button", "reset"}
 INVISIBLE_ELEMENTS = {"script", "style", "template"}
+# What the reader copies as it stands, in no language: keys and commands to type.
+VERBATIM_ELEMENTS = {"code", "pre", "kbd", "samp"}
 
 
 class _VisibleText(HTMLParser):
@@ -116,7 +118,7 @@ class _VisibleText(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in INVISIBLE_ELEMENTS:
+        if tag in INVISIBLE_ELEMENTS or tag in VERBATIM_ELEMENTS:
             self._hidden += 1
             return
         values = dict(attrs)
@@ -128,11 +130,11 @@ class _VisibleText(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         self.handle_starttag(tag, attrs)
-        if tag in INVISIBLE_ELEMENTS:
+        if tag in INVISIBLE_ELEMENTS or tag in VERBATIM_ELEMENTS:
             self._hidden -= 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in INVISIBLE_ELEMENTS and self._hidden:
+        if (tag in INVISIBLE_ELEMENTS or tag in VERBATIM_ELEMENTS) and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data: str) -> None:

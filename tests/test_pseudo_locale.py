@@ -41,6 +41,7 @@ from tests.factories import (
     PartnerFactory,
     PartnerMembershipFactory,
     blocked_entity_create,
+    connection_create_for,
     invoice_issue_through_services,
 )
 from tests.isolation import (
@@ -55,6 +56,8 @@ pytestmark = pytest.mark.django_db
 # Routes no role reaches with a GET as a page, and why. Every other route must render for
 # at least one of the roles, so a new page is walked without editing this file.
 SKIPPED_ROUTES = {
+    "tenant_integration_segments": "reads Visma.net's segments from an authorised connection; "
+    "walked in four languages against the fake in tests/integrations/vismanet/",
     "logout": "signs out (POST); no page",
     "set_language": "changes the language (POST); no page",
     "healthz": "a probe for the load balancer, not a page",
@@ -93,6 +96,9 @@ class World:
     actors: dict[str, object]
     objects: dict[type[models.Model], int] = field(default_factory=dict)
     partner_objects: dict[type[models.Model], int] = field(default_factory=dict)
+    # Connections to the other accounting systems: their pages differ (set-up notes, the
+    # agent, the segments), so every page of a connection is walked for each.
+    connections: list[int] = field(default_factory=list)
 
 
 def _build_world(capture_on_commit) -> World:
@@ -190,6 +196,11 @@ def _build_world(capture_on_commit) -> World:
         # The e-mailed links' rows answer to one known token.
         for model in (Invitation, InvoiceLink, PartnerActivation, PartnerInvitation):
             model._base_manager.filter(pk=world.objects[model]).update(token_hash=token_hash(TOKEN))
+        # Connections to the other systems, made last: the rows above use the first one.
+        world.connections = [
+            connection_create_for(tenant, system=system).pk
+            for system in ("visma_eekonomi", "visma_global", "visma_net")
+        ]
     return world
 
 
@@ -283,12 +294,25 @@ def _model_for(parameter: str) -> type[models.Model] | None:
     return next((m for m in apps.get_models() if m._meta.model_name == wanted), None)
 
 
-def _path(route: Route, world: World) -> str | None:
+def _paths(route: Route, world: World) -> list[str] | None:
+    """The paths a route is walked at: with the world's objects, and for a connection's
+    route once more for each other system's connection."""
+    path = _path(route, world)
+    if path is None:
+        return None
+    if "connection_id" not in route.parameters:
+        return [path]
+    return [path, *(_path(route, world, connection_id=pk) for pk in world.connections)]
+
+
+def _path(route: Route, world: World, *, connection_id: int | None = None) -> str | None:
     path = route.template
     under_partner = "partner_id" in route.parameters
     for parameter in route.parameters:
         if parameter == "tenant_id":
             value = world.tenant.pk
+        elif parameter == "connection_id" and connection_id is not None:
+            value = connection_id
         elif parameter == "partner_id":
             value = world.partner.pk
         elif parameter == "token":
@@ -355,37 +379,39 @@ def test_every_page_of_every_role_speaks_the_readers_language(
     for route in _web_routes():
         if route.name in SKIPPED_ROUTES:
             continue
-        path = _path(route, world)
-        if path is None:
+        paths = _paths(route, world)
+        if paths is None:
             unfilled.append(route.template)
             continue
-        for role in ROLES:
-            response = clients[role].get(path)
-            statuses.setdefault(route.name, []).append(
-                f"{role}:{response.status_code}:{response.get('Location', '')}"
-            )
-            if response.status_code != 200:
-                continue
-            rendered.add(route.name)
-            if response.get("Content-Type", "").startswith("text/html"):
-                # The page is in the pseudo language at all.
-                assert pseudo_locale.OPEN in response.content.decode(), f"{role} {path}"
-            phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
-            if phrases:
-                found.setdefault(f"{role} {path}", []).extend(phrases)
+        for path in paths:
+            for role in ROLES:
+                response = clients[role].get(path)
+                statuses.setdefault(route.name, []).append(
+                    f"{role}:{response.status_code}:{response.get('Location', '')}"
+                )
+                if response.status_code != 200:
+                    continue
+                rendered.add(route.name)
+                if response.get("Content-Type", "").startswith("text/html"):
+                    # The page is in the pseudo language at all.
+                    assert pseudo_locale.OPEN in response.content.decode(), f"{role} {path}"
+                phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
+                if phrases:
+                    found.setdefault(f"{role} {path}", []).extend(phrases)
     # Then every form and action sent empty, as each role that may: the refusals, form errors
     # and messages on the page it leads to. (After the pages: an action may end something.)
     for route in _web_routes():
-        path = _path(route, world)
-        if route.name in SKIPPED_ROUTES or path is None:
+        paths = _paths(route, world)
+        if route.name in SKIPPED_ROUTES or paths is None:
             continue
-        for role in POSTING_ROLES:
-            response = clients[role].post(path, follow=True)
-            if response.status_code != 200:
-                continue
-            phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
-            if phrases:
-                found.setdefault(f"{role} POST {path}", []).extend(phrases)
+        for path in paths:
+            for role in POSTING_ROLES:
+                response = clients[role].post(path, follow=True)
+                if response.status_code != 200:
+                    continue
+                phrases = pseudo_locale.english_phrases(_texts_of(response), names=names)
+                if phrases:
+                    found.setdefault(f"{role} POST {path}", []).extend(phrases)
     # Actions (POST only) answer 405 to a GET (roles they are not for may be refused
     # before): they are not pages.
     not_walked = sorted(
@@ -440,6 +466,7 @@ def _mail_contexts(world: World) -> dict[str, dict]:
             "reason": "",
             "remote_message": "Det finns ingen aktiv licens för önskat scope (customer).",
         },
+        "integration_agent_offline": {**integration, "last_seen": expires},
         "integration_credentials_notice": {**integration, "action": "connected", "user": "aino"},
         "integration_failures": {
             **integration,

@@ -189,6 +189,7 @@ def invoice_local(invoice: CustomerInvoice) -> LocalRecord:
                     "quantity": row.quantity,
                     "unit_price": row.unit_price,
                     "vat_rate": row.vat_rate,
+                    "business_unit_id": row.business_unit_id,
                     "cost_centre_id": row.cost_centre_id,
                 }
                 for row in rows

@@ -68,6 +68,7 @@ from integrations.fortnox.client import (
 from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.local import decimal_of as _decimal
 from integrations.local import first_address_by_kind as _first_by_kind
+from integrations.local import invoice_local, invoices_in_status
 from integrations.local import invoice_status_name as _status_name
 from integrations.local import saved as _saved
 from integrations.local import text as _text
@@ -775,49 +776,12 @@ class InvoiceAdapter(_Adapter):
     directions = TO_REMOTE
 
     def _local(self, invoice: CustomerInvoice) -> LocalRecord:
-        rows = list(invoice.rows.all())
-        updated_at = max([invoice.updated_at] + [row.updated_at for row in rows])
-        return LocalRecord(
-            id=invoice.pk,
-            key=invoice.number or f"#{invoice.pk}",
-            name=invoice.customer.name,
-            updated_at=updated_at,
-            data={
-                "customer_id": invoice.customer_id,
-                "customer": str(invoice.customer),
-                "project_id": invoice.project_id,
-                "invoice_date": invoice.invoice_date,
-                "due_date": invoice.due_date,
-                "currency": invoice.currency,
-                "reference": invoice.reference,
-                "notes": invoice.notes,
-                "rows": [
-                    {
-                        "product_id": row.product_id,
-                        "description": row.description,
-                        "quantity": row.quantity,
-                        "unit_price": row.unit_price,
-                        "vat_rate": row.vat_rate,
-                    }
-                    for row in rows
-                ],
-            },
-        )
+        return invoice_local(invoice)
 
     def local_changed_since(self, since: datetime.datetime | None) -> list[LocalRecord]:
         # Every invoice waiting in the sending status, whenever it got there: they leave it
-        # once Fortnox has them, so the set stays small, and one skipped earlier (its
-        # customer was not in Fortnox yet) is tried again.
-        status_id = self.context.connection.send_status_id
-        if status_id is None:
-            return []
-        invoices = (
-            CustomerInvoice.objects.filter(tenant_id=self.tenant_id, status_id=status_id)
-            .select_related("customer")
-            .prefetch_related("rows")
-            .order_by("pk")
-        )
-        return [self._local(invoice) for invoice in invoices]
+        # once the system has them, and one skipped earlier is tried again.
+        return invoices_in_status(self.tenant_id, self.context.connection.send_status_id)
 
     def remote_record(self, item: dict) -> RemoteRecord:
         data = {

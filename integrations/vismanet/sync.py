@@ -32,6 +32,7 @@ from integrations.adapters import LocalRecord, RemoteRecord
 from integrations.engine import entity_guard, entity_since, sync_entities
 from integrations.errors import PermanentError
 from integrations.facts import BOTH, TO_LOCAL, TO_REMOTE, SystemFacts
+from integrations.local import invoice_local, invoices_in_status
 from integrations.local import saved as record_saved
 from integrations.models import (
     Connection,
@@ -719,48 +720,12 @@ class InvoiceAdapter(_Adapter):
         self._notes: dict[int, str] = {}
 
     def _local(self, invoice: CustomerInvoice) -> LocalRecord:
-        rows = list(invoice.rows.all())
-        return LocalRecord(
-            id=invoice.pk,
-            key=invoice.number or f"#{invoice.pk}",
-            name=invoice.customer.name,
-            updated_at=max([invoice.updated_at] + [row.updated_at for row in rows]),
-            data={
-                "customer_id": invoice.customer_id,
-                "customer": str(invoice.customer),
-                "project_id": invoice.project_id,
-                "invoice_date": invoice.invoice_date,
-                "due_date": invoice.due_date,
-                "currency": invoice.currency,
-                "reference": invoice.reference,
-                "notes": invoice.notes,
-                "rows": [
-                    {
-                        "product_id": row.product_id,
-                        "description": row.description,
-                        "quantity": row.quantity,
-                        "unit_price": row.unit_price,
-                        "vat_rate": row.vat_rate,
-                        "business_unit_id": row.business_unit_id,
-                        "cost_centre_id": row.cost_centre_id,
-                    }
-                    for row in rows
-                ],
-            },
-        )
+        return invoice_local(invoice)
 
     def local_changed_since(self, since: datetime.datetime | None) -> list[LocalRecord]:
-        # Every invoice waiting in the sending status: they leave it once Visma.net has them.
-        status_id = self.context.connection.send_status_id
-        if status_id is None:
-            return []
-        invoices = (
-            CustomerInvoice.objects.filter(tenant_id=self.tenant_id, status_id=status_id)
-            .select_related("customer")
-            .prefetch_related("rows")
-            .order_by("pk")
-        )
-        return [self._local(invoice) for invoice in invoices]
+        # Every invoice waiting in the sending status, whenever it got there: they leave it
+        # once the system has them, and one skipped earlier is tried again.
+        return invoices_in_status(self.tenant_id, self.context.connection.send_status_id)
 
     def remote_record(self, item: dict) -> RemoteRecord:
         data = {

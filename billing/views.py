@@ -17,7 +17,12 @@ from billing.contacts import (
     billing_contact_user_candidates,
     billing_contacts_list,
 )
-from billing.details import billing_details_get, billing_details_update, billing_details_values
+from billing.details import (
+    billing_details_get,
+    billing_details_update,
+    billing_details_values,
+    billing_summary,
+)
 from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
 from billing.identifiers import (
@@ -31,20 +36,25 @@ from billing.seller_change import seller_change_review_dismiss
 from severa.confirm import confirmation_page, confirmed
 from severa.errors import refusal_show
 from severa.forms import form_errors_from
-from severa.paging import page_of, row_url
+from severa.paging import page_of_kept, row_url
 
 
 @tenant_view(*BILLING_ROLES)
 def billing_view(request: HttpRequest) -> HttpResponse:
-    details = billing_details_get(request.tenant)
-    page = page_of(request, invoice_rows_query(Invoice.objects.all()))
+    details, contact_count = billing_summary(request.tenant)
+    page = page_of_kept(
+        request,
+        invoice_rows_query(Invoice.objects.all()),
+        key=f"billing:invoices:{request.tenant.pk}",
+        sources=[Invoice],
+    )
     return render(
         request,
         "tenant/billing.html",
         {
             "details": details,
             "operator_name": einvoice_operators().get(details.einvoice_operator, ""),
-            "contact_count": billing_contacts_list(request.tenant).count(),
+            "contact_count": contact_count,
             "invoices": page,
             "rows": invoice_rows(
                 page.object_list,

@@ -8,6 +8,10 @@ class SeveraConfig(AppConfig):
     verbose_name = "Severa"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from severa.folders import app_folders_create
+        from severa.table_versions import watch_connection
 
         app_folders_create()
+        connection_created.connect(watch_connection, dispatch_uid="severa.table_versions")

@@ -20,6 +20,8 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
+from severa.table_versions import tables_written
+
 # Statements sent by bulk_insert (two per call on PostgreSQL): COPY bypasses Django's
 # execute wrappers, so benchmarks that count statements read this as well.
 statements = 0
@@ -67,6 +69,7 @@ def bulk_insert(objects: Sequence[models.Model]) -> None:
                     row.append(value)
                 copy.write_row(row)
     statements += 2
+    tables_written([meta.db_table])
     for obj, pk_value in zip(objects, ids, strict=True):
         obj.pk = pk_value
         obj._state.adding = False

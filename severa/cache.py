@@ -5,6 +5,11 @@ of a few hundred response callbacks in each one: about a tenth of a millisecond 
 call, several times per page. The client is safe to share (connections come from its pool).
 """
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -32,6 +37,47 @@ class ReusedClientRedisCache(RedisCache):
         self._class = ReusedRedisCacheClient
 
 
+# What one request has read from the shared cache already (see `cache_read_once`).
+_read: ContextVar[dict[str, Any] | None] = ContextVar("severa_cache_read", default=None)
+
+
+@contextmanager
+def cache_read_once(keys: Iterable[str] = ()) -> Iterator[None]:
+    """Within the block (a request), `cache_get` reads each key from the shared cache once:
+    `keys` in one round trip now, others on first use. What this process writes or forgets
+    meanwhile through `cache_set` and `cache_forget` replaces what was read."""
+    from django.core.cache import cache
+
+    keys = list(keys)
+    found = cache.get_many(keys) if keys else {}
+    token = _read.set({key: found.get(key) for key in keys})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def cache_get(key: str) -> Any:
+    """The shared cache's value of `key` (None when absent), read once per request."""
+    from django.core.cache import cache
+
+    read = _read.get()
+    if read is None:
+        return cache.get(key)
+    if key not in read:
+        read[key] = cache.get(key)
+    return read[key]
+
+
+def cache_set(key: str, value: Any, timeout: int | None) -> None:
+    from django.core.cache import cache
+
+    cache.set(key, value, timeout)
+    read = _read.get()
+    if read is not None:
+        read[key] = value
+
+
 def cache_forget(keys: list[str]) -> None:
     """Drop cache entries now and again after the current transaction commits: a request
     that rebuilt an entry from the old rows between the two does not keep it."""
@@ -42,6 +88,10 @@ def cache_forget(keys: list[str]) -> None:
 
     def forget() -> None:
         cache.delete_many(keys)
+        read = _read.get()
+        if read is not None:
+            for key in keys:
+                read[key] = None
 
     forget()
     transaction.on_commit(forget)

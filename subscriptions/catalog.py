@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
+from severa.cache import cache_get, cache_set
 from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
 from subscriptions.pricebook import (
     AddOnPrice,
@@ -17,6 +18,10 @@ from subscriptions.pricebook import (
     PriceBook,
     StorageTierPrice,
 )
+
+# The tables a price book is built from: a versioned read that prices anything declares them
+# (severa/table_versions.py).
+CATALOG_SOURCES = (AddOn, AddOn.included_in.through, Edition, Interface, Price, StorageTier)
 
 
 def prices_valid_on(currency: str, on: date):
@@ -34,10 +39,11 @@ _memo: dict[tuple[str, str, date], PriceBook] = {}
 
 
 def _catalog_token() -> str:
-    token = cache.get(_CATALOG_VERSION_KEY)
+    token = cache_get(_CATALOG_VERSION_KEY)
     if token is None:
         cache.add(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
         token = cache.get(_CATALOG_VERSION_KEY) or ""
+        cache_set(_CATALOG_VERSION_KEY, token, timeout=None)
     return token
 
 
@@ -45,7 +51,7 @@ def catalog_changed(**_kwargs) -> None:
     """Signal receiver: forget every price book built so far, in every process."""
 
     def bump() -> None:
-        cache.set(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        cache_set(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
     bump()
     # Again after the commit: a process that rebuilt a book between the first bump and the

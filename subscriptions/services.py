@@ -30,7 +30,8 @@ from billing.periods import Period, next_period, period_for, period_starting
 from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from severa import clock
 from severa.errors import DomainError
-from subscriptions.catalog import price_book
+from severa.table_versions import versioned_read
+from subscriptions.catalog import CATALOG_SOURCES, price_book
 from subscriptions.models import (
     ChangeKind,
     ChangeStatus,
@@ -170,9 +171,14 @@ def state_after(state: SubscriptionState, changes) -> tuple[SubscriptionState, b
     return state, terminating
 
 
-def planned_state(subscription: Subscription) -> tuple[SubscriptionState, bool]:
-    """What the next period will have: today's state with the pending changes applied."""
-    return state_after(subscription_state(subscription), pending_changes(subscription))
+def planned_state(
+    subscription: Subscription, *, changes: Iterable[ScheduledChange] | None = None
+) -> tuple[SubscriptionState, bool]:
+    """What the next period will have: today's state with the pending changes applied
+    (`changes` may pass them when the caller has read them already)."""
+    if changes is None:
+        changes = pending_changes(subscription)
+    return state_after(subscription_state(subscription), changes)
 
 
 def vat_decision(subscription: Subscription, on: date) -> VatDecision:
@@ -222,6 +228,37 @@ def active_licences_by_tenant(tenant_ids: list[int]) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
+class SubscriptionSnapshot:
+    """A tenant's subscription (with its edition and seller) as the Upgrades and Adjust pages
+    and a new quote read it: its pending changes and the licences in use."""
+
+    subscription: Subscription | None
+    changes: tuple[ScheduledChange, ...]
+    active_users: int
+
+
+# Every table the snapshot reads; a committed write to one of them rebuilds it.
+_SNAPSHOT_SOURCES = (Subscription, Edition, SellerEntity, ScheduledChange, Membership, User)
+
+
+def subscription_snapshot(tenant: Tenant) -> SubscriptionSnapshot:
+    """The tenant's subscription as last committed, kept in the shared cache until one of the
+    tables it is read from changes (severa/table_versions.py)."""
+
+    def build() -> SubscriptionSnapshot:
+        subscription = (
+            Subscription.objects.select_related("edition", "seller").filter(tenant=tenant).first()
+        )
+        changes = tuple(pending_changes(subscription)) if subscription is not None else ()
+        return SubscriptionSnapshot(subscription, changes, active_licences(tenant))
+
+    snapshot = versioned_read(f"subscriptions:snapshot:{tenant.pk}", _SNAPSHOT_SOURCES, build)
+    if snapshot.subscription is not None:
+        snapshot.subscription.tenant = tenant
+    return snapshot
+
+
+@dataclass(frozen=True)
 class PeriodPrice:
     period: Period
     lines: tuple[QuoteLine, ...]
@@ -264,6 +301,23 @@ def period_price(
     )
     net, vat_total, total = lines_totals(lines, vat=vat, currency=subscription.currency)
     return PeriodPrice(period, lines, net, vat_total, total, vat)
+
+
+def upcoming_period_price_of(tenant: Tenant) -> PeriodPrice | None:
+    """`upcoming_period_price` of the tenant's subscription (None without one), kept in the
+    shared cache per language until a table it is priced from changes."""
+
+    def build() -> PeriodPrice | None:
+        snapshot = subscription_snapshot(tenant)
+        if snapshot.subscription is None:
+            return None
+        return upcoming_period_price(snapshot.subscription, changes=snapshot.changes)
+
+    return versioned_read(
+        f"subscriptions:upcoming:{tenant.pk}:{translation.get_language()}",
+        (*_SNAPSHOT_SOURCES, Tenant, *CATALOG_SOURCES),
+        build,
+    )
 
 
 def upcoming_period_price(
@@ -492,12 +546,25 @@ def _check_termination_allowed(agreement_end: date | None, today: date) -> None:
         )
 
 
-def quote_content(subscription: Subscription, desired: Desired, today: date) -> dict[str, Any]:
-    """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready)."""
+def quote_content(
+    subscription: Subscription,
+    desired: Desired,
+    today: date,
+    *,
+    snapshot: SubscriptionSnapshot | None = None,
+) -> dict[str, Any]:
+    """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready).
+
+    `snapshot` may pass the subscription's snapshot (its pending changes and licences in
+    use) when the caller has read it already."""
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise QuoteError("subscription_ended")
     current = subscription_state(subscription)
-    pending = list(pending_changes(subscription))
+    if snapshot is None:
+        pending = list(pending_changes(subscription))
+        active_users = active_licences(subscription.tenant)
+    else:
+        pending, active_users = list(snapshot.changes), snapshot.active_users
     planned, terminating = state_after(current, pending)
     termination = next((c for c in pending if c.kind == ChangeKind.TERMINATION), None)
     if terminating:
@@ -557,7 +624,7 @@ def quote_content(subscription: Subscription, desired: Desired, today: date) -> 
         desired=wanted,
         prices=prices,
         today=today,
-        active_users_at_next_period=active_licences(subscription.tenant),
+        active_users_at_next_period=active_users,
         vat=vat,
         agreement_end=subscription.agreement_end,
     )
@@ -616,18 +683,28 @@ def quote_create(
     desired: Desired,
     by: User | None,
     downgrade_allowed: bool = True,
+    snapshot: SubscriptionSnapshot | None = None,
 ) -> Quote:
     """Price `desired` against the subscription as it is now and keep the figures.
 
     A partner's edition downgrade (`downgrade_allowed=False`) is refused: it can lose the
-    customer's data and goes to support instead (§3.8, `subscriptions/support.py`)."""
-    subscription.refresh_from_db()
+    customer's data and goes to support instead (§3.8, `subscriptions/support.py`).
+    `snapshot` may pass the subscription's snapshot when the caller read it in this request.
+    """
+    # Priced against the subscription as last committed, not as the caller read it.
+    if snapshot is None:
+        snapshot = subscription_snapshot(subscription.tenant)
+    if snapshot.subscription is not None and snapshot.subscription.pk == subscription.pk:
+        subscription = snapshot.subscription
+    else:
+        subscription.refresh_from_db()
+        snapshot = None
     today = clock.today()
     if not downgrade_allowed and desired.edition is not None:
         prices = price_book(subscription.currency, today)
         if prices.edition_rank(desired.edition) < prices.edition_rank(subscription.edition.code):
             raise QuoteError("downgrade_not_self_service")
-    content = quote_content(subscription, desired, today)
+    content = quote_content(subscription, desired, today, snapshot=snapshot)
     return Quote.objects.create(
         tenant_id=subscription.tenant_id,
         subscription=subscription,

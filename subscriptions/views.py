@@ -32,36 +32,29 @@ from subscriptions.quotes import SubscriptionState
 from subscriptions.services import (
     Desired,
     QuoteConflictError,
-    active_licences,
-    pending_changes,
+    SubscriptionSnapshot,
     planned_state,
     quote_confirm,
     quote_content,
     quote_create,
     quote_remake,
     scheduled_change_cancel,
-    upcoming_period_price,
+    subscription_snapshot,
+    upcoming_period_price_of,
 )
 
 UPGRADE_ROLES = MANAGING_ROLES
 
 
 def _subscription(request: HttpRequest) -> Subscription | None:
-    subscription = (
-        Subscription.objects.select_related("edition", "seller")
-        .filter(tenant=request.tenant)
-        .first()
-    )
-    if subscription is not None:
-        subscription.tenant = request.tenant  # already read by tenant_view
-    return subscription
+    return subscription_snapshot(request.tenant).subscription
 
 
-def _require_subscription(request: HttpRequest) -> Subscription:
-    subscription = _subscription(request)
-    if subscription is None:
+def _require_snapshot(request: HttpRequest) -> SubscriptionSnapshot:
+    snapshot = subscription_snapshot(request.tenant)
+    if snapshot.subscription is None:
         raise Http404("no subscription")
-    return subscription
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -78,23 +71,24 @@ class Feature:
 
 @tenant_view(*UPGRADE_ROLES)
 def upgrades_view(request: HttpRequest) -> HttpResponse:
-    subscription = _subscription(request)
+    snapshot = subscription_snapshot(request.tenant)
+    subscription = snapshot.subscription
     if subscription is None:
         return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
     prices = price_book(subscription.currency, clock.today())
     names = {a.code: a.name for a in prices.add_ons} | {i.code: i.name for i in prices.interfaces}
-    changes = list(pending_changes(subscription))
+    changes = snapshot.changes
     return render(
         request,
         "subscriptions/upgrades.html",
         {
             "subscription": subscription,
-            "active_users": active_licences(request.tenant),
+            "active_users": snapshot.active_users,
             "add_ons": [names.get(code, code) for code in subscription.add_ons],
             "interfaces": [names.get(code, code) for code in subscription.interfaces],
             "changes": changes,
             "terminating": any(change.kind == ChangeKind.TERMINATION for change in changes),
-            "upcoming": upcoming_period_price(subscription, changes=changes),
+            "upcoming": upcoming_period_price_of(request.tenant),
             "today": clock.today(),
             "seller": subscription.seller,
         },
@@ -136,13 +130,16 @@ def _features(
     return add_on_rows, interface_rows
 
 
-def _quote_or_error(request: HttpRequest, subscription: Subscription, desired: Desired):
+def _quote_or_error(
+    request: HttpRequest, snapshot: SubscriptionSnapshot, desired: Desired
+) -> HttpResponse | None:
     try:
         quote = quote_create(
-            subscription=subscription,
+            subscription=snapshot.subscription,
             desired=desired,
             by=request.user,
             downgrade_allowed=request.tenant_role != PARTNER,
+            snapshot=snapshot,
         )
     except QuoteError as error:
         refusal_show(request, error)
@@ -164,7 +161,7 @@ def _adjust_desired(form: AdjustForm, planned: SubscriptionState, included_gb: i
 
 
 def _adjust_estimate(
-    subscription: Subscription, form: AdjustForm, planned: SubscriptionState, included_gb: int
+    snapshot: SubscriptionSnapshot, form: AdjustForm, planned: SubscriptionState, included_gb: int
 ) -> tuple[dict | None, str]:
     """The Agreement's figures for the choices on the Adjust page so far, priced as *Next*
     would price them but kept nowhere; or a note on why there are none yet."""
@@ -174,7 +171,10 @@ def _adjust_estimate(
         return None, _("Correct the marked fields to see what the change costs.")
     try:
         content = quote_content(
-            subscription, _adjust_desired(form, planned, included_gb), clock.today()
+            snapshot.subscription,
+            _adjust_desired(form, planned, included_gb),
+            clock.today(),
+            snapshot=snapshot,
         )
     except QuoteError as error:
         return None, str(error)
@@ -185,9 +185,10 @@ def _adjust_estimate(
 def adjust_view(request: HttpRequest) -> HttpResponse:
     """Seats, storage, add-ons and interfaces; Select/Deselect re-renders the form, Next
     makes the quote and opens the Agreement page."""
-    subscription = _require_subscription(request)
+    snapshot = _require_snapshot(request)
+    subscription = snapshot.subscription
     prices = price_book(subscription.currency, clock.today())
-    planned, terminating = planned_state(subscription)
+    planned, terminating = planned_state(subscription, changes=snapshot.changes)
     included_gb = prices.edition(planned.edition_code).included_storage_gb
     initial = {
         "seats": planned.seats,
@@ -222,7 +223,7 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
             form.is_valid()  # only the estimate below, with the errors at their fields
         elif form.is_valid():
             response = _quote_or_error(
-                request, subscription, _adjust_desired(form, planned, included_gb)
+                request, snapshot, _adjust_desired(form, planned, included_gb)
             )
             if response is not None:
                 return response
@@ -232,7 +233,7 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
         add_ons=selected_add_ons,
         interfaces=selected_interfaces,
     )
-    estimate, estimate_note = _adjust_estimate(subscription, form, planned, included_gb)
+    estimate, estimate_note = _adjust_estimate(snapshot, form, planned, included_gb)
     return render(
         request,
         "subscriptions/adjust.html",
@@ -247,25 +248,24 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
             "selected_interfaces": sorted(selected_interfaces),
             "seat_price": prices.edition(planned.edition_code).price_per_seat_month,
             "terminating": terminating,
-            "active_users": active_licences(request.tenant),
+            "active_users": snapshot.active_users,
         },
     )
 
 
 @tenant_view(*UPGRADE_ROLES)
 def change_edition_view(request: HttpRequest) -> HttpResponse:
-    subscription = _require_subscription(request)
+    snapshot = _require_snapshot(request)
+    subscription = snapshot.subscription
     prices = price_book(subscription.currency, clock.today())
-    planned, _terminating = planned_state(subscription)
+    planned, _terminating = planned_state(subscription, changes=snapshot.changes)
     form = EditionForm(
         request.POST if request.method == "POST" else None,
         initial={"edition": planned.edition_code},
         prices=prices,
     )
     if request.method == "POST" and form.is_valid():
-        response = _quote_or_error(
-            request, subscription, Desired(edition=form.cleaned_data["edition"])
-        )
+        response = _quote_or_error(request, snapshot, Desired(edition=form.cleaned_data["edition"]))
         if response is not None:
             return response
     return render(
@@ -284,8 +284,7 @@ def change_edition_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_view(*UPGRADE_ROLES)
 def terminate_view(request: HttpRequest) -> HttpResponse:
-    subscription = _require_subscription(request)
-    response = _quote_or_error(request, subscription, Desired(terminate=True))
+    response = _quote_or_error(request, _require_snapshot(request), Desired(terminate=True))
     return response or redirect("tenant_upgrades", tenant_id=request.tenant.pk)
 
 
@@ -322,7 +321,7 @@ def _agreement_renewed(
 @tenant_view(*UPGRADE_ROLES)
 def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
-    quote = get_object_or_404(Quote.objects.select_related("subscription"), pk=quote_id)
+    quote = get_object_or_404(Quote, pk=quote_id)
     if request.method == "POST":
         if request.POST.get("renew"):
             return _agreement_renewed(request, quote)
@@ -341,9 +340,10 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
         return redirect("tenant_order_detail", request.tenant.pk, order.pk)
     if quote.status == QuoteStatus.CONFIRMED:
         return redirect("tenant_order_detail", request.tenant.pk, quote.order.pk)
-    stale = (
-        quote.made_on != clock.today() or quote.subscription.version != quote.subscription_version
-    )
+    subscription = _subscription(request)
+    if subscription is None or subscription.pk != quote.subscription_id:
+        subscription = Subscription.objects.select_related("seller").get(pk=quote.subscription_id)
+    stale = quote.made_on != clock.today() or subscription.version != quote.subscription_version
     return render(
         request,
         "subscriptions/agreement.html",
@@ -351,7 +351,7 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
             "quote": quote,
             "content": agreement_display(quote.content),
             "stale": stale,
-            "seller": quote.subscription.seller,
+            "seller": subscription.seller,
         },
     )
 

@@ -26,3 +26,4 @@ EINVOICE_TRANSPORT = "file"
 EINVOICE_DROP_DIR = os.environ.get(
     "TEST_EINVOICE_DROP_DIR", "/tmp/severa-test-einvoice"  # noqa: S108
 )
+TABLE_VERSIONS_STRICT = True  # a versioned read of an undeclared table fails the test

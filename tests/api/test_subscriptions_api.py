@@ -260,8 +260,9 @@ def test_an_operator_provisions_a_tenant_with_its_subscription(
     with scopes_disabled():
         assert Invitation.objects.get(tenant=tenant).invited_by == operator
         assert Subscription.objects.get(tenant=tenant).seller == seller
-    # The invitation e-mail and the order confirmation go out after the commit.
-    assert len(callbacks) == 2
+    # The invitation e-mail and the order confirmation go out after the commit (besides the
+    # tables' new versions, severa/table_versions.py).
+    assert len([c for c in callbacks if not hasattr(c, "table_versions")]) == 2
 
 
 def test_storage_may_be_a_tier_and_a_first_period_may_be_ahead(operator_api, seller):

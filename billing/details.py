@@ -31,10 +31,9 @@ from billing.identifiers import (
     vat_number_expected,
 )
 from billing.identifiers.bank import iban_clean
-from billing.models import BillingContact, BillingDetails
+from billing.models import BillingDetails
 from billing.vat import ISO_COUNTRY_CODES
 from severa import clock
-from severa.table_versions import versioned_read
 
 ADDRESS_FIELDS = ("street_address", "postal_code", "city", "country")
 TENANT_FIELDS = ("business_id", "vat_number")
@@ -61,21 +60,6 @@ def billing_details_get(tenant: Tenant) -> BillingDetails:
     if details is None:
         details = BillingDetails(tenant=tenant, country=tenant.country)
     return details
-
-
-def billing_summary(tenant: Tenant) -> tuple[BillingDetails, int]:
-    """The tenant's billing details and how many billing contacts it has, as its Billing page
-    shows them; kept in the shared cache until either table changes."""
-
-    def build() -> tuple[BillingDetails, int]:
-        with tenant_scope(tenant):
-            return billing_details_get(tenant), BillingContact.objects.filter(tenant=tenant).count()
-
-    details, contact_count = versioned_read(
-        f"billing:summary:{tenant.pk}", (BillingDetails, BillingContact, Tenant), build
-    )
-    details.tenant = tenant
-    return details, contact_count
 
 
 def billing_details_values(details: BillingDetails) -> dict[str, Any]:

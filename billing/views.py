@@ -1,5 +1,8 @@
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,12 +20,7 @@ from billing.contacts import (
     billing_contact_user_candidates,
     billing_contacts_list,
 )
-from billing.details import (
-    billing_details_get,
-    billing_details_update,
-    billing_details_values,
-    billing_summary,
-)
+from billing.details import billing_details_get, billing_details_update, billing_details_values
 from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
 from billing.identifiers import (
@@ -31,35 +29,44 @@ from billing.identifiers import (
     einvoice_operators,
 )
 from billing.invoice_list import invoice_rows, invoice_rows_query
-from billing.models import BillingContact, Invoice
+from billing.models import BillingContact, BillingDetails, Invoice
 from billing.seller_change import seller_change_review_dismiss
 from severa.confirm import confirmation_page, confirmed
 from severa.errors import refusal_show
 from severa.forms import form_errors_from
-from severa.paging import page_of_kept, row_url
+from severa.paging import page_of, row_url
 
 
 @tenant_view(*BILLING_ROLES)
 def billing_view(request: HttpRequest) -> HttpResponse:
-    details, contact_count = billing_summary(request.tenant)
-    page = page_of_kept(
-        request,
-        invoice_rows_query(Invoice.objects.all()),
-        key=f"billing:invoices:{request.tenant.pk}",
-        sources=[Invoice],
-    )
+    # The page's content is kept until an invoice, the details, the contacts or the tenant
+    # change (templates/tenant/billing.html): each figure is read only when it is rendered.
+    tenant = request.tenant
+    asked = request.GET.get("page", "")
+
+    @functools.cache
+    def details() -> BillingDetails:
+        return billing_details_get(tenant)
+
+    @functools.cache
+    def invoices() -> Page:
+        return page_of(request, invoice_rows_query(Invoice.objects.all()))
+
     return render(
         request,
         "tenant/billing.html",
         {
             "details": details,
-            "operator_name": einvoice_operators().get(details.einvoice_operator, ""),
-            "contact_count": contact_count,
-            "invoices": page,
-            "rows": invoice_rows(
-                page.object_list,
-                detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
-                pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),
+            "operator_name": lambda: einvoice_operators().get(details().einvoice_operator, ""),
+            "contact_count": lambda: billing_contacts_list(tenant).count(),
+            "invoices": invoices,
+            "page_number": asked if asked.isdigit() and len(asked) < 9 else "",
+            "rows": functools.cache(
+                lambda: invoice_rows(
+                    invoices().object_list,
+                    detail_url=row_url("tenant_invoice_detail", tenant.pk),
+                    pdf_url=row_url("tenant_invoice_pdf", tenant.pk),
+                )
             ),
         },
     )

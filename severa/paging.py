@@ -1,14 +1,11 @@
 """Every list page is paged the same way: ``?page=N`` with the other query parameters kept,
 shown with ``templates/_pager.html``."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.core.paginator import Page, Paginator
-from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
-
-from severa.table_versions import versioned_read
 
 LIST_PAGE_SIZE = 20
 
@@ -17,30 +14,6 @@ def page_of(request: HttpRequest, items, per_page: int = LIST_PAGE_SIZE) -> Page
     """The page of `items` that ``?page=`` asks for (the last one when past the end, the first
     one when not a number)."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
-def page_of_kept(
-    request: HttpRequest,
-    items,
-    *,
-    key: str,
-    sources: Iterable[type[models.Model] | str],
-    per_page: int = LIST_PAGE_SIZE,
-) -> Page:
-    """`page_of` for a list of plain values (a ``values_list`` query) that is read often: the
-    page's rows and the count are kept under `key` until one of the tables of `sources`
-    changes (severa/table_versions.py)."""
-    asked = request.GET.get("page") or ""
-    asked = asked if asked.isdigit() and len(asked) < 9 else ""
-
-    def build() -> tuple[int, int, list]:
-        page = Paginator(items, per_page).get_page(asked)
-        return page.paginator.count, page.number, list(page.object_list)
-
-    count, number, rows = versioned_read(f"{key}:page:{asked}", sources, build)
-    # A paginator over a range of the same length answers the pager's questions without
-    # reading the rows again.
-    return Page(rows, number, Paginator(range(count), per_page))
 
 
 def query_without_page(request: HttpRequest) -> str:

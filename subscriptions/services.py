@@ -726,6 +726,17 @@ def quote_create(
     )
 
 
+def quote_of(tenant: Tenant, quote_id: int) -> Quote | None:
+    """The tenant's quote `quote_id` (None when it has none such), kept in the shared cache
+    until a quote changes: an Agreement page is opened again and again before it is
+    confirmed."""
+
+    def build() -> Quote | None:
+        return Quote.objects.filter(pk=quote_id, tenant=tenant).first()
+
+    return versioned_read(f"subscriptions:quote:{tenant.pk}:{int(quote_id)}", [Quote], build)
+
+
 def quote_remake(*, quote: Quote, by: User | None, downgrade_allowed: bool = True) -> Quote:
     """The same choices as ``quote``, priced again against the subscription as it is now: what
     an admin gets when confirming was refused because the subscription changed or the day

@@ -37,6 +37,7 @@ from subscriptions.services import (
     quote_confirm,
     quote_content,
     quote_create,
+    quote_of,
     quote_remake,
     scheduled_change_cancel,
     subscription_snapshot,
@@ -321,7 +322,9 @@ def _agreement_renewed(
 @tenant_view(*UPGRADE_ROLES)
 def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
-    quote = get_object_or_404(Quote, pk=quote_id)
+    quote = quote_of(request.tenant, quote_id)
+    if quote is None:
+        raise Http404("no such quote")
     if request.method == "POST":
         if request.POST.get("renew"):
             return _agreement_renewed(request, quote)

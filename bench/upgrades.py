@@ -9,6 +9,7 @@ The load generator runs on the same two cores as the server, so the figures are 
 bound of what the server alone does.
 """
 
+import itertools
 import os
 import re
 import socket
@@ -81,7 +82,7 @@ def _world(orders: int, users: int):
     return tenant, subscription, client
 
 
-def _in_process(cookies: dict, method: str, path: str, data: dict | None = None) -> float:
+def _in_process(cookies: dict, method: str, path: str, data=None) -> float:
     """CPU ms per request of the Django handler called directly (median of the rounds)."""
     import io
     from urllib.parse import urlencode
@@ -90,9 +91,10 @@ def _in_process(cookies: dict, method: str, path: str, data: dict | None = None)
 
     handler = WSGIHandler()
     cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    body = urlencode(data or {}).encode()
+    calls = itertools.count()
 
     def call() -> None:
+        body = urlencode((data(next(calls)) if callable(data) else data) or {}).encode()
         environ = {
             "REQUEST_METHOD": method.upper(),
             "PATH_INFO": path,
@@ -150,7 +152,7 @@ def _queries(client, method: str, path: str, data=None) -> int:
     return count
 
 
-def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]], master: int) -> dict:
+def _load(base: str, cookies: dict, paths: list[tuple[str, str, object]], master: int) -> dict:
     import requests
 
     latencies: list[float] = []
@@ -174,7 +176,7 @@ def _load(base: str, cookies: dict, paths: list[tuple[str, str, dict | None]], m
             else:
                 response = session.post(
                     base + path,
-                    data=data,
+                    data=data(step * CLIENTS + number) if callable(data) else data,
                     headers={"X-CSRFToken": cookies["csrftoken"], "Referer": base + path},
                     allow_redirects=False,
                 )
@@ -246,10 +248,12 @@ def main() -> dict:
         invoices = f"/t/{tenant.pk}/billing/"
         quote = {"seats": str(subscription.seats + 50), "storage_gb": "10", "next": "1"}
         agreement = client.post(adjust, quote)["Location"]
-        pages: dict[str, tuple[str, str, dict | None]] = {
+        pages: dict[str, tuple[str, str, object]] = {
             "healthz": ("get", "/healthz", None),
             "upgrades_page": ("get", upgrades, None),
             "quote": ("post", adjust, quote),
+            # Other seats on every request: a new Agreement each time, never one given back.
+            "new_quote": ("post", adjust, lambda n: quote | {"seats": str(1000 + n % 5000)}),
             "agreement_page": ("get", agreement, None),
             "invoice_list": ("get", invoices, None),
         }

@@ -7,12 +7,15 @@ row lock on the subscription so that two admins (or two API clients) never lose 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
 from django.urls import reverse
@@ -705,25 +708,53 @@ def quote_create(
         if prices.edition_rank(desired.edition) < prices.edition_rank(subscription.edition.code):
             raise QuoteError("downgrade_not_self_service")
     content = quote_content(subscription, desired, today, snapshot=snapshot)
-    return Quote.objects.create(
+    asked = {
+        "edition": desired.edition,
+        "seats": desired.seats,
+        "storage_gb": desired.storage_gb,
+        "add_ons": sorted(desired.add_ons) if desired.add_ons is not None else None,
+        "interfaces": sorted(desired.interfaces) if desired.interfaces is not None else None,
+        "terminate": desired.terminate,
+    }
+    # The same choices, priced the same, on the same day, by the same person, against the
+    # same subscription version: the Agreement already made (Back and Next again, a second
+    # click) is given back instead of a copy. Confirming changes the version, so a quote
+    # given back is always open.
+    key = _open_quote_key(subscription, today, by, asked)
+    kept = cache.get(key)
+    if kept is not None and (kept.subscription_version, kept.desired, kept.content) == (
+        subscription.version,
+        asked,
+        content,
+    ):
+        return kept
+    quote = Quote.objects.create(
         tenant_id=subscription.tenant_id,
         subscription=subscription,
         subscription_version=subscription.version,
         made_on=today,
-        desired={
-            "edition": desired.edition,
-            "seats": desired.seats,
-            "storage_gb": desired.storage_gb,
-            "add_ons": sorted(desired.add_ons) if desired.add_ons is not None else None,
-            "interfaces": sorted(desired.interfaces) if desired.interfaces is not None else None,
-            "terminate": desired.terminate,
-        },
+        desired=asked,
         content=content,
         currency=subscription.currency,
         total=Decimal(content["immediate"]["total"]),
         created_at=clock.now(),
         created_by=by,
     )
+    # Kept once committed, without the objects it was made with (the subscription, the user).
+    slim = Quote(**{field.attname: getattr(quote, field.attname) for field in Quote._meta.fields})
+    slim._state.adding, slim._state.db = False, quote._state.db
+    transaction.on_commit(lambda: cache.set(key, slim, OPEN_QUOTE_SECONDS))
+    return quote
+
+
+OPEN_QUOTE_SECONDS = 60 * 60
+
+
+def _open_quote_key(subscription: Subscription, today: date, by: User | None, asked: dict) -> str:
+    choices = hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:32]
+    who = by.pk if by is not None else "-"
+    place = f"{subscription.tenant_id}:{subscription.pk}:{today}:{who}"
+    return f"subscriptions:open-quote:{place}:{choices}"
 
 
 def quote_of(tenant: Tenant, quote_id: int) -> Quote | None:

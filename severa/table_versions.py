@@ -40,6 +40,8 @@ T = TypeVar("T")
 EVERYTHING = "*"
 READ_SECONDS = 10 * 60  # also bounds how long a version lost with a killed process matters
 _NOT_WRITES = ("SELECT", "SAVEPO", "RELEAS", "ROLLBA", "SET ", "SHOW ", "BEGIN", "COMMIT")
+# Reads unless they name a table they write (a CTE may): no write found is no write.
+_READS_UNLESS = ("WITH", "EXPLAI", "VALUES", "(SELEC")
 _WRITTEN = re.compile(
     r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)"?',
     re.IGNORECASE,
@@ -78,7 +80,9 @@ def tables_written(tables: Iterable[str], using: str | None = None) -> None:
         _replace(new)
 
     replace.table_versions = new  # type: ignore[attr-defined]
-    transaction.on_commit(replace, using=using)
+    # Robust: the rows are committed whatever the cache says; an entry that outlives a lost
+    # replacement expires after READ_SECONDS.
+    transaction.on_commit(replace, using=using, robust=True)
 
 
 def _tables_of_write(sql: str) -> frozenset[str]:
@@ -86,6 +90,8 @@ def _tables_of_write(sql: str) -> frozenset[str]:
     if head.startswith(_NOT_WRITES):
         return frozenset()
     tables = {name for name in _WRITTEN.findall(sql) if name.upper() not in _KEYWORDS}
+    if not tables and head.startswith(_READS_UNLESS):
+        return frozenset()
     return frozenset(tables or {EVERYTHING})
 
 

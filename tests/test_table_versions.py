@@ -47,6 +47,7 @@ def _names(builds: list) -> list[str]:
         ('CREATE TABLE "new_table" ("id" integer)', {table_versions.EVERYTHING}),
         ('SELECT "id" FROM "billing_invoice" WHERE "id" = 1 FOR UPDATE', set()),
         ("SAVEPOINT s1", set()),
+        ('WITH t AS (SELECT 1) SELECT * FROM "billing_invoice"', set()),
     ],
 )
 def test_the_tables_a_statement_writes_are_read_off_it(sql, tables):

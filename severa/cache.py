@@ -69,6 +69,29 @@ def cache_get(key: str) -> Any:
     return read[key]
 
 
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    """`cache.get_many(keys)`, each key read once per request (see `cache_get`)."""
+    from django.core.cache import cache
+
+    read = _read.get()
+    if read is None:
+        return cache.get_many(keys)
+    unread = [key for key in keys if key not in read]
+    if unread:
+        found = cache.get_many(unread)
+        read.update({key: found.get(key) for key in unread})
+    return {key: read[key] for key in keys if read[key] is not None}
+
+
+def cache_set_many(values: dict[str, Any], timeout: int | None) -> None:
+    from django.core.cache import cache
+
+    cache.set_many(values, timeout)
+    read = _read.get()
+    if read is not None:
+        read.update(values)
+
+
 def cache_set(key: str, value: Any, timeout: int | None) -> None:
     from django.core.cache import cache
 

@@ -26,12 +26,14 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, transaction
+
+from severa.cache import cache_get_many, cache_set_many
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,18 @@ def _version_key(table: str) -> str:
 
 
 def _replace(tables: frozenset[str]) -> None:
-    cache.set_many({_version_key(table): uuid.uuid4().hex for table in tables}, timeout=None)
+    cache_set_many({_version_key(table): uuid.uuid4().hex for table in tables}, timeout=None)
+
+
+def _versions(version_keys: list[str], found: dict[str, Any]) -> tuple[str | None, ...]:
+    """The versions of `version_keys` given what was `found` of them; a table never written
+    since the cache was emptied gets one now."""
+    missing = [key for key in version_keys if key not in found]
+    if missing:
+        for version_key in missing:
+            cache.add(version_key, uuid.uuid4().hex, timeout=None)
+        found = found | cache.get_many(missing)
+    return tuple(found.get(key) for key in version_keys)
 
 
 def _pending(using: str | None = None) -> set[str]:
@@ -126,6 +139,18 @@ def _tables(sources: Iterable[type[models.Model] | str]) -> frozenset[str]:
     )
 
 
+def tables_version(sources: Iterable[type[models.Model] | str]) -> str | None:
+    """A token that changes with every committed write to one of the tables of `sources`,
+    for a cache a process keeps of its own (read once per request). None while the open
+    transaction has written one of them: what it reads then must not be kept."""
+    tables = _tables(sources)
+    if tables & _pending():
+        return None
+    version_keys = [_version_key(name) for name in sorted(tables | {EVERYTHING})]
+    versions = _versions(version_keys, cache_get_many(version_keys))
+    return None if None in versions else ":".join(versions)  # type: ignore[arg-type]
+
+
 def versioned_read(
     key: str,
     sources: Iterable[type[models.Model] | str],
@@ -147,12 +172,7 @@ def versioned_read(
     version_keys = [_version_key(name) for name in names]
     entry_key = f"tables:read:{key}"
     found = cache.get_many([entry_key, *version_keys])
-    missing = [k for k in version_keys if k not in found]
-    if missing:
-        for version_key in missing:
-            cache.add(version_key, uuid.uuid4().hex, timeout=None)
-        found |= cache.get_many(missing)
-    versions = tuple(found.get(k) for k in version_keys)
+    versions = _versions(version_keys, found)
     entry = found.get(entry_key)
     if entry is not None and entry[0] == versions:
         return entry[1]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 
-from severa.cache import cache_get, cache_set
+from severa.table_versions import tables_version
 from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
 from subscriptions.pricebook import (
     AddOnPrice,
@@ -30,42 +27,22 @@ def prices_valid_on(currency: str, on: date):
     )
 
 
-# Price books are rebuilt only when the catalog changes: every save or delete of a catalog row
-# replaces a token in the shared cache (at once and again after the commit), and each process
-# keeps the books it built under the token they were built with.
-_CATALOG_VERSION_KEY = "subscriptions:catalog-version"
+# Price books are rebuilt only when the catalog changes: each process keeps the books it built
+# under the versions of the catalog's tables (severa/table_versions.py), which every committed
+# write to one of them replaces.
 _MEMO_LIMIT = 64
 _memo: dict[tuple[str, str, date], PriceBook] = {}
-
-
-def _catalog_token() -> str:
-    token = cache_get(_CATALOG_VERSION_KEY)
-    if token is None:
-        cache.add(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        token = cache.get(_CATALOG_VERSION_KEY) or ""
-        cache_set(_CATALOG_VERSION_KEY, token, timeout=None)
-    return token
-
-
-def catalog_changed(**_kwargs) -> None:
-    """Signal receiver: forget every price book built so far, in every process."""
-
-    def bump() -> None:
-        cache_set(_CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-
-    bump()
-    # Again after the commit: a process that rebuilt a book between the first bump and the
-    # commit saw the old rows.
-    transaction.on_commit(bump)
 
 
 def price_book(currency: str, on: date) -> PriceBook:
     """The price book of `currency` on `on` (see `price_book_build`), built once per catalog
     change and process."""
-    token = _catalog_token()
+    token = tables_version(CATALOG_SOURCES)
+    if token is None:  # this transaction changed the catalog: its own rows, kept nowhere
+        return price_book_build(currency, on)
     key = (token, currency, on)
     book = _memo.get(key)
-    if book is None or not token:
+    if book is None:
         book = price_book_build(currency, on)
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()

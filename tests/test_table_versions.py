@@ -165,3 +165,25 @@ def test_a_request_reads_the_user_and_membership_in_one_round_trip(subscribed, s
     finally:
         del cache.get_many
     assert any("accounts:membership" in keys and "accounts:user" in keys for keys in sent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_changed_by_any_path_reaches_the_next_price_book():
+    from decimal import Decimal
+
+    from subscriptions.catalog import price_book
+    from subscriptions.models import Price
+
+    catalog_create()
+    on = date(2026, 12, 7)
+    code = price_book("EUR", on).editions[0].code
+    before = price_book("EUR", on).edition(code).price_per_seat_month
+    assert price_book("EUR", on) is price_book("EUR", on)  # kept by this process
+    Price.objects.filter(edition__code=code, currency="EUR").update(
+        amount_per_month=before + Decimal("1.00")
+    )  # no save signal is sent
+    assert price_book("EUR", on).edition(code).price_per_seat_month == before + Decimal("1.00")
+    with transaction.atomic():
+        Price.objects.filter(edition__code=code, currency="EUR").update(amount_per_month=before)
+        # Inside the transaction that changed it, its own price; kept nowhere.
+        assert price_book("EUR", on).edition(code).price_per_seat_month == before

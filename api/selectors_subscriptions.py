@@ -13,9 +13,9 @@ from collections import defaultdict
 from django.db.models import Q
 
 from api.serializers_subscriptions import seller_code
-from billing.line_texts import line_text_of, vat_note_text
-from billing.vat import VAT_NOTE_KINDS
 from severa import clock
+from severa.line_texts import line_text_of, vat_note_text
+from severa.vat import VAT_NOTE_KINDS
 from subscriptions import services
 from subscriptions.models import (
     AddOn,

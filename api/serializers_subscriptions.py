@@ -15,11 +15,11 @@ from rest_framework import serializers
 
 from accounts.models import Tenant
 from api.serializers_orders import OrderLineSerializer
-from billing.identifiers import IdentifierError, business_id_clean, vat_number_clean
 from billing.models import SellerEntity
-from billing.periods import add_months
-from billing.vat import ISO_COUNTRY_CODES
 from severa import clock
+from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
+from severa.periods import add_months
+from severa.vat import ISO_COUNTRY_CODES
 from subscriptions.models import (
     CURRENCIES,
     PERIOD_MONTHS,
@@ -409,7 +409,7 @@ class TenantProvisionSerializer(_CatalogCodes, serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         """The business id and VAT number must be valid for the country; both are stored in
-        the form `billing.identifiers` returns."""
+        the form `severa.identifiers` returns."""
         country = attrs["country"]
         errors: dict[str, list[str]] = {}
         try:

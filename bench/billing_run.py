@@ -83,7 +83,7 @@ def _populate(count: int, day) -> None:
 
     from accounts.models import Tenant
     from billing.models import BillingDetails
-    from billing.periods import period_starting
+    from severa.periods import period_starting
     from subscriptions.models import ChangeKind, Edition, ScheduledChange, Subscription
     from tests.factories import SellerEntityFactory, catalog_create
 

@@ -48,8 +48,8 @@ def _world(orders: int, users: int):
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_scopes import scopes_disabled
 
-    from billing.periods import period_for
     from severa import clock
+    from severa.periods import period_for
     from subscriptions.services import Desired, quote_confirm, quote_create
     from tests.factories import MembershipFactory, SubscriptionFactory, TenantFactory
 

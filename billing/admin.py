@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from billing.bank_accounts import SELLER_BANK_ACCOUNT_FIELDS, seller_bank_account_clean
-from billing.identifiers import IdentifierError, peppol_id_clean
 from billing.models import BillingContact, BillingDetails, SellerBankAccount, SellerEntity
+from severa.identifiers import IdentifierError, peppol_id_clean
 
 
 class SellerBankAccountForm(forms.ModelForm):

@@ -15,8 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from billing.identifiers import IdentifierError
-from billing.identifiers.bank import (
+from severa.identifiers import IdentifierError
+from severa.identifiers.bank import (
     bankgiro_clean,
     bankgiro_display,
     bic_clean,

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
-from billing.identifiers import (
+from billing.models import BillingDetails
+from severa import clock
+from severa.identifiers import (
     IdentifierError,
     business_id_clean,
     country_uses_einvoice_address,
@@ -30,10 +32,8 @@ from billing.identifiers import (
     vat_number_clean,
     vat_number_expected,
 )
-from billing.identifiers.bank import iban_clean
-from billing.models import BillingDetails
-from billing.vat import ISO_COUNTRY_CODES
-from severa import clock
+from severa.identifiers.bank import iban_clean
+from severa.vat import ISO_COUNTRY_CODES
 
 ADDRESS_FIELDS = ("street_address", "postal_code", "city", "country")
 TENANT_FIELDS = ("business_id", "vat_number")

@@ -25,9 +25,9 @@ from stdnum import iban as iban_numbers
 
 from billing.bank_accounts import DomesticDetail, domestic_payment_details
 from billing.invoicing import VatGroup, vat_breakdown
-from billing.line_texts import document_language
 from billing.models import Invoice, InvoiceKind, InvoiceLine, SellerBankAccount
 from billing.references import reference_display
+from severa.line_texts import document_language
 from severa.pdf import html_to_pdf, pdf_stored_once
 from subscriptions.documents import Party, party_read
 

@@ -27,10 +27,10 @@ from billing.models import (
     Payment,
     SellerEntity,
 )
-from billing.money import cash_round, quantize
-from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from severa import clock
 from severa.errors import DomainError
+from severa.money import cash_round, quantize
+from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import Partner, Tenant, User
-from billing import line_texts
 from billing.invoice_status import invoice_mark_credited
 from billing.invoicing import (
     InvoicingError,
@@ -60,12 +59,12 @@ from billing.models import (
     InvoiceLine,
     SellerEntity,
 )
-from billing.money import quantize
 from billing.references import reference_for
 from billing.run_records import RunError, RunTally
-from billing.vat import VatDecision
-from severa import clock
+from severa import clock, line_texts
 from severa.bulk import bulk_insert, new_instance
+from severa.money import quantize
+from severa.vat import VatDecision
 from subscriptions.models import OrderConfirmation, OrderLine
 
 logger = logging.getLogger(__name__)

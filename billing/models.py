@@ -402,7 +402,7 @@ class Invoice(models.Model):
     reference = models.CharField(max_length=35)
     seller_snapshot = models.JSONField()
     buyer_snapshot = models.JSONField()
-    # The VAT note in the buyer's language, and its kind (`billing.vat.VAT_NOTE_KINDS`).
+    # The VAT note in the buyer's language, and its kind (`severa.vat.VAT_NOTE_KINDS`).
     vat_note = models.CharField(max_length=300, blank=True)
     vat_note_kind = models.CharField(max_length=40, blank=True, default="")
     net = models.DecimalField(max_digits=14, decimal_places=2)
@@ -502,7 +502,7 @@ class InvoiceLine(models.Model):
     )
     order_number = models.CharField(max_length=32, blank=True)
     description = models.CharField(max_length=200)
-    # What the line is about and its parameters (`billing.line_texts`): `description` is
+    # What the line is about and its parameters (`severa.line_texts`): `description` is
     # their text in the buyer's language, rendered when the document was issued; "" is free
     # text.
     text_kind = models.CharField(max_length=40, blank=True, default="")

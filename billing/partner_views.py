@@ -27,7 +27,6 @@ from accounts.tenancy import partner_access
 from billing.contacts import RECOMMENDED_CONTACT_COUNT, LastBillingContactError
 from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
-from billing.identifiers import country_uses_einvoice_address, einvoice_operators
 from billing.models import BillingContact, Invoice
 from billing.partner_billing import (
     partner_billing_contact_add,
@@ -44,6 +43,7 @@ from billing.views import billing_contact_remove_confirmation
 from severa.confirm import confirmed
 from severa.errors import refusal_show
 from severa.forms import form_errors_from
+from severa.identifiers import country_uses_einvoice_address, einvoice_operators
 
 INVOICES_PER_PAGE = 50
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from billing.models import InvoiceLine
-from billing.money import quantize
+from severa.money import quantize
 
 MONTHS_SHOWN = 12
 

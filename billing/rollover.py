@@ -60,11 +60,11 @@ from accounts.models import AuditEvent
 from billing.chunks import chunked, chunks_plan, chunks_work
 from billing.delivery_tasks import order_confirmations_send
 from billing.models import BillingRun, BillingRunKind, SellerEntity
-from billing.periods import Period, next_period
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
 from severa import clock
 from severa.bulk import bulk_insert, new_instance
 from severa.errors import DomainError
+from severa.periods import Period, next_period
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ChangeKind,

@@ -23,17 +23,17 @@ from billing.contacts import (
 from billing.details import billing_details_get, billing_details_update, billing_details_values
 from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
-from billing.identifiers import (
-    EINVOICE_REGISTER_URL,
-    country_uses_einvoice_address,
-    einvoice_operators,
-)
 from billing.invoice_list import invoice_rows, invoice_rows_query
 from billing.models import BillingContact, BillingDetails, Invoice
 from billing.seller_change import seller_change_review_dismiss
 from severa.confirm import confirmation_page, confirmed
 from severa.errors import refusal_show
 from severa.forms import form_errors_from
+from severa.identifiers import (
+    EINVOICE_REGISTER_URL,
+    country_uses_einvoice_address,
+    einvoice_operators,
+)
 from severa.paging import page_of, row_url
 
 

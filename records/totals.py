@@ -1,6 +1,6 @@
 """Invoice totals: pure calculations on plain values.
 
-A row's net is quantity × unit price rounded once to cents (half-up, ``billing.money``);
+A row's net is quantity × unit price rounded once to cents (half-up, ``severa.money``);
 VAT is computed per VAT rate on the sum of the nets of that rate and rounded once per rate,
 so rows of one rate never disagree with the rate's total by a rounding cent.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.money import quantize, to_decimal
+from severa.money import quantize, to_decimal
 
 HUNDRED = Decimal(100)
 

@@ -228,7 +228,7 @@ class ScheduledChange(models.Model):
     # add-on or interface removed; empty for a termination.
     value = models.CharField(max_length=64, blank=True)
     description = models.CharField(max_length=200)
-    # What the change is about and its parameters (`billing.line_texts`): pages show it in
+    # What the change is about and its parameters (`severa.line_texts`): pages show it in
     # the reader's language; `description` is its text in the buyer's, as confirmed.
     text_kind = models.CharField(max_length=40, blank=True, default="")
     params = models.JSONField(default=dict, blank=True)
@@ -264,7 +264,7 @@ class ScheduledChange(models.Model):
     @property
     def text(self) -> str:
         """The change as the reader's language says it."""
-        from billing.line_texts import line_text_of
+        from severa.line_texts import line_text_of
 
         return line_text_of(self)
 
@@ -349,7 +349,7 @@ class OrderConfirmation(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCIES)
     vat_category = models.CharField(max_length=4)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    # The VAT note in the buyer's language, and its kind (`billing.vat.VAT_NOTE_KINDS`).
+    # The VAT note in the buyer's language, and its kind (`severa.vat.VAT_NOTE_KINDS`).
     vat_note = models.CharField(max_length=300, blank=True)
     vat_note_kind = models.CharField(max_length=40, blank=True, default="")
     net = models.DecimalField(max_digits=14, decimal_places=2)
@@ -415,7 +415,7 @@ class OrderLine(models.Model):
     item_type = models.CharField(max_length=16)
     item_code = models.CharField(max_length=64)
     description = models.CharField(max_length=200)
-    # What the line is about and its parameters (`billing.line_texts`): `description` is
+    # What the line is about and its parameters (`severa.line_texts`): `description` is
     # their text in the buyer's language, rendered when the document was issued; "" is free
     # text.
     text_kind = models.CharField(max_length=40, blank=True, default="")

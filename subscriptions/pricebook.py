@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from billing import line_texts
-from billing.money import check_currency, quantize, to_decimal
-from billing.periods import Period, period_starting
-from billing.vat import VatDecision, vat_amount
+from severa import line_texts
 from severa.errors import DomainError
+from severa.money import check_currency, quantize, to_decimal
+from severa.periods import Period, period_starting
+from severa.vat import VatDecision, vat_amount
 
 # QuoteLine.kind: "increase" lines are charged now, for the rest of the current period;
 # "scheduled" lines are a whole coming period's charges, billed by the renewal at its start.
@@ -150,7 +150,7 @@ class QuoteLine:
     vat_category: str
     vat: Decimal
     total: Decimal
-    # What the line is about (`billing.line_texts`): its `description` is rendered from
+    # What the line is about (`severa.line_texts`): its `description` is rendered from
     # them in the active language, and an order renders them again in its buyer's.
     text_kind: str = ""
     params: dict[str, Any] = field(default_factory=dict)
@@ -462,7 +462,7 @@ class LineCollector:
         unit: Decimal,
         qty: int,
     ) -> None:
-        """A line of `text_kind` with `params` (`billing.line_texts`), described in the active
+        """A line of `text_kind` with `params` (`severa.line_texts`), described in the active
         language."""
         # A zero or negative difference (an item now included in the edition, a higher edition
         # priced lower in this currency) makes no line: nothing is credited by a quote.

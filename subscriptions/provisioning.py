@@ -22,8 +22,8 @@ from accounts.models import Invitation, Role, Tenant, User
 from accounts.services import audit_record, invitation_create
 from accounts.tenancy import tenant_scope
 from billing.models import SellerEntity
-from billing.periods import Period, period_for, period_starting
 from severa import clock
+from severa.periods import Period, period_for, period_starting
 from subscriptions.catalog import price_book
 from subscriptions.models import OrderConfirmation, OrderKind, Subscription
 from subscriptions.pricebook import QuoteError

@@ -5,7 +5,7 @@ A quote compares the subscription as it is (`current`) with what the tenant admi
 
 - Increases (more seats, a larger storage tier, an added add-on or interface, a higher
   edition) take effect on the quote date and are charged now for the rest of the current
-  period, pro rata by days (`billing.proration`), one line per item.
+  period, pro rata by days (`severa.proration`), one line per item.
 - Decreases (fewer seats, a smaller tier, a removed add-on or interface, a lower edition) are
   neither charged nor credited now: they are scheduled for the start of the next period
   (`decrease_effective_date`).
@@ -24,11 +24,11 @@ from typing import Any
 
 from django.utils.translation import ngettext_lazy
 
-from billing import line_texts
-from billing.money import check_currency
-from billing.periods import Period, check_period_length, next_period, period_starting
-from billing.proration import prorated_amount, remaining_period
-from billing.vat import VatDecision
+from severa import line_texts
+from severa.money import check_currency
+from severa.periods import Period, check_period_length, next_period, period_starting
+from severa.proration import prorated_amount, remaining_period
+from severa.vat import VatDecision
 from subscriptions.pricebook import (
     ITEM_ADD_ON,
     ITEM_EDITION,
@@ -110,7 +110,7 @@ class ScheduledChange:
     item_code: str
     description: str
     effective_date: date
-    # What the change is about (`billing.line_texts`); `description` is rendered from them
+    # What the change is about (`severa.line_texts`); `description` is rendered from them
     # in the active language.
     text_kind: str = ""
     params: dict[str, Any] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """Writes on subscriptions: provisioning, quotes, confirmations, scheduled changes, licences.
 
 Every figure comes from the pure modules (`subscriptions.quotes`, `subscriptions.pricebook`,
-`billing.proration`, `billing.vat`); this module reads and writes the rows around them, under a
+`severa.proration`, `severa.vat`); this module reads and writes the rows around them, under a
 row lock on the subscription so that two admins (or two API clients) never lose an update.
 """
 
@@ -26,14 +26,13 @@ from django.utils.translation import ngettext_lazy
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
 from accounts.services import audit_record, tenant_admin_emails
-from billing import line_texts
 from billing.models import SellerEntity
-from billing.money import quantize
-from billing.periods import Period, next_period, period_for, period_starting
-from billing.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
-from severa import clock
+from severa import clock, line_texts
 from severa.errors import DomainError
+from severa.money import quantize
+from severa.periods import Period, next_period, period_for, period_starting
 from severa.table_versions import versioned_read
+from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from subscriptions.catalog import CATALOG_SOURCES, price_book
 from subscriptions.models import (
     ChangeKind,

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import MANAGING_ROLES, PARTNER, tenant_view
-from billing.line_texts import line_text_of, vat_note_text
-from billing.vat import VAT_NOTE_KINDS
 from severa import clock
 from severa.errors import refusal_show
+from severa.line_texts import line_text_of, vat_note_text
+from severa.vat import VAT_NOTE_KINDS
 from subscriptions.catalog import price_book
 from subscriptions.forms import AdjustForm, EditionForm
 from subscriptions.models import (

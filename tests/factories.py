@@ -17,7 +17,6 @@ from accounts.models import (
     Tenant,
     User,
 )
-from billing import line_texts
 from billing.models import (
     BillingContact,
     BillingDetails,
@@ -26,8 +25,8 @@ from billing.models import (
     SellerBankAccount,
     SellerEntity,
 )
-from billing.vat import vat_amount
-from severa import clock
+from severa import clock, line_texts
+from severa.vat import vat_amount
 from subscriptions.models import (
     AddOn,
     Edition,

@@ -528,8 +528,8 @@ SHARED_OBJECT_FACTORIES = {SellerMigration: _make_seller_migration}
 
 
 def _make_partner_invoice(partner):
-    from billing import line_texts
     from billing.models import Invoice, InvoiceLine
+    from severa import line_texts
 
     invoice = invoice_create(Tenant.objects.create(name="Customer Oy", country="FI"))
     customer = invoice.tenant

@@ -245,7 +245,7 @@ def _data_names() -> set[str]:
                 names.update(value for value in row if value and not _CODE.fullmatch(value))
     from django.utils.translation import get_language_info
 
-    from billing.identifiers.einvoice import einvoice_operators
+    from severa.identifiers.einvoice import einvoice_operators
 
     # The language menu names each language in itself.
     for code, _name in django_settings.LANGUAGES:

@@ -27,20 +27,20 @@ from lxml import etree
 from stdnum import bic as bic_numbers
 from stdnum import iban as iban_numbers
 
-from billing.identifiers import (
-    IdentifierError,
-    business_id_clean,
-    einvoice_address_clean,
-    einvoice_operator_clean,
-)
-from billing.money import quantize
 from billing.references import (
     is_valid_finnish_reference,
     is_valid_norwegian_kid,
     is_valid_rf_reference,
     is_valid_swedish_ocr,
 )
-from billing.vat import VAT_NUMBER_COUNTRIES, vat_number_valid
+from severa.identifiers import (
+    IdentifierError,
+    business_id_clean,
+    einvoice_address_clean,
+    einvoice_operator_clean,
+)
+from severa.money import quantize
+from severa.vat import VAT_NUMBER_COUNTRIES, vat_number_valid
 
 TOLERANCE_ROW = Decimal("0.02")
 _SCHEME_COUNTRIES = {"0037": "FI", "0007": "SE", "0192": "NO", "0184": "DK"}

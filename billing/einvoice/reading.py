@@ -24,8 +24,8 @@ from typing import Any
 
 from billing.invoicing import VatGroup, vat_breakdown
 from billing.models import Invoice, InvoiceKind, InvoiceLine
-from billing.money import ROUNDING, ratio
-from billing.vat import (
+from severa.money import ROUNDING, ratio
+from severa.vat import (
     CATEGORY_OUTSIDE_SCOPE,
     CATEGORY_REVERSE_CHARGE,
     EXEMPTION_REASON_OUTSIDE_SCOPE,

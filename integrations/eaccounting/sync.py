@@ -20,7 +20,7 @@ Rules:
   draft there, its number and invoice date are written on our invoice; when eEkonomi shows
   it paid it moves to the paid status. A draft deleted without being booked, or an invoice
   credited in eEkonomi, is reported on the invoice's log, never sent again silently.
-- **VAT**: each row's code comes from the VAT decision of billing.vat (seller in Sweden):
+- **VAT**: each row's code comes from the VAT decision of severa.vat (seller in Sweden):
   domestic rates 25/12/6 % and 0 % → codes 10/11/12/42, reverse charge (a business with a
   valid VAT number in another EU state) → 39, outside the EU → 40.
 - **Project fees**: rows of booked supplier invoices with a project come back once each
@@ -37,12 +37,6 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing.vat import (
-    CATEGORY_OUTSIDE_SCOPE,
-    CATEGORY_REVERSE_CHARGE,
-    vat_decide,
-    vat_number_valid,
-)
 from integrations.adapters import LocalRecord, RemoteRecord
 from integrations.eaccounting.client import EAccountingClient
 from integrations.eaccounting.facts import EACCOUNTING_FACTS
@@ -99,6 +93,12 @@ from records.services.customers import (
 from records.services.invoices import customer_invoice_update
 from records.services.products import product_create, product_update
 from severa import clock
+from severa.vat import (
+    CATEGORY_OUTSIDE_SCOPE,
+    CATEGORY_REVERSE_CHARGE,
+    vat_decide,
+    vat_number_valid,
+)
 
 SELLER_COUNTRY = "SE"
 # Swedish VAT codes (the VAT return's boxes) by domestic rate, and for the zero-rated sales.

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
 from accounts.services import audit_record
-from billing.identifiers import IdentifierError
+from severa.identifiers import IdentifierError
 
 Record = TypeVar("Record", bound=models.Model)
 Data = Mapping[str, Any]

@@ -11,8 +11,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
 from accounts.tenancy import tenant_scope
-from billing.identifiers import business_id_clean, vat_number_clean
-from billing.identifiers.national import postal_code_clean
 from records.models import (
     AddressKind,
     Customer,
@@ -35,6 +33,8 @@ from records.services.checks import (
     tenant_of,
 )
 from severa import clock
+from severa.identifiers import business_id_clean, vat_number_clean
+from severa.identifiers.national import postal_code_clean
 
 # Per kind the first listed address decides the customer's country (invoice first).
 ADDRESS_KIND_ORDER = (

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_noop
 from accounts.models import Tenant, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
-from billing.money import CURRENCIES
 from records.models import (
     BusinessUnit,
     CostCentre,
@@ -34,6 +33,7 @@ from records.services.checks import (
     tenant_of,
 )
 from severa import clock
+from severa.money import CURRENCIES
 
 # A tenant's invoice statuses when it has none yet, in workflow order.
 DEFAULT_INVOICE_STATUSES = (

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
 from accounts.tenancy import tenant_scope
-from billing.identifiers.errors import is_digits
 from records.models import (
     Product,
     ProductKind,
@@ -22,6 +21,7 @@ from records.services.checks import (
     record_save,
     tenant_of,
 )
+from severa.identifiers.errors import is_digits
 
 # Products --------------------------------------------------------------------------------
 

@@ -29,11 +29,11 @@ from accounts.models import (
 from accounts.secrets import token_hash, token_new
 from accounts.services import audit_record, invitation_create, tenant_admin_emails
 from accounts.tenancy import tenant_scope
-from billing.identifiers import IdentifierError, business_id_clean, vat_number_clean
 from billing.models import SellerEntity, TermsAcceptance
-from billing.periods import period_starting
 from severa import clock
 from severa.errors import DomainError
+from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
+from severa.periods import period_starting
 from subscriptions.catalog import price_book
 from subscriptions.models import (
     ActivationScenario,

@@ -22,8 +22,8 @@ from accounts.models import (
 )
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
-from billing.identifiers import IdentifierError, business_id_clean
 from severa import clock
+from severa.identifiers import IdentifierError, business_id_clean
 from subscriptions.models import (
     ActivationStatus,
     Engagement,

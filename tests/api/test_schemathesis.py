@@ -31,8 +31,8 @@ from accounts.models import Role
 from accounts.services import api_token_create, invitation_create
 from accounts.tenancy import tenant_scope
 from billing.issuing import credit_note_issue
-from billing.periods import period_for
 from severa import clock
+from severa.periods import period_for
 from subscriptions.models import ScheduledChange
 from subscriptions.services import Desired, quote_confirm, quote_create
 from tests.factories import MembershipFactory, SubscriptionFactory, invoice_create

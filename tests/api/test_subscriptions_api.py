@@ -225,7 +225,7 @@ def test_an_operator_provisions_a_tenant_with_its_subscription(
     body = response.json()
     tenant = Tenant.objects.get(pk=body["tenant"]["id"])
     assert (tenant.name, tenant.country, tenant.language) == ("Uusi Asiakas Oy", "FI", "fi")
-    # Stored in the forms billing.identifiers gives them.
+    # Stored in the forms severa.identifiers gives them.
     assert (tenant.business_id, tenant.vat_number) == ("1572860-0", "FI15728600")
     subscription = body["subscription"]
     assert subscription | {"upcoming_period": None, "scheduled_changes": None} == {

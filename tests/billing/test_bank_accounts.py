@@ -14,14 +14,14 @@ from accounts.services import api_token_create
 from billing.admin import SellerBankAccountForm
 from billing.bank_accounts import domestic_payment_details, seller_bank_account_clean
 from billing.documents import invoice_html, invoice_pdf
-from billing.identifiers import IdentifierError
-from billing.identifiers.bank import (
+from billing.models import BillingDetails, SellerBankAccount
+from severa.identifiers import IdentifierError
+from severa.identifiers.bank import (
     bankgiro_clean,
     iban_clean,
     norwegian_account_clean,
     plusgiro_clean,
 )
-from billing.models import BillingDetails, SellerBankAccount
 from tests.factories import (
     BillingDetailsFactory,
     SellerEntityFactory,

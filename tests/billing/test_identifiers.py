@@ -5,7 +5,7 @@ import csv
 import pytest
 from stdnum import bic
 
-from billing.identifiers import (
+from severa.identifiers import (
     PEPPOL_SCHEMES,
     IdentifierError,
     Reason,
@@ -18,7 +18,7 @@ from billing.identifiers import (
     vat_number_clean,
     vat_number_expected,
 )
-from billing.identifiers.einvoice import OPERATORS_CSV
+from severa.identifiers.einvoice import OPERATORS_CSV
 
 
 def _refusal(check, *args) -> IdentifierError:

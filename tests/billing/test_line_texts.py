@@ -16,11 +16,10 @@ from pypdf import PdfReader
 
 from accounts.models import Role
 from accounts.services import api_token_create
-from billing import line_texts
 from billing.documents import invoice_html, invoice_pdf
 from billing.issuing import credit_note_issue, invoice_reissue
 from billing.models import Invoice, InvoiceKind
-from severa import clock
+from severa import clock, line_texts
 from subscriptions.documents import order_confirmation_pdf
 from subscriptions.models import OrderConfirmation, OrderKind, ScheduledChange
 from subscriptions.services import Desired, quote_confirm, quote_create

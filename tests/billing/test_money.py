@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import (
+from severa.money import (
     CURRENCIES,
     RATIO_QUANTUM,
     RATIO_SCALE,

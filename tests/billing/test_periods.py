@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from billing.periods import (
+from severa.periods import (
     PERIOD_LENGTHS_MONTHS,
     Period,
     add_months,

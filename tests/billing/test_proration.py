@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.periods import Period, period_starting
-from billing.proration import (
+from severa.periods import Period, period_starting
+from severa.proration import (
     edition_upgrade_amount,
     prorated_amount,
     prorated_amount_for,

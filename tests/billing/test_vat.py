@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.vat import (
+from severa.vat import (
     EU_MEMBER_STATES,
     NOTE_OUTSIDE_EU_VAT,
     NOTE_OUTSIDE_NORWEGIAN_VAT,

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.periods import Period, period_starting
-from billing.vat import vat_decide
+from severa.periods import Period, period_starting
+from severa.vat import vat_decide
 from subscriptions.pricebook import (
     AddOnPrice,
     EditionPrice,

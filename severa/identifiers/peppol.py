@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum import ean
 
-from billing.identifiers.einvoice import ovt_code_clean
-from billing.identifiers.errors import IdentifierError, Reason, check_digits, invalid
-from billing.identifiers.national import business_id_clean, finnish_business_id_digits
+from severa.identifiers.einvoice import ovt_code_clean
+from severa.identifiers.errors import IdentifierError, Reason, check_digits, invalid
+from severa.identifiers.national import business_id_clean, finnish_business_id_digits
 
 PEPPOL_PREFIX = "iso6523-actorid-upqp::"
 

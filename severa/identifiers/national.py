@@ -17,7 +17,7 @@ from stdnum.no import mva as no_mva
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
-from billing.identifiers.errors import (
+from severa.identifiers.errors import (
     Reason,
     check_digits,
     checksum_detail,
@@ -25,7 +25,7 @@ from billing.identifiers.errors import (
     invalid,
     is_digits,
 )
-from billing.vat import VAT_NUMBER_COUNTRIES
+from severa.vat import VAT_NUMBER_COUNTRIES
 
 # The shape of each number where it can be checked, as the sentence the user reads.
 VAT_NUMBER_SHAPES: dict[str, Promise] = {

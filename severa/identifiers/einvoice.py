@@ -14,8 +14,8 @@ from stdnum import bic
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fi import ytunnus as fi_ytunnus
 
-from billing.identifiers.bank import iban_checked
-from billing.identifiers.errors import Reason, compact_text, invalid, is_digits
+from severa.identifiers.bank import iban_checked
+from severa.identifiers.errors import Reason, compact_text, invalid, is_digits
 
 OPERATORS_CSV = Path(__file__).resolve().parent.parent / "data" / "finnish_einvoice_operators.csv"
 # Where a Finnish company finds its own eInvoice address and operator id.
@@ -96,7 +96,7 @@ def _iban(compact: str) -> str:
 @cache
 def einvoice_operators() -> dict[str, str]:
     """Known Finnish eInvoice operators (intermediators): id -> name, from
-    ``billing/data/finnish_einvoice_operators.csv``."""
+    ``severa/data/finnish_einvoice_operators.csv``."""
     with OPERATORS_CSV.open(newline="", encoding="utf-8") as data:
         return {row["id"].strip().upper(): row["name"].strip() for row in csv.DictReader(data)}
 

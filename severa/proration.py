@@ -17,7 +17,7 @@ Why it is computed the way it is:
   equals the full price exactly.
 - Multiply first, divide once, round once: the product of the first four factors is exact in
   Decimal; the single division by the day count is the only inexact step, and it is followed
-  directly by the one money rounding (`billing.money.quantize`). Rounding a ratio first and
+  directly by the one money rounding (`severa.money.quantize`). Rounding a ratio first and
   then multiplying would let the ratio's error grow with the price and flip cents.
 """
 
@@ -26,8 +26,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, Inexact, localcontext
 
-from billing.money import quantize, ratio, to_decimal
-from billing.periods import Period, check_period_length, period_starting
+from severa.money import quantize, ratio, to_decimal
+from severa.periods import Period, check_period_length, period_starting
 
 # Working precision for the one division. The quotient is truncated (toward zero) at this many
 # significant digits and then rounded half-up to cents by `quantize`. Truncation never carries

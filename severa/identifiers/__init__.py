@@ -15,7 +15,7 @@ digits only in Sweden, Norway and Denmark); eInvoice addresses and operator ids 
 upper-case; Peppol ids ``<scheme>:<identifier>`` with the identifier compact.
 """
 
-from billing.identifiers.einvoice import (
+from severa.identifiers.einvoice import (
     EINVOICE_REGISTER_URL,
     country_uses_einvoice_address,
     einvoice_address_clean,
@@ -23,15 +23,15 @@ from billing.identifiers.einvoice import (
     einvoice_operators,
     ovt_code_clean,
 )
-from billing.identifiers.errors import IdentifierError, Reason
-from billing.identifiers.national import (
+from severa.identifiers.errors import IdentifierError, Reason
+from severa.identifiers.national import (
     BUSINESS_ID_COUNTRIES,
     business_id_clean,
     postal_code_clean,
     vat_number_clean,
     vat_number_expected,
 )
-from billing.identifiers.peppol import PEPPOL_SCHEMES, PeppolScheme, peppol_id_clean
+from severa.identifiers.peppol import PEPPOL_SCHEMES, PeppolScheme, peppol_id_clean
 
 __all__ = [
     "BUSINESS_ID_COUNTRIES",

@@ -15,7 +15,7 @@ from stdnum import bic, iban, luhn
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.no import kontonr as no_kontonr
 
-from billing.identifiers.errors import (
+from severa.identifiers.errors import (
     Reason,
     check_digits,
     checksum_detail,

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from billing.vat import (
+from severa.vat import (
     NOTE_OUTSIDE_EU_VAT,
     NOTE_OUTSIDE_NORWEGIAN_VAT,
     NOTE_OUTSIDE_VAT,
@@ -133,7 +133,7 @@ def line_text_of(item: Any, *, language: str | None = None) -> str:
 
 
 def vat_note_text(kind: str, *, language: str | None = None, default: str = "") -> str:
-    """The VAT note of `kind` (`billing.vat.VAT_NOTE_KINDS`) in `language` (the active
+    """The VAT note of `kind` (`severa.vat.VAT_NOTE_KINDS`) in `language` (the active
     language when None); `default` for a note without a kind."""
     template = VAT_NOTES.get(kind)
     if template is None:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from stdnum.eu import vat as eu_vat
 from stdnum.no import mva as no_mva
 
-from billing.money import quantize, to_decimal
+from severa.money import quantize, to_decimal
 
 # ISO 3166-1 alpha-2 codes (officially assigned). A buyer country outside this list is a typo
 # or a made-up code, and a VAT decision must not be guessed from it.
@@ -66,7 +66,7 @@ NOTE_OUTSIDE_NORWEGIAN_VAT = "Outside the scope of Norwegian VAT"
 NOTE_OUTSIDE_VAT = "Outside the scope of VAT"
 
 # Each note's stable kind: a document keeps it beside the note, which is rendered in the
-# buyer's language when the document is issued (`billing.line_texts.vat_note_text`).
+# buyer's language when the document is issued (`severa.line_texts.vat_note_text`).
 VAT_NOTE_KINDS: dict[str, str] = {
     NOTE_REVERSE_CHARGE: "reverse_charge",
     NOTE_OUTSIDE_EU_VAT: "outside_eu_vat",

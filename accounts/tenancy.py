@@ -156,14 +156,6 @@ def tenant_view(*roles: str) -> Callable:
             request.tenant = access.tenant
             request.tenant_role = access.role
             with scope(tenant=access.tenant.pk):
-                if access.role == Role.ADMIN and not getattr(view, "terms_exempt", False):
-                    # After a seller migration the tenant's admins accept the new seller's
-                    # terms first (billing/terms_views.py; at most one query per request).
-                    from billing.terms_views import terms_gate
-
-                    gate = terms_gate(request)
-                    if gate is not None:
-                        return gate
                 response = view(request, *args, **kwargs)
                 # Lazy responses must render while the scope is still active.
                 if hasattr(response, "render") and not getattr(response, "is_rendered", True):
@@ -174,13 +166,6 @@ def tenant_view(*roles: str) -> Callable:
         return wrapped
 
     return decorator
-
-
-def terms_exempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Mark a tenant view that an admin reaches before accepting pending terms of service
-    (apply beneath ``tenant_view``)."""
-    view.terms_exempt = True  # type: ignore[attr-defined]
-    return view
 
 
 class TenantScopedAPIMixin:

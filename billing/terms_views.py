@@ -1,7 +1,10 @@
 """The terms page a tenant admin sees at the first sign-in after a seller migration, and the
-check that sends the admin there (called by ``accounts.tenancy.tenant_view``)."""
+middleware that sends the admin there before any other page of the tenant."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,7 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.tenancy import tenant_view, terms_exempt
+from accounts.request_cache import membership_cached
+from accounts.tenancy import tenant_scope, tenant_view
 from billing.terms import terms_accept, terms_current, terms_pending
 from severa import clock
 from subscriptions.models import Subscription
@@ -21,6 +25,51 @@ from subscriptions.models import Subscription
 # query, and at most once per this many seconds per tenant and session.
 TERMS_SESSION_KEY = "billing.terms_checked"
 TERMS_RECHECK_SECONDS = 300
+
+
+def terms_exempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a tenant view that an admin reaches before accepting pending terms of service
+    (apply beneath ``tenant_view``)."""
+    view.terms_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+class TermsGateMiddleware:
+    """Sends a tenant's admin to the terms page while the seller's new terms wait for
+    acceptance: before any tenant page (a view under ``tenant_view``) except the exempt ones.
+
+    Only members can be admins: operators and partners pass untouched, and the membership
+    comes from the request cache that ``tenant_view`` reads next, so the check adds no query
+    beyond the gate's own (at most one per tenant and session every few minutes)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if not hasattr(view_func, "tenant_roles") or getattr(view_func, "terms_exempt", False):
+            return None
+        user = request.user
+        if not user.is_authenticated or not user.is_active or user.is_operator:
+            return None
+        try:
+            tenant_id = int(view_kwargs.get("tenant_id"))
+        except (TypeError, ValueError):
+            return None
+        membership = membership_cached(user=user, tenant_id=tenant_id)
+        if membership is None or membership[1] != Role.ADMIN:
+            return None
+        request.tenant = membership[0]
+        with tenant_scope(membership[0]):
+            return terms_gate(request)
 
 
 def _remember_no_terms_due(request: HttpRequest, tenant_id: int) -> None:

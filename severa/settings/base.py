@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "accounts.middleware.OperatorScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After a seller migration, a tenant's admin accepts the new seller's terms first.
+    "billing.terms_views.TermsGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.hooks import joining_user_licensed
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue, mail_send_now, user_mail_locale
 from accounts.models import (
@@ -44,14 +45,12 @@ def membership_add(
 ) -> Membership:
     """Add a user to a tenant and tell the tenant's admins (a security notice). The user
     takes a free licence; beyond the free seats it joins deactivated and the admins are told
-    (`subscriptions.services.licence_for_joining_user`)."""
-    from subscriptions.services import licence_for_joining_user
-
+    (the rule subscriptions registers in `accounts.hooks`)."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if Membership.objects.filter(tenant=tenant, user=user).exists():
         raise ValidationError(_("This user already belongs to the company."))
-    licensed = licence_for_joining_user(tenant=tenant, user=user)
+    licensed = joining_user_licensed(tenant=tenant, user=user)
     try:
         with transaction.atomic():
             membership = Membership.objects.create(

@@ -12,10 +12,10 @@ from django_otp import login as otp_login
 
 from accounts import services, twofactor
 from accounts.forms import InvitationAcceptForm, InvitationForm, LoginForm, OtpForm, RoleForm
+from accounts.hooks import page_sections_read
 from accounts.locale_format import datetime_format
 from accounts.models import Invitation, Membership, User
 from accounts.tenancy import (
-    BILLING_ROLES,
     MANAGING_ROLES,
     partners_for_user,
     tenant_scope,
@@ -24,8 +24,7 @@ from accounts.tenancy import (
 )
 from severa import clock
 from severa.confirm import confirmation_page, confirmed
-from severa.errors import refusal_show
-from severa.paging import page_of, row_url
+from severa.paging import page_of
 
 _PENDING_USER = "accounts.pending_user_id"
 _PENDING_NEXT = "accounts.pending_next"
@@ -257,25 +256,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 @tenant_view()
 def tenant_home_view(request: HttpRequest) -> HttpResponse:
     """The company overview: the subscription, open invoices and integrations at a glance,
-    each for the roles that may open it."""
-    from billing.invoice_list import open_invoices
-    from billing.models import Invoice
-    from integrations.health import connections_health
-    from subscriptions.overview import subscription_summary
-
-    role = request.tenant_role
-    managing = role in MANAGING_ROLES
-    context = {}
-    if managing:
-        context["summary"] = subscription_summary(request.tenant)
-        context["integrations"] = connections_health(request.tenant)
-    if role in BILLING_ROLES:
-        context["open_invoices"] = open_invoices(
-            Invoice.objects.all(),
-            today=clock.today(),
-            detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
-            pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),
-        )
+    each for the roles that may open it (the apps that own them add them: accounts.hooks)."""
+    context = page_sections_read(page="tenant_home", request=request)
     return render(request, "tenant/home.html", context)
 
 
@@ -296,8 +278,6 @@ def users_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The invitation is on its way."))
             return redirect("tenant_users", tenant_id=request.tenant.pk)
-    from subscriptions.services import active_licences, licence_limit
-
     memberships = page_of(
         request,
         Membership.objects.select_related("user").order_by("user__username", "pk"),
@@ -311,9 +291,8 @@ def users_view(request: HttpRequest) -> HttpResponse:
             "invitations": invitations,
             "form": form,
             "role_form": RoleForm(),
-            "active_licences": active_licences(request.tenant),
-            "licence_limit": licence_limit(request.tenant),
             "licence_refused": request.session.pop("licence_refused", False),
+            **page_sections_read(page="tenant_users", request=request),
         },
     )
 
@@ -341,31 +320,6 @@ def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResp
     invitation = get_object_or_404(Invitation, pk=invitation_id, accepted_at=None)
     services.invitation_revoke(invitation=invitation, acting_user=request.user)
     messages.success(request, _("The invitation is withdrawn."))
-    return redirect("tenant_users", tenant_id=request.tenant.pk)
-
-
-@require_POST
-@tenant_view(*MANAGING_ROLES)
-def membership_licence_view(request: HttpRequest, membership_id: int) -> HttpResponse:
-    """Activate (use a licence) or deactivate (free it) a user of the company."""
-    from subscriptions.services import LicenceError, licence_activate, licence_deactivate
-
-    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
-    activate = request.POST.get("action") == "activate"
-    try:
-        if activate:
-            licence_activate(membership=membership, by=request.user)
-        else:
-            licence_deactivate(membership=membership, by=request.user)
-    except LicenceError as error:
-        refusal_show(request, error)
-        request.session["licence_refused"] = True
-    else:
-        name = membership.user.get_full_name() or membership.user.username
-        if activate:
-            messages.success(request, _("%(name)s is active and uses a licence.") % {"name": name})
-        else:
-            messages.success(request, _("%(name)s is deactivated.") % {"name": name})
     return redirect("tenant_users", tenant_id=request.tenant.pk)
 
 

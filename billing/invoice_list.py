@@ -9,10 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from accounts.locale_format import date_format, money_format
 from billing.models import Invoice, InvoiceKind, InvoiceStatus, invoice_display_number
+from severa import clock
+from severa.paging import row_url
 
 ROW_FIELDS = (
     "pk",
@@ -117,3 +120,13 @@ def open_invoices(
         rows.append(row)
     totals = {currency: money_format(sums[currency], currency) for currency in sorted(sums)}
     return OpenInvoices(rows=rows, overdue=overdue, totals=totals)
+
+
+def tenant_open_invoices(request: HttpRequest) -> OpenInvoices:
+    """The open invoices on the company overview (request.tenant, inside its scope)."""
+    return open_invoices(
+        Invoice.objects.all(),
+        today=clock.today(),
+        detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
+        pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),
+    )

@@ -5,9 +5,13 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self) -> None:
+        # Models and connectors load only once the app registry is ready.
+        from accounts.hooks import page_section_register
+        from accounts.tenancy import MANAGING_ROLES
         from integrations.connectors import connector_register
         from integrations.eaccounting.connector import EEkonomiConnector
         from integrations.fortnox.connector import FortnoxConnector
+        from integrations.health import connections_health
         from integrations.visma_global.connector import VismaGlobalConnector
         from integrations.vismanet.connector import VismaNetConnector
 
@@ -15,3 +19,9 @@ class IntegrationsConfig(AppConfig):
         connector_register("visma_eekonomi", EEkonomiConnector)
         connector_register("visma_global", VismaGlobalConnector)
         connector_register("visma_net", VismaNetConnector)
+        page_section_register(
+            page="tenant_home",
+            name="integrations",
+            roles=MANAGING_ROLES,
+            read=lambda request: connections_health(request.tenant),
+        )

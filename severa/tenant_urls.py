@@ -6,7 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from integrations import views as integration_views
 from integrations.vismanet import views as vismanet_views
-from subscriptions import order_views
+from subscriptions import licence_views, order_views
 from subscriptions import views as subscription_views
 
 urlpatterns = [
@@ -60,7 +60,7 @@ urlpatterns += [
     ),
     path(
         "users/<int:membership_id>/licence/",
-        account_views.membership_licence_view,
+        licence_views.membership_licence_view,
         name="tenant_membership_licence",
     ),
 ]

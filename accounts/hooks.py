@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PageSection:
-    """One value a tenant page shows, read by the app that owns it.
+    """One value a page shows, read by the app that owns it.
 
     ``name`` is the template's context variable; ``roles`` the tenant roles that see it (an
-    empty set: every role); ``read`` gets the request (``request.tenant`` is set, inside the
-    tenant's scope)."""
+    empty set: every role); ``read`` gets the request (on a tenant page ``request.tenant`` is
+    set, inside the tenant's scope)."""
 
     page: str
     name: str
@@ -41,13 +41,14 @@ def page_section_register(
     read: Callable[[HttpRequest], Any],
     roles: frozenset[str] = frozenset(),
 ) -> None:
-    """Add a value to a tenant page (``"tenant_home"``, ``"tenant_users"``)."""
+    """Add a value to a page (``"tenant_home"``, ``"tenant_users"``, ``"operator_home"``)."""
     _sections[(page, name)] = PageSection(page=page, name=name, read=read, roles=roles)
 
 
 def page_sections_read(*, page: str, request: HttpRequest) -> dict[str, Any]:
-    """The registered values of ``page`` that the request's role may see, by name."""
-    role = request.tenant_role
+    """The registered values of ``page`` that the request's role may see, by name (pages
+    outside a tenant show every section: their view decides who enters)."""
+    role = getattr(request, "tenant_role", None)
     return {
         section.name: section.read(request)
         for section in _sections.values()

@@ -1,5 +1,6 @@
 """What the operator dashboard shows: recurring revenue per seller and currency, this month's
-invoices, failed deliveries, failing integrations and the billing schedule."""
+invoices, failed deliveries and the billing schedule (failing integrations are added by
+integrations, through accounts.hooks)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from billing.models import (
 )
 from billing.revenue import RevenueSeries, month_starts, monthly_revenue
 from billing.schedule import BillingSchedule, billing_schedule
-from integrations.health import ConnectionHealth, failing_connections
 from severa.charts import LineChart, line_chart
 
 
@@ -39,7 +39,6 @@ class OperatorDashboard:
     invoices_overdue: int
     failed_emails: int
     failed_einvoices: int
-    failing_connections: list[ConnectionHealth]
     schedule: BillingSchedule
 
 
@@ -74,6 +73,5 @@ def operator_dashboard(now: datetime) -> OperatorDashboard:
         failed_einvoices=EInvoiceDelivery.objects.filter(
             status=EInvoiceDeliveryStatus.FAILED
         ).count(),
-        failing_connections=failing_connections(),
         schedule=billing_schedule(now),
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_scopes import scopes_disabled
 
+from accounts.hooks import page_sections_read
 from accounts.models import Partner, Tenant
 from billing.invoicing import InvoicingError, payment_register, vat_breakdown
 from billing.issuing import credit_note_issue, invoice_reissue
@@ -76,6 +77,7 @@ def operator_home_view(request: HttpRequest) -> HttpResponse:
             "tenants": _page(request, Tenant.objects.order_by("name", "pk")),
             "partners": Partner.objects.all(),
             "sellers": SellerEntity.objects.prefetch_related("bank_accounts"),
+            **page_sections_read(page="operator_home", request=request),
         },
     )
 

@@ -52,6 +52,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -91,6 +92,9 @@ from subscriptions.services import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Sent after a rollover run has written the new periods, with ``on`` (the rollover's day).
+rollover_done = Signal()
 
 BATCH_SIZE = 500
 # What a rollover run reports (BillingRun.counts): subscriptions examined, renewed (one or
@@ -645,20 +649,17 @@ def rollover_run(
         except Exception as error:
             run_failed(run, tally, error)
             raise
-        _connections_pause_without_interface(on)
+        _rollover_announce(on)
         return run_end(run, tally)
 
 
-def _connections_pause_without_interface(on: date) -> None:
-    """Connections to accounting systems whose interface this rollover removed stop syncing
-    now (integrations.connections); a failure here never fails the rollover (the next sync
-    run checks the interface again)."""
-    from integrations.connections import connections_pause_without_interface
-
-    try:
-        paused = connections_pause_without_interface()
-    except Exception:
-        logger.exception("Rollover %s: pausing connections without interface failed", on)
-        return
-    if paused:
-        logger.info("Rollover %s: %d connections paused, their interface removed", on, paused)
+def _rollover_announce(on: date) -> None:
+    """Tell the apps above billing that the rollover of ``on`` has written the new periods
+    (integrations pauses connections whose interface it removed). A receiver's failure never
+    fails the rollover: the next sync run checks the interface again."""
+    for receiver, result in rollover_done.send_robust(sender=None, on=on):
+        if isinstance(result, Exception):
+            logger.error(
+                "Rollover %s: %s failed", on, getattr(receiver, "__qualname__", receiver),
+                exc_info=result,
+            )

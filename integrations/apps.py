@@ -8,10 +8,12 @@ class IntegrationsConfig(AppConfig):
         # Models and connectors load only once the app registry is ready.
         from accounts.hooks import page_section_register
         from accounts.tenancy import MANAGING_ROLES
+        from billing.rollover import rollover_done
+        from integrations.connections import connections_pause_after_rollover
         from integrations.connectors import connector_register
         from integrations.eaccounting.connector import EEkonomiConnector
         from integrations.fortnox.connector import FortnoxConnector
-        from integrations.health import connections_health
+        from integrations.health import connections_health, failing_connections
         from integrations.visma_global.connector import VismaGlobalConnector
         from integrations.vismanet.connector import VismaNetConnector
 
@@ -24,4 +26,12 @@ class IntegrationsConfig(AppConfig):
             name="integrations",
             roles=MANAGING_ROLES,
             read=lambda request: connections_health(request.tenant),
+        )
+        page_section_register(
+            page="operator_home",
+            name="failing_connections",
+            read=lambda request: failing_connections(),
+        )
+        rollover_done.connect(
+            connections_pause_after_rollover, dispatch_uid="integrations.pause_after_rollover"
         )

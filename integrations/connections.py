@@ -13,7 +13,9 @@ received, as records of the tenant (integrations/records.py).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -28,6 +30,8 @@ from integrations.connectors import system_code
 from integrations.models import Connection, ConnectionStatus, Master, OrderReferenceTo
 from severa import clock
 from subscriptions.models import Interface, InterfaceSystem, Subscription, SubscriptionStatus
+
+logger = logging.getLogger(__name__)
 
 # The settings a tenant edits (page form and API alike).
 SETTINGS_FIELDS = (
@@ -277,6 +281,14 @@ def connection_may_sync(connection: Connection) -> bool:
         connection.status, connection.status_reason = ConnectionStatus.PAUSED, INTERFACE_GONE
         return False
     return True
+
+
+def connections_pause_after_rollover(*, on: date, **kwargs: object) -> None:
+    """Receiver of ``billing.rollover.rollover_done``: the rollover may have removed
+    interfaces, and their connections stop syncing now."""
+    paused = connections_pause_without_interface()
+    if paused:
+        logger.info("Rollover %s: %d connections paused, their interface removed", on, paused)
 
 
 def connections_pause_without_interface() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,13 +22,16 @@ from django.db import transaction
 from accounts.models import Invitation, Role, Tenant, User
 from accounts.services import audit_record, invitation_create
 from accounts.tenancy import tenant_scope
-from billing.models import SellerEntity
 from severa import clock
 from severa.periods import Period, period_for, period_starting
 from subscriptions.catalog import price_book
 from subscriptions.models import OrderConfirmation, OrderKind, Subscription
 from subscriptions.pricebook import QuoteError
 from subscriptions.services import subscription_create
+
+if TYPE_CHECKING:
+    # The seller is billing's model; a subscription only refers to it.
+    from billing.models import SellerEntity
 
 # A new tenant's language when none is given: the one its users most likely read.
 LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}

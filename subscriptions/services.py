@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -26,7 +26,6 @@ from django.utils.translation import ngettext_lazy
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
 from accounts.services import audit_record, tenant_admin_emails
-from billing.models import SellerEntity
 from severa import clock, line_texts
 from severa.errors import DomainError
 from severa.money import quantize
@@ -59,6 +58,10 @@ from subscriptions.pricebook import (
     lines_totals,
 )
 from subscriptions.quotes import SubscriptionState, decrease_effective_date, quote_build
+
+if TYPE_CHECKING:
+    # The seller is billing's model; a subscription only refers to it.
+    from billing.models import SellerEntity
 
 
 class QuoteConflictError(QuoteError):
@@ -240,7 +243,14 @@ class SubscriptionSnapshot:
 
 
 # Every table the snapshot reads; a committed write to one of them rebuilds it.
-_SNAPSHOT_SOURCES = (Subscription, Edition, SellerEntity, ScheduledChange, Membership, User)
+_SNAPSHOT_SOURCES = (
+    Subscription,
+    Edition,
+    Subscription.seller.field.related_model,
+    ScheduledChange,
+    Membership,
+    User,
+)
 
 
 def subscription_snapshot(tenant: Tenant) -> SubscriptionSnapshot:

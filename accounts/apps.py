@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tenants, users and partners"
 
     def ready(self) -> None:
+        # Models load only once the app registry is ready.
         from accounts import signals  # noqa: F401 - registers the receivers
         from accounts.models import Partner, PartnerMembership
         from accounts.navigation import partner_changed, partner_membership_changed
@@ -22,6 +23,7 @@ def _request_cache_receivers() -> None:
     from django.apps import apps
     from django_otp.models import Device
 
+    # Models load only once the app registry is ready (called from ready()).
     from accounts import request_cache
     from accounts.models import Membership, Tenant, User, rows_updated
 

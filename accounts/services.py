@@ -61,6 +61,7 @@ def membership_add(
     audit_record(
         tenant=tenant, actor=acting_user, action="user.added", user=user.username, role=role
     )
+    # Imported here: the task module imports this one (its task sends the notice below).
     from accounts.tasks import notify_new_member
 
     transaction.on_commit(

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from stdnum import iban as iban_numbers
 
+from accounts.models import Tenant
 from billing.bank_accounts import DomesticDetail, domestic_payment_details
 from billing.invoicing import VatGroup, vat_breakdown
 from billing.models import Invoice, InvoiceKind, InvoiceLine, SellerBankAccount
@@ -93,7 +94,6 @@ def customer_groups(invoice: Invoice, lines: tuple[InvoiceLine, ...]) -> tuple[C
     each customer's lines together); empty for a tenant's own invoice."""
     if invoice.partner_id is None:
         return ()
-    from accounts.models import Tenant
 
     names = dict(
         Tenant.objects.filter(pk__in={line.tenant_id for line in lines}).values_list("pk", "name")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Partner, Tenant, User
 from billing.invoice_status import invoice_mark_paid
 from billing.models import (
+    BillingDetails,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -31,6 +32,7 @@ from severa import clock
 from severa.errors import DomainError
 from severa.money import cash_round, quantize
 from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
+from subscriptions.services import buyer_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +116,6 @@ def invoice_vat_decision(
 
 def partner_vat_number(partner: Partner) -> str:
     """The partner's VAT number from its billing details ("" when it has given none)."""
-    from billing.models import BillingDetails
 
     details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
     return details.vat_number if details is not None else ""
@@ -166,7 +167,6 @@ def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
 
 
 def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
-    from subscriptions.services import buyer_snapshot
 
     snapshot = buyer_snapshot(tenant)
     details = getattr(tenant, "billing_details", None)
@@ -182,7 +182,6 @@ def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
 
 def partner_buyer_snapshot(partner: Partner) -> dict[str, Any]:
     """The partner as its consolidated invoices name the buyer, frozen at issue."""
-    from billing.models import BillingDetails
 
     details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
     snapshot: dict[str, Any] = {

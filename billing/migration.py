@@ -42,6 +42,7 @@ from accounts.models import Tenant, User
 from accounts.services import audit_record, tenant_admin_emails
 from accounts.tenancy import tenant_scope
 from billing.bank_accounts import domestic_payment_details
+from billing.contacts import billing_contact_addresses
 from billing.models import (
     OPEN_MIGRATION_ITEM_STATUSES,
     OPEN_MIGRATION_STATUSES,
@@ -321,7 +322,6 @@ def _notice_context(
 
 def _notice_recipients(tenant: Tenant) -> tuple[list[str], bool]:
     """The billing contacts, or the tenant's admins when it has none (the flag says so)."""
-    from billing.contacts import billing_contact_addresses
 
     contacts = billing_contact_addresses(tenant)
     if contacts:

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from billing.models import BillingRun, BillingRunKind, BillingRunStatus
 from billing.runs import first_day_due, invoicing_weekday
+from billing.tasks import daily_run
 
 
 def daily_run_at() -> time:
@@ -133,7 +134,6 @@ def run_now_queue(today: date) -> bool:
     """Queue the daily run for `today` through Celery, unless it was queued in the last
     `RUN_NOW_GUARD_SECONDS`; the run itself does nothing twice (billing/runs.py). True when
     queued now."""
-    from billing.tasks import daily_run
 
     key = f"billing:run-now:{today.isoformat()}"
     if not cache.add(key, 1, RUN_NOW_GUARD_SECONDS):

@@ -94,6 +94,7 @@ def connectors_registered() -> list[str]:
 
 def connector_facts(system: str):  # -> integrations.facts.SystemFacts
     """What the connector of `system` declares about its remote system."""
+    # Imported here: facts reads the models, whose records ask this registry their names.
     from integrations.facts import DEFAULT_FACTS
 
     return getattr(_REGISTRY.get(system_code(system)), "facts", DEFAULT_FACTS)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Tenant
+from integrations.connections import PAUSED_BY_COMPANY
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
 from severa import clock
 
@@ -74,7 +75,6 @@ def failing_connections() -> list[ConnectionHealth]:
     """Every tenant's connections that need someone (call with scopes disabled): active ones
     whose last run failed or partly failed, and ones paused for a reason other than the
     company's own choice (an expired authorisation, the interface gone)."""
-    from integrations.connections import PAUSED_BY_COMPANY
 
     candidates = list(
         Connection.objects.filter(

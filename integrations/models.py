@@ -298,6 +298,7 @@ class Transfer(models.Model):
     @property
     def entity_name(self) -> str:
         """The record's kind in the reader's language (listed from its run: no query)."""
+        # Imported here: the connector registry's facts read these models.
         from integrations.connectors import connector_facts
 
         return connector_facts(self.run.connection.system).entity_name(self.entity_type)

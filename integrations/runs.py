@@ -26,7 +26,7 @@ from django_scopes import scope, scopes_disabled
 from accounts.mail import mail_enqueue
 from accounts.models import User
 from integrations.connections import connection_may_sync, connections_pause_without_interface
-from integrations.connectors import connector_facts, connector_for
+from integrations.connectors import UnknownSystem, connector_facts, connector_for
 from integrations.errors import AuthorizationError, IntegrationError
 from integrations.models import (
     OPEN_RUN_STATUSES,
@@ -67,6 +67,7 @@ def open_run(connection: Connection) -> SyncRun | None:
 
 
 def _enqueue(run: SyncRun) -> None:
+    # Imported here: the task module imports this one (its task runs the service below).
     from integrations.tasks import sync_run_execute
 
     transaction.on_commit(
@@ -257,8 +258,6 @@ def _schedule_due(connection: Connection) -> bool:
     """Whether the schedule may queue a run of `connection` now: a connector may declare a
     longest rhythm of its own (`schedule_interval`: Visma Global at most hourly, beside
     *Sync now*)."""
-    from integrations.connectors import UnknownSystem
-
     try:
         interval = getattr(connector_for(connection.system), "schedule_interval", None)
     except UnknownSystem:

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from accounts.tenancy import TenantTask
+from integrations.agents import agents_offline_mail as offline_mail
 from integrations.models import SyncRun
 from integrations.runs import sync_run_execute as run_execute
 from integrations.runs import sync_runs_queue as runs_queue
@@ -27,6 +28,5 @@ def sync_runs_queue() -> int:
 @shared_task(name="integrations.agents_offline_mail", acks_late=True)
 def agents_offline_mail() -> int:
     """Celery beat: tell the error addresses of agents silent for a day, once per outage."""
-    from integrations.agents import agents_offline_mail as offline_mail
 
     return offline_mail()

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from records.totals import row_net
 from severa import clock
 
 
@@ -358,7 +359,6 @@ class CustomerInvoiceRow(TenantRecord):
 
     @property
     def net(self) -> Decimal:
-        from records.totals import row_net
 
         return row_net(self.quantity, self.unit_price)
 

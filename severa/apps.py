@@ -10,6 +10,7 @@ class SeveraConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        # Loaded once the app registry is ready: the folders read settings.
         from severa.folders import app_folders_create
         from severa.table_versions import watch_connection
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from accounts.locale_format import date_format, money_format
+from severa.line_texts import line_text_of
 
 CURRENCIES = [("EUR", "EUR"), ("SEK", "SEK"), ("NOK", "NOK"), ("DKK", "DKK")]
 
@@ -264,7 +265,6 @@ class ScheduledChange(models.Model):
     @property
     def text(self) -> str:
         """The change as the reader's language says it."""
-        from severa.line_texts import line_text_of
 
         return line_text_of(self)
 

@@ -21,12 +21,14 @@ from accounts.tenancy import tenant_scope
 from severa import clock
 from subscriptions.catalog import price_book
 from subscriptions.models import (
+    Edition,
     Quote,
     Subscription,
     SupportRequest,
     SupportRequestStatus,
 )
 from subscriptions.pricebook import QuoteError
+from subscriptions.services import Desired, quote_create
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,6 @@ def support_request_create(
 def support_requests_open() -> list[SupportRequest]:
     """Every tenant's open requests: for the operators' page only; each with
     ``requested_edition_name``, the edition as the catalogue names it."""
-    from subscriptions.models import Edition
 
     with scopes_disabled():
         requests = list(
@@ -114,7 +115,6 @@ def partner_edition_change(
 ) -> Quote | SupportRequest:
     """An upgrade: the quote to confirm (the caller sends the user to its Agreement page).
     A downgrade: a support request for the operators; nothing changes until they act."""
-    from subscriptions.services import Desired, quote_create
 
     with tenant_scope(tenant):
         subscription = Subscription.objects.select_related("edition").filter(tenant=tenant).first()

@@ -87,6 +87,7 @@ def einvoice_delivery_add(invoice: Invoice) -> EInvoiceDelivery | None:
 
 def einvoice_relay_soon() -> None:
     """Run the relay right after the current transaction commits."""
+    # Imported here: the task module imports this one (its task runs the relay).
     from billing.delivery_tasks import einvoice_relay_task
 
     transaction.on_commit(lambda: einvoice_relay_task.delay())

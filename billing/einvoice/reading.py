@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from accounts.models import Tenant
 from billing.invoicing import VatGroup, vat_breakdown
 from billing.models import Invoice, InvoiceKind, InvoiceLine
 from severa.money import ROUNDING, ratio
@@ -202,7 +203,6 @@ def einvoice_read(invoice: Invoice) -> EinvoiceDocument:
     model_lines = sorted(invoice.lines.all(), key=lambda line: line.position)
     customers: dict[int, str] = {}
     if invoice.partner_id is not None:
-        from accounts.models import Tenant
 
         customers = dict(
             Tenant.objects.filter(pk__in={line.tenant_id for line in model_lines}).values_list(

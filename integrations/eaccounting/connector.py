@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from integrations.connections import connection_set_status
 from integrations.connectors import Tokens
 from integrations.eaccounting import oauth
 from integrations.eaccounting.client import EAccountingClient, ModuleMissing
 from integrations.eaccounting.facts import EACCOUNTING_FACTS
+from integrations.eaccounting.sync import eekonomi_sync
 from integrations.errors import PermanentError
+from integrations.models import ConnectionStatus
+from integrations.tokens import access_token_for
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
@@ -46,7 +50,6 @@ def data_transfer_hint() -> str:
 def client_for(connection: Connection, **options) -> EAccountingClient:
     """A client of `connection`: its access token (refreshed when near its end, and once
     more when eEkonomi refuses it)."""
-    from integrations.tokens import access_token_for
 
     return EAccountingClient(
         access_token_for(connection),
@@ -58,8 +61,6 @@ def client_for(connection: Connection, **options) -> EAccountingClient:
 def connection_pause_for_module(connection: Connection) -> str:
     """Pause `connection` with the module-missing reason in the tenant's language (no run is
     tried again until the company has the module and connects again)."""
-    from integrations.connections import connection_set_status
-    from integrations.models import ConnectionStatus
 
     with translation.override(connection.tenant.language):
         reason = module_missing_reason()
@@ -89,7 +90,6 @@ class EEkonomiConnector:
         oauth.revoke_refresh_token(refresh_token=refresh_token)
 
     def run_sync(self, run: SyncRun) -> None:
-        from integrations.eaccounting.sync import eekonomi_sync
 
         try:
             eekonomi_sync(run, client_for(run.connection), self.facts)

@@ -20,6 +20,9 @@ from integrations.fortnox.client import (
     fortnox_rate_limiter,
 )
 from integrations.fortnox.facts import FORTNOX_FACTS
+from integrations.fortnox.sync import fortnox_sync
+from integrations.models import Connection as ConnectionModel
+from integrations.tokens import access_token_for
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
@@ -66,7 +69,6 @@ def rate_limiter_key(connection: Connection) -> str:
 def remote_company_learn(connection: Connection, client: FortnoxClient) -> str:
     """The Fortnox company of `connection` (its database number, or its organisation
     number), read once and kept on the connection; "" when Fortnox does not tell."""
-    from integrations.models import Connection as ConnectionModel
 
     if connection.remote_company_id:
         return connection.remote_company_id
@@ -89,7 +91,6 @@ def client_for(connection: Connection, **options) -> FortnoxClient:
     """A client of `connection`: its access token (refreshed when near its end, and once
     more when Fortnox refuses it), and the rate limiter shared by every worker of every
     connection to the same Fortnox company (learnt first, through the probe limiter)."""
-    from integrations.tokens import access_token_for
 
     client = FortnoxClient(
         access_token_for(connection),
@@ -123,6 +124,5 @@ class FortnoxConnector:
         oauth.revoke_refresh_token(refresh_token=refresh_token)
 
     def run_sync(self, run: SyncRun) -> None:
-        from integrations.fortnox.sync import fortnox_sync
 
         fortnox_sync(run, client_for(run.connection), self.facts)

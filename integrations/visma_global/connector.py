@@ -15,7 +15,9 @@ from integrations.agents import AgentChannel
 from integrations.errors import PermanentError
 from integrations.models import Agent
 from integrations.ratelimit import rate_limiter
+from integrations.visma_global.checklist import checklist_as_dict, go_live_checklist
 from integrations.visma_global.facts import VISMA_GLOBAL_FACTS
+from integrations.visma_global.sync import visma_global_sync
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
@@ -72,8 +74,6 @@ class VismaGlobalConnector:
         }
 
     def run_sync(self, run: SyncRun) -> None:
-        from integrations.visma_global.checklist import checklist_as_dict, go_live_checklist
-        from integrations.visma_global.sync import visma_global_sync
 
         channel = channel_for(run, self.facts)
         agent = channel.ready()

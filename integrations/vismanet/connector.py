@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from integrations.connectors import Tokens
+from integrations.models import Connection as ConnectionModel
 from integrations.ratelimit import RateLimiter, advertised_rate_limiter
+from integrations.tokens import access_token_for
 from integrations.vismanet import client as api
 from integrations.vismanet.client import VismaNetClient, WrongTenant, token_tenant
 from integrations.vismanet.facts import VISMANET_FACTS
+from integrations.vismanet.sync import vismanet_sync
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun
@@ -58,8 +61,6 @@ def company_check(tokens: api.TokenSet) -> None:
 def client_for(connection: Connection, **options) -> VismaNetClient:
     """A client of `connection`: its access token (refreshed when near its end, and once
     more when Visma.net refuses it) and the limiter shared by every worker of the company."""
-    from integrations.models import Connection as ConnectionModel
-    from integrations.tokens import access_token_for
 
     token = access_token_for(connection)
     tenant = token_tenant(token)
@@ -98,7 +99,6 @@ class VismaNetConnector:
         api.revoke_token(token=refresh_token)
 
     def run_sync(self, run: SyncRun) -> None:
-        from integrations.vismanet.sync import vismanet_sync
 
         vismanet_sync(run, client_for(run.connection), self.facts)
 

@@ -23,6 +23,7 @@ from integrations.facts import RateLimit, SystemFacts
 from integrations.fakes import Faults
 from integrations.models import Connection
 from integrations.oauth import authorization_complete, callback_url
+from records.models import Product
 
 CLIENT_TIMEOUT = 0.2
 KIT_RATE = RateLimit(40, 2.0)
@@ -84,7 +85,6 @@ class EEkonomiKit:
         """Authorise `connection` through the fake identity server. eEkonomi invoice rows
         need an article, so the connection's default product (for rows without one) is the
         tenant's first product, as a tenant would set it."""
-        from records.models import Product
 
         with scopes_disabled():
             first = Product.objects.filter(tenant_id=connection.tenant_id).order_by("pk").first()

@@ -29,6 +29,7 @@ from integrations.facts import SystemFacts
 from integrations.models import AgentJob, Connection
 from integrations.visma_global import connector as vg_connector
 from integrations.visma_global.facts import VISMA_GLOBAL_FACTS
+from records.models import Customer
 
 # The run waits 1 s for a job's answer (the in-process agent answers at once unless it is
 # cut off); Visma Global's late commits land 0.5 s after its caller gave up.
@@ -158,7 +159,6 @@ class VismaGlobalKit:
         """What reaches Visma Global of the kit's company: customers only with a won project,
         and the invoices of those customers."""
         with scopes_disabled():
-            from records.models import Customer
 
             won = set(
                 Customer.objects.filter(

@@ -18,10 +18,10 @@ from api.serializers_orders import OrderLineSerializer
 from billing.models import SellerEntity
 from severa import clock
 from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
+from severa.money import CURRENCY_CHOICES
 from severa.periods import add_months
 from severa.vat import ISO_COUNTRY_CODES
 from subscriptions.models import (
-    CURRENCIES,
     PERIOD_MONTHS,
     AddOn,
     ChangeKind,
@@ -49,7 +49,7 @@ RATE = {"max_digits": 5, "decimal_places": 2}
 
 
 class CatalogPriceSerializer(serializers.Serializer):
-    currency = serializers.ChoiceField(choices=CURRENCIES)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     amount_per_month = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -110,7 +110,7 @@ def seller_code(seller: SellerEntity) -> str:
 
 
 class SellerBankAccountSerializer(serializers.Serializer):
-    currency = serializers.ChoiceField(choices=CURRENCIES)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     iban = serializers.CharField()
     bic = serializers.CharField()
     bank_name = serializers.CharField()
@@ -241,7 +241,7 @@ class SubscriptionSerializer(serializers.Serializer):
     period_months = serializers.ChoiceField(choices=PERIOD_MONTHS)
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    currency = serializers.ChoiceField(choices=CURRENCIES)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     seller = serializers.CharField(help_text="The seller entity's code (its business id).")
     agreement_end = serializers.DateField(
         allow_null=True, help_text="No decrease or termination takes effect before this day."
@@ -355,7 +355,7 @@ class TenantProvisionSerializer(_CatalogCodes, serializers.Serializer):
         required=False,
         help_text="Defaults by country: FI fi, SE sv, NO nb, otherwise en.",
     )
-    currency = serializers.ChoiceField(choices=CURRENCIES)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     business_id = serializers.CharField(
         max_length=40, help_text="Validated for the country (python-stdnum)."
     )
@@ -474,7 +474,7 @@ class QuoteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=QuoteStatus.choices)
     made_on = serializers.DateField(help_text="A quote can be confirmed on this day only.")
     subscription_version = serializers.IntegerField()
-    currency = serializers.ChoiceField(choices=CURRENCIES)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     terminate = serializers.BooleanField()
     current = SubscriptionShapeSerializer(help_text="The subscription as it is today.")
     desired = SubscriptionShapeSerializer(help_text="As it will be from the next period.")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from billing.scoping import BuyerScopedManager
-from subscriptions.models import CURRENCIES
+from severa.money import CURRENCY_CHOICES
 
 
 def _tenant_xor_partner(name: str) -> models.CheckConstraint:
@@ -70,7 +70,7 @@ class SellerEntity(models.Model):
 
 class SellerBankAccount(models.Model):
     seller = models.ForeignKey(SellerEntity, on_delete=models.CASCADE, related_name="bank_accounts")
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     iban = models.CharField(max_length=34)
     bic = models.CharField(max_length=11)
     # What payers in the account's country expect beside IBAN and BIC (billing/bank_accounts.py
@@ -398,7 +398,7 @@ class Invoice(models.Model):
     )
     invoice_date = models.DateField()
     due_date = models.DateField()
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     reference = models.CharField(max_length=35)
     seller_snapshot = models.JSONField()
     buyer_snapshot = models.JSONField()
@@ -711,7 +711,7 @@ class SellerMigrationItem(models.Model):
     subscription = models.ForeignKey(
         "subscriptions.Subscription", on_delete=models.PROTECT, related_name="+"
     )
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     status = models.CharField(
         max_length=16,
         choices=SellerMigrationItemStatus.choices,

@@ -24,6 +24,8 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
     "DKK": 2,
 }
 CURRENCIES: frozenset[str] = frozenset(CURRENCY_MINOR_UNITS)
+# For model and form fields, in the order above.
+CURRENCY_CHOICES: list[tuple[str, str]] = [(code, code) for code in CURRENCY_MINOR_UNITS]
 
 # The one rounding mode for money. Decimal's ROUND_HALF_UP rounds halves away from zero, so a
 # credit (-0.005) rounds to -0.01, mirroring the charge it corrects (0.005 -> 0.01).

@@ -23,6 +23,7 @@ from billing.demo import billing_demo_seed
 from billing.models import SellerBankAccount, SellerEntity
 from records.demo import records_demo_seed
 from severa import clock
+from severa.money import CURRENCY_MINOR_UNITS
 from subscriptions.models import (
     AddOn,
     AddOnPricing,
@@ -98,7 +99,6 @@ STORAGE = [
     (100, ("35.00", "395.00", "409.00", "262.00")),
     (500, ("120.00", "1355.00", "1399.00", "895.00")),
 ]
-CURRENCIES = ("EUR", "SEK", "NOK", "DKK")
 
 # Fixed TOTP keys so the printed demo logins can be replayed (never used outside DEBUG).
 DEMO_TOTP_KEYS = {
@@ -120,7 +120,7 @@ class DemoLogin:
 
 def _prices(**item) -> None:
     values = item.pop("values")
-    for currency, amount in zip(CURRENCIES, values, strict=True):
+    for currency, amount in zip(CURRENCY_MINOR_UNITS, values, strict=True):
         Price.objects.get_or_create(
             currency=currency,
             valid_from=PRICES_FROM,

@@ -10,8 +10,7 @@ from django_scopes import ScopedManager
 
 from accounts.locale_format import date_format, money_format
 from severa.line_texts import line_text_of
-
-CURRENCIES = [("EUR", "EUR"), ("SEK", "SEK"), ("NOK", "NOK"), ("DKK", "DKK")]
+from severa.money import CURRENCY_CHOICES
 
 
 class Edition(models.Model):
@@ -95,7 +94,7 @@ class Price(models.Model):
     storage_tier = models.ForeignKey(
         StorageTier, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
     )
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     amount_per_month = models.DecimalField(max_digits=12, decimal_places=2)
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
@@ -151,7 +150,7 @@ class Subscription(models.Model):
         "accounts.Tenant", on_delete=models.CASCADE, related_name="subscription"
     )
     seller = models.ForeignKey("billing.SellerEntity", on_delete=models.PROTECT, related_name="+")
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="+")
     seats = models.PositiveIntegerField()
     storage_gb = models.PositiveIntegerField()
@@ -287,7 +286,7 @@ class Quote(models.Model):
     made_on = models.DateField()
     desired = models.JSONField()
     content = models.JSONField()
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     status = models.CharField(max_length=16, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
     created_at = models.DateTimeField()
@@ -346,7 +345,7 @@ class OrderConfirmation(models.Model):
     )
     seller_snapshot = models.JSONField()
     buyer_snapshot = models.JSONField()
-    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     vat_category = models.CharField(max_length=4)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     # The VAT note in the buyer's language, and its kind (`severa.vat.VAT_NOTE_KINDS`).

@@ -19,7 +19,6 @@ from billing.models import SellerEntity
 from severa import clock
 from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
 from severa.money import CURRENCY_CHOICES
-from severa.periods import add_months
 from severa.vat import ISO_COUNTRY_CODES
 from subscriptions.models import (
     PERIOD_MONTHS,
@@ -33,6 +32,8 @@ from subscriptions.models import (
     ScheduledChange,
     SubscriptionStatus,
 )
+from subscriptions.pricebook import QuoteError
+from subscriptions.services import first_period_start_check
 
 # Bounds that keep every figure inside its database column (seats × unit price × 12 months
 # fits DecimalField(max_digits=14)) and answer 400 instead of an overflow.
@@ -401,11 +402,10 @@ class TenantProvisionSerializer(_CatalogCodes, serializers.Serializer):
         return sellers[0]
 
     def validate_first_period_start(self, value):
-        if value.day != 1:
-            raise serializers.ValidationError("Periods start on the 1st of a month.")
-        if value > add_months(clock.today().replace(day=1), 12):
-            raise serializers.ValidationError("At most a year ahead.")
-        return value
+        try:
+            return first_period_start_check(start=value, today=clock.today())
+        except QuoteError as error:
+            raise serializers.ValidationError(str(error)) from None
 
     def validate(self, attrs: dict) -> dict:
         """The business id and VAT number must be valid for the country; both are stored in

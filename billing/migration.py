@@ -462,7 +462,7 @@ def _switch_item(
             item.note = "Switched after the rollover: the renewal came from the old seller."
         subscription.seller = migration.to_seller
         # A new version: a quote made for the old seller (its VAT, its terms) is stale now.
-        subscription.version += 1
+        subscription.version_next()
         subscription.save(update_fields=["seller", "version", "updated_at"])
         item.status = SellerMigrationItemStatus.SWITCHED
         item.switched_at = now

@@ -308,7 +308,7 @@ def _subscription_write(
         tally.add("changes_applied", len(step.applied))
         if step.terminates:
             subscription.status = SubscriptionStatus.TERMINATED
-            subscription.version += 1
+            subscription.version_next()
             tally.add("terminated")
             write.audit.append(
                 new_instance(
@@ -347,7 +347,7 @@ def _subscription_write(
         subscription.interfaces = sorted(state.interfaces)
         subscription.period_start = step.period.start
         subscription.period_end = step.period.end
-        subscription.version += 1
+        subscription.version_next()
         write.audit.append(
             new_instance(
                 AuditEvent,

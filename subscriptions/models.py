@@ -3,6 +3,8 @@
 Catalog rows are shared by every tenant; prices are data with validity dates.
 """
 
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -196,6 +198,11 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.tenant_id}: {self.edition_id} × {self.seats}"
 
+    def version_next(self) -> None:
+        """Count a change (in memory; the caller saves ``version``): a quote made against an
+        earlier version is stale from now on."""
+        self.version += 1
+
 
 class ChangeKind(models.TextChoices):
     EDITION = "edition", _("Edition")
@@ -301,6 +308,15 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk} ({self.made_on})"
+
+    def stale_reason(self, *, subscription_version: int, today: datetime.date) -> str | None:
+        """Why the quote can no longer be confirmed, or None: its pro-rata figures are for the
+        day it was made, and for the subscription version it was made from."""
+        if self.made_on != today:
+            return "quote_of_another_day"
+        if subscription_version != self.subscription_version:
+            return "subscription_changed"
+        return None
 
 
 class OrderKind(models.TextChoices):

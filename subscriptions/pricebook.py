@@ -93,6 +93,10 @@ class QuoteError(DomainError):
             "The current period %(period)s has ended; the subscription is renewed first"
         ),
         "subscription_ended": _("This subscription has ended"),
+        "first_period_not_first_of_month": _("Periods start on the 1st of a month."),
+        "first_period_too_far": _(
+            "At most a year ahead: the first period starts on %(latest)s at the latest."
+        ),
         "termination_pending": _(
             "The subscription ends on %(date)s: cancel the termination before making other changes"
         ),

@@ -29,7 +29,7 @@ from accounts.services import audit_record, tenant_admin_emails
 from severa import clock, line_texts
 from severa.errors import DomainError
 from severa.money import quantize
-from severa.periods import Period, next_period, period_for, period_starting
+from severa.periods import Period, add_months, next_period, period_for, period_starting
 from severa.table_versions import versioned_read
 from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
 from subscriptions.catalog import CATALOG_SOURCES, price_book
@@ -370,6 +370,22 @@ def _check_selection(prices: PriceBook, state: SubscriptionState) -> None:
         )
 
 
+# A new subscription's first period starts at most this many months after this month's 1st.
+FIRST_PERIOD_MONTHS_AHEAD = 12
+
+
+def first_period_start_check(*, start: date, today: date) -> date:
+    """``start`` when a new subscription's first period may start then: on the 1st of a month,
+    in the past (a tenant migrated from another system) or at most a year ahead; else
+    QuoteError."""
+    if start.day != 1:
+        raise QuoteError("first_period_not_first_of_month")
+    latest = add_months(today.replace(day=1), FIRST_PERIOD_MONTHS_AHEAD)
+    if start > latest:
+        raise QuoteError("first_period_too_far", latest=latest)
+    return start
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -402,6 +418,7 @@ def subscription_create(
     if not seller.bank_accounts.filter(currency=currency).exists():
         raise QuoteError("no_bank_account", seller=seller.name, currency=currency)
     today = clock.today()
+    first_period_start_check(start=first_period_start, today=today)
     if first_period_start > today:
         period = period_starting(first_period_start, period_months)
     else:
@@ -813,10 +830,11 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         quote = Quote.objects.select_for_update().get(pk=quote.pk)
         if quote.status == QuoteStatus.CONFIRMED:
             return quote.order
-        if quote.made_on != clock.today():
-            raise QuoteConflictError("quote_of_another_day", date=quote.made_on)
-        if subscription.version != quote.subscription_version:
-            raise QuoteConflictError("subscription_changed")
+        stale = quote.stale_reason(subscription_version=subscription.version, today=clock.today())
+        if stale == "quote_of_another_day":
+            raise QuoteConflictError(stale, date=quote.made_on)
+        if stale is not None:
+            raise QuoteConflictError(stale)
         content = quote.content
         now_state = content["effective_now"]
         subscription.edition = Edition.objects.get(code=now_state["edition"])
@@ -824,7 +842,7 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         subscription.storage_gb = now_state["storage_gb"]
         subscription.add_ons = now_state["add_ons"]
         subscription.interfaces = now_state["interfaces"]
-        subscription.version += 1
+        subscription.version_next()
         subscription.save()
         now = clock.now()
         # The quote's desired state covers the whole next period, so it replaces whatever was
@@ -1072,7 +1090,7 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
         change.closed_at = clock.now()
         change.closed_by = by
         change.save(update_fields=["status", "closed_at", "closed_by"])
-        subscription.version += 1
+        subscription.version_next()
         subscription.save(update_fields=["version", "updated_at"])
         audit_record(
             tenant=subscription.tenant,

@@ -346,7 +346,10 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     subscription = _subscription(request)
     if subscription is None or subscription.pk != quote.subscription_id:
         subscription = Subscription.objects.select_related("seller").get(pk=quote.subscription_id)
-    stale = quote.made_on != clock.today() or subscription.version != quote.subscription_version
+    stale = (
+        quote.stale_reason(subscription_version=subscription.version, today=clock.today())
+        is not None
+    )
     return render(
         request,
         "subscriptions/agreement.html",

@@ -301,7 +301,11 @@ def test_provisioning_is_for_operators_only(admin_api, seller):
         ({"seats": 0}, "seats", "greater than or equal to 1"),
         ({"period_months": 2}, "period_months", "not a valid choice"),
         ({"first_period_start": "2025-05-02"}, "first_period_start", "1st of a month"),
-        ({"first_period_start": "2026-07-01"}, "first_period_start", "At most a year ahead."),
+        (
+            {"first_period_start": "2026-07-01"},
+            "first_period_start",
+            "At most a year ahead: the first period starts on",
+        ),
         ({"currency": "DKK"}, "currency", "has no bank account in DKK"),
         ({"admin_email": "not-an-address"}, "admin_email", "valid email"),
     ],

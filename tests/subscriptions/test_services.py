@@ -30,6 +30,7 @@ from subscriptions.services import (
     Desired,
     LicenceError,
     QuoteConflictError,
+    first_period_start_check,
     licence_activate,
     licence_deactivate,
     quote_confirm,
@@ -356,6 +357,39 @@ def test_provisioning_refuses_a_currency_the_seller_has_no_account_in(tenant, un
             by=None,
         )
     assert Subscription.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        # SEED_DAY is 2025-06-05: a year ahead of June's 1st is 2026-06-01.
+        (datetime.date(2026, 7, 1), "starts on 2026-06-01 at the latest"),
+        (datetime.date(2025, 7, 2), "1st of a month"),
+    ],
+)
+def test_provisioning_refuses_a_first_period_the_rule_forbids(tenant, unscoped, start, message):
+    seller = SellerEntityFactory(bank_accounts=["EUR"])
+    with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match=message):
+        subscription_create(
+            tenant=tenant,
+            seller=seller,
+            currency="EUR",
+            edition="business",
+            seats=3,
+            storage_gb=50,
+            period_months=1,
+            first_period_start=start,
+            by=None,
+        )
+    assert Subscription.objects.count() == 0
+
+
+def test_a_year_ahead_is_the_last_first_period_allowed():
+    today = datetime.date(2024, 2, 29)
+    latest = datetime.date(2025, 2, 1)
+    assert first_period_start_check(start=latest, today=today) == latest
+    with pytest.raises(QuoteError):
+        first_period_start_check(start=datetime.date(2025, 3, 1), today=today)
 
 
 def test_a_price_change_reaches_the_next_quote_at_once(subscription, admin_user, unscoped):

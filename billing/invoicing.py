@@ -31,7 +31,7 @@ from billing.models import (
 from severa import clock
 from severa.errors import DomainError
 from severa.money import cash_round, quantize
-from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
+from severa.vat import VatDecision, buyer_vat_decision, vat_amount
 from subscriptions.services import buyer_snapshot
 
 logger = logging.getLogger(__name__)
@@ -101,16 +101,8 @@ def invoice_vat_decision(
         country, vat_number = partner.country, partner_vat_number(partner)
     else:
         country, vat_number = tenant.country, tenant.vat_number
-    try:
-        valid = bool(vat_number) and vat_number_valid(country, vat_number)
-    except ValueError:
-        valid = False
-    return vat_decide(
-        seller_country=seller.country,
-        buyer_country=country,
-        buyer_is_business=True,
-        buyer_vat_number_valid=valid,
-        on=on,
+    return buyer_vat_decision(
+        seller_country=seller.country, buyer_country=country, buyer_vat_number=vat_number, on=on
     )
 
 

@@ -239,3 +239,28 @@ def vat_number_valid(country: str, number: str) -> bool:
     if not compact.startswith(prefix):
         compact = prefix + compact
     return eu_vat.is_valid(compact)
+
+
+def buyer_vat_decision(
+    *,
+    seller_country: str,
+    buyer_country: str,
+    buyer_vat_number: str,
+    on: date,
+    buyer_is_business: bool = True,
+) -> VatDecision:
+    """The VAT decision for a buyer as its details stand (§3.5): its VAT number counts only
+    when it is well-formed for its country (a country whose numbers cannot be checked counts
+    none). Quotes, invoices and the accounting systems' rows all decide here. Raises
+    ValueError as ``vat_decide`` does."""
+    try:
+        valid = bool(buyer_vat_number) and vat_number_valid(buyer_country, buyer_vat_number)
+    except ValueError:
+        valid = False
+    return vat_decide(
+        seller_country=seller_country,
+        buyer_country=buyer_country,
+        buyer_is_business=buyer_is_business,
+        buyer_vat_number_valid=valid,
+        on=on,
+    )

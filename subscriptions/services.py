@@ -31,7 +31,7 @@ from severa.errors import DomainError
 from severa.money import quantize
 from severa.periods import Period, add_months, next_period, period_for, period_starting
 from severa.table_versions import versioned_read
-from severa.vat import VatDecision, vat_amount, vat_decide, vat_number_valid
+from severa.vat import VatDecision, buyer_vat_decision, vat_amount
 from subscriptions.catalog import CATALOG_SOURCES, price_book
 from subscriptions.models import (
     ChangeKind,
@@ -194,15 +194,10 @@ def vat_decision(subscription: Subscription, on: date) -> VatDecision:
     """
     tenant = subscription.tenant
     try:
-        valid = bool(tenant.vat_number) and vat_number_valid(tenant.country, tenant.vat_number)
-    except ValueError:
-        valid = False
-    try:
-        return vat_decide(
+        return buyer_vat_decision(
             seller_country=subscription.seller.country,
             buyer_country=tenant.country,
-            buyer_is_business=True,
-            buyer_vat_number_valid=valid,
+            buyer_vat_number=tenant.vat_number,
             on=on,
         )
     except ValueError as error:

@@ -96,8 +96,7 @@ from severa import clock
 from severa.vat import (
     CATEGORY_OUTSIDE_SCOPE,
     CATEGORY_REVERSE_CHARGE,
-    vat_decide,
-    vat_number_valid,
+    buyer_vat_decision,
 )
 
 SELLER_COUNTRY = "SE"
@@ -746,12 +745,11 @@ def vat_code(*, customer: Customer, rate: Decimal, day) -> str:
     )
     buyer_country = address.country if address else SELLER_COUNTRY
     try:
-        decision = vat_decide(
+        decision = buyer_vat_decision(
             seller_country=SELLER_COUNTRY,
             buyer_country=buyer_country,
+            buyer_vat_number=customer.vat_number,
             buyer_is_business=customer.kind == CustomerKind.COMPANY,
-            buyer_vat_number_valid=bool(customer.vat_number)
-            and vat_number_valid(buyer_country, customer.vat_number),
             on=day,
         )
     except ValueError as error:

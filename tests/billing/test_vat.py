@@ -10,6 +10,7 @@ from severa.vat import (
     NOTE_REVERSE_CHARGE,
     VAT_RATE_TABLE,
     VatDecision,
+    buyer_vat_decision,
     standard_rate,
     vat_amount,
     vat_decide,
@@ -203,3 +204,32 @@ def test_vat_number_valid(country, number, expected):
 def test_vat_number_valid_refuses_unsupported_country(country, message):
     with pytest.raises(ValueError, match=message):
         vat_number_valid(country, "123")
+
+
+@pytest.mark.parametrize(
+    ("buyer", "number", "is_business", "expected"),
+    [
+        # A well-formed Swedish number: reverse charge.
+        ("SE", "SE556036079301", True, REVERSE_CHARGE),
+        # A Swedish number with a wrong check digit counts as none: Finnish VAT.
+        ("SE", "SE556036079302", True, VatDecision("S", Decimal("25.5"), "", "")),
+        # No number: Finnish VAT.
+        ("SE", "", True, VatDecision("S", Decimal("25.5"), "", "")),
+        # A consumer's number never gives reverse charge.
+        ("SE", "SE556036079301", False, VatDecision("S", Decimal("25.5"), "", "")),
+        # A country whose numbers cannot be checked counts none; outside the EU anyway.
+        ("US", "12-3456789", True, OUTSIDE_EU),
+    ],
+)
+def test_buyer_vat_decision_counts_a_number_only_when_well_formed(
+    buyer, number, is_business, expected
+):
+    decision = buyer_vat_decision(
+        seller_country="FI",
+        buyer_country=buyer,
+        buyer_vat_number=number,
+        buyer_is_business=is_business,
+        on=date(2025, 6, 1),
+    )
+    assert decision == expected
+

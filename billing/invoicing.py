@@ -31,8 +31,8 @@ from billing.models import (
 from severa import clock
 from severa.errors import DomainError
 from severa.money import cash_round, quantize
+from severa.parties import buyer_snapshot as party_snapshot
 from severa.vat import VatDecision, buyer_vat_decision, vat_amount
-from subscriptions.services import buyer_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -159,39 +159,29 @@ def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
 
 
 def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
-
-    snapshot = buyer_snapshot(tenant)
-    details = getattr(tenant, "billing_details", None)
-    if details is not None:
-        for field in ("einvoice_address", "einvoice_operator", "peppol_id"):
-            value = getattr(details, field, "")
-            if value:
-                snapshot[field] = value
-        if getattr(details, "country", ""):
-            snapshot["address_country"] = details.country
-    return snapshot
+    """The tenant as its invoices name the buyer, frozen at issue."""
+    return party_snapshot(
+        name=tenant.name,
+        country=tenant.country,
+        business_id=tenant.business_id,
+        vat_number=tenant.vat_number,
+        details=getattr(tenant, "billing_details", None),
+        einvoice=True,
+    )
 
 
 def partner_buyer_snapshot(partner: Partner) -> dict[str, Any]:
     """The partner as its consolidated invoices name the buyer, frozen at issue."""
 
     details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
-    snapshot: dict[str, Any] = {
-        "name": partner.name,
-        "country": partner.country,
-        "business_id": partner.business_id,
-        "vat_number": details.vat_number if details is not None else "",
-    }
-    if details is not None:
-        for field in ("street_address", "postal_code", "city"):
-            if getattr(details, field):
-                snapshot[field] = getattr(details, field)
-        if details.country:
-            snapshot["address_country"] = details.country
-        for field in ("einvoice_address", "einvoice_operator", "peppol_id"):
-            if getattr(details, field):
-                snapshot[field] = getattr(details, field)
-    return snapshot
+    return party_snapshot(
+        name=partner.name,
+        country=partner.country,
+        business_id=partner.business_id,
+        vat_number=details.vat_number if details is not None else "",
+        details=details,
+        einvoice=True,
+    )
 
 
 def recipient_buyer_snapshot(

@@ -29,6 +29,7 @@ from accounts.services import audit_record, tenant_admin_emails
 from severa import clock, line_texts
 from severa.errors import DomainError
 from severa.money import quantize
+from severa.parties import buyer_snapshot as party_snapshot
 from severa.periods import Period, add_months, next_period, period_for, period_starting
 from severa.table_versions import versioned_read
 from severa.vat import VatDecision, buyer_vat_decision, vat_amount
@@ -1041,19 +1042,14 @@ def _totals(
 
 
 def buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
-    """The buyer as an order or invoice must show it, frozen at confirmation."""
-    snapshot: dict[str, Any] = {
-        "name": tenant.name,
-        "country": tenant.country,
-        "business_id": tenant.business_id,
-        "vat_number": tenant.vat_number,
-    }
-    details = getattr(tenant, "billing_details", None)
-    for field in ("street_address", "postal_code", "city"):
-        value = getattr(details, field, "") if details is not None else ""
-        if value:
-            snapshot[field] = value
-    return snapshot
+    """The buyer as an order must show it, frozen at confirmation."""
+    return party_snapshot(
+        name=tenant.name,
+        country=tenant.country,
+        business_id=tenant.business_id,
+        vat_number=tenant.vat_number,
+        details=getattr(tenant, "billing_details", None),
+    )
 
 
 # Scheduled changes.

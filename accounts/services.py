@@ -31,6 +31,33 @@ def audit_record(*, tenant: Tenant, actor: User | None, action: str, **details) 
     )
 
 
+# A new tenant's language when none is given: the one its users most likely read.
+LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
+
+
+def tenant_create(
+    *,
+    name: str,
+    country: str,
+    business_id: str,
+    vat_number: str,
+    by: User | None,
+    language: str = "",
+    action: str = "tenant.provisioned",
+) -> Tenant:
+    """A new company (an operator's provisioning, a partner's new customer), audited. Its
+    language, unless given, follows its country."""
+    tenant = Tenant.objects.create(
+        name=name,
+        country=country,
+        business_id=business_id,
+        vat_number=vat_number,
+        language=language or LANGUAGE_BY_COUNTRY.get(country, "en"),
+    )
+    audit_record(tenant=tenant, actor=by, action=action, name=name)
+    return tenant
+
+
 def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
     return list(
         Membership.objects.filter(

@@ -20,22 +20,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Invitation, Role, Tenant, User
-from accounts.services import audit_record, invitation_create
+from accounts.services import invitation_create, tenant_create
 from accounts.tenancy import tenant_scope
 from severa import clock
-from severa.periods import Period, period_for, period_starting
+from severa.periods import Period
 from subscriptions.catalog import price_book
 from subscriptions.models import OrderConfirmation, OrderKind, Subscription
 from subscriptions.pricebook import QuoteError
-from subscriptions.services import subscription_create
+from subscriptions.services import first_period, subscription_create
 
 if TYPE_CHECKING:
     # The seller is billing's model; a subscription only refers to it.
     from billing.models import SellerEntity
-
-# A new tenant's language when none is given: the one its users most likely read.
-LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
-
 
 @dataclass(frozen=True)
 class Provisioned:
@@ -43,15 +39,6 @@ class Provisioned:
     subscription: Subscription
     order: OrderConfirmation
     invitation: Invitation
-
-
-def first_period(first_period_start: date, period_months: int, today: date) -> Period:
-    """The period a new subscription starts in, as `subscription_create` decides it: the one
-    starting on `first_period_start` if that is in the future, else the one containing today
-    (earlier periods were billed elsewhere)."""
-    if first_period_start > today:
-        return period_starting(first_period_start, period_months)
-    return period_for(first_period_start, period_months, today)
 
 
 def provisioning_errors(
@@ -146,15 +133,15 @@ def tenant_provision(
     if storage_gb is None:
         storage_gb = price_book(currency, period.start).edition(edition).included_storage_gb
     with transaction.atomic():
-        tenant = Tenant.objects.create(
+        tenant = tenant_create(
             name=name,
             country=country,
             business_id=business_id,
             vat_number=vat_number,
-            language=language or LANGUAGE_BY_COUNTRY.get(country, "en"),
+            language=language or "",
+            by=by,
         )
         with tenant_scope(tenant):
-            audit_record(tenant=tenant, actor=by, action="tenant.provisioned", name=name)
             invitation, _token = invitation_create(
                 tenant=tenant, email=admin_email, role=Role.ADMIN, acting_user=by
             )

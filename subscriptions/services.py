@@ -382,6 +382,15 @@ def first_period_start_check(*, start: date, today: date) -> date:
     return start
 
 
+def first_period(first_period_start: date, period_months: int, today: date) -> Period:
+    """The period a new subscription starts in: the one starting on `first_period_start` if
+    that is in the future, else the one containing today (earlier periods were billed
+    elsewhere)."""
+    if first_period_start > today:
+        return period_starting(first_period_start, period_months)
+    return period_for(first_period_start, period_months, today)
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -415,10 +424,7 @@ def subscription_create(
         raise QuoteError("no_bank_account", seller=seller.name, currency=currency)
     today = clock.today()
     first_period_start_check(start=first_period_start, today=today)
-    if first_period_start > today:
-        period = period_starting(first_period_start, period_months)
-    else:
-        period = period_for(first_period_start, period_months, today)
+    period = first_period(first_period_start, period_months, today)
     state = SubscriptionState(
         edition_code=edition,
         seats=seats,

@@ -27,7 +27,12 @@ from accounts.models import (
     User,
 )
 from accounts.secrets import token_hash, token_new
-from accounts.services import audit_record, invitation_create, tenant_admin_emails
+from accounts.services import (
+    LANGUAGE_BY_COUNTRY,
+    audit_record,
+    invitation_create,
+    tenant_admin_emails,
+)
 from accounts.tenancy import tenant_scope
 from billing.models import SellerEntity, TermsAcceptance
 from severa import clock
@@ -50,7 +55,6 @@ from subscriptions.partners.customers import (
     partner_user_emails,
 )
 from subscriptions.pricebook import QuoteError
-from subscriptions.provisioning import LANGUAGE_BY_COUNTRY
 
 # The currency a new partner-activated subscription is sold in, by the customer's country.
 CURRENCY_BY_COUNTRY = {"FI": "EUR", "SE": "SEK", "NO": "NOK", "DK": "DKK"}

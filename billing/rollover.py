@@ -51,7 +51,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +84,7 @@ from subscriptions.services import (
     active_licences_by_tenant,
     change_json,
     order_rows,
+    order_sequences_last,
     period_price,
     state_after,
     subscription_state,
@@ -522,15 +522,7 @@ def _rollover_batch(
         plans.append((subscription, steps))
     if not plans:
         return tally, []
-    # Order numbers run per tenant; the subscriptions' row locks (one subscription per
-    # tenant) serialise them, as for every other order.
-    last_sequence = dict(
-        OrderConfirmation.objects.filter(tenant_id__in=[s.tenant_id for s, _ in plans])
-        .order_by()
-        .values("tenant_id")
-        .annotate(last=Max("sequence"))
-        .values_list("tenant_id", "last")
-    )
+    last_sequence = order_sequences_last(tenant_ids=[s.tenant_id for s, _ in plans])
     writes = [
         _subscription_write(
             subscription, steps, last_sequence.get(subscription.tenant_id) or 0, context

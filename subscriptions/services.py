@@ -899,6 +899,19 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
     return order
 
 
+def order_sequences_last(*, tenant_ids: Iterable[int]) -> dict[int, int]:
+    """The last order number of each tenant that has orders. Order numbers run per tenant;
+    the caller holds the tenants' subscription row locks (one subscription per tenant),
+    which serialise the numbering."""
+    return dict(
+        OrderConfirmation.objects.filter(tenant_id__in=list(tenant_ids))
+        .order_by()
+        .values("tenant_id")
+        .annotate(last=Max("sequence"))
+        .values_list("tenant_id", "last")
+    )
+
+
 def _order_create(
     *,
     subscription: Subscription,
@@ -918,11 +931,8 @@ def _order_create(
     `made_on` and `confirmed_at` default to the clock's today and now; a billing run passes
     the date it runs for.
     """
-    sequence = (
-        OrderConfirmation.objects.filter(tenant_id=subscription.tenant_id).aggregate(
-            last=Max("sequence")
-        )["last"]
-        or 0
+    sequence = order_sequences_last(tenant_ids=[subscription.tenant_id]).get(
+        subscription.tenant_id, 0
     ) + 1
     order, order_lines = order_rows(
         subscription=subscription,

@@ -1,7 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views, views_orders
+from api.accounts import views
+from api.orders import views as views_orders
 
 TENANT = "tenants/<int:tenant_id>"
 
@@ -29,8 +30,8 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
 ]
 
-# Billing details and contacts (api/views_billing.py).
-from api import views_billing  # noqa: E402
+# Billing details and contacts (api/billing/views.py).
+from api.billing import views as views_billing  # noqa: E402
 
 urlpatterns += [
     path(
@@ -55,7 +56,7 @@ urlpatterns += [
     ),
 ]
 
-# Order confirmations (api/views_orders.py).
+# Order confirmations (api/orders/views.py).
 urlpatterns += [
     path(
         f"{TENANT}/order-confirmations",
@@ -75,8 +76,8 @@ urlpatterns += [
 ]
 
 # Subscriptions: catalog, sellers, provisioning, the subscription, quotes, scheduled changes,
-# licences (api/views_subscriptions.py).
-from api import views_subscriptions  # noqa: E402
+# licences (api/subscriptions/views.py).
+from api.subscriptions import views as views_subscriptions  # noqa: E402
 
 urlpatterns += [
     path("catalog", views_subscriptions.CatalogView.as_view(), name="api_catalog"),
@@ -126,8 +127,8 @@ urlpatterns += [
 ]
 
 # Invoices, payments and credit notes; billing runs and seller migrations
-# (api/views_invoices.py).
-from api import views_invoices  # noqa: E402
+# (api/invoices/views.py).
+from api.invoices import views as views_invoices  # noqa: E402
 
 urlpatterns += [
     path(
@@ -166,8 +167,8 @@ urlpatterns += [
     ),
 ]
 
-# E-invoice downloads: Finvoice 3.0 and Peppol BIS Billing 3.0 (api/views_einvoice.py).
-from api import views_einvoice  # noqa: E402
+# E-invoice downloads: Finvoice 3.0 and Peppol BIS Billing 3.0 (api/einvoice/views.py).
+from api.einvoice import views as views_einvoice  # noqa: E402
 
 urlpatterns += [
     path(
@@ -182,8 +183,8 @@ urlpatterns += [
     ),
 ]
 
-# A partner's consolidated invoices (api/views_partner_invoices.py).
-from api import views_partner_invoices  # noqa: E402
+# A partner's consolidated invoices (api/partners/invoices.py).
+from api.partners import invoices as views_partner_invoices  # noqa: E402
 
 urlpatterns += [
     path(
@@ -198,8 +199,9 @@ urlpatterns += [
     ),
 ]
 
-# Connections to accounting systems, sync runs and transfers (api/views_integrations.py).
-from api import views_integrations, views_vismanet  # noqa: E402
+# Connections to accounting systems, sync runs and transfers (api/integrations/views.py).
+from api.integrations import views as views_integrations  # noqa: E402
+from api.integrations import vismanet as views_vismanet  # noqa: E402
 
 CONNECTION = f"{TENANT}/connections/<int:connection_id>"
 urlpatterns += [
@@ -240,13 +242,13 @@ urlpatterns += [
     ),
 ]
 
-# The tenant's business records (api/views_records.py).
-from api import views_records  # noqa: E402
+# The tenant's business records (api/records/views.py).
+from api.records import views as views_records  # noqa: E402
 
 urlpatterns += views_records.record_urlpatterns(TENANT)
 
-# Partners (api/views_partners.py).
-from api import views_partners  # noqa: E402
+# Partners (api/partners/views.py).
+from api.partners import views as views_partners  # noqa: E402
 
 PARTNER = "partners/<int:partner_id>"
 urlpatterns += [
@@ -288,8 +290,8 @@ from django.urls import include  # noqa: E402
 
 urlpatterns += [path("agent/", include("integrations.agent_api"))]
 
-# The agent of a connection (api/views_agents.py).
-from api import views_agents  # noqa: E402
+# The agent of a connection (api/integrations/agents.py).
+from api.integrations import agents as views_agents  # noqa: E402
 
 urlpatterns += [
     path(

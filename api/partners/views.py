@@ -17,11 +17,11 @@ from rest_framework.views import APIView
 
 from accounts.models import Partner, Role
 from accounts.tenancy import OPERATOR, partner_access, tenant_access
-from api import serializers_partners as serializers
+from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_PARAMETER, errors
 from api.errors import api_error
 from api.idempotency import idempotent
-from api.views import IDEMPOTENCY_PARAMETER, TENANT_PARAMETER, errors
-from api.views_subscriptions import IsOperator
+from api.partners import serializers
+from api.subscriptions.views import IsOperator
 from subscriptions import partners
 from subscriptions.models import Engagement, PartnerActivation
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.views import TENANT_ERRORS, TENANT_PARAMETER
+from api.accounts.views import TENANT_ERRORS, TENANT_PARAMETER
 from billing.einvoice.views import einvoice_invoice_get, einvoice_response
 
 INVOICE_PARAMETER = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers_invoices import MONEY, InvoiceLineSerializer, InvoiceSerializer
+from api.invoices.serializers import MONEY, InvoiceLineSerializer, InvoiceSerializer
 from billing.documents import customer_groups
 from billing.models import Invoice
 

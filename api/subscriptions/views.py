@@ -2,7 +2,7 @@
 provisioning a tenant, the subscription, quotes and their confirmation, scheduled changes and
 licences.
 
-Status codes beside the common ones (api/views.py):
+Status codes beside the common ones (api/accounts/views.py):
 
 Refusals of the services are answered by api/errors.py (with ``reason`` and ``params``):
 
@@ -37,17 +37,16 @@ from accounts.tenancy import (
     TenantScopedAPIMixin,
     tenant_scope,
 )
-from api import selectors_subscriptions as selectors
-from api import serializers as common_serializers
-from api import serializers_subscriptions as serializers
-from api.idempotency import idempotent
-from api.views import (
+from api.accounts import serializers as common_serializers
+from api.accounts.views import (
     IDEMPOTENCY_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
     errors,
 )
+from api.idempotency import idempotent
+from api.subscriptions import selectors, serializers
 from billing.models import SellerEntity
 from subscriptions import services
 from subscriptions.models import (

@@ -15,7 +15,7 @@ from accounts import services, twofactor
 from accounts.models import ApiToken, Invitation, Membership
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin, partners_for_user
 from accounts.tenancy import tenants_for_user as user_tenants
-from api import serializers
+from api.accounts import serializers
 from api.authentication import BearerTokenAuthentication
 from api.errors import api_error
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER

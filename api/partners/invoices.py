@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import partner_access
-from api.serializers_invoices import InvoiceListSerializer, InvoiceQuerySerializer
-from api.serializers_partner_invoices import PartnerInvoiceSerializer
-from api.views import errors
+from api.accounts.views import errors
+from api.invoices.serializers import InvoiceListSerializer, InvoiceQuerySerializer
+from api.partners.invoice_serializers import PartnerInvoiceSerializer
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.scoping import partner_scope
 

@@ -2,7 +2,7 @@
 users, its partners and operators read them; operators register payments and issue credit
 notes), and the operators' billing runs and seller migrations.
 
-Status codes beside the common ones (api/views.py): a payment or credit note the invoicing
+Status codes beside the common ones (api/accounts/views.py): a payment or credit note the invoicing
 rules refuse (more than is outstanding, a line credited beyond what is left of it, a credit
 note paid or credited) is a 422 with code ``payment_refused`` or ``credit_note_refused``; a
 reissue of a credit note or of an invoice credited or reissued already is a 422 with code
@@ -31,15 +31,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, OPERATOR, TenantScopedAPIMixin
-from api import serializers_invoices as serializers
-from api.idempotency import idempotent
-from api.views import (
+from api.accounts.views import (
     IDEMPOTENCY_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
     errors,
 )
+from api.idempotency import idempotent
+from api.invoices import serializers
 from billing.documents import invoice_filename, invoice_pdf_bytes
 from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue, invoice_reissue

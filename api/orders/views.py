@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.serializers_orders import OrderConfirmationListSerializer, OrderConfirmationSerializer
-from api.views import TENANT_ERRORS, TENANT_PARAMETER
+from api.accounts.views import TENANT_ERRORS, TENANT_PARAMETER
+from api.orders.serializers import OrderConfirmationListSerializer, OrderConfirmationSerializer
 from subscriptions.delivery import order_confirmation_pdf_bytes
 from subscriptions.documents import order_confirmation_filename
 from subscriptions.models import OrderConfirmation, OrderLine

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin
+from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from api.errors import api_error
 from api.idempotency import idempotent
-from api.serializers_integrations import (
+from api.integrations.serializers import (
     ClientCredentialsSerializer,
     ConnectionCreateSerializer,
     ConnectionSerializer,
@@ -20,7 +21,6 @@ from api.serializers_integrations import (
     TransferQuerySerializer,
     TransferSerializer,
 )
-from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from integrations.connections import (
     PAUSED_BY_COMPANY,
     connection_create,

@@ -1,4 +1,4 @@
-"""Bodies of the partner API (api/views_partners.py)."""
+"""Bodies of the partner API (api/partners/views.py)."""
 
 from rest_framework import serializers
 

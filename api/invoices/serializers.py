@@ -7,7 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers_orders import LineKindField
+from api.orders.serializers import LineKindField
 from billing.documents import invoice_bank_account
 from billing.invoicing import vat_breakdown
 from billing.models import (

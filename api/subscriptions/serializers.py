@@ -1,7 +1,7 @@
 """Request and response bodies of the subscription API: catalog, sellers, provisioning,
 the subscription, quotes (the Agreement page), order confirmations, scheduled changes.
 
-Response serializers are fed plain dicts built by `api.views_subscriptions` (a quote's
+Response serializers are fed plain dicts built by `api.subscriptions.views` (a quote's
 figures are stored JSON, the upcoming period is computed), so each one documents a shape,
 not a model. Request serializers check the shape of a body and that every catalog code
 exists; the business rules (what a price book sells, what an edition allows) are checked by
@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Tenant
-from api.serializers_orders import OrderLineSerializer
+from api.orders.serializers import OrderLineSerializer
 from billing.models import SellerEntity
 from severa import clock
 from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from api.billing.serializers import (
     BillingContactCreateSerializer,
     BillingContactSerializer,
@@ -17,6 +16,7 @@ from api.billing.serializers import (
     SellerChangeReviewSerializer,
 )
 from api.idempotency import idempotent
+from api.schema import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from billing.contacts import (
     billing_contact_add,
     billing_contact_remove,

@@ -7,9 +7,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.views import TENANT_ERRORS, TENANT_PARAMETER, errors
 from api.errors import api_error
 from api.integrations.views import CONNECTION_PARAMETER, ConnectionMixin
+from api.schema import TENANT_ERRORS, TENANT_PARAMETER, errors
 from integrations.agent_status import agent_status
 from integrations.agents import agent_key_issue, agent_key_revoke
 from integrations.connectors import connector_for

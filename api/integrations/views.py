@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin
-from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from api.errors import api_error
 from api.idempotency import idempotent
 from api.integrations.serializers import (
@@ -21,6 +20,7 @@ from api.integrations.serializers import (
     TransferQuerySerializer,
     TransferSerializer,
 )
+from api.schema import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from integrations.connections import (
     PAUSED_BY_COMPANY,
     connection_create,

@@ -10,9 +10,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.views import TENANT_PARAMETER, errors
 from api.errors import api_error
 from api.integrations.views import CONNECTION_PARAMETER, ConnectionMixin
+from api.schema import TENANT_PARAMETER, errors
 from integrations.errors import IntegrationError
 from integrations.models import Connection
 from integrations.vismanet.connector import client_for

@@ -19,27 +19,28 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, OPERATOR, TenantScopedAPIMixin
-from api.accounts.views import (
+from api.idempotency import idempotent
+from api.invoices import serializers
+from api.permissions import IsOperator
+from api.renderers import ErrorsAsJSONMixin, PDFRenderer
+from api.schema import (
     IDEMPOTENCY_PARAMETER,
+    INVOICE_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
     errors,
 )
-from api.idempotency import idempotent
-from api.invoices import serializers
 from billing.documents import invoice_filename, invoice_pdf_bytes
 from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue, invoice_reissue
@@ -55,19 +56,9 @@ from billing.models import (
     SellerMigration,
 )
 
-INVOICE_PARAMETER = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)
 OPERATORS = frozenset({OPERATOR})
 # The list and the JSON invoice never need the stored PDF.
 DEFERRED = ("pdf",)
-
-
-class IsOperator(BasePermission):
-    """Operators (the vendor's staff, `user.is_operator`) only; others get 403."""
-
-    message = "Only operators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
 
 
 def _invoice_data(invoice_id: int) -> dict:
@@ -126,20 +117,8 @@ class InvoiceDetailView(TenantScopedAPIMixin, APIView):
         return Response(_invoice_data(invoice_id))
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: application/pdf`; the view returns the bytes itself."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])
-class InvoicePDFView(TenantScopedAPIMixin, APIView):
+class InvoicePDFView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView):
     tenant_roles = BILLING_ROLES
     renderer_classes = [JSONRenderer, PDFRenderer]
 
@@ -157,13 +136,6 @@ class InvoicePDFView(TenantScopedAPIMixin, APIView):
         response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON (api/errors.py) even when the client asked for a PDF.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])

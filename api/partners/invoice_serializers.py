@@ -8,7 +8,8 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.invoices.serializers import MONEY, InvoiceLineSerializer, InvoiceSerializer
+from api.fields import MONEY
+from api.invoices.serializers import InvoiceLineSerializer, InvoiceSerializer
 from billing.documents import customer_groups
 from billing.models import Invoice
 

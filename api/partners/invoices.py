@@ -10,24 +10,22 @@ from contextlib import ExitStack
 
 from django.db.models import Prefetch
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.tenancy import partner_access
-from api.accounts.views import errors
 from api.invoices.serializers import InvoiceListSerializer, InvoiceQuerySerializer
 from api.partners.invoice_serializers import PartnerInvoiceSerializer
+from api.partners.views import PartnerAPIMixin
+from api.schema import INVOICE_PARAMETER, PARTNER_PARAMETER, errors
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.scoping import partner_scope
 
-PARTNER_PARAMETER = OpenApiParameter("partner_id", int, OpenApiParameter.PATH)
-INVOICE_PARAMETER = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)
 PARTNER_ERRORS = errors(401, 403, 404)
 
 
-class PartnerScopedAPIMixin:
+class PartnerScopedAPIMixin(PartnerAPIMixin):
     """Resolve the partner with `partner_access` (404 when the user does not act for it)
     and run the handler inside the partner's scope."""
 
@@ -38,7 +36,6 @@ class PartnerScopedAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.partner = partner_access(user=request.user, partner_id=kwargs.get("partner_id"))
         self._partner_scope.enter_context(partner_scope(self.partner))
 
 

@@ -17,20 +17,15 @@ from rest_framework.views import APIView
 
 from accounts.models import Partner, Role
 from accounts.tenancy import OPERATOR, partner_access, tenant_access
-from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_PARAMETER, errors
-from api.errors import api_error
+from api.errors import not_found
 from api.idempotency import idempotent
 from api.partners import serializers
-from api.subscriptions.views import IsOperator
+from api.permissions import IsOperator
+from api.schema import IDEMPOTENCY_PARAMETER, PARTNER_PARAMETER, TENANT_PARAMETER, errors
 from subscriptions import partners
 from subscriptions.models import Engagement, PartnerActivation
 
-PARTNER_PARAMETER = OpenApiParameter("partner_id", int, OpenApiParameter.PATH)
 INVITATION_PARAMETER = OpenApiParameter("partnerinvitation_id", int, OpenApiParameter.PATH)
-
-
-def _not_found() -> Response:
-    return api_error(404, "not_found", "Not found.")
 
 
 class PartnerAPIMixin:
@@ -205,9 +200,9 @@ class PartnerInvitationListView(APIView):
         named = request.data.get("tenant_id") if hasattr(request.data, "get") else None
         access = tenant_access(user=request.user, tenant_id=named)
         if access.role not in (Role.ADMIN, OPERATOR):
-            return _not_found()
+            return not_found()
         if not Partner.objects.filter(pk=partner_id).exists():
-            return _not_found()
+            return not_found()
         form = serializers.PartnerInvitationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         invitation, _token = partners.partner_invitation_create(
@@ -242,7 +237,7 @@ class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
             None,
         )
         if invitation is None:
-            return _not_found()
+            return not_found()
         form = serializers.InvitationAcceptSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         with transaction.atomic():

@@ -22,9 +22,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin
-from api.accounts.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from api.idempotency import idempotent
 from api.records import serializers
+from api.schema import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from records import services
 from records.models import (
     BusinessUnit,

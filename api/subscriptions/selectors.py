@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
-from api.subscriptions.serializers import seller_code
+from api.fields import seller_code
 from severa import clock
 from severa.line_texts import line_text_of, vat_note_text
 from severa.vat import VAT_NOTE_KINDS

@@ -14,6 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Tenant
+from api.fields import MONEY, seller_code, seller_of_code
 from api.orders.serializers import OrderLineSerializer
 from billing.models import SellerEntity
 from severa import clock
@@ -42,7 +43,6 @@ MAX_STORAGE_GB = 1_000_000
 MAX_CODES = 50
 CODE_LENGTH = 64
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 5, "decimal_places": 2}
 
 
@@ -103,11 +103,6 @@ class CatalogSerializer(serializers.Serializer):
 
 
 # Seller entities.
-
-
-def seller_code(seller: SellerEntity) -> str:
-    """A seller's stable code in the API: its business id (SellerEntity has no code field)."""
-    return seller.business_id
 
 
 class SellerBankAccountSerializer(serializers.Serializer):
@@ -396,10 +391,7 @@ class TenantProvisionSerializer(_CatalogCodes, serializers.Serializer):
         return value
 
     def validate_seller(self, value: str) -> SellerEntity:
-        sellers = list(SellerEntity.objects.filter(business_id=value.strip())[:2])
-        if len(sellers) != 1:
-            raise serializers.ValidationError(f"Unknown seller {value!r}: see GET /sellers.")
-        return sellers[0]
+        return seller_of_code(value)
 
     def validate_first_period_start(self, value):
         try:

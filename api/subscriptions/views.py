@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,14 +38,15 @@ from accounts.tenancy import (
     tenant_scope,
 )
 from api.accounts import serializers as common_serializers
-from api.accounts.views import (
+from api.idempotency import idempotent
+from api.permissions import IsOperator
+from api.schema import (
     IDEMPOTENCY_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
     errors,
 )
-from api.idempotency import idempotent
 from api.subscriptions import selectors, serializers
 from billing.models import SellerEntity
 from subscriptions import services
@@ -63,15 +64,6 @@ from subscriptions.support import support_contact_of_tenant
 QUOTE_PARAMETER = OpenApiParameter("quote_id", int, OpenApiParameter.PATH)
 CHANGE_PARAMETER = OpenApiParameter("scheduledchange_id", int, OpenApiParameter.PATH)
 MEMBERSHIP_PARAMETER = OpenApiParameter("membership_id", int, OpenApiParameter.PATH)
-
-
-class IsOperator(BasePermission):
-    """Operators (the vendor's staff, `user.is_operator`) only; others get 403."""
-
-    message = "Only operators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
 
 
 def _order_data(order: OrderConfirmation) -> dict:

@@ -184,7 +184,7 @@ urlpatterns += [
 ]
 
 # A partner's consolidated invoices (api/partners/invoices.py).
-from api.partners import invoices as views_partner_invoices  # noqa: E402
+from api.partners import views as views_partner_invoices  # noqa: E402
 
 urlpatterns += [
     path(

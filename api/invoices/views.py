@@ -14,8 +14,8 @@ late for the notice, nobody in the cohort, scheduled already) is a 422 with code
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -61,6 +61,16 @@ OPERATORS = frozenset({OPERATOR})
 DEFERRED = ("pdf",)
 
 
+def invoices_filtered(invoices: QuerySet[Invoice], *, query_params: QueryDict) -> QuerySet[Invoice]:
+    """An invoice list's ``?status=`` and ``?kind=`` (a value not of their choices is a 400)."""
+    query = serializers.InvoiceQuerySerializer(data=query_params)
+    query.is_valid(raise_exception=True)
+    for name in ("status", "kind"):
+        if query.validated_data.get(name):
+            invoices = invoices.filter(**{name: query.validated_data[name]})
+    return invoices
+
+
 def _invoice_data(invoice_id: int) -> dict:
     invoice = get_object_or_404(
         Invoice.objects.defer(*DEFERRED)
@@ -91,17 +101,12 @@ class InvoiceListView(TenantScopedAPIMixin, generics.ListAPIView):
     tenant_roles = BILLING_ROLES
 
     def get_queryset(self):
-        query = serializers.InvoiceQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        invoices = (
+        return invoices_filtered(
             Invoice.objects.defer(*DEFERRED, "seller_snapshot", "buyer_snapshot")
             .select_related("seller")
-            .order_by("-invoice_date", "-pk")
+            .order_by("-invoice_date", "-pk"),
+            query_params=self.request.query_params,
         )
-        for name in ("status", "kind"):
-            if query.validated_data.get(name):
-                invoices = invoices.filter(**{name: query.validated_data[name]})
-        return invoices
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])

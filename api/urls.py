@@ -201,7 +201,6 @@ urlpatterns += [
 
 # Connections to accounting systems, sync runs and transfers (api/integrations/views.py).
 from api.integrations import views as views_integrations  # noqa: E402
-from api.integrations import vismanet as views_vismanet  # noqa: E402
 
 CONNECTION = f"{TENANT}/connections/<int:connection_id>"
 urlpatterns += [
@@ -237,7 +236,7 @@ urlpatterns += [
     ),
     path(
         f"{CONNECTION}/segments",
-        views_vismanet.SegmentsView.as_view(),
+        views_integrations.SegmentsView.as_view(),
         name="api_tenant_connection_segments",
     ),
 ]
@@ -291,12 +290,11 @@ from django.urls import include  # noqa: E402
 urlpatterns += [path("agent/", include("integrations.agent_api"))]
 
 # The agent of a connection (api/integrations/agents.py).
-from api.integrations import agents as views_agents  # noqa: E402
 
 urlpatterns += [
     path(
         f"{CONNECTION}/agent",
-        views_agents.ConnectionAgentView.as_view(),
+        views_integrations.ConnectionAgentView.as_view(),
         name="api_tenant_connection_agent",
     ),
 ]

@@ -47,7 +47,7 @@ from api.schema import (
     TENANT_PARAMETER,
     errors,
 )
-from api.subscriptions import selectors, serializers
+from api.subscriptions import request_serializers, selectors, serializers
 from billing.models import SellerEntity
 from subscriptions import services
 from subscriptions.models import (
@@ -102,7 +102,7 @@ class TenantProvisionView(APIView):
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
-        request=serializers.TenantProvisionSerializer,
+        request=request_serializers.TenantProvisionSerializer,
         responses={
             201: serializers.TenantProvisionResponseSerializer,
             **errors(400, 401, 403, 409, 415, 422),
@@ -119,7 +119,7 @@ class TenantProvisionView(APIView):
     )
     @idempotent()
     def post(self, request):
-        form = serializers.TenantProvisionSerializer(data=request.data)
+        form = request_serializers.TenantProvisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         provisioned = tenant_provision(
@@ -205,7 +205,7 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
     tenant_roles = MANAGING_ROLES
 
     @extend_schema(
-        request=serializers.QuoteRequestSerializer,
+        request=request_serializers.QuoteRequestSerializer,
         responses={
             201: serializers.QuoteSerializer,
             **errors(400, 401, 403, 404, 415, 422),
@@ -220,7 +220,7 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
     )
     def post(self, request, tenant_id):
         subscription = _subscription_of(self.tenant)
-        form = serializers.QuoteRequestSerializer(data=request.data)
+        form = request_serializers.QuoteRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         desired = services.Desired(

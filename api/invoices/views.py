@@ -2,7 +2,7 @@
 users, its partners and operators read them; operators register payments and issue credit
 notes), and the operators' billing runs and seller migrations.
 
-Status codes beside the common ones (api/accounts/views.py): a payment or credit note the invoicing
+Status codes beside the common ones (api/schema.py): a payment or credit note the invoicing
 rules refuse (more than is outstanding, a line credited beyond what is left of it, a credit
 note paid or credited) is a 422 with code ``payment_refused`` or ``credit_note_refused``; a
 reissue of a credit note or of an invoice credited or reissued already is a 422 with code

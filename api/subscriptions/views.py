@@ -2,7 +2,7 @@
 provisioning a tenant, the subscription, quotes and their confirmation, scheduled changes and
 licences.
 
-Status codes beside the common ones (api/accounts/views.py):
+Status codes beside the common ones (api/schema.py):
 
 Refusals of the services are answered by api/errors.py (with ``reason`` and ``params``):
 

@@ -17,11 +17,32 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Validati
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django_scopes import ScopeError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from severa.errors import DomainError
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Field name to its messages.")
+    reason = serializers.CharField(
+        required=False,
+        help_text="A refusal of the service: its own stable code (e.g. `nothing_to_change`); "
+        "`message` is its text in the request's language (Accept-Language).",
+    )
+    params = serializers.DictField(
+        required=False, help_text="A refusal's values that its message names."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body every API error has (api/errors.py)."""
+
+    error = ErrorDetailSerializer()
 
 
 def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
@@ -88,6 +109,11 @@ def exception_handler(exc, context):
 
 def api_error(status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
     return Response(error_body(status_code, code, message, fields), status=status_code)
+
+
+def not_found() -> Response:
+    """The 404 of a row the caller cannot see, as a view answers it without raising."""
+    return api_error(404, "not_found", "Not found.")
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:

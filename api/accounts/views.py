@@ -1,11 +1,6 @@
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,35 +10,17 @@ from accounts import services, twofactor
 from accounts.models import ApiToken, Invitation, Membership
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin, partners_for_user
 from accounts.tenancy import tenants_for_user as user_tenants
-from api import serializers
+from api.accounts import serializers
 from api.authentication import BearerTokenAuthentication
-from api.errors import api_error
-from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.errors import api_error, not_found
 from api.idempotency import idempotent
-
-ERROR_RESPONSE = OpenApiResponse(
-    serializers.ErrorSerializer,
-    description="Error: {error: {status, code, message, fields, reason, params}}",
+from api.schema import (
+    IDEMPOTENCY_PARAMETER,
+    SIGNED_IN_ERRORS,
+    TENANT_ERRORS,
+    TENANT_PARAMETER,
+    errors,
 )
-
-
-def errors(*codes: int) -> dict:
-    return dict.fromkeys(codes, ERROR_RESPONSE)
-
-
-# No or a bad token: 401. Signed in by session without two-factor, or a role that may not: 403.
-# A tenant (or a row) the caller cannot see: 404. A body that is not JSON, form or multipart
-# (or has no Content-Type): 415.
-SIGNED_IN_ERRORS = errors(401, 403)
-TENANT_ERRORS = errors(401, 403, 404)
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Replays the first response for a repeated request with the same key.",
-)
-TENANT_PARAMETER = OpenApiParameter("tenant_id", int, OpenApiParameter.PATH)
 
 
 class TokenView(APIView):
@@ -126,7 +103,7 @@ class TokenDetailView(APIView):
     )
     def delete(self, request, apitoken_id):
         if services.api_token_revoke(user=request.user, token_id=apitoken_id) is None:
-            return api_error(404, "not_found", "Not found.")
+            return not_found()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

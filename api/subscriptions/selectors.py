@@ -2,7 +2,7 @@
 today's prices, the subscription with its pending changes and upcoming period, a stored quote.
 
 Each function returns the plain dict its response serializer in
-`api.serializers_subscriptions` documents; amounts stay `Decimal` (or the decimal strings a
+`api.subscriptions.serializers` documents; amounts stay `Decimal` (or the decimal strings a
 quote stored) until the serializer writes them.
 """
 
@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
-from api.serializers_subscriptions import seller_code
+from api.fields import seller_code
 from severa import clock
 from severa.line_texts import line_text_of, vat_note_text
 from severa.vat import VAT_NOTE_KINDS

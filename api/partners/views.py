@@ -5,32 +5,47 @@ Routes under ``/partners/{partner_id}/`` answer 404 to anyone who is not a user 
 partner (operators excepted), and a customer the partner does not collaborate with is a 404
 like any foreign id. The customer's own data stays under ``/tenants/{tenant_id}/``, which a
 partner user's token reaches for the customers with an active collaboration.
+
+A partner's consolidated invoices under ``/partners/{partner_id}/invoices`` are the invoices
+the partner gets for the customers whose subscriptions it pays, each with its lines grouped
+by customer; read-only (payments and credit notes are the operators', on the operator
+invoice pages).
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Partner, Role
 from accounts.tenancy import OPERATOR, partner_access, tenant_access
-from api import serializers_partners as serializers
-from api.errors import api_error
+from api.errors import not_found
 from api.idempotency import idempotent
-from api.views import IDEMPOTENCY_PARAMETER, TENANT_PARAMETER, errors
-from api.views_subscriptions import IsOperator
+from api.invoices.serializers import InvoiceListSerializer, InvoiceQuerySerializer
+from api.invoices.views import invoices_filtered
+from api.partners import serializers
+from api.permissions import IsOperator
+from api.schema import (
+    IDEMPOTENCY_PARAMETER,
+    INVOICE_PARAMETER,
+    PARTNER_PARAMETER,
+    TENANT_PARAMETER,
+    errors,
+)
+from billing.models import Invoice, InvoiceLine, Payment
+from billing.scoping import partner_scope
 from subscriptions import partners
 from subscriptions.models import Engagement, PartnerActivation
 
-PARTNER_PARAMETER = OpenApiParameter("partner_id", int, OpenApiParameter.PATH)
 INVITATION_PARAMETER = OpenApiParameter("partnerinvitation_id", int, OpenApiParameter.PATH)
-
-
-def _not_found() -> Response:
-    return api_error(404, "not_found", "Not found.")
+PARTNER_ERRORS = errors(401, 403, 404)
 
 
 class PartnerAPIMixin:
@@ -39,6 +54,20 @@ class PartnerAPIMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.partner = partner_access(user=request.user, partner_id=kwargs.get("partner_id"))
+
+
+class PartnerScopedAPIMixin(PartnerAPIMixin):
+    """Resolve the partner with `partner_access` (404 when the user does not act for it)
+    and run the handler inside the partner's scope."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self._partner_scope = ExitStack()
+        with self._partner_scope:
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._partner_scope.enter_context(partner_scope(self.partner))
 
 
 class PartnerCreateView(APIView):
@@ -205,9 +234,9 @@ class PartnerInvitationListView(APIView):
         named = request.data.get("tenant_id") if hasattr(request.data, "get") else None
         access = tenant_access(user=request.user, tenant_id=named)
         if access.role not in (Role.ADMIN, OPERATOR):
-            return _not_found()
+            return not_found()
         if not Partner.objects.filter(pk=partner_id).exists():
-            return _not_found()
+            return not_found()
         form = serializers.PartnerInvitationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         invitation, _token = partners.partner_invitation_create(
@@ -242,7 +271,7 @@ class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
             None,
         )
         if invitation is None:
-            return _not_found()
+            return not_found()
         form = serializers.InvitationAcceptSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -255,3 +284,51 @@ class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
                 terms_version=form.validated_data["terms_version"],
             )
         return Response(serializers.CollaborationSerializer(collaboration).data)
+
+
+# A partner's consolidated invoices.
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER])
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[InvoiceQuerySerializer],
+        responses={200: InvoiceListSerializer(many=True), **errors(400, 401, 403, 404)},
+        summary="The partner's consolidated invoices and credit notes, newest first",
+    )
+)
+class PartnerInvoiceListView(PartnerScopedAPIMixin, generics.ListAPIView):
+    serializer_class = InvoiceListSerializer
+
+    def get_queryset(self):
+        return invoices_filtered(
+            Invoice.objects.filter(partner=self.partner)
+            .defer("pdf", "seller_snapshot", "buyer_snapshot")
+            .select_related("seller")
+            .order_by("-invoice_date", "-pk"),
+            query_params=self.request.query_params,
+        )
+
+
+@extend_schema(parameters=[PARTNER_PARAMETER, INVOICE_PARAMETER])
+class PartnerInvoiceDetailView(PartnerScopedAPIMixin, APIView):
+    @extend_schema(
+        responses={200: serializers.PartnerInvoiceSerializer, **PARTNER_ERRORS},
+        summary="One consolidated invoice or credit note: the invoice with its lines grouped "
+        "by customer (`customers`: each customer's lines and net subtotal)",
+    )
+    def get(self, request, partner_id, invoice_id):
+        invoice = (
+            Invoice.objects.filter(partner=self.partner, pk=invoice_id)
+            .defer("pdf")
+            .select_related("seller", "credited_invoice")
+            .prefetch_related(
+                Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
+                Prefetch("payments", queryset=Payment.objects.order_by("paid_on", "pk")),
+                Prefetch("credit_notes", queryset=Invoice.objects.defer("pdf").order_by("pk")),
+            )
+            .first()
+        )
+        if invoice is None:
+            raise Http404("No such invoice.")
+        return Response(serializers.PartnerInvoiceSerializer(invoice).data)

@@ -1,5 +1,6 @@
-"""Connections, sync runs and transfers in the API. Types only: every rule is in
-``integrations.connections`` and ``integrations.runs``."""
+"""Connections, sync runs and transfers, Visma.net ERP segments and a connection's agent in
+the API. Types only: every rule is in ``integrations.connections``, ``integrations.runs``,
+``integrations.vismanet.segments`` and ``integrations.agents``."""
 
 from rest_framework import serializers
 
@@ -136,3 +137,52 @@ class TransferSerializer(serializers.Serializer):
 
 class TransferQuerySerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=TransferOutcome.choices, required=False)
+
+
+# Visma.net ERP subaccount segments.
+
+
+class SegmentsUpdateSerializer(serializers.Serializer):
+    department_segment = serializers.IntegerField(allow_null=True)
+    cost_centre_segment = serializers.IntegerField(allow_null=True)
+    business_units = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+    cost_centres = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+
+    def validate_business_units(self, value: dict) -> dict[int, str]:
+        return _ids(value)
+
+    def validate_cost_centres(self, value: dict) -> dict[int, str]:
+        return _ids(value)
+
+
+def _ids(value: dict) -> dict[int, str]:
+    if not all(str(key).isdigit() for key in value):
+        raise serializers.ValidationError("Keys are business unit or cost centre ids.")
+    return {int(key): text for key, text in value.items()}
+
+
+# The agent of a connection (Visma Global).
+
+
+class AgentStatusSerializer(serializers.Serializer):
+    has_key = serializers.BooleanField()
+    key_prefix = serializers.CharField()
+    key_issued_at = serializers.DateTimeField(allow_null=True)
+    online = serializers.BooleanField()
+    offline_for_a_day = serializers.BooleanField()
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    agent_version = serializers.CharField()
+    remote_version = serializers.CharField()
+    minimum_version = serializers.CharField()
+    too_old = serializers.BooleanField()
+    last_job_at = serializers.DateTimeField(allow_null=True)
+    last_job_kind = serializers.CharField()
+    checklist = serializers.JSONField()
+
+
+class AgentKeySerializer(AgentStatusSerializer):
+    key = serializers.CharField(help_text="The agent key: shown this once, stored hashed.")

@@ -1,6 +1,14 @@
 """ERP connections under /api/v1/tenants/{tenant_id}/connections: settings, service-account
 authorisation, sync runs and their transfer log; for the tenant's admins, its partners and
-operators, like the Integrations page."""
+operators, like the Integrations page.
+
+A Visma.net ERP connection's ``segments``: the subaccount segments and values Visma.net has,
+the picked segments and each business unit's and cost centre's match (a match to a value
+Visma.net no longer has is ``broken``); PUT changes them, like the page. The rules are in
+integrations.vismanet.segments.
+
+The ``agent`` of a connection (Visma Global): its state, and its key (issued or rotated:
+shown once in the answer; revoked)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -11,16 +19,21 @@ from rest_framework.views import APIView
 from accounts.tenancy import MANAGING_ROLES, TenantScopedAPIMixin
 from api.errors import api_error
 from api.idempotency import idempotent
-from api.serializers_integrations import (
+from api.integrations.serializers import (
+    AgentKeySerializer,
+    AgentStatusSerializer,
     ClientCredentialsSerializer,
     ConnectionCreateSerializer,
     ConnectionSerializer,
     ConnectionUpdateSerializer,
+    SegmentsUpdateSerializer,
     SyncRunSerializer,
     TransferQuerySerializer,
     TransferSerializer,
 )
-from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
+from api.schema import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
+from integrations.agent_status import agent_status
+from integrations.agents import agent_key_issue, agent_key_revoke
 from integrations.connections import (
     PAUSED_BY_COMPANY,
     connection_create,
@@ -28,11 +41,18 @@ from integrations.connections import (
     connection_resume,
     connection_settings_update,
 )
-from integrations.connectors import UnknownSystem
+from integrations.connectors import UnknownSystem, connector_for
 from integrations.errors import IntegrationError
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncTrigger
 from integrations.oauth import client_credentials_authorize
 from integrations.runs import RunInProgress, sync_run_start
+from integrations.vismanet.connector import client_for
+from integrations.vismanet.segments import (
+    dimension_segments,
+    segment_overview,
+    segment_settings,
+    segment_settings_save,
+)
 
 CONNECTION_PARAMETER = OpenApiParameter("connection_id", int, OpenApiParameter.PATH)
 SYNCRUN_PARAMETER = OpenApiParameter("syncrun_id", int, OpenApiParameter.PATH)
@@ -189,3 +209,131 @@ class TransferListView(ConnectionMixin, generics.ListAPIView):
         if query.validated_data.get("outcome"):
             transfers = transfers.filter(outcome=query.validated_data["outcome"])
         return transfers
+
+
+# Visma.net ERP subaccount segments.
+
+
+@extend_schema(parameters=[TENANT_PARAMETER, CONNECTION_PARAMETER])
+class SegmentsView(ConnectionMixin, APIView):
+    def _connection(self) -> Connection:
+        return get_object_or_404(
+            Connection.objects.select_related("tenant"),
+            pk=self.kwargs["connection_id"],
+            system="visma_net",
+        )
+
+    def _answer(self, connection: Connection) -> Response:
+        try:
+            segments = dimension_segments(client_for(connection).subaccount_dimension())
+        except IntegrationError as error:
+            return api_error(502, "remote_error", f"Visma.net ERP refused: {error}")
+        settings = segment_settings(connection)
+        overview = segment_overview(connection, segments)
+
+        def rows(kind: str) -> list[dict]:
+            return [
+                {"id": row.local_id, "label": row.label, "value": row.value, "broken": row.broken}
+                for row in overview[kind]
+            ]
+
+        return Response(
+            {
+                "department_segment": settings.department_segment,
+                "cost_centre_segment": settings.cost_centre_segment,
+                "segments": [
+                    {
+                        "segment_id": segment.segment_id,
+                        "description": segment.description,
+                        "values": [
+                            {
+                                "value_id": v.value_id,
+                                "description": v.description,
+                                "active": v.active,
+                            }
+                            for v in segment.values.values()
+                        ],
+                    }
+                    for segment in sorted(segments.values(), key=lambda s: s.segment_id)
+                ],
+                "business_units": rows("business_unit"),
+                "cost_centres": rows("cost_centre"),
+            }
+        )
+
+    @extend_schema(
+        responses={200: None, **errors(401, 403, 404, 502)}, summary="Subaccount segments"
+    )
+    def get(self, request, tenant_id, connection_id):
+        return self._answer(self._connection())
+
+    @extend_schema(
+        request=SegmentsUpdateSerializer,
+        responses={200: None, **errors(400, 401, 403, 404, 415, 502)},
+        summary="Pick the segments and match values; 400 with a message per field saves nothing",
+    )
+    def put(self, request, tenant_id, connection_id):
+        connection = self._connection()
+        form = SegmentsUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            segments = dimension_segments(client_for(connection).subaccount_dimension())
+        except IntegrationError as error:
+            return api_error(502, "remote_error", f"Visma.net ERP refused: {error}")
+        segment_settings_save(
+            connection,
+            segments=segments,
+            department_segment=form.validated_data["department_segment"],
+            cost_centre_segment=form.validated_data["cost_centre_segment"],
+            business_units=form.validated_data.get("business_units", {}),
+            cost_centres=form.validated_data.get("cost_centres", {}),
+            by_user=request.user,
+        )
+        return self._answer(connection)
+
+
+# The agent of a connection (Visma Global).
+
+
+def _agent_connection(view):
+    connection = view.connection()
+    if not getattr(connector_for(connection.system), "uses_agent", False):
+        return None
+    return connection
+
+
+@extend_schema(parameters=[TENANT_PARAMETER, CONNECTION_PARAMETER])
+class ConnectionAgentView(ConnectionMixin, APIView):
+    @extend_schema(
+        responses={200: AgentStatusSerializer, **TENANT_ERRORS},
+        summary="The connection's agent: online, versions, last job, go-live checklist",
+    )
+    def get(self, request, tenant_id, connection_id):
+        connection = _agent_connection(self)
+        if connection is None:
+            return api_error(404, "no_agent", "This connection has no agent.")
+        return Response(AgentStatusSerializer(agent_status(connection)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: AgentKeySerializer, **errors(401, 403, 404)},
+        summary="Issue a new agent key (the old one stops working); the key is shown once",
+    )
+    def post(self, request, tenant_id, connection_id):
+        connection = _agent_connection(self)
+        if connection is None:
+            return api_error(404, "no_agent", "This connection has no agent.")
+        key = agent_key_issue(connection=connection, by_user=request.user)
+        return Response(AgentKeySerializer({**agent_status(connection), "key": key}).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **errors(401, 403, 404)},
+        summary="Revoke the agent key: the agent is refused at its next call",
+    )
+    def delete(self, request, tenant_id, connection_id):
+        connection = _agent_connection(self)
+        if connection is None:
+            return api_error(404, "no_agent", "This connection has no agent.")
+        agent_key_revoke(connection=connection, by_user=request.user)
+        return Response(status=204)

@@ -1,7 +1,15 @@
-"""Bodies of the partner API (api/views_partners.py)."""
+"""Bodies of the partner API (api/partners/views.py). A partner's consolidated invoice is
+the invoice as for a tenant, with its lines grouped by customer (DESIGN §3.8)."""
 
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import MONEY
+from api.invoices.serializers import InvoiceLineSerializer, InvoiceSerializer
+from billing.documents import customer_groups
+from billing.models import Invoice
 from subscriptions.partner_models import (
     ActivationScenario,
     ActivationStatus,
@@ -189,3 +197,33 @@ class CollaborationSerializer(serializers.Serializer):
     engagement = serializers.CharField()
     status = serializers.CharField()
     ended_at = serializers.DateTimeField(allow_null=True)
+
+
+# A partner's consolidated invoices.
+
+
+class CustomerGroupSerializer(serializers.Serializer):
+    tenant_id = serializers.IntegerField(help_text="The customer tenant the lines bill.")
+    name = serializers.CharField()
+    subtotal = serializers.DecimalField(**MONEY, help_text="Net of the customer's lines.")
+    lines = InvoiceLineSerializer(many=True)
+
+
+class PartnerInvoiceSerializer(InvoiceSerializer):
+    customers = serializers.SerializerMethodField()
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = [*InvoiceSerializer.Meta.fields, "customers"]
+
+    @extend_schema_field(CustomerGroupSerializer(many=True))
+    def get_customers(self, invoice: Invoice) -> list[dict]:
+        groups = customer_groups(invoice, tuple(invoice.lines.all()))
+        return [
+            {
+                "tenant_id": group.lines[0].tenant_id,
+                "name": group.customer,
+                "subtotal": f"{Decimal(group.subtotal):.2f}",
+                "lines": InvoiceLineSerializer(group.lines, many=True).data,
+            }
+            for group in groups
+        ]

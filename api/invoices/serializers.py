@@ -7,7 +7,13 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers_orders import LineKindField
+from api.fields import (
+    MONEY,
+    DocumentLineSerializer,
+    SellerRefSerializer,
+    seller_code,
+    seller_of_code,
+)
 from billing.documents import invoice_bank_account
 from billing.invoicing import vat_breakdown
 from billing.models import (
@@ -22,21 +28,6 @@ from billing.models import (
     SellerMigration,
     SellerMigrationItemStatus,
 )
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
-
-def seller_code(seller: SellerEntity) -> str:
-    """A seller's code in the API: its business id, as in GET /sellers."""
-    return seller.business_id
-
-
-class SellerRefSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="The seller's business id.")
-    name = serializers.CharField()
-
-    def to_representation(self, seller: SellerEntity) -> dict:
-        return {"code": seller_code(seller), "name": seller.name}
 
 
 class InvoiceRefSerializer(serializers.ModelSerializer):
@@ -127,19 +118,7 @@ def _party(snapshot: dict, serializer: type[serializers.Serializer]) -> dict:
     return {name: str(snapshot.get(name) or "") for name in serializer().fields}
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
-    description = serializers.CharField(
-        help_text="The line's text in the buyer's language, written when the document was "
-        "issued; it never changes."
-    )
-    kind = LineKindField(
-        help_text="What the line is about, a stable code (e.g. seats_additional, "
-        "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
-    )
-    params = serializers.JSONField(
-        help_text="The line's parameters for its kind: edition and add-on names and codes, "
-        "seat counts, gigabytes (e.g. {\"from_gb\": 100, \"to_gb\": 500})."
-    )
+class InvoiceLineSerializer(DocumentLineSerializer):
     credited_line = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="On a credit note: the invoice line it credits."
     )
@@ -392,14 +371,8 @@ class SellerMigrationRequestSerializer(serializers.Serializer):
     )
     notice_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
 
-    def _seller(self, value: str) -> SellerEntity:
-        sellers = list(SellerEntity.objects.filter(business_id=value.strip())[:2])
-        if len(sellers) != 1:
-            raise serializers.ValidationError(f"Unknown seller {value!r}: see GET /sellers.")
-        return sellers[0]
-
     def validate_from_seller(self, value: str) -> SellerEntity:
-        return self._seller(value)
+        return seller_of_code(value)
 
     def validate_to_seller(self, value: str) -> SellerEntity:
-        return self._seller(value)
+        return seller_of_code(value)

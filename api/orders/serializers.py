@@ -1,10 +1,9 @@
 """Order confirmations in the API: the list row, the whole order, and its parsed summary."""
 
-from collections.abc import Mapping
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import DocumentLineSerializer
 from subscriptions.documents import order_summary_read, party_read
 from subscriptions.models import OrderConfirmation, OrderLine
 
@@ -30,29 +29,7 @@ class SellerOrderPartySerializer(PartySerializer):
     support_email = serializers.CharField(help_text="The seller's support address; may be empty.")
 
 
-class LineKindField(serializers.CharField):
-    """A line's `text_kind` as `kind`; reads a line already serialized too (a response that
-    nests an order's data)."""
-
-    def get_attribute(self, instance: object) -> str:
-        if isinstance(instance, Mapping):
-            return instance.get("kind", "")
-        return instance.text_kind
-
-
-class OrderLineSerializer(serializers.ModelSerializer):
-    description = serializers.CharField(
-        help_text="The line's text in the buyer's language, written when the document was "
-        "issued; it never changes."
-    )
-    kind = LineKindField(
-        help_text="What the line is about, a stable code (e.g. seats_additional, "
-        "storage_change, edition_upgrade, seats, add_on); empty for a free-text line.",
-    )
-    params = serializers.JSONField(
-        help_text="The line's parameters for its kind: edition and add-on names and codes, "
-        "seat counts, gigabytes (e.g. {\"from_gb\": 100, \"to_gb\": 500})."
-    )
+class OrderLineSerializer(DocumentLineSerializer):
     class Meta:
         model = OrderLine
         fields = [

@@ -2,7 +2,7 @@
 users, its partners and operators read them; operators register payments and issue credit
 notes), and the operators' billing runs and seller migrations.
 
-Status codes beside the common ones (api/views.py): a payment or credit note the invoicing
+Status codes beside the common ones (api/schema.py): a payment or credit note the invoicing
 rules refuse (more than is outstanding, a line credited beyond what is left of it, a credit
 note paid or credited) is a 422 with code ``payment_refused`` or ``credit_note_refused``; a
 reissue of a credit note or of an invoice credited or reissued already is a 422 with code
@@ -14,27 +14,28 @@ late for the notice, nobody in the cohort, scheduled already) is a 422 with code
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, OPERATOR, TenantScopedAPIMixin
-from api import serializers_invoices as serializers
 from api.idempotency import idempotent
-from api.views import (
+from api.invoices import serializers
+from api.permissions import IsOperator
+from api.renderers import ErrorsAsJSONMixin, PDFRenderer
+from api.schema import (
     IDEMPOTENCY_PARAMETER,
+    INVOICE_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
@@ -55,19 +56,19 @@ from billing.models import (
     SellerMigration,
 )
 
-INVOICE_PARAMETER = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)
 OPERATORS = frozenset({OPERATOR})
 # The list and the JSON invoice never need the stored PDF.
 DEFERRED = ("pdf",)
 
 
-class IsOperator(BasePermission):
-    """Operators (the vendor's staff, `user.is_operator`) only; others get 403."""
-
-    message = "Only operators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
+def invoices_filtered(invoices: QuerySet[Invoice], *, query_params: QueryDict) -> QuerySet[Invoice]:
+    """An invoice list's ``?status=`` and ``?kind=`` (a value not of their choices is a 400)."""
+    query = serializers.InvoiceQuerySerializer(data=query_params)
+    query.is_valid(raise_exception=True)
+    for name in ("status", "kind"):
+        if query.validated_data.get(name):
+            invoices = invoices.filter(**{name: query.validated_data[name]})
+    return invoices
 
 
 def _invoice_data(invoice_id: int) -> dict:
@@ -100,17 +101,12 @@ class InvoiceListView(TenantScopedAPIMixin, generics.ListAPIView):
     tenant_roles = BILLING_ROLES
 
     def get_queryset(self):
-        query = serializers.InvoiceQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        invoices = (
+        return invoices_filtered(
             Invoice.objects.defer(*DEFERRED, "seller_snapshot", "buyer_snapshot")
             .select_related("seller")
-            .order_by("-invoice_date", "-pk")
+            .order_by("-invoice_date", "-pk"),
+            query_params=self.request.query_params,
         )
-        for name in ("status", "kind"):
-            if query.validated_data.get(name):
-                invoices = invoices.filter(**{name: query.validated_data[name]})
-        return invoices
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])
@@ -126,20 +122,8 @@ class InvoiceDetailView(TenantScopedAPIMixin, APIView):
         return Response(_invoice_data(invoice_id))
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: application/pdf`; the view returns the bytes itself."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])
-class InvoicePDFView(TenantScopedAPIMixin, APIView):
+class InvoicePDFView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView):
     tenant_roles = BILLING_ROLES
     renderer_classes = [JSONRenderer, PDFRenderer]
 
@@ -157,13 +141,6 @@ class InvoicePDFView(TenantScopedAPIMixin, APIView):
         response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON (api/errors.py) even when the client asked for a PDF.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])

@@ -9,14 +9,14 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.idempotency import idempotent
-from api.serializers_billing import (
+from api.billing.serializers import (
     BillingContactCreateSerializer,
     BillingContactSerializer,
     BillingDetailsSerializer,
     SellerChangeReviewSerializer,
 )
-from api.views import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
+from api.idempotency import idempotent
+from api.schema import IDEMPOTENCY_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER, errors
 from billing.contacts import (
     billing_contact_add,
     billing_contact_remove,

@@ -81,24 +81,3 @@ class InvitationSerializer(serializers.ModelSerializer):
         model = Invitation
         fields = ["id", "email", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
         read_only_fields = ["id", "created_at", "expires_at", "accepted_at", "revoked_at"]
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text="Field name to its messages.")
-    reason = serializers.CharField(
-        required=False,
-        help_text="A refusal of the service: its own stable code (e.g. `nothing_to_change`); "
-        "`message` is its text in the request's language (Accept-Language).",
-    )
-    params = serializers.DictField(
-        required=False, help_text="A refusal's values that its message names."
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error body every API error has (api/errors.py)."""
-
-    error = ErrorDetailSerializer()

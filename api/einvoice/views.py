@@ -4,44 +4,23 @@ invoice or credit note, for the tenant's admins and billing users, its partners 
 operators. Errors are JSON like everywhere else in the API."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.response import Response
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.views import TENANT_ERRORS, TENANT_PARAMETER
+from api.renderers import ErrorsAsJSONMixin, XMLRenderer
+from api.schema import INVOICE_PARAMETER, TENANT_ERRORS, TENANT_PARAMETER
 from billing.einvoice.views import einvoice_invoice_get, einvoice_response
 
-INVOICE_PARAMETER = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)
 
-
-class XMLRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: application/xml`; the view returns the bytes itself."""
-
-    media_type = "application/xml"
-    format = "xml"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
-class _EinvoiceView(TenantScopedAPIMixin, APIView):
+class _EinvoiceView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView):
     tenant_roles = BILLING_ROLES
     renderer_classes = [JSONRenderer, XMLRenderer]
     kind = ""
 
     def get(self, request, tenant_id, invoice_id):
         return einvoice_response(einvoice_invoice_get(invoice_id), self.kind)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON (api/errors.py) even when the client asked for XML.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER, INVOICE_PARAMETER])

@@ -2,7 +2,7 @@
 provisioning a tenant, the subscription, quotes and their confirmation, scheduled changes and
 licences.
 
-Status codes beside the common ones (api/views.py):
+Status codes beside the common ones (api/schema.py):
 
 Refusals of the services are answered by api/errors.py (with ``reason`` and ``params``):
 
@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -37,17 +37,17 @@ from accounts.tenancy import (
     TenantScopedAPIMixin,
     tenant_scope,
 )
-from api import selectors_subscriptions as selectors
-from api import serializers as common_serializers
-from api import serializers_subscriptions as serializers
+from api.accounts import serializers as common_serializers
 from api.idempotency import idempotent
-from api.views import (
+from api.permissions import IsOperator
+from api.schema import (
     IDEMPOTENCY_PARAMETER,
     SIGNED_IN_ERRORS,
     TENANT_ERRORS,
     TENANT_PARAMETER,
     errors,
 )
+from api.subscriptions import request_serializers, selectors, serializers
 from billing.models import SellerEntity
 from subscriptions import services
 from subscriptions.models import (
@@ -64,15 +64,6 @@ from subscriptions.support import support_contact_of_tenant
 QUOTE_PARAMETER = OpenApiParameter("quote_id", int, OpenApiParameter.PATH)
 CHANGE_PARAMETER = OpenApiParameter("scheduledchange_id", int, OpenApiParameter.PATH)
 MEMBERSHIP_PARAMETER = OpenApiParameter("membership_id", int, OpenApiParameter.PATH)
-
-
-class IsOperator(BasePermission):
-    """Operators (the vendor's staff, `user.is_operator`) only; others get 403."""
-
-    message = "Only operators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
 
 
 def _order_data(order: OrderConfirmation) -> dict:
@@ -111,7 +102,7 @@ class TenantProvisionView(APIView):
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
-        request=serializers.TenantProvisionSerializer,
+        request=request_serializers.TenantProvisionSerializer,
         responses={
             201: serializers.TenantProvisionResponseSerializer,
             **errors(400, 401, 403, 409, 415, 422),
@@ -128,7 +119,7 @@ class TenantProvisionView(APIView):
     )
     @idempotent()
     def post(self, request):
-        form = serializers.TenantProvisionSerializer(data=request.data)
+        form = request_serializers.TenantProvisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         provisioned = tenant_provision(
@@ -214,7 +205,7 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
     tenant_roles = MANAGING_ROLES
 
     @extend_schema(
-        request=serializers.QuoteRequestSerializer,
+        request=request_serializers.QuoteRequestSerializer,
         responses={
             201: serializers.QuoteSerializer,
             **errors(400, 401, 403, 404, 415, 422),
@@ -229,7 +220,7 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
     )
     def post(self, request, tenant_id):
         subscription = _subscription_of(self.tenant)
-        form = serializers.QuoteRequestSerializer(data=request.data)
+        form = request_serializers.QuoteRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         desired = services.Desired(

@@ -7,13 +7,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.tenancy import BILLING_ROLES, TenantScopedAPIMixin
-from api.serializers_orders import OrderConfirmationListSerializer, OrderConfirmationSerializer
-from api.views import TENANT_ERRORS, TENANT_PARAMETER
+from api.orders.serializers import OrderConfirmationListSerializer, OrderConfirmationSerializer
+from api.renderers import ErrorsAsJSONMixin, PDFRenderer
+from api.schema import TENANT_ERRORS, TENANT_PARAMETER
 from subscriptions.delivery import order_confirmation_pdf_bytes
 from subscriptions.documents import order_confirmation_filename
 from subscriptions.models import OrderConfirmation, OrderLine
@@ -57,20 +57,8 @@ class OrderConfirmationDetailView(TenantScopedAPIMixin, generics.RetrieveAPIView
         )
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: application/pdf`; the view returns the bytes itself."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
 @extend_schema(parameters=[TENANT_PARAMETER])
-class OrderConfirmationPDFView(TenantScopedAPIMixin, APIView):
+class OrderConfirmationPDFView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView):
     tenant_roles = BILLING_ROLES
     renderer_classes = [JSONRenderer, PDFRenderer]
 
@@ -93,10 +81,3 @@ class OrderConfirmationPDFView(TenantScopedAPIMixin, APIView):
             f'attachment; filename="{order_confirmation_filename(order)}"'
         )
         return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON (api/errors.py) even when the client asked for a PDF.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)

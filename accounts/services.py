@@ -17,6 +17,8 @@ from accounts.models import (
     AuditEvent,
     Invitation,
     Membership,
+    Partner,
+    PartnerMembership,
     Role,
     Tenant,
     User,
@@ -62,6 +64,16 @@ def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
     return list(
         Membership.objects.filter(
             tenant=tenant, role=Role.ADMIN, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+    )
+
+
+def partner_user_emails(*, partner: Partner) -> list[str]:
+    """The addresses of the partner's active users (each told of its activations and
+    invitations; the recipients of its invoices when it has no billing contacts)."""
+    return list(
+        PartnerMembership.objects.filter(
+            partner=partner, is_active=True, user__is_active=True
         ).values_list("user__email", flat=True)
     )
 

@@ -2,6 +2,11 @@
 confirmations by e-mail. A contact is a user of the tenant (at the user's current address)
 or an external address with a name. A tenant keeps at least one once it has any, and the
 page recommends two or more. A tenant's admins are never contacts implicitly.
+
+A partner that pays its customers' subscriptions has billing contacts of its own (the same
+rows with ``partner`` set, in ``billing.scoping.partner_scope``); which of them get its
+invoices is decided here too (``partner_billing_contact_recipients``), the partner's pages
+that edit them are in the partners app.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership, Tenant, User
+from accounts.models import Membership, Partner, PartnerMembership, Tenant, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import BillingContact
+from billing.scoping import partner_scope
 from severa import clock
 from severa.errors import DomainError
 
@@ -91,6 +97,24 @@ def contact_recipients(
             seen.add(address.lower())
             recipients.append((contact, address))
     return recipients
+
+
+def partner_billing_contacts_list(partner: Partner) -> QuerySet[BillingContact]:
+    """The partner's billing contacts, oldest first (call inside the partner's scope)."""
+    return BillingContact.objects.filter(partner=partner).select_related("user")
+
+
+def partner_billing_contact_recipients(partner: Partner) -> list[tuple[BillingContact, str]]:
+    """The contacts that get the partner's invoices, each address once; users no longer
+    active in the partner left out."""
+    with partner_scope(partner):
+        contacts = list(partner_billing_contacts_list(partner))
+    active_user_ids = set(
+        PartnerMembership.objects.filter(partner=partner, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    return contact_recipients(contacts, active_user_ids)
 
 
 def billing_contact_addresses(tenant: Tenant) -> list[str]:

@@ -41,8 +41,8 @@ from django.db.models import Q
 from django_scopes import scopes_disabled
 
 from accounts.mail import mail_render
-from accounts.services import tenant_admin_emails
-from billing.contacts import billing_contact_recipients
+from accounts.services import partner_user_emails, tenant_admin_emails
+from billing.contacts import billing_contact_recipients, partner_billing_contact_recipients
 from billing.documents import invoice_language, invoice_pdf_bytes
 from billing.einvoice.delivery import einvoice_delivery_add
 from billing.invoice_status import invoice_mark_sent
@@ -116,16 +116,15 @@ def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | No
 def partner_invoice_recipients(
     invoice: Invoice,
 ) -> tuple[list[tuple[BillingContact | None, str]], bool]:
-    from billing.partner_billing import partner_billing_contact_recipients, partner_user_emails
-
     contacts: list[tuple[BillingContact | None, str]] = list(
         partner_billing_contact_recipients(invoice.partner)
     )
     if contacts:
         return contacts, False
     users: dict[str, str] = {}
-    for address in partner_user_emails(invoice.partner):
-        users.setdefault(address.lower(), address)
+    for address in partner_user_emails(partner=invoice.partner):
+        if address and address.strip():
+            users.setdefault(address.strip().lower(), address.strip())
     if users:
         logger.warning(
             "Partner %s has no billing contacts: invoice %s goes to its users",

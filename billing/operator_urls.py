@@ -72,19 +72,3 @@ urlpatterns += [
         name="operator_einvoice_retry",
     ),
 ]
-
-# Support requests: partners' downgrades (subscriptions/partner_operator_views.py).
-from subscriptions import partner_operator_views  # noqa: E402
-
-urlpatterns += [
-    path(
-        "support-requests/",
-        partner_operator_views.operator_support_requests_view,
-        name="operator_support_requests",
-    ),
-    path(
-        "support-requests/<int:supportrequest_id>/resolve/",
-        partner_operator_views.operator_support_request_resolve_view,
-        name="operator_support_request_resolve",
-    ),
-]

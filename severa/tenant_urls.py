@@ -189,19 +189,5 @@ urlpatterns += [
     ),
 ]
 
-# Partners: invite a partner, end a collaboration (subscriptions/partner_views.py).
-from subscriptions import partner_views  # noqa: E402
-
-urlpatterns += [
-    path("partners/", partner_views.tenant_partners_view, name="tenant_partners"),
-    path(
-        "partners/<int:collaboration_id>/end/",
-        partner_views.tenant_collaboration_end_view,
-        name="tenant_collaboration_end",
-    ),
-    path(
-        "partners/activations/<int:partneractivation_id>/",
-        partner_views.tenant_activation_approve_view,
-        name="tenant_partner_activation",
-    ),
-]
+# Partners: invite a partner, end a collaboration, approve an activation (partners/).
+urlpatterns += [path("partners/", include("partners.tenant_urls"))]

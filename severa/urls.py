@@ -18,16 +18,17 @@ urlpatterns = [
     path("", account_views.dashboard_view, name="dashboard"),
     path("accounts/", include("accounts.urls")),
     path("t/<int:tenant_id>/", include("severa.tenant_urls")),
-    path("p/<int:partner_id>/", include("subscriptions.partner_urls")),
+    path("p/<int:partner_id>/", include("partners.urls")),
     path("operator/", include("billing.operator_urls")),
+    path("operator/", include("partners.operator_urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
 ]
 
-# E-mailed partner links: activation approval, a customer's invitation (subscriptions/).
-urlpatterns += [path("partners/", include("subscriptions.partner_link_urls"))]
+# E-mailed partner links: activation approval, a customer's invitation (partners/).
+urlpatterns += [path("partners/", include("partners.link_urls"))]
 
 # E-mailed invoice links: the token is the credential (billing/link_views.py).
 urlpatterns += [path("links/invoices/", include("billing.link_urls"))]

@@ -22,13 +22,11 @@ from accounts.models import (
 from billing.demo import billing_demo_seed
 from billing.models import SellerBankAccount, SellerEntity
 from records.demo import records_demo_seed
-from severa import clock
 from severa.money import CURRENCY_MINOR_UNITS
 from subscriptions.models import (
     AddOn,
     AddOnPricing,
     Edition,
-    Engagement,
     Interface,
     InterfaceSystem,
     Price,
@@ -38,6 +36,7 @@ from subscriptions.models import (
 from subscriptions.services import subscription_create
 
 DEMO_PASSWORD = "severa-demo"  # noqa: S105 - printed for the demo on purpose
+DEMO_PARTNER_BUSINESS_ID = "0112038-9"
 PRICES_FROM = datetime.date(2024, 1, 1)
 
 # Monthly prices per currency: EUR, SEK, NOK, DKK.
@@ -349,8 +348,9 @@ def demo_seed() -> list[DemoLogin]:
                 user = _user(username, first, last)
                 Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
                 logins.append(DemoLogin(username, str(role), name, username in DEMO_TOTP_KEYS))
+        # The partner's engagements are the partners app's (partners/demo.py).
         partner, _ = Partner.objects.get_or_create(
-            business_id="0112038-9",
+            business_id=DEMO_PARTNER_BUSINESS_ID,
             defaults={
                 "name": "Tilitoimisto Numero Oy",
                 "country": "FI",
@@ -363,15 +363,6 @@ def demo_seed() -> list[DemoLogin]:
             partner=partner,
             tenant=tenants["SE"],
             defaults={"engagement": "Bookkeeping 2025", "status": CollaborationStatus.ACTIVE},
-        )
-        # The partner portal's engagements: one tied to the customer, one free for the next.
-        Engagement.objects.get_or_create(
-            partner=partner,
-            name="Bookkeeping 2025",
-            defaults={"customer": tenants["SE"], "created_at": clock.now()},
-        )
-        Engagement.objects.get_or_create(
-            partner=partner, name="Payroll 2026", defaults={"created_at": clock.now()}
         )
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))
         _subscriptions(tenants, finland)

@@ -459,18 +459,3 @@ class OrderLine(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("An order line cannot be changed once confirmed")
         super().save(*args, **kwargs)
-
-
-# Partner rows (§3.8) live in their own module; imported here so that Django registers them.
-from subscriptions.partner_models import (  # noqa: E402, F401
-    ActivationScenario,
-    ActivationStatus,
-    Engagement,
-    InvoiceRecipient,
-    PartnerActivation,
-    PartnerInvitation,
-    PartnerTermsAcceptance,
-    PartnerTermsVersion,
-    SupportRequest,
-    SupportRequestStatus,
-)

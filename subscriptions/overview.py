@@ -4,7 +4,6 @@ total, the next period and its cost, the changes scheduled and the last orders."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from accounts.models import Tenant
 from subscriptions.models import OrderConfirmation, ScheduledChange, Subscription
@@ -53,34 +52,3 @@ def subscription_summary(tenant: Tenant) -> SubscriptionSummary | None:
         orders=orders,
     )
 
-
-ENDING_WITHIN_DAYS = 60
-
-
-@dataclass(frozen=True)
-class PartnerOverview:
-    ending: list  # PartnerCustomer, agreement ending soonest first
-    waiting: list  # PartnerCustomer waiting for the customer's approval
-
-
-def partner_overview(customers: list, today: date) -> PartnerOverview:
-    """Of a partner's `customers` (``partner_customers``): those whose agreement ends within
-    `ENDING_WITHIN_DAYS` of `today`, and those waiting for the customer to approve (an
-    activation, or the collaboration itself)."""
-    horizon = today + timedelta(days=ENDING_WITHIN_DAYS)
-    ending = sorted(
-        (
-            customer
-            for customer in customers
-            if customer.subscription is not None
-            and customer.subscription.agreement_end is not None
-            and today <= customer.subscription.agreement_end <= horizon
-        ),
-        key=lambda customer: (customer.subscription.agreement_end, customer.tenant.name),
-    )
-    waiting = [
-        customer
-        for customer in customers
-        if customer.pending_activation is not None or customer.is_pending
-    ]
-    return PartnerOverview(ending=ending, waiting=waiting)

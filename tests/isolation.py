@@ -605,11 +605,11 @@ def _register_integration_factories() -> None:
 _register_integration_factories()
 
 
-# Partners (subscriptions/partner_models.py): activations, customers' invitations and
-# support requests belong to a tenant; engagements belong to a partner (no route names one by
-# id: the API lists them under partner_id).
+# Partners (partners/models.py): activations, customers' invitations and support requests
+# belong to a tenant; engagements belong to a partner (no route names one by id: the API
+# lists them under partner_id).
 from accounts.models import Partner  # noqa: E402
-from subscriptions.models import (  # noqa: E402
+from partners.models import (  # noqa: E402
     Engagement,
     PartnerActivation,
     PartnerInvitation,

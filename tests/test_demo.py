@@ -15,7 +15,7 @@ def _counts():
         return {
             model._meta.label: model.objects.count()
             for model in apps.get_models()
-            if model._meta.app_label in {"accounts", "subscriptions", "billing"}
+            if model._meta.app_label in {"accounts", "subscriptions", "billing", "partners"}
         }
 
 

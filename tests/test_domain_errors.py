@@ -15,7 +15,7 @@ import billing.invoicing
 import billing.migration
 import billing.outbox
 import billing.rollover
-import subscriptions.partners.activation
+import partners.services.activation
 import subscriptions.pricebook
 import subscriptions.quotes
 import subscriptions.services
@@ -35,7 +35,7 @@ REFUSALS = {
     "EInvoiceRetryError",
     "OutboxRetryError",
 }
-APPS = ("accounts", "api", "billing", "records", "subscriptions", "severa")
+APPS = ("accounts", "api", "billing", "partners", "records", "subscriptions", "severa")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
@@ -169,6 +169,6 @@ def test_a_refusal_survives_pickling():
 
 
 # The modules are imported for their subclasses; keep the imports used.
-assert billing.contacts and billing.rollover and subscriptions.partners.activation
+assert billing.contacts and billing.rollover and partners.services.activation
 assert billing.einvoice.delivery and billing.outbox
 assert issubclass(billing.contacts.LastBillingContactError, DomainError)

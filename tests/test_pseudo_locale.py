@@ -27,9 +27,10 @@ from billing.models import InvoiceLink, OutboxMessage, SellerEntity, TermsVersio
 from integrations.engine import blocked_reason
 from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.models import SyncRun, Transfer
+from partners.models import PartnerActivation, PartnerInvitation
+from partners.services import partner_create
 from severa import clock
-from subscriptions.models import PartnerActivation, PartnerInvitation, Quote, Subscription
-from subscriptions.partners.customers import partner_create
+from subscriptions.models import Quote, Subscription
 from subscriptions.services import Desired, quote_confirm, quote_create
 from tests import pseudo_locale
 from tests.factories import (

@@ -10,12 +10,12 @@ from api.fields import MONEY
 from api.invoices.serializers import InvoiceLineSerializer, InvoiceSerializer
 from billing.documents import customer_groups
 from billing.models import Invoice
-from subscriptions.partner_models import (
+from partners.models import (
     ActivationScenario,
     ActivationStatus,
     InvoiceRecipient,
 )
-from subscriptions.partners import invited_customer_edition, partner_terms_current
+from partners.selectors import invited_customer_edition, partner_terms_current
 
 
 class PartnerCreateSerializer(serializers.Serializer):

@@ -41,8 +41,8 @@ from api.schema import (
 )
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.scoping import partner_scope
-from subscriptions import partners
-from subscriptions.models import Engagement, PartnerActivation
+from partners import services as partners
+from partners.models import Engagement, PartnerActivation
 
 INVITATION_PARAMETER = OpenApiParameter("partnerinvitation_id", int, OpenApiParameter.PATH)
 PARTNER_ERRORS = errors(401, 403, 404)

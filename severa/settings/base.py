@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "api",
     "subscriptions",
     "billing",
+    "partners",
     "integrations",
     "records",
 ]

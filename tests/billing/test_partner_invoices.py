@@ -15,6 +15,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
+from billing.contacts import LastBillingContactError
 from billing.documents import invoice_document, invoice_html
 from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue
@@ -29,6 +30,7 @@ from billing.models import (
 )
 from billing.runs import invoicing_run
 from billing.scoping import partner_scope
+from partners.services.billing import partner_billing_contact_remove
 from severa import clock
 from tests.factories import (
     MembershipFactory,
@@ -506,9 +508,6 @@ def test_a_partner_with_a_peppol_id_gets_the_consolidated_invoice_as_peppol_ubl(
 def test_removing_a_partner_contact_revokes_its_links_and_the_last_one_stays(
     world, django_capture_on_commit_callbacks
 ):
-    from billing.contacts import LastBillingContactError
-    from billing.partner_billing import partner_billing_contact_remove
-
     _run(RUN_DAY, django_capture_on_commit_callbacks)
     with scopes_disabled():
         first, second = BillingContact.objects.filter(partner=world["partner"]).order_by("pk")

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from partners.models import Engagement
 from severa import clock
-from subscriptions.models import Engagement, Subscription
+from subscriptions.models import Subscription
 from tests.factories import (
     PASSWORD,
     PartnerFactory,

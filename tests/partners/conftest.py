@@ -1,8 +1,8 @@
 import pytest
 from django_scopes import scopes_disabled
 
+from partners.models import Engagement
 from severa import clock
-from subscriptions.models import Engagement
 from tests.factories import (
     PartnerFactory,
     PartnerMembershipFactory,

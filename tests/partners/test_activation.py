@@ -11,14 +11,10 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Collaboration, CollaborationStatus, Invitation, Membership, Tenant
 from billing.models import TermsAcceptance
+from partners.models import ActivationStatus, PartnerActivation
+from partners.services import NewCustomer, activation_approve, activation_create
 from severa import clock
-from subscriptions.models import (
-    ActivationStatus,
-    OrderConfirmation,
-    PartnerActivation,
-    Subscription,
-)
-from subscriptions.partners import NewCustomer, activation_approve, activation_create
+from subscriptions.models import OrderConfirmation, Subscription
 from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,11 @@ from django_scopes import scopes_disabled
 from accounts.models import AuditEvent, Collaboration, CollaborationStatus
 from accounts.services import api_token_create
 from billing.models import TermsVersion
+from partners import services as partners
+from partners.models import ActivationStatus, PartnerActivation
+from partners.services import activation as activation_service
 from severa import clock
-from subscriptions import partners
-from subscriptions.models import ActivationStatus, PartnerActivation
+from subscriptions.models import Subscription
 from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +142,7 @@ def test_a_waiting_customer_shows_only_what_the_partner_typed(
 def test_activation_requests_are_limited_per_partner(
     tenant, admin_user, partner, partner_user, engagement, monkeypatch
 ):
-    from subscriptions.partners import activation
-
-    monkeypatch.setattr(activation, "ACTIVATION_REQUESTS_PER_HOUR", 3)
+    monkeypatch.setattr(activation_service, "ACTIVATION_REQUESTS_PER_HOUR", 3)
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant, seats=8)
     client = api_client(partner_user)
@@ -168,9 +168,7 @@ def test_activation_requests_are_limited_per_partner(
 def test_the_portal_form_shows_the_limit_as_a_form_error(
     tenant, partner, partner_user, engagement, verified_client, monkeypatch
 ):
-    from subscriptions.partners import activation
-
-    monkeypatch.setattr(activation, "ACTIVATION_REQUESTS_PER_HOUR", 0)
+    monkeypatch.setattr(activation_service, "ACTIVATION_REQUESTS_PER_HOUR", 0)
     response = verified_client(partner_user).post(
         f"/p/{partner.pk}/activations/new/",
         {
@@ -331,8 +329,6 @@ def test_the_answer_does_not_tell_whether_the_company_has_a_subscription(
 def test_approving_without_a_selection_starts_only_the_collaboration(
     tenant, admin_user, partner, partner_user, engagement, seller, catalog
 ):
-    from subscriptions.models import Subscription
-
     activation, _token = partners.activation_create(
         partner=partner,
         engagement=engagement,

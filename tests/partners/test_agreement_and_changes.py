@@ -9,18 +9,12 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
 from accounts.models import CollaborationStatus
+from partners.models import SupportRequest, SupportRequestStatus
+from partners.services.support import partner_edition_change, support_request_resolve
 from severa import clock
-from subscriptions.models import (
-    ChangeKind,
-    ChangeStatus,
-    Quote,
-    ScheduledChange,
-    SupportRequest,
-    SupportRequestStatus,
-)
+from subscriptions.models import ChangeKind, ChangeStatus, Quote, ScheduledChange
 from subscriptions.pricebook import QuoteError
 from subscriptions.services import Desired, quote_confirm, quote_create
-from subscriptions.support import partner_edition_change, support_request_resolve
 from tests.factories import CollaborationFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from django.core import mail
 from django_scopes import scopes_disabled
 
 from accounts.models import Collaboration, CollaborationStatus
+from partners.models import Engagement, PartnerInvitation
+from partners.services import partner_invitation_accept, partner_invitation_create
 from severa import clock
-from subscriptions.models import Engagement, PartnerInvitation
 from tests.factories import CollaborationFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,6 @@ def test_an_invitation_by_partner_id_goes_to_every_partner_user(
 def test_a_user_of_another_partner_cannot_accept(
     tenant, admin_user, partner, other_partner, verified_client
 ):
-    from subscriptions.partners import partner_invitation_accept, partner_invitation_create
     from tests.factories import PartnerMembershipFactory
 
     PartnerMembershipFactory(partner=partner)

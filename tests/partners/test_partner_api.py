@@ -12,8 +12,8 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Collaboration, CollaborationStatus, PartnerMembership, Tenant
 from accounts.services import api_token_create
+from partners.models import PartnerActivation, PartnerInvitation
 from severa import clock
-from subscriptions.models import PartnerActivation, PartnerInvitation
 from tests.factories import CollaborationFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

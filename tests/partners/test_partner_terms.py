@@ -10,9 +10,9 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Collaboration
 from accounts.services import api_token_create
+from partners.models import PartnerTermsAcceptance, PartnerTermsVersion
+from partners.services import partner_invitation_create
 from severa import clock
-from subscriptions.models import PartnerTermsAcceptance, PartnerTermsVersion
-from subscriptions.partners import partner_invitation_create
 from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

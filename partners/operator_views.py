@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.operator_views import operator_view
-from subscriptions.models import SupportRequest
-from subscriptions.support import support_request_resolve, support_requests_open
+from partners.models import SupportRequest
+from partners.selectors import support_requests_open
+from partners.services.support import support_request_resolve
 
 
 @operator_view

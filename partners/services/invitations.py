@@ -1,4 +1,5 @@
-"""A customer's invitation to a partner, accepted by a link with an engagement (DESIGN §3.8)."""
+"""A customer's invitation to a partner, accepted by a link with an engagement and the
+partner terms (DESIGN §3.8)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
@@ -22,23 +22,13 @@ from accounts.models import (
     User,
 )
 from accounts.secrets import token_hash, token_new
-from accounts.services import audit_record, tenant_admin_emails
+from accounts.services import audit_record, partner_user_emails, tenant_admin_emails
 from accounts.tenancy import tenant_scope
+from partners.models import Engagement, PartnerInvitation, PartnerTermsAcceptance
+from partners.selectors import engagement_of_partner, partner_terms_current
+from partners.services.collaborations import collaboration_live_locked
+from partners.services.engagements import engagement_create, engagement_tie
 from severa import clock
-from subscriptions.models import (
-    Engagement,
-    PartnerInvitation,
-    PartnerTermsAcceptance,
-    PartnerTermsVersion,
-    Subscription,
-)
-from subscriptions.partners.customers import (
-    collaboration_live_locked,
-    engagement_create,
-    engagement_of_partner,
-    engagement_tie,
-    partner_user_emails,
-)
 
 # Invitations from a customer to a partner.
 
@@ -68,7 +58,7 @@ def partner_invitation_create(
         raise ValidationError(
             {"partner": [_("No partner has this id or a user with this e-mail address.")]}
         )
-    recipients = [email] if email else partner_user_emails(partner)
+    recipients = [email] if email else partner_user_emails(partner=partner)
     if not recipients:
         raise ValidationError({"partner": [_("This partner has no users to invite.")]})
     with tenant_scope(tenant), transaction.atomic():
@@ -110,30 +100,6 @@ def partner_invitation_create(
             time_zone=country_time_zone(partner.country),
         )
     return invitation, token
-
-
-def partner_invitation_find(*, token: str) -> PartnerInvitation | None:
-    with scopes_disabled():
-        invitation = (
-            PartnerInvitation.objects.select_related("tenant", "partner")
-            .filter(token_hash=token_hash(token), accepted_at=None, revoked_at=None)
-            .first()
-        )
-    if invitation is None or invitation.expires_at <= clock.now():
-        return None
-    return invitation
-
-
-def partner_invitations_open(partner: Partner) -> list[PartnerInvitation]:
-    with scopes_disabled():
-        return list(
-            PartnerInvitation.objects.filter(
-                partner=partner,
-                accepted_at=None,
-                revoked_at=None,
-                expires_at__gt=clock.now(),
-            ).select_related("tenant")
-        )
 
 
 def partner_invitation_accept(
@@ -210,27 +176,3 @@ def partner_invitation_accept(
             language=tenant.language,
         )
     return collaboration
-
-
-def partner_terms_current() -> PartnerTermsVersion | None:
-    """The partner terms in force today: the latest published on or before it."""
-    return PartnerTermsVersion.objects.filter(published_on__lte=clock.today()).first()
-
-
-def invited_customer_edition(invitation: PartnerInvitation) -> str | None:
-    """The inviting customer's current edition (its name), or None without a subscription:
-    the customer invited the partner, so the partner may see it before accepting."""
-    with tenant_scope(invitation.tenant):
-        subscription = (
-            Subscription.objects.filter(tenant=invitation.tenant).select_related("edition").first()
-        )
-    return subscription.edition.name if subscription is not None else None
-
-
-def partner_invitations_of_tenant(tenant: Tenant) -> list[PartnerInvitation]:
-    with tenant_scope(tenant):
-        return list(
-            PartnerInvitation.objects.filter(accepted_at=None, revoked_at=None).select_related(
-                "partner"
-            )
-        )

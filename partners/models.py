@@ -1,7 +1,11 @@
 """Partner rows (DESIGN §3.8): engagements ("tasks"), activations waiting for the customer's
-approval, invitations from a customer to a partner, and support requests for downgrades.
+approval, invitations from a customer to a partner, the partner terms and who accepted them,
+and support requests for downgrades.
 
-Imported by ``subscriptions/models.py`` so that Django registers them with the app.
+The partner organisation itself, its users and its collaborations stay in ``accounts``
+(tenancy decides access by them). These tables were created by the subscriptions app and
+keep its names (``db_table``): the move to this app changed no row (migrations
+``subscriptions 0011`` and ``partners 0001``).
 """
 
 from django.conf import settings
@@ -33,6 +37,7 @@ class Engagement(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        db_table = "subscriptions_engagement"
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -119,6 +124,7 @@ class PartnerActivation(models.Model):
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
+        db_table = "subscriptions_partneractivation"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -166,6 +172,7 @@ class PartnerInvitation(models.Model):
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
+        db_table = "subscriptions_partnerinvitation"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -203,6 +210,7 @@ class SupportRequest(models.Model):
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
+        db_table = "subscriptions_supportrequest"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -220,6 +228,7 @@ class PartnerTermsVersion(models.Model):
     published_on = models.DateField(_("published on"))
 
     class Meta:
+        db_table = "subscriptions_partnertermsversion"
         ordering = ["-published_on", "-id"]
 
     def __str__(self) -> str:
@@ -244,6 +253,7 @@ class PartnerTermsAcceptance(models.Model):
     )
 
     class Meta:
+        db_table = "subscriptions_partnertermsacceptance"
         ordering = ["-accepted_at", "-id"]
 
     def __str__(self) -> str:

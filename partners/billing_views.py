@@ -4,7 +4,8 @@ partner's billing details and contacts, and its consolidated invoices with their
 Every view resolves the partner with `accounts.tenancy.partner_access` (404 for anybody who
 does not act for it) and runs inside `billing.scoping.partner_scope`, which shows the
 partner's own billing rows and nothing of any tenant's. The rules are in
-`billing.partner_billing`; these views only parse and render.
+`partners.services.billing` (and billing's own for the fields); these views only parse and
+render.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
@@ -24,22 +26,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.tenancy import partner_access
-from billing.contacts import RECOMMENDED_CONTACT_COUNT, LastBillingContactError
+from billing.contacts import (
+    RECOMMENDED_CONTACT_COUNT,
+    LastBillingContactError,
+    partner_billing_contacts_list,
+)
 from billing.documents import invoice_document, invoice_filename, invoice_pdf_bytes
 from billing.forms import BillingContactExternalForm, BillingContactUserForm, BillingDetailsForm
 from billing.models import BillingContact, Invoice
-from billing.partner_billing import (
-    partner_billing_contact_add,
-    partner_billing_contact_remove,
-    partner_billing_contacts_list,
+from billing.scoping import partner_scope
+from billing.views import billing_contact_remove_confirmation
+from partners.selectors import (
     partner_billing_details_get,
-    partner_billing_details_update,
     partner_billing_details_values,
     partner_invoices,
     partner_user_candidates,
 )
-from billing.scoping import partner_scope
-from billing.views import billing_contact_remove_confirmation
+from partners.services.billing import (
+    partner_billing_contact_add,
+    partner_billing_contact_remove,
+    partner_billing_details_update,
+)
 from severa.confirm import confirmed
 from severa.errors import refusal_show
 from severa.forms import form_errors_from
@@ -55,8 +62,6 @@ def partner_billing_page(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     @wraps(view)
     def wrapped(request: HttpRequest, partner_id: int, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:
-            from django.contrib.auth.views import redirect_to_login
-
             return redirect_to_login(request.get_full_path())
         request.partner = partner_access(user=request.user, partner_id=partner_id)
         with partner_scope(request.partner):
@@ -118,7 +123,7 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
     contacts = list(partner_billing_contacts_list(partner))
     return render(
         request,
-        "billing/partner_billing.html",
+        "partner/billing.html",
         {
             "partner": partner,
             "details": details,
@@ -183,7 +188,7 @@ def partner_invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpRe
     invoice = _invoice(request, invoice_id)
     return render(
         request,
-        "billing/partner_invoice_detail.html",
+        "partner/invoice_detail.html",
         {"partner": request.partner, "invoice": invoice, "document": invoice_document(invoice)},
     )
 

@@ -1,8 +1,10 @@
+"""The forms of the partner portal and of the customer's Partners page."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partners.models import AGREEMENT_MONTHS, InvoiceRecipient
 from severa.forms import ClearForm
-from subscriptions.partner_models import AGREEMENT_MONTHS, InvoiceRecipient
 
 MAX_SEATS = 100_000
 

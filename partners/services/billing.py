@@ -1,11 +1,14 @@
 """A partner organisation as a buyer (DESIGN §3.6, §3.8): the billing details and billing
-contacts of a partner that pays its customers' subscriptions, and its consolidated invoices.
+contacts of a partner that pays its customers' subscriptions (its invoices are read in
+`partners.selectors`).
 
-The rows are the tenants' models (`BillingDetails`, `BillingContact`, `Invoice`) with
-`partner` set instead of `tenant`; `billing.scoping.partner_scope` shows them. The fields
-are checked by the same rules as a tenant's (`billing.details.billing_details_clean`,
+The rows are the tenants' models (`BillingDetails`, `BillingContact`) with `partner` set
+instead of `tenant`; `billing.scoping.partner_scope` shows them. The fields are checked by
+the same rules as a tenant's (`billing.details.billing_details_clean`,
 `billing.contacts.external_contact_check`); the identifiers against the partner's country.
 The partner's business id stays on `Partner`, its VAT number is on its billing details.
+Who of the contacts gets the partner's invoices is billing's rule
+(`billing.contacts.partner_billing_contact_recipients`).
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Partner, PartnerMembership, User
+from accounts.models import Partner, User
 from billing.contacts import (
     LastBillingContactError,
-    contact_recipients,
+    billing_contact_removed,
     external_contact_check,
+    partner_billing_contacts_list,
 )
 from billing.details import (
     ADDRESS_FIELDS,
@@ -32,30 +35,12 @@ from billing.details import (
     PAYMENT_FIELDS,
 )
 from billing.details import billing_details_clean as _clean
-from billing.models import BillingContact, BillingDetails, Invoice
+from billing.models import BillingContact, BillingDetails
 from billing.scoping import partner_scope
+from partners.selectors import partner_billing_details_values, partner_user_candidates
 from severa import clock
 
 logger = logging.getLogger(__name__)
-
-
-def partner_billing_details_get(partner: Partner) -> BillingDetails:
-    """The partner's billing details; an unsaved row (address country = the partner's)
-    when none are saved yet."""
-    with partner_scope(partner):
-        details = BillingDetails.objects.filter(partner=partner).first()
-    if details is None:
-        details = BillingDetails(partner=partner, country=partner.country)
-    return details
-
-
-def partner_billing_details_values(details: BillingDetails) -> dict[str, Any]:
-    values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
-    values["business_id"] = details.partner.business_id
-    values["vat_number"] = details.vat_number
-    values.update({name: getattr(details, name) for name in DELIVERY_FIELDS + PAYMENT_FIELDS})
-    values["updated_at"] = details.updated_at
-    return values
 
 
 @transaction.atomic
@@ -93,48 +78,6 @@ def partner_billing_details_update(
 
 
 # Contacts.
-
-
-def partner_billing_contacts_list(partner: Partner) -> QuerySet[BillingContact]:
-    """The partner's billing contacts, oldest first (call inside the partner's scope)."""
-    return BillingContact.objects.filter(partner=partner).select_related("user")
-
-
-def partner_user_candidates(partner: Partner) -> QuerySet[User]:
-    """Active users of the partner who are not its billing contacts yet."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            partner_memberships__partner=partner,
-            partner_memberships__is_active=True,
-        )
-        .exclude(billing_contacts__partner=partner)
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def partner_user_emails(partner: Partner) -> list[str]:
-    """The addresses of the partner's active users (who stand in when it has no contacts)."""
-    return [
-        address.strip()
-        for address in PartnerMembership.objects.filter(
-            partner=partner, is_active=True, user__is_active=True
-        ).values_list("user__email", flat=True)
-        if address and address.strip()
-    ]
-
-
-def partner_billing_contact_recipients(partner: Partner) -> list[tuple[BillingContact, str]]:
-    """The contacts that get the partner's invoices, each address once; users no longer
-    active in the partner left out."""
-    with partner_scope(partner):
-        contacts = list(partner_billing_contacts_list(partner))
-    active_user_ids = set(
-        PartnerMembership.objects.filter(partner=partner, is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
-    return contact_recipients(contacts, active_user_ids)
 
 
 @transaction.atomic
@@ -184,8 +127,6 @@ def partner_billing_contact_add(
 def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> None:
     """Remove a partner's billing contact unless it is the last one; its invoice links are
     revoked and its unsent messages cancelled first (`billing_contact_removed`)."""
-    from billing.contacts import billing_contact_removed
-
     partner = Partner.objects.select_for_update().get(pk=contact.partner_id)
     with partner_scope(partner):
         contact = BillingContact.objects.select_related("user").filter(pk=contact.pk).first()
@@ -199,11 +140,3 @@ def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | N
         )
         contact.delete()
 
-
-# Invoices.
-
-
-def partner_invoices(partner: Partner) -> QuerySet[Invoice]:
-    """The partner's consolidated invoices and credit notes, newest first (call inside the
-    partner's scope)."""
-    return Invoice.objects.filter(partner=partner).defer("pdf").order_by("-invoice_date", "-number")

@@ -1,5 +1,5 @@
-"""Activating a collaboration in the seed's three scenarios and the customer's approval by
-a link with the terms (DESIGN §3.2, §3.8)."""
+"""Activating a collaboration in the seed's three scenarios (DESIGN §3.8): the partner's
+request, which waits for the customer's approval (``partners.services.approval``)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
-from django_scopes import scopes_disabled
 
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
-from accounts.models import (
-    Collaboration,
-    CollaborationStatus,
-    Membership,
-    Partner,
-    Role,
-    Tenant,
-    User,
-)
+from accounts.models import Collaboration, CollaborationStatus, Partner, Role, Tenant, User
 from accounts.secrets import token_hash, token_new
 from accounts.services import (
     LANGUAGE_BY_COUNTRY,
@@ -34,30 +25,23 @@ from accounts.services import (
     tenant_admin_emails,
 )
 from accounts.tenancy import tenant_scope
-from billing.models import SellerEntity, TermsAcceptance
-from severa import clock
-from severa.errors import DomainError
-from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
-from severa.periods import period_starting
-from subscriptions.catalog import price_book
-from subscriptions.models import (
+from billing.models import SellerEntity
+from partners.models import (
     ActivationScenario,
-    ActivationStatus,
     Engagement,
     InvoiceRecipient,
     PartnerActivation,
-    Subscription,
 )
-from subscriptions.partners.customers import (
-    collaboration_live_locked,
-    engagement_of_partner,
-    engagement_tie,
-    partner_user_emails,
-)
+from partners.selectors import activation_tenant, edition_name, engagement_of_partner, seller_for
+from partners.services.collaborations import collaboration_live_locked
+from partners.services.engagements import engagement_tie
+from severa import clock
+from severa.errors import DomainError
+from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
+from subscriptions.catalog import price_book
+from subscriptions.models import Subscription
 from subscriptions.pricebook import QuoteError
 
-# The currency a new partner-activated subscription is sold in, by the customer's country.
-CURRENCY_BY_COUNTRY = {"FI": "EUR", "SE": "SEK", "NO": "NOK", "DK": "DKK"}
 AGREEMENT_MONTHS_CHOICES = (3, 12)
 ACTIVATION_VALID_DAYS = 14
 # Each request e-mails the company's administrators and tells whether a business id and name
@@ -114,34 +98,6 @@ class ExistingCustomer:
     country: str
     business_id: str
     name: str
-
-
-def seller_for(country: str) -> tuple[SellerEntity, str]:
-    """The seller entity and currency a new subscription of a company in ``country`` is
-    sold by: the currency of the country (EUR elsewhere), a seller of the same country with a
-    bank account in it first."""
-    currency = CURRENCY_BY_COUNTRY.get(country, "EUR")
-    sellers = SellerEntity.objects.filter(bank_accounts__currency=currency).distinct()
-    seller = (
-        sellers.filter(country=country).order_by("pk").first() or sellers.order_by("pk").first()
-    )
-    if seller is None:
-        raise ValidationError(
-            {"edition": [_("Nothing is sold in %(currency)s yet.") % {"currency": currency}]}
-        )
-    return seller, currency
-
-
-def edition_name(code: str) -> str:
-    from subscriptions.models import Edition
-
-    return Edition.objects.filter(code=code).values_list("name", flat=True).first() or code
-
-
-def agreement_end_for(start: datetime.date, months: int) -> datetime.date:
-    """The agreement's last day: start + months − 1 day (periods start on a 1st, so the same
-    stepping as the billing periods gets month lengths and leap years right)."""
-    return period_starting(start, months).end
 
 
 def _new_customer_clean(customer: NewCustomer) -> NewCustomer:
@@ -212,35 +168,6 @@ def _activation_request_count(partner: Partner) -> None:
         raise ActivationRateLimited(retry_after=3600 - now % 3600)
 
 
-def _company_name_key(name: str) -> str:
-    return " ".join((name or "").split()).casefold()
-
-
-def activation_tenant(company: ExistingCustomer) -> Tenant:
-    """The existing company whose country, business id and name are all ``company``'s.
-
-    A business id that is not found and one whose company has another name get the same
-    answer, so a partner learns nothing about a company it cannot name completely."""
-    country = (company.country or "").strip().upper()
-    try:
-        business_id = business_id_clean(country, company.business_id)
-    except IdentifierError as error:
-        raise ValidationError(str(error)) from None
-    name = _company_name_key(company.name)
-    if not business_id or not name:
-        raise ValidationError(_("Enter the company's business id and name."))
-    candidates = Tenant.objects.filter(country=country, business_id=business_id).order_by("pk")
-    for tenant in candidates:
-        if _company_name_key(tenant.name) == name:
-            return tenant
-    raise ValidationError(
-        _(
-            "No company has this business id and name. Check both as the company writes "
-            "them, or activate it as a new customer."
-        )
-    )
-
-
 def activation_create(
     *,
     partner: Partner,
@@ -275,7 +202,9 @@ def activation_create(
     if sum(named is not None for named in (tenant, company, customer)) != 1:
         raise ValidationError(_("Name an existing customer or enter a new one, not both."))
     if company is not None:
-        tenant = activation_tenant(company)
+        tenant = activation_tenant(
+            country=company.country, business_id=company.business_id, name=company.name
+        )
     engagement = engagement_of_partner(partner=partner, engagement=engagement)
     if customer is not None:
         customer = _new_customer_clean(customer)
@@ -427,166 +356,3 @@ def activation_create(
             _("An activation for this customer is already waiting for approval.")
         ) from None
     return activation, token
-
-
-def activation_find(*, token: str) -> PartnerActivation | None:
-    """The pending activation behind a token, or None (unknown, done, cancelled, expired)."""
-    with scopes_disabled():
-        activation = (
-            PartnerActivation.objects.select_related("tenant", "partner", "seller")
-            .filter(token_hash=token_hash(token), status=ActivationStatus.PENDING)
-            .first()
-        )
-    if activation is None or activation.expires_at <= clock.now():
-        return None
-    return activation
-
-
-def activation_seller(activation: PartnerActivation) -> SellerEntity | None:
-    """Whose terms the customer accepts: the new subscription's seller, or its current one."""
-    if activation.seller is not None:
-        return activation.seller
-    with tenant_scope(activation.tenant):
-        subscription = Subscription.objects.filter(tenant=activation.tenant).first()
-    return subscription.seller if subscription is not None else None
-
-
-def activation_approve(
-    *, activation: PartnerActivation, user: User, terms_accepted: bool
-) -> PartnerActivation:
-    """The customer's administrator approves: the terms acceptance is recorded, the
-    collaboration becomes active and, for a customer without one, the subscription starts
-    (its first period on the 1st of this month, §3.2; the agreement ends ``agreement_months``
-    later less a day; the partner is its invoice recipient where it pays)."""
-    from subscriptions.services import subscription_create
-
-    tenant = activation.tenant
-    with tenant_scope(tenant), transaction.atomic():
-        activation = PartnerActivation.objects.select_for_update().get(pk=activation.pk)
-        if activation.status != ActivationStatus.PENDING or activation.expires_at <= clock.now():
-            raise ValidationError(_("This activation is no longer waiting for approval."))
-        if not Membership.objects.filter(
-            tenant=tenant, user=user, role=Role.ADMIN, is_active=True
-        ).exists():
-            raise ValidationError(
-                _("Only an administrator of %(tenant)s can approve this.") % {"tenant": tenant.name}
-            )
-        if not terms_accepted:
-            raise ValidationError({"accept_terms": [_("Accept the terms to approve.")]})
-        seller = activation_seller(activation)
-        if seller is not None:
-            _terms_record(tenant=tenant, seller=seller, user=user)
-        now = clock.now()
-        collaboration = Collaboration.objects.select_for_update().get(
-            pk=activation.collaboration_id
-        )
-        if collaboration.status == CollaborationStatus.ENDED:
-            raise ValidationError(_("This collaboration has ended."))
-        collaboration.status = CollaborationStatus.ACTIVE
-        collaboration.save(update_fields=["status"])
-        if activation.sells_subscription:
-            start = clock.today().replace(day=1)
-            try:
-                subscription = subscription_create(
-                    tenant=tenant,
-                    seller=activation.seller,
-                    currency=activation.currency,
-                    edition=activation.edition,
-                    seats=activation.seats,
-                    storage_gb=price_book(activation.currency, start)
-                    .edition(activation.edition)
-                    .included_storage_gb,
-                    period_months=activation.agreement_months,
-                    first_period_start=start,
-                    by=user,
-                    agreement_end=agreement_end_for(start, activation.agreement_months),
-                    invoice_partner=(
-                        activation.partner
-                        if activation.invoice_recipient == InvoiceRecipient.PARTNER
-                        else None
-                    ),
-                )
-            except QuoteError as error:
-                raise ValidationError(error.message) from None
-            activation.subscription = subscription
-        activation.status = ActivationStatus.APPROVED
-        activation.approved_by = user
-        activation.approved_at = now
-        activation.save(update_fields=["status", "approved_by", "approved_at", "subscription"])
-        _activation_answered(activation, user=user, outcome="approved")
-    return activation
-
-
-def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerActivation:
-    """The customer's administrator declines: the activation is closed, a collaboration that
-    was waiting only for it ends (the partner never had access), and the partner is told."""
-    tenant = activation.tenant
-    with tenant_scope(tenant), transaction.atomic():
-        activation = PartnerActivation.objects.select_for_update().get(pk=activation.pk)
-        if activation.status != ActivationStatus.PENDING or activation.expires_at <= clock.now():
-            raise ValidationError(_("This activation is no longer waiting for approval."))
-        if not Membership.objects.filter(
-            tenant=tenant, user=user, role=Role.ADMIN, is_active=True
-        ).exists():
-            raise ValidationError(
-                _("Only an administrator of %(tenant)s can decline this.") % {"tenant": tenant.name}
-            )
-        collaboration = Collaboration.objects.select_for_update().get(
-            pk=activation.collaboration_id
-        )
-        if collaboration.status == CollaborationStatus.PENDING:
-            collaboration.status = CollaborationStatus.ENDED
-            collaboration.ended_at = clock.now()
-            collaboration.save(update_fields=["status", "ended_at"])
-        activation.status = ActivationStatus.DECLINED
-        activation.save(update_fields=["status"])
-        _activation_answered(activation, user=user, outcome="declined")
-    return activation
-
-
-def _activation_answered(activation: PartnerActivation, *, user: User, outcome: str) -> None:
-    """The customer's answer (`approved` or `declined`) in its audit trail and to the
-    partner's users."""
-    tenant = activation.tenant
-    audit_record(
-        tenant=tenant,
-        actor=user,
-        action=f"partner.activation_{outcome}",
-        partner=activation.partner.name,
-        scenario=activation.scenario,
-    )
-    mail_enqueue(
-        to=partner_user_emails(activation.partner),
-        template=f"partner_activation_{outcome}",
-        context={"tenant": tenant.name, "partner": activation.partner.name},
-    )
-
-
-def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsAcceptance:
-    from billing.terms import terms_accept, terms_current
-
-    terms = terms_current(seller)
-    if terms is not None:
-        return terms_accept(tenant=tenant, terms=terms, user=user)
-    acceptance, _created = TermsAcceptance.objects.get_or_create(
-        tenant=tenant,
-        seller=seller,
-        version=seller.terms_version,
-        defaults={
-            "user": user,
-            "accepted_by": user.email or user.username,
-            "accepted_at": clock.now(),
-        },
-    )
-    return acceptance
-
-
-def activations_pending_of_tenant(tenant: Tenant) -> list[PartnerActivation]:
-    """Activations waiting for the tenant's approval (its Partners page lists them, so an
-    administrator who lost the e-mail, or set up two-factor sign-in first, still finds them)."""
-    with tenant_scope(tenant):
-        return list(
-            PartnerActivation.objects.filter(
-                status=ActivationStatus.PENDING, expires_at__gt=clock.now()
-            ).select_related("partner", "tenant", "seller")
-        )

@@ -47,6 +47,8 @@ test: install-test
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check-local-imports.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 migrations-check: lint

@@ -14,6 +14,8 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from accounts.locale_format import country_time_zone
+
 
 def _render_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
@@ -67,6 +69,7 @@ def mail_enqueue(
     (``locale_format.country_time_zone``); settings.TIME_ZONE when not given."""
     if not to:
         return
+    # Imported here: the task module imports this one (its task sends the e-mail).
     from accounts.tasks import send_templated_email
 
     transaction.on_commit(
@@ -85,8 +88,6 @@ def user_mail_locale(user) -> tuple[str, str]:
     company's; a partner user's is the site's (like every e-mail to partners) in the partner's
     time zone; else the defaults."""
     from django_scopes import scopes_disabled
-
-    from accounts.locale_format import country_time_zone
 
     with scopes_disabled():
         membership = (

@@ -9,9 +9,10 @@ class BillingConfig(AppConfig):
         from accounts.hooks import page_section_register
         from accounts.tenancy import BILLING_ROLES
         from billing import delivery_tasks  # noqa: F401  (registers the Celery tasks)
-        from billing.contacts import billing_contact_removed
+        from billing.contacts import billing_contact_addresses, billing_contact_removed
         from billing.delivery import invoice_links_contact_removed
         from billing.invoice_list import tenant_open_invoices
+        from subscriptions.delivery import billing_contacts_register
 
         billing_contact_removed.connect(
             invoice_links_contact_removed, dispatch_uid="billing.invoice_links_contact_removed"
@@ -19,3 +20,4 @@ class BillingConfig(AppConfig):
         page_section_register(
             page="tenant_home", name="open_invoices", roles=BILLING_ROLES, read=tenant_open_invoices
         )
+        billing_contacts_register(billing_contact_addresses)

@@ -72,6 +72,7 @@ RESUME_WITHIN = timedelta(days=3)
 def invoice_delivery_queue(invoice: Invoice) -> None:
     """Deliver the invoice after the surrounding transaction commits (at once when there
     is none: `invoice_issued` calls this after the issuing commit)."""
+    # Imported here: the task module imports this one (its tasks deliver invoices).
     from billing.delivery_tasks import invoice_deliver_task, partner_invoice_deliver_task
 
     tenant_id, partner_id, invoice_id = invoice.tenant_id, invoice.partner_id, invoice.pk
@@ -222,6 +223,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
 def invoice_deliveries_resume() -> int:
     """Queue again the delivery of recently issued invoices that have no link yet (their
     task was lost, or the tenant had nobody to send to); returns how many."""
+    # Imported here: the task module imports this one (its tasks deliver invoices).
     from billing.delivery_tasks import invoice_deliver_task, partner_invoice_deliver_task
 
     now = clock.now()

@@ -7,7 +7,7 @@ from accounts.models import Tenant, User
 from accounts.tenancy import tenant_scope
 from billing.contacts import billing_contact_add, billing_contacts_list
 from billing.details import billing_details_update
-from billing.models import BillingDetails
+from billing.models import BillingDetails, SellerBankAccount, SellerEntity
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,73 @@ def billing_demo_seed() -> None:
             for email, name in demo.external:
                 if email not in addresses:
                     billing_contact_add(tenant=tenant, by_user=None, email=email, name=name)
+
+
+def demo_sellers() -> tuple[SellerEntity, SellerEntity]:
+    """The demo sellers, Finnish and Norwegian, with their bank accounts (idempotent)."""
+    finland, _ = SellerEntity.objects.get_or_create(
+        business_id="2464491-9",
+        defaults={
+            "name": "Severa Finland Oy",
+            "vat_number": "FI24644919",
+            "street_address": "Keilaranta 1",
+            "postal_code": "02150",
+            "city": "Espoo",
+            "country": "FI",
+            "invoice_series": "FI",
+            "cash_rounding": True,
+            "terms_version": "2025-04",
+            "invoicing_email": "invoicing@severa-finland.example",
+            "support_email": "support@severa-finland.example",
+        },
+    )
+    # Example accounts (the standard IBAN examples), never a real company's.
+    for currency, account in [
+        ("EUR", {"iban": "FI2112345600000785", "bic": "NDEAFIHH", "bank_name": "Esimerkkipankki"}),
+        (
+            "SEK",
+            {
+                "iban": "SE4550000000058398257466",
+                "bic": "ESSESESS",
+                "bank_name": "Exempelbanken",
+                "bankgiro": "12345674",
+            },
+        ),
+        (
+            "NOK",
+            {
+                "iban": "NO9386011117947",
+                "bic": "DNBANOKK",
+                "bank_name": "Eksempelbanken",
+                "domestic_account_number": "86011117947",
+            },
+        ),
+    ]:
+        SellerBankAccount.objects.get_or_create(seller=finland, currency=currency, defaults=account)
+    norway, _ = SellerEntity.objects.get_or_create(
+        business_id="923609016",
+        defaults={
+            "name": "Severa Norge AS",
+            "vat_number": "NO923609016MVA",
+            "street_address": "Karl Johans gate 1",
+            "postal_code": "0154",
+            "city": "Oslo",
+            "country": "NO",
+            "invoice_series": "NO",
+            "cash_rounding": True,
+            "terms_version": "2023-01",
+            "invoicing_email": "invoicing@severa-norge.example",
+            "support_email": "support@severa-norge.example",
+        },
+    )
+    SellerBankAccount.objects.get_or_create(
+        seller=norway,
+        currency="NOK",
+        defaults={
+            "iban": "NO9386011117947",
+            "bic": "DNBANOKK",
+            "bank_name": "Eksempelbanken",
+            "domestic_account_number": "86011117947",
+        },
+    )
+    return finland, norway

@@ -43,6 +43,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import Partner, Tenant, User
+from accounts.services import audit_record
 from billing.invoice_status import invoice_mark_credited
 from billing.invoicing import (
     InvoicingError,
@@ -654,7 +655,6 @@ def credit_note_issue(
         invoice.save(update_fields=["credited_amount"])
         if invoice.credited_amount >= invoice.total:
             invoice_mark_credited(invoice)
-        from accounts.services import audit_record
 
         if invoice.tenant_id is not None:
             audit_record(
@@ -746,7 +746,6 @@ def invoice_reissue(
         draft.invoice.reissue_credit_note = note
         drafts_issue(seller, [draft])
         new = draft.invoice
-        from accounts.services import audit_record
 
         if invoice.tenant_id is not None:
             audit_record(

@@ -106,6 +106,7 @@ def outbox_message_add(
 
 def outbox_relay_soon() -> None:
     """Run the relay right after the current transaction commits (not only on the beat)."""
+    # Imported here: the task module imports this one (its task runs the relay).
     from billing.delivery_tasks import outbox_relay_task
 
     transaction.on_commit(lambda: outbox_relay_task.delay())
@@ -195,6 +196,7 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
             ]
         )
         if message.invoice_id is not None and message.status != OutboxStatus.PENDING:
+            # Imported here: delivery writes its messages through this module.
             from billing.delivery import invoice_sent_mark
 
             invoice_sent_mark(invoice_id=message.invoice_id)

@@ -42,7 +42,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.mail import mail_enqueue
 from accounts.models import User
+from accounts.services import audit_record
+from integrations.connections import connection_activation_errors, connection_set_status
+from integrations.connectors import connector_for
 from integrations.errors import (
     AmbiguousWrite,
     AuthorizationError,
@@ -99,7 +103,6 @@ def version_tuple(version: str) -> tuple[int, ...]:
 
 def minimum_agent_version(connection: Connection) -> str:
     """The oldest agent version the connection's system and settings work with."""
-    from integrations.connectors import connector_for
 
     connector = connector_for(connection.system)
     minimum = getattr(connector, "agent_minimum_version", None)
@@ -123,7 +126,6 @@ def agent_of(connection: Connection) -> Agent:
 
 
 def _audit(connection: Connection, by_user: User | None, action: str) -> None:
-    from accounts.services import audit_record
 
     audit_record(tenant=connection.tenant, actor=by_user, action=action, system=connection.system)
 
@@ -133,7 +135,6 @@ def agent_key_issue(*, connection: Connection, by_user: User | None) -> str:
     """A new key for the connection's agent (the old one, if any, stops working); returned
     once, stored only as its hash. The connection becomes active when its settings allow:
     the agent is its authorisation."""
-    from integrations.connections import connection_activation_errors, connection_set_status
 
     agent = agent_of(connection)
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -278,7 +279,6 @@ def agent_heartbeat(
 
 def agent_settings(agent: Agent) -> dict[str, Any]:
     """What the agent needs to know of its connection (only its key is kept locally)."""
-    from integrations.connectors import connector_for
 
     connection = agent.connection
     connector = connector_for(connection.system)
@@ -516,7 +516,6 @@ class _RefusedForNow(Exception):
 def agents_offline_mail() -> int:
     """Celery beat: e-mail the error addresses of each connection whose agent has been
     silent for AGENT_OFFLINE_AFTER, once per outage; returns how many were told."""
-    from accounts.mail import mail_enqueue
 
     told = 0
     cutoff = clock.now() - agent_offline_after()

@@ -57,12 +57,14 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from accounts.mail import mail_enqueue
 from integrations.adapters import (
     EntityAdapter,
     LocalRecord,
     RemoteRecord,
     names_match,
 )
+from integrations.connectors import connector_facts
 from integrations.errors import (
     AmbiguousWrite,
     AuthorizationError,
@@ -655,7 +657,6 @@ class _EntitySync:
 def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
     """The records of `connection` whose create or update is unverified, each with its label
     as last logged and when it is looked up next (the connection page lists them)."""
-    from integrations.connectors import connector_facts
 
     rows = []
     facts = connector_facts(connection.system)
@@ -868,7 +869,6 @@ def entity_block(
 
 
 def _mail_blocked(run: SyncRun, blocked: BlockedEntity) -> None:
-    from accounts.mail import mail_enqueue
 
     connection = run.connection
     recipients = list(connection.error_emails or [])

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
@@ -49,6 +50,7 @@ MAIL_TEMPLATE = "order_confirmation"
 
 def order_confirmation_queue(order: OrderConfirmation) -> None:
     """Deliver the order after the surrounding transaction commits (call inside it)."""
+    # Imported here: the task module imports this one (its task delivers the order).
     from subscriptions.tasks import order_confirmation_send
 
     tenant_id, order_id = order.tenant_id, order.pk
@@ -57,11 +59,21 @@ def order_confirmation_queue(order: OrderConfirmation) -> None:
     )
 
 
-def billing_contact_addresses(tenant: Tenant) -> list[str]:
-    # Imported here: the billing app's contacts module depends on models that load after ours.
-    from billing.contacts import billing_contact_addresses as addresses
+# The tenant's billing contacts' addresses: billing owns the contacts and registers the
+# function that reads them (billing/apps.py).
+_billing_contacts: list[Callable[[Tenant], list[str]]] = []
 
-    return addresses(tenant)
+
+def billing_contacts_register(addresses: Callable[[Tenant], list[str]]) -> None:
+    _billing_contacts[:] = [addresses]
+
+
+def billing_contact_addresses(tenant: Tenant) -> list[str]:
+    """The tenant's billing contacts' addresses. Without a registered reader, refused: an
+    order confirmation must never go to the admins only because the contacts went unread."""
+    if not _billing_contacts:
+        raise RuntimeError("No reader of billing contacts is registered.")
+    return _billing_contacts[0](tenant)
 
 
 def order_confirmation_recipients(order: OrderConfirmation) -> tuple[list[str], bool]:

@@ -1,9 +1,13 @@
-"""Demo data for a first local run: sellers, a catalog, three tenants, a partner and an
-operator. Idempotent: running it again changes nothing and creates nothing twice."""
+"""Demo data for a first local run: a catalog, three tenants with their subscriptions, a
+partner and an operator (the sellers are billing's demo; partners.demo runs every app's seed
+in order). Idempotent: running it again changes nothing and creates nothing twice."""
+
+from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -19,9 +23,6 @@ from accounts.models import (
     Tenant,
     User,
 )
-from billing.demo import billing_demo_seed
-from billing.models import SellerBankAccount, SellerEntity
-from records.demo import records_demo_seed
 from severa.money import CURRENCY_MINOR_UNITS
 from subscriptions.models import (
     AddOn,
@@ -34,6 +35,10 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.services import subscription_create
+
+if TYPE_CHECKING:
+    # The seller is billing's model: the demo seed gets it from billing's own demo.
+    from billing.models import SellerEntity
 
 DEMO_PASSWORD = "severa-demo"  # noqa: S105 - printed for the demo on purpose
 DEMO_PARTNER_BUSINESS_ID = "0112038-9"
@@ -160,73 +165,6 @@ def _catalog() -> None:
         _prices(storage_tier=tier, values=values)
 
 
-def _sellers() -> tuple[SellerEntity, SellerEntity]:
-    finland, _ = SellerEntity.objects.get_or_create(
-        business_id="2464491-9",
-        defaults={
-            "name": "Severa Finland Oy",
-            "vat_number": "FI24644919",
-            "street_address": "Keilaranta 1",
-            "postal_code": "02150",
-            "city": "Espoo",
-            "country": "FI",
-            "invoice_series": "FI",
-            "cash_rounding": True,
-            "terms_version": "2025-04",
-            "invoicing_email": "invoicing@severa-finland.example",
-            "support_email": "support@severa-finland.example",
-        },
-    )
-    # Example accounts (the standard IBAN examples), never a real company's.
-    for currency, account in [
-        ("EUR", {"iban": "FI2112345600000785", "bic": "NDEAFIHH", "bank_name": "Esimerkkipankki"}),
-        (
-            "SEK",
-            {
-                "iban": "SE4550000000058398257466",
-                "bic": "ESSESESS",
-                "bank_name": "Exempelbanken",
-                "bankgiro": "12345674",
-            },
-        ),
-        (
-            "NOK",
-            {
-                "iban": "NO9386011117947",
-                "bic": "DNBANOKK",
-                "bank_name": "Eksempelbanken",
-                "domestic_account_number": "86011117947",
-            },
-        ),
-    ]:
-        SellerBankAccount.objects.get_or_create(seller=finland, currency=currency, defaults=account)
-    norway, _ = SellerEntity.objects.get_or_create(
-        business_id="923609016",
-        defaults={
-            "name": "Severa Norge AS",
-            "vat_number": "NO923609016MVA",
-            "street_address": "Karl Johans gate 1",
-            "postal_code": "0154",
-            "city": "Oslo",
-            "country": "NO",
-            "invoice_series": "NO",
-            "cash_rounding": True,
-            "terms_version": "2023-01",
-            "invoicing_email": "invoicing@severa-norge.example",
-            "support_email": "support@severa-norge.example",
-        },
-    )
-    SellerBankAccount.objects.get_or_create(
-        seller=norway,
-        currency="NOK",
-        defaults={
-            "iban": "NO9386011117947",
-            "bic": "DNBANOKK",
-            "bank_name": "Eksempelbanken",
-            "domestic_account_number": "86011117947",
-        },
-    )
-    return finland, norway
 
 
 # country: currency, edition, seats, storage GB, add-ons, interfaces, period months, first
@@ -327,11 +265,12 @@ TENANTS = [
 
 
 @transaction.atomic
-def demo_seed() -> list[DemoLogin]:
+def demo_seed(*, seller: SellerEntity) -> list[DemoLogin]:
+    """The catalog, the demo companies, their users and subscriptions (sold by ``seller``),
+    the partner organisation and the operator; the logins to print."""
     logins: list[DemoLogin] = []
     with scopes_disabled():
         _catalog()
-        finland, _norway = _sellers()
         tenants = {}
         for name, country, business_id, vat, language, users in TENANTS:
             tenant, _ = Tenant.objects.get_or_create(
@@ -365,9 +304,7 @@ def demo_seed() -> list[DemoLogin]:
             defaults={"engagement": "Bookkeeping 2025", "status": CollaborationStatus.ACTIVE},
         )
         logins.append(DemoLogin("paula.partner", "partner", partner.name, True))
-        _subscriptions(tenants, finland)
+        _subscriptions(tenants, seller)
         _user("operator", "Olga", "Operator", operator=True)
         logins.append(DemoLogin("operator", "operator", "all tenants", True))
-    billing_demo_seed()
-    records_demo_seed()
     return logins

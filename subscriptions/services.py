@@ -34,6 +34,7 @@ from severa.periods import Period, add_months, next_period, period_for, period_s
 from severa.table_versions import versioned_read
 from severa.vat import VatDecision, buyer_vat_decision, vat_amount
 from subscriptions.catalog import CATALOG_SOURCES, price_book
+from subscriptions.delivery import order_confirmation_queue
 from subscriptions.models import (
     ChangeKind,
     ChangeStatus,
@@ -951,8 +952,6 @@ def _order_create(
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
-    from subscriptions.delivery import order_confirmation_queue
-
     order_confirmation_queue(order)
     return order
 

@@ -375,7 +375,7 @@ def test_replaying_a_year_of_demo_data_renews_each_period_once_and_invoices_each
     """The demo tenants (monthly SEK, quarterly EUR, yearly NOK, all from the Finnish seller)
     subscribed on 2025-01-15 for periods starting in February, March and April; the command
     replays until 2026-02-28, and a second replay changes nothing."""
-    from subscriptions.demo import demo_seed
+    from partners.demo import demo_everything as demo_seed
 
     with clock.frozen(D(2025, 1, 15)):
         demo_seed()

@@ -77,7 +77,7 @@ def _seed() -> dict:
     from accounts.models import Partner, Tenant, User
     from billing.models import BillingContact
     from billing.runs import invoicing_run
-    from subscriptions.demo import demo_seed
+    from partners.demo import demo_everything as demo_seed
     from subscriptions.models import Subscription
     from subscriptions.services import Desired, quote_create
 

@@ -439,7 +439,7 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
     from django.core import mail
 
     from billing.rollover import subscription_rollover
-    from subscriptions.demo import demo_seed
+    from partners.demo import demo_everything as demo_seed
 
     with clock.frozen(datetime.date(2025, 1, 15)):
         demo_seed()

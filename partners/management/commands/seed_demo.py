@@ -1,21 +1,16 @@
-"""``manage.py seed_demo``: the demo data of every app. It lives in the partners app, the
-highest the demo covers, so that it may call each app's seed: ``subscriptions.demo`` (which
-seeds billing's and records' demo rows too), then ``partners.demo``."""
+"""``manage.py seed_demo``: the demo data of every app (``partners.demo.demo_everything``)."""
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from partners.demo import partners_demo_seed
-from subscriptions.demo import DEMO_PASSWORD, demo_seed
+from partners.demo import demo_everything
+from subscriptions.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
     help = "Create the demo sellers, catalog, tenants, partner and operator (idempotent)."
 
     def handle(self, *args, **options) -> None:
-        with transaction.atomic():
-            logins = demo_seed()
-            partners_demo_seed()
+        logins = demo_everything()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Demo logins:"))
         self.stdout.write(f"  password for every demo user: {DEMO_PASSWORD}")
         for login in logins:

@@ -1,6 +1,6 @@
 """The Visma eEkonomi connector: OAuth through the Visma Online identity server
 (integrations/eaccounting/oauth.py), and a sync run that hands the engine the eEkonomi
-adapters (integrations/eaccounting/sync.py).
+adapters (integrations/eaccounting/sync/).
 
 Registered for the catalog's ``visma_eekonomi`` system when the integrations app is ready.
 """

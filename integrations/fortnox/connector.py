@@ -1,5 +1,5 @@
 """The Fortnox connector: OAuth through integrations/fortnox/oauth.py, and a sync run that
-hands the engine the Fortnox adapters (integrations/fortnox/sync.py).
+hands the engine the Fortnox adapters (integrations/fortnox/sync/).
 
 Registered for the catalog's ``fortnox`` system when the integrations app is ready.
 """
@@ -20,7 +20,7 @@ from integrations.fortnox.client import (
     fortnox_rate_limiter,
 )
 from integrations.fortnox.facts import FORTNOX_FACTS
-from integrations.fortnox.sync import fortnox_sync
+from integrations.fortnox.sync.run import fortnox_sync
 from integrations.models import Connection as ConnectionModel
 from integrations.tokens import access_token_for
 

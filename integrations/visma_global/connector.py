@@ -2,7 +2,7 @@
 served by the agent (integrations/agents.py, the program in agent/). There is no OAuth: the
 connection is authorised by issuing its agent key. A run checks the go-live checklist before
 the first sync, then runs the engine with adapters whose calls are the agent's jobs
-(integrations/visma_global/sync.py)."""
+(integrations/visma_global/sync/)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The Visma.net ERP connector: Visma Connect (integrations/vismanet/client.py) and a sync
-run that hands the engine the Visma.net adapters (integrations/vismanet/sync.py).
+run that hands the engine the Visma.net adapters (integrations/vismanet/sync/).
 
 Registered for the catalog's ``visma_net`` system when the integrations app is ready.
 """

@@ -13,7 +13,9 @@ from django_scopes import scope, scopes_disabled
 from integrations.engine import sync_entities
 from integrations.fortnox.connector import client_for
 from integrations.fortnox.fake import Faults
-from integrations.fortnox.sync import CustomerAdapter, FortnoxContext, ProductAdapter
+from integrations.fortnox.sync.context import FortnoxContext
+from integrations.fortnox.sync.customers import CustomerAdapter
+from integrations.fortnox.sync.products import ProductAdapter
 from integrations.models import SyncRun, SyncRunStatus, SyncTrigger
 from records.models import CustomerInvoice
 from severa import clock

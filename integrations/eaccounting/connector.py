@@ -17,7 +17,7 @@ from integrations.connectors import Tokens
 from integrations.eaccounting import oauth
 from integrations.eaccounting.client import EAccountingClient, ModuleMissing
 from integrations.eaccounting.facts import EACCOUNTING_FACTS
-from integrations.eaccounting.sync import eekonomi_sync
+from integrations.eaccounting.sync.run import eekonomi_sync
 from integrations.errors import PermanentError
 from integrations.models import ConnectionStatus
 from integrations.tokens import access_token_for

@@ -17,7 +17,7 @@ from integrations.models import Agent
 from integrations.ratelimit import rate_limiter
 from integrations.visma_global.checklist import checklist_as_dict, go_live_checklist
 from integrations.visma_global.facts import VISMA_GLOBAL_FACTS
-from integrations.visma_global.sync import visma_global_sync
+from integrations.visma_global.sync.run import visma_global_sync
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun

@@ -17,7 +17,7 @@ from integrations.tokens import access_token_for
 from integrations.vismanet import client as api
 from integrations.vismanet.client import VismaNetClient, WrongTenant, token_tenant
 from integrations.vismanet.facts import VISMANET_FACTS
-from integrations.vismanet.sync import vismanet_sync
+from integrations.vismanet.sync.run import vismanet_sync
 
 if TYPE_CHECKING:
     from integrations.models import Connection, SyncRun

@@ -45,43 +45,31 @@ In-run look-up delays use the real clock (`time.sleep`); scheduling across runs 
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts.mail import mail_enqueue
-from integrations.adapters import (
-    EntityAdapter,
-    LocalRecord,
-    RemoteRecord,
-    names_match,
-)
+from integrations.adapters import EntityAdapter, LocalRecord
 from integrations.connectors import connector_facts
-from integrations.errors import (
-    AmbiguousWrite,
-    AuthorizationError,
-    IntegrationError,
-    PermissionMissing,
-)
+from integrations.errors import PermissionMissing
 from integrations.facts import DEFAULT_FACTS, SystemFacts
 from integrations.models import (
     BlockedEntity,
     Connection,
     EntityMap,
-    Master,
     SyncRun,
     Transfer,
     TransferDirection,
     TransferOutcome,
 )
+from integrations.sync_base import Progress
+from integrations.sync_in import ToLocal
+from integrations.sync_out import ToRemote
 from severa import clock
 
 logger = logging.getLogger(__name__)
@@ -91,15 +79,6 @@ logger = logging.getLogger(__name__)
 SINCE_OVERLAP = timedelta(minutes=5)
 # A blocked entity type is tried again after this long (or at once after re-authorisation).
 BLOCKED_RETRY = timedelta(days=1)
-# Progress is written at most this often (seconds) while a run goes on.
-PROGRESS_INTERVAL = 1.0
-UNCHANGED = "unchanged"
-COUNT_KEYS = (*TransferOutcome.values, UNCHANGED)
-
-
-def entity_reference(run: SyncRun, entity_type: str, local_id: int) -> str:
-    """The deterministic external reference of a local record at a connection."""
-    return f"severa-{run.connection_id}-{entity_type}-{local_id}"
 
 
 def entity_since(run: SyncRun, entity_type: str) -> datetime | None:
@@ -117,541 +96,8 @@ def entity_since(run: SyncRun, entity_type: str) -> datetime | None:
     return since - SINCE_OVERLAP
 
 
-class _Progress:
-    def __init__(self, run: SyncRun):
-        self.run = run
-        self.counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
-        self.written_at = 0.0
-
-    def add_total(self, amount: int) -> None:
-        self.run.progress_total += amount
-        self.flush(force=True)
-
-    def record(self, outcome: str) -> None:
-        self.counts[outcome] += 1
-        self.run.progress_done += 1
-        self.flush()
-
-    def flush(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.written_at < PROGRESS_INTERVAL:
-            return
-        self.written_at = now
-        self.run.counts = dict(self.counts)
-        SyncRun.objects.filter(pk=self.run.pk).update(
-            progress_done=self.run.progress_done,
-            progress_total=self.run.progress_total,
-            counts=self.run.counts,
-        )
-
-
-class _EntitySync:
-    """One entity type of one run."""
-
-    def __init__(
-        self,
-        run: SyncRun,
-        adapter: EntityAdapter,
-        progress: _Progress,
-        facts: SystemFacts = DEFAULT_FACTS,
-    ):
-        self.run = run
-        self.adapter = adapter
-        self.progress = progress
-        self.facts = facts
-        self.policy = facts.lookup
-        # Records of this entity type that failed or stay unverified in this run.
-        self.troubles = 0
-        # Seconds slept for in-run look-ups (LookupPolicy.in_run_budget).
-        self.waited = 0.0
-        self.entity_type = adapter.entity_type
-        self.master = run.connection.master_for(adapter.entity_type)
-        self.maps = EntityMap.objects.filter(
-            connection_id=run.connection_id, entity_type=adapter.entity_type
-        )
-
-    # Logging ----------------------------------------------------------------------------
-
-    def log(
-        self,
-        direction: str,
-        outcome: str,
-        *,
-        label: str,
-        local_id: int | None = None,
-        remote_id: str = "",
-        reason: str = "",
-    ) -> None:
-        Transfer.objects.create(
-            tenant_id=self.run.tenant_id,
-            run=self.run,
-            entity_type=self.entity_type,
-            direction=direction,
-            local_id=local_id,
-            remote_id=remote_id or "",
-            label=label[:300],
-            outcome=outcome,
-            reason=reason,
-            created_at=clock.now(),
-        )
-        if outcome in (TransferOutcome.FAILED, TransferOutcome.UNVERIFIED):
-            self.troubles += 1
-        self.progress.record(outcome)
-
-    def pair(
-        self,
-        entity_map: EntityMap | None,
-        *,
-        local: LocalRecord,
-        remote: RemoteRecord,
-        reference: str = "",
-    ) -> EntityMap:
-        """Record that `local` and `remote` are one record as both sides now hold it."""
-        now = clock.now()
-        if entity_map is None:
-            entity_map = EntityMap(
-                tenant_id=self.run.tenant_id,
-                connection_id=self.run.connection_id,
-                entity_type=self.entity_type,
-                local_id=local.id,
-                reference=reference or entity_reference(self.run, self.entity_type, local.id),
-                created_at=now,
-            )
-        entity_map.remote_id = remote.id
-        entity_map.local_updated_at = local.updated_at
-        entity_map.remote_hash = remote.fingerprint
-        entity_map.unverified_since = None
-        entity_map.next_lookup_at = None
-        entity_map.lookup_attempts = entity_map.lookups_absent = 0
-        entity_map.update_unverified = False
-        entity_map.updated_at = now
-        entity_map.save()
-        return entity_map
-
-    # Severa → remote --------------------------------------------------------------------
-
-    def to_remote(self, locals_: list[LocalRecord]) -> None:
-        for local in locals_:
-            self.each(TransferDirection.TO_REMOTE, local, self.local_one, local_id=local.id)
-
-    def each(
-        self,
-        direction: str,
-        record: LocalRecord | RemoteRecord,
-        transfer: Callable[[Any], None],
-        **ids: Any,
-    ) -> None:
-        """Transfer one record; a failure of this record is logged and the run goes on (an
-        authorisation failure ends the run, a missing permission blocks the entity type)."""
-        try:
-            transfer(record)
-        except (AuthorizationError, PermissionMissing):
-            raise
-        except IntegrationError as error:
-            self.log(
-                direction, TransferOutcome.FAILED, label=record.label, reason=str(error), **ids
-            )
-
-    def local_one(self, local: LocalRecord) -> None:
-        direction = TransferDirection.TO_REMOTE
-        entity_map = self.maps.filter(local_id=local.id).first()
-        if entity_map is not None and entity_map.remote_id:
-            if (
-                entity_map.local_updated_at is not None
-                and local.updated_at <= entity_map.local_updated_at
-            ):
-                self.progress.record(UNCHANGED)
-                return
-            if self.master != Master.SEVERA:
-                entity_map.local_updated_at = local.updated_at
-                entity_map.save(update_fields=["local_updated_at"])
-                self.log(
-                    direction,
-                    TransferOutcome.SKIPPED,
-                    label=local.label,
-                    local_id=local.id,
-                    remote_id=entity_map.remote_id,
-                    reason=_(
-                        "The accounting system is master for updates of %(what)s: the "
-                        "change made in Severa is not sent."
-                    )
-                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
-                )
-                return
-            reason = self.adapter.local_skip_reason(local)
-            if reason:
-                self.log(
-                    direction,
-                    TransferOutcome.SKIPPED,
-                    label=local.label,
-                    local_id=local.id,
-                    remote_id=entity_map.remote_id,
-                    reason=reason,
-                )
-                return
-            self.update(local, entity_map)
-            return
-        # New here (or an intent left without a remote id by an earlier attempt).
-        reason = self.adapter.local_skip_reason(local)
-        if reason:
-            self.log(
-                direction,
-                TransferOutcome.SKIPPED,
-                label=local.label,
-                local_id=local.id,
-                reason=reason,
-            )
-            return
-        reference = (
-            entity_map.reference
-            if entity_map is not None
-            else entity_reference(self.run, self.entity_type, local.id)
-        )
-        if entity_map is not None and entity_map.unverified_since is not None:
-            self.settle(local, entity_map, reference)
-            return
-        if self.match_remote(local, entity_map, reference):
-            return
-        if entity_map is None:
-            # The intent, written before the remote call: a crash after the remote system
-            # created the record leaves this row, and the next run looks up first.
-            now = clock.now()
-            entity_map = EntityMap.objects.create(
-                tenant_id=self.run.tenant_id,
-                connection_id=self.run.connection_id,
-                entity_type=self.entity_type,
-                local_id=local.id,
-                reference=reference,
-                created_at=now,
-                updated_at=now,
-            )
-        self.create(local, entity_map, reference)
-
-    def create(self, local: LocalRecord, entity_map: EntityMap, reference: str) -> None:
-        try:
-            remote = self.adapter.create_remote(local, reference)
-        except AmbiguousWrite as error:
-            logger.info("Unclear create of %s %s: %s", self.entity_type, local.id, error)
-            now = clock.now()
-            entity_map.unverified_since = now
-            entity_map.lookup_attempts = entity_map.lookups_absent = 0
-            entity_map.next_lookup_at = now + self.policy.delay(0)
-            entity_map.updated_at = now
-            entity_map.save()
-            self.settle(local, entity_map, reference, in_run=True)
-            return
-        with transaction.atomic():
-            self.pair(entity_map, local=local, remote=remote)
-            self.log(
-                TransferDirection.TO_REMOTE,
-                TransferOutcome.CREATED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=remote.id,
-                reason=self.note(local),
-            )
-
-    def note(self, local: LocalRecord) -> str:
-        """What the adapter has to say about a record it has just written (its optional
-        `transfer_note(local)`, e.g. a Visma.net subaccount segment left empty), for the log."""
-        transfer_note = getattr(self.adapter, "transfer_note", None)
-        return (transfer_note(local) or "") if transfer_note is not None else ""
-
-    def lookup(self, local: LocalRecord, reference: str) -> RemoteRecord | None:
-        """Ask the remote system by the record's marker (never a cached listing)."""
-        lookup_remote = getattr(self.adapter, "lookup_remote", None) or self.adapter.find_remote
-        return lookup_remote(local, reference)
-
-    def settle(
-        self, local: LocalRecord, entity_map: EntityMap, reference: str, *, in_run: bool = False
-    ) -> None:
-        """Resolve an unverified create: look it up when a look-up is due (after the
-        policy's in-run delays right after the unclear write), pair it when found, create it
-        again once the policy is sure it is not there; otherwise log it as unverified."""
-        direction = TransferDirection.TO_REMOTE
-        policy = self.policy
-        while True:
-            due = entity_map.next_lookup_at
-            if not in_run and due is not None and due > clock.now():
-                break
-            if in_run:
-                pause = policy.delay(entity_map.lookup_attempts).total_seconds()
-                if self.waited + pause > policy.in_run_budget:
-                    break
-                self.waited += pause
-                time.sleep(pause)
-            found = self.lookup(local, reference)
-            entity_map.lookup_attempts += 1
-            if found is not None:
-                with transaction.atomic():
-                    self.pair(entity_map, local=local, remote=found)
-                    self.log(
-                        direction,
-                        TransferOutcome.CREATED,
-                        label=local.label,
-                        local_id=local.id,
-                        remote_id=found.id,
-                        reason=_("Found by look-up after an unclear answer to the create."),
-                    )
-                return
-            now = clock.now()
-            if entity_map.unverified_since is not None and (
-                now - entity_map.unverified_since >= policy.settle
-            ):
-                entity_map.lookups_absent += 1
-            if entity_map.lookups_absent >= policy.absent_needed:
-                # Sure enough that the unclear create never happened: create it again.
-                entity_map.unverified_since = entity_map.next_lookup_at = None
-                entity_map.lookup_attempts = entity_map.lookups_absent = 0
-                entity_map.updated_at = now
-                entity_map.save()
-                self.create(local, entity_map, reference)
-                return
-            entity_map.next_lookup_at = now + policy.delay(entity_map.lookup_attempts)
-            entity_map.updated_at = now
-            entity_map.save()
-            if not in_run or entity_map.lookup_attempts >= len(policy.delays):
-                break
-        self.log(
-            direction,
-            TransferOutcome.UNVERIFIED,
-            label=local.label,
-            local_id=local.id,
-            reason=_(
-                "The create was sent but its outcome is unknown: it is looked up by "
-                "%(marker)s again from %(when)s and created again only when it is surely "
-                "not there."
-            )
-            % {
-                "marker": self.facts.entity(self.entity_type).marker or _("its number/code"),
-                "when": localtime(entity_map.next_lookup_at).strftime("%Y-%m-%d %H:%M:%S")
-                if entity_map.next_lookup_at
-                else "—",
-            },
-        )
-
-    def update(self, local: LocalRecord, entity_map: EntityMap) -> None:
-        """Send the local record's changes; after an update whose outcome stayed unknown,
-        read the remote record first and write only if the change did not land."""
-        direction = TransferDirection.TO_REMOTE
-        remote_id = entity_map.remote_id or ""
-        read_remote = getattr(self.adapter, "read_remote", None)
-        if entity_map.update_unverified and read_remote is not None:
-            current = read_remote(remote_id)
-            if current is not None and self.adapter.remote_is_current(local, current):
-                with transaction.atomic():
-                    self.pair(entity_map, local=local, remote=current)
-                    self.log(
-                        direction,
-                        TransferOutcome.UPDATED,
-                        label=local.label,
-                        local_id=local.id,
-                        remote_id=current.id,
-                        reason=_("The earlier update had been applied (read back)."),
-                    )
-                return
-        try:
-            remote = self.adapter.update_remote(remote_id, local)
-        except AmbiguousWrite as error:
-            entity_map.update_unverified = True
-            entity_map.save(update_fields=["update_unverified"])
-            self.log(
-                direction,
-                TransferOutcome.UNVERIFIED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=remote_id,
-                reason=_(
-                    "The update was sent but its outcome is unknown (%(error)s): the record "
-                    "is read back before it is written again."
-                )
-                % {"error": error},
-            )
-            return
-        with transaction.atomic():
-            self.pair(entity_map, local=local, remote=remote)
-            self.log(
-                direction,
-                TransferOutcome.UPDATED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=remote.id,
-                reason=self.note(local),
-            )
-
-    def match_remote(
-        self, local: LocalRecord, entity_map: EntityMap | None, reference: str
-    ) -> bool:
-        """Pair `local` with the remote record of its number/code; True when it was
-        handled (matched, or failed as a conflict)."""
-        direction = TransferDirection.TO_REMOTE
-        found = self.adapter.find_remote(local, reference)
-        if found is None:
-            return False
-        if self.maps.filter(remote_id=found.id).exclude(local_id=local.id).exists():
-            self.log(
-                direction,
-                TransferOutcome.FAILED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=found.id,
-                reason=f"{found.label} in the accounting system is paired with another "
-                "record already.",
-            )
-            return True
-        if not self.adapter.match_key_only and not names_match(local.name, found.name):
-            self.log(
-                direction,
-                TransferOutcome.FAILED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=found.id,
-                reason=_(
-                    "The number/code %(key)s is used by “%(name)s” in the accounting "
-                    "system: give one of them another number/code or the same name."
-                )
-                % {"key": local.key, "name": found.name},
-            )
-            return True
-        with transaction.atomic():
-            self.pair(entity_map, local=local, remote=found, reference=reference)
-            self.log(
-                direction,
-                TransferOutcome.MATCHED,
-                label=local.label,
-                local_id=local.id,
-                remote_id=found.id,
-                reason="Paired with the existing record of the same number/code.",
-            )
-        return True
-
-    # Remote → Severa --------------------------------------------------------------------
-
-    def to_local(self, remotes: list[RemoteRecord]) -> None:
-        for remote in remotes:
-            self.each(TransferDirection.TO_LOCAL, remote, self.remote_one, remote_id=remote.id)
-
-    def remote_one(self, remote: RemoteRecord) -> None:
-        direction = TransferDirection.TO_LOCAL
-        entity_map = self.maps.filter(remote_id=remote.id).first()
-        if entity_map is not None:
-            if entity_map.remote_hash == remote.fingerprint:
-                self.progress.record(UNCHANGED)
-                return
-            if self.master != Master.REMOTE:
-                entity_map.remote_hash = remote.fingerprint
-                entity_map.save(update_fields=["remote_hash"])
-                self.log(
-                    direction,
-                    TransferOutcome.SKIPPED,
-                    label=remote.label,
-                    local_id=entity_map.local_id,
-                    remote_id=remote.id,
-                    reason=_(
-                        "Severa is master for updates of %(what)s: the change made in the "
-                        "accounting system is not applied."
-                    )
-                    % {"what": self.facts.entity(self.entity_type).what or self.entity_type},
-                )
-                return
-            reason = self.adapter.remote_skip_reason(remote)
-            if reason:
-                self.log(
-                    direction,
-                    TransferOutcome.SKIPPED,
-                    label=remote.label,
-                    local_id=entity_map.local_id,
-                    remote_id=remote.id,
-                    reason=reason,
-                )
-                return
-            with transaction.atomic():
-                local = self.adapter.update_local(entity_map.local_id, remote)
-                self.pair(entity_map, local=local, remote=remote)
-                self.log(
-                    direction,
-                    TransferOutcome.UPDATED,
-                    label=remote.label,
-                    local_id=local.id,
-                    remote_id=remote.id,
-                )
-            return
-        reason = self.adapter.remote_skip_reason(remote)
-        if reason:
-            self.log(
-                direction,
-                TransferOutcome.SKIPPED,
-                label=remote.label,
-                remote_id=remote.id,
-                reason=reason,
-            )
-            return
-        found = self.adapter.find_local(remote)
-        if found is not None:
-            begun = self.maps.filter(local_id=found.id).first()
-            if (
-                begun is not None
-                and begun.remote_id is None
-                and begun.unverified_since is not None
-                and remote.key == found.key
-            ):
-                # Our own create whose answer was lost has landed: this is that record.
-                with transaction.atomic():
-                    self.pair(begun, local=found, remote=remote)
-                    self.log(
-                        TransferDirection.TO_REMOTE,
-                        TransferOutcome.CREATED,
-                        label=found.label,
-                        local_id=found.id,
-                        remote_id=remote.id,
-                        reason=_("Found by look-up after an unclear answer to the create."),
-                    )
-                return
-            if begun is not None:
-                self.log(
-                    direction,
-                    TransferOutcome.FAILED,
-                    label=remote.label,
-                    local_id=found.id,
-                    remote_id=remote.id,
-                    reason=f"{found.label} in Severa is paired with another record already.",
-                )
-                return
-            if not self.adapter.match_key_only and not names_match(found.name, remote.name):
-                self.log(
-                    direction,
-                    TransferOutcome.FAILED,
-                    label=remote.label,
-                    local_id=found.id,
-                    remote_id=remote.id,
-                    reason=_(
-                        "The number/code %(key)s is used by “%(name)s” in Severa: give one "
-                        "of them another number/code or the same name."
-                    )
-                    % {"key": remote.key, "name": found.name},
-                )
-                return
-            with transaction.atomic():
-                self.pair(None, local=found, remote=remote)
-                self.log(
-                    direction,
-                    TransferOutcome.MATCHED,
-                    label=remote.label,
-                    local_id=found.id,
-                    remote_id=remote.id,
-                    reason="Paired with the existing record of the same number/code.",
-                )
-            return
-        with transaction.atomic():
-            local = self.adapter.create_local(remote)
-            self.pair(None, local=local, remote=remote)
-            self.log(
-                direction,
-                TransferOutcome.CREATED,
-                label=remote.label,
-                local_id=local.id,
-                remote_id=remote.id,
-            )
+class EntitySync(ToRemote, ToLocal):
+    """One entity type of one run, both ways."""
 
 
 def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
@@ -693,9 +139,9 @@ def sync_entities(
     before invoices, customers before projects); returns the counts per outcome, also kept
     on the run. An entity type the remote system refuses for a missing permission is
     blocked and the others go on."""
-    progress = _Progress(run)
+    progress = Progress(run)
     for adapter in adapters:
-        entity = _EntitySync(run, adapter, progress, facts)
+        entity = EntitySync(run, adapter, progress, facts)
         with entity_guard(run, adapter.entity_type, facts, progress) as allowed:
             if allowed:
                 _sync_entity(run, entity, adapter)
@@ -705,7 +151,7 @@ def sync_entities(
     return dict(progress.counts)
 
 
-def _sync_entity(run: SyncRun, entity: _EntitySync, adapter: EntityAdapter) -> None:
+def _sync_entity(run: SyncRun, entity: EntitySync, adapter: EntityAdapter) -> None:
     progress = entity.progress
     since = entity_since(run, adapter.entity_type)
     to_remote = TransferDirection.TO_REMOTE in adapter.directions
@@ -755,7 +201,7 @@ class entity_guard:  # noqa: N801 (used as a context manager, like contextlib's)
         run: SyncRun,
         entity_type: str,
         facts: SystemFacts,
-        progress: _Progress | None = None,
+        progress: Progress | None = None,
         *,
         quiet: bool = False,
     ):
@@ -809,7 +255,7 @@ def _log_blocked(
     entity_type: str,
     reason: str,
     facts: SystemFacts,
-    progress: _Progress | None,
+    progress: Progress | None,
 ) -> None:
     directions = facts.entity(entity_type).directions
     Transfer.objects.create(
@@ -837,7 +283,7 @@ def entity_block(
     entity_type: str,
     error: PermissionMissing,
     facts: SystemFacts,
-    progress: _Progress | None = None,
+    progress: Progress | None = None,
 ) -> BlockedEntity:
     """Block `entity_type` of the run's connection for a missing permission; e-mail the
     connection's error addresses when the block is new (not again while it stays)."""

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from integrations.adapters import LocalRecord, RemoteRecord
 from integrations.connectors import Tokens
-from integrations.engine import LocalRecord, RemoteRecord, sync_entities
+from integrations.engine import sync_entities
 from integrations.errors import AmbiguousWrite, PermanentError, PermissionMissing
 from integrations.facts import LookupPolicy, RateLimit, SystemFacts
 from integrations.models import SyncRun, TransferDirection

@@ -59,8 +59,18 @@ def _series_overlap(
 
 
 def go_live_checklist(channel: AgentChannel) -> list[CheckItem]:
+    """What to check before going live: number series that do not overlap, records with
+    numbers/codes, and the default article for fees."""
     connection = channel.connection
-    tenant_id = connection.tenant_id
+    return [
+        *_series_checks(channel),
+        _codes_check(connection.tenant_id),
+        _default_article_check(channel),
+    ]
+
+
+def _series_checks(channel: AgentChannel) -> list[CheckItem]:
+    tenant_id = channel.connection.tenant_id
     items: list[CheckItem] = []
     series = {row["Register"]: row for row in channel.call("number_series") or []}
     customers = dict(Customer.objects.filter(tenant_id=tenant_id).values_list("number", "name"))
@@ -108,57 +118,54 @@ def go_live_checklist(channel: AgentChannel) -> list[CheckItem]:
         else:
             message = _("The %(what)s number series do not overlap.") % {"what": label}
         items.append(CheckItem(f"{register}_series", not clashing, True, message))
+    return items
+
+
+def _codes_check(tenant_id: int) -> CheckItem:
     without = (
         Product.objects.filter(tenant_id=tenant_id, code="").count()
         + BusinessUnit.objects.filter(tenant_id=tenant_id, code="").count()
         + Customer.objects.filter(tenant_id=tenant_id, number="").count()
     )
-    items.append(
-        CheckItem(
-            "codes",
-            without == 0,
-            False,
-            _(
-                "Every product, business unit and customer has a number/code, "
-                "so existing records match."
-            )
-            if without == 0
-            else _(
-                "%(count)d products, business units or customers have no number/code: "
-                "they are not matched or sent."
-            )
-            % {"count": without},
+    return CheckItem(
+        "codes",
+        without == 0,
+        False,
+        _("Every product, business unit and customer has a number/code, so existing records match.")
+        if without == 0
+        else _(
+            "%(count)d products, business units or customers have no number/code: "
+            "they are not matched or sent."
         )
+        % {"count": without},
     )
+
+
+def _default_article_check(channel: AgentChannel) -> CheckItem:
+    connection = channel.connection
     product = (
-        Product.objects.filter(tenant_id=tenant_id, pk=connection.default_product_id).first()
+        Product.objects.filter(
+            tenant_id=connection.tenant_id, pk=connection.default_product_id
+        ).first()
         if connection.default_product_id
         else None
     )
     if product is None:
-        items.append(
-            CheckItem("default_article", True, False, _("No default product for fees is chosen."))
+        return CheckItem(
+            "default_article", True, False, _("No default product for fees is chosen.")
         )
-    else:
-        found = bool(product.code) and channel.call(
-            "get", {"register": "article", "key": product.code}
+    found = bool(product.code) and channel.call("get", {"register": "article", "key": product.code})
+    return CheckItem(
+        "default_article",
+        bool(found),
+        True,
+        _("The default article %(code)s for fees exists in Visma Global.") % {"code": product.code}
+        if found
+        else _(
+            "The default article %(code)s for fees does not exist in Visma Global: create it there."
         )
-        items.append(
-            CheckItem(
-                "default_article",
-                bool(found),
-                True,
-                _("The default article %(code)s for fees exists in Visma Global.")
-                % {"code": product.code}
-                if found
-                else _(
-                    "The default article %(code)s for fees does not exist in Visma Global: "
-                    "create it there."
-                )
-                % {"code": product.code or "–"},
-            )
-        )
-    return items
+        % {"code": product.code or "–"},
+    )
 
 
 def checklist_as_dict(items: list[CheckItem]) -> dict[str, Any]:

@@ -159,6 +159,36 @@ def invoices_follow(context: EEkonomiContext) -> None:
             tenant_id=context.tenant_id, pk__in=[*pending, *following]
         ).select_related("customer")
     }
+    troubles = _drafts_follow(
+        context,
+        pending=pending,
+        open_drafts=open_drafts,
+        booked=booked,
+        invoices=invoices,
+        states=states,
+        following=following,
+        by_id=by_id,
+    )
+    troubles += _payments_follow(context, following=following, by_id=by_id, invoices=invoices)
+    if troubles == 0:
+        entity_synced(context.run, "booked_invoice")
+
+
+def _drafts_follow(
+    context: EEkonomiContext,
+    *,
+    pending: dict[int, str],
+    open_drafts: set[str],
+    booked: dict[str, dict],
+    invoices: dict[int, CustomerInvoice],
+    states: dict[int, EntityMap],
+    following: dict[int, EntityMap],
+    by_id: dict[str, dict],
+) -> int:
+    """Drafts no longer open in eEkonomi: booked (their number and date written here, then
+    followed for payment) or deleted; the number of invoices that could not be updated."""
+    connection = context.connection
+    client = context.client
     troubles = 0
     for local_id, draft_id in pending.items():
         invoice = invoices.get(local_id)
@@ -202,7 +232,20 @@ def invoices_follow(context: EEkonomiContext) -> None:
             by_id[item["Id"]] = item
         else:
             troubles += 1
-    paid_status = connection.paid_status_id
+    return troubles
+
+
+def _payments_follow(
+    context: EEkonomiContext,
+    *,
+    following: dict[int, EntityMap],
+    by_id: dict[str, dict],
+    invoices: dict[int, CustomerInvoice],
+) -> int:
+    """Booked invoices credited or paid in eEkonomi; the number of invoices that could not be
+    moved to the paid status."""
+    troubles = 0
+    paid_status = context.connection.paid_status_id
     for local_id, state in following.items():
         item = by_id.get(state.remote_id or "")
         invoice = invoices.get(local_id)
@@ -240,8 +283,7 @@ def invoices_follow(context: EEkonomiContext) -> None:
             % {"status": invoice_status_name(paid_status)},
         ):
             troubles += 1
-    if troubles == 0:
-        entity_synced(context.run, "booked_invoice")
+    return troubles
 
 
 def _state(

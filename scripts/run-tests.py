@@ -6,8 +6,9 @@
 2. The tests marked ``serial`` (they need the machine alone: timing, real worker processes,
    killed processes), one after another.
 
-Both print the 15 slowest tests. The arguments (PYTEST_ARGS) go to both calls; a call that
-selects no test counts as passed unless both select none. Exits non-zero if either fails.
+Both print the 15 slowest tests. The arguments (PYTEST_ARGS) go to both calls, a `-m EXPR`
+among them joined to each call's own (`(EXPR) and not serial`, `(EXPR) and serial`); a call
+that selects no test counts as passed unless both select none. Exits non-zero if either fails.
 """
 
 import os
@@ -49,12 +50,28 @@ def pytest(*args: str) -> int:
     return subprocess.call(command)  # noqa: S603
 
 
+def split_markers(args: list[str]) -> tuple[list[str], str]:
+    """The arguments without a `-m EXPR` of their own, and that expression (or "")."""
+    rest, expression = [], ""
+    arguments = iter(args)
+    for argument in arguments:
+        if argument == "-m":
+            expression = next(arguments, "")
+        elif argument.startswith("-m") and not argument.startswith("--"):
+            expression = argument[2:].removeprefix("=")
+        else:
+            rest.append(argument)
+    return rest, expression
+
+
 def main(args: list[str]) -> int:
+    args, expression = split_markers(args)
+    own = f"({expression}) and " if expression else ""
     workers = worker_count()
     parallel = ["-n", str(workers), "--dist", "worksteal"] if workers > 1 else []
     codes = [
-        pytest(*parallel, "-m", "not serial", *args),
-        pytest("-m", "serial", *args),
+        pytest(*parallel, "-m", f"{own}not serial", *args),
+        pytest("-m", f"{own}serial", *args),
     ]
     if codes == [NO_TESTS_COLLECTED] * 2:
         return NO_TESTS_COLLECTED

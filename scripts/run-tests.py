@@ -12,6 +12,7 @@ that selects no test counts as passed unless both select none. Exits non-zero if
 """
 
 import os
+import shlex
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -46,7 +47,7 @@ def worker_count() -> int:
 
 def pytest(*args: str) -> int:
     command = [os.path.join(os.path.dirname(sys.executable), "pytest"), "--durations=15", *args]
-    print("+", " ".join(command), flush=True)
+    print("+", shlex.join(command), flush=True)
     return subprocess.call(command)  # noqa: S603
 
 

@@ -1,12 +1,13 @@
 # make demo  — install everything and run the app with demo data on http://127.0.0.1:8000
 #              (HOST=127.0.0.1:8100 make demo: another address; e-mailed links follow it)
-# make test  — install everything and run the whole suite against PostgreSQL and Redis
+# make test  — install everything and run the whole suite against PostgreSQL and Redis: in
+#              parallel on every core, then the tests marked serial alone (scripts/run-tests.py)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/severa
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/8
 
 .PHONY: demo test install install-test system system-browser messages lint format migrations-check bench clean
 
@@ -43,7 +44,7 @@ test: install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/python scripts/test-services.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/python scripts/run-tests.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,4 +1,5 @@
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
@@ -22,6 +23,14 @@ def _clean_cache_and_mail():
     # A request in another language leaves it active in this thread (LocaleMiddleware does
     # not reset it): the next test starts in the default language.
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _outside_any_task():
+    # Celery marks "inside an eager task" (where `.get()` is refused) in one flag for the whole
+    # process, not per thread: two threads running eager tasks at once can leave it set when a
+    # busy machine interleaves them, and every later `.get()` in that process would fail.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture

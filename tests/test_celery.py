@@ -58,6 +58,7 @@ def redis_worker(settings):
     app.conf.task_always_eager, app.conf.broker_url = previous
 
 
+@pytest.mark.serial  # a real Celery worker, waited for with a deadline
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_carries_no_tenant_from_one_task_into_the_next(
     redis_worker, tenant, other_tenant

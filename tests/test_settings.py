@@ -165,12 +165,12 @@ HEALTH_PROBE = SETUP + (
 )
 
 
-def test_the_health_probe_works_behind_the_https_redirect_and_the_host_check(tmp_path):
+def test_the_health_probe_works_behind_the_https_redirect_and_the_host_check(tmp_path, settings):
     result = _run(
         HEALTH_PROBE,
         **PRODUCTION,
         DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        REDIS_URL=settings.REDIS_URL,  # this process's own (each xdist worker has one)
         MEDIA_ROOT=str(tmp_path / "media"),
         EINVOICE_DROP_DIR=str(tmp_path / "einvoice"),
         EMAIL_URL="consolemail://",

@@ -431,6 +431,7 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
+@pytest.mark.serial  # a real worker process, killed once its first invoices are committed
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finishes_once():
     """300 tenants to invoice on Monday 2025-09-01. `manage.py billing_run` runs in a

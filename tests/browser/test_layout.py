@@ -20,6 +20,7 @@ from severa import clock
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.serial,  # a browser walking every role's pages in four languages at two widths
     pytest.mark.usefixtures("transactional_db", "compiled_messages"),
 ]
 

@@ -15,6 +15,9 @@ from integrations.ratelimit import (
     limiter_follow,
 )
 
+# The waits are measured against upper bounds (a busy machine makes them late).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(params=["redis", "local"])
 def make(request, settings):

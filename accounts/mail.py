@@ -1,20 +1,22 @@
-"""Templated e-mail, sent by a Celery worker after the surrounding transaction commits.
+"""Templated e-mail, written to the outbox in the surrounding transaction and sent by its
+relay after the commit (accounts/outbox.py).
 
 E-mail is plain text: templates render with HTML escaping off ("Berg & Lind", not
 "Berg &amp; Lind"), in the recipient's language and time zone (``ldatetime`` and ``ldate``
 format the ISO dates of the JSON context)."""
 
+import uuid
 import zoneinfo
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.locale_format import country_time_zone
+from accounts.models import OutboxMessage, Partner, Tenant
+from accounts.outbox import outbox_message_add, outbox_relay_soon
 
 
 def _render_text(name: str, context: dict) -> str:
@@ -42,20 +44,6 @@ def mail_render(
     return " ".join(subject.split()), body
 
 
-def mail_send_now(
-    *,
-    to: list[str],
-    template: str,
-    context: dict,
-    language: str | None = None,
-    time_zone: str | None = None,
-) -> None:
-    subject, body = mail_render(
-        template=template, context=context, language=language, time_zone=time_zone
-    )
-    EmailMultiAlternatives(subject=subject, body=body, to=to).send()
-
-
 def mail_enqueue(
     *,
     to: list[str],
@@ -63,24 +51,43 @@ def mail_enqueue(
     context: dict,
     language: str | None = None,
     time_zone: str | None = None,
-) -> None:
-    """Send after commit; ``context`` must hold only JSON-serialisable values (dates as ISO
-    text, formatted by the templates for the recipient). ``time_zone`` is the recipient's
-    (``locale_format.country_time_zone``); settings.TIME_ZONE when not given."""
-    if not to:
-        return
-    # Imported here: the task module imports this one (its task sends the e-mail).
-    from accounts.tasks import send_templated_email
-
-    transaction.on_commit(
-        lambda: send_templated_email.delay(
-            to=sorted(set(to)),
-            template=template,
-            context=context,
-            language=language,
-            time_zone=time_zone,
-        )
+    tenant: Tenant | None = None,
+    partner: Partner | int | None = None,
+    dedupe_key: str | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
+) -> list[OutboxMessage]:
+    """Render the e-mail now, in the recipient's ``language`` and ``time_zone``
+    (``locale_format.country_time_zone``; settings.TIME_ZONE when not given), and write one
+    outbox message per address in the caller's transaction; the relay sends them after the
+    commit (accounts/outbox.py). ``tenant`` or ``partner`` says whose message it is (neither:
+    mail about a user's own account). ``dedupe_key`` names what the mail tells about, for
+    callers that may run twice (a task): the same key and address is written once. Returns
+    the messages written."""
+    addresses = sorted({address.strip() for address in to if address and address.strip()})
+    if not addresses:
+        return []
+    subject, body = mail_render(
+        template=template, context=context, language=language, time_zone=time_zone
     )
+    # Without a key every call is its own mail: a second invitation is a second e-mail.
+    key = dedupe_key or f"{template}:{uuid.uuid4().hex}"
+    written = []
+    for address in addresses:
+        message = outbox_message_add(
+            tenant=tenant,
+            partner=partner,
+            kind=template,
+            to=address,
+            subject=subject,
+            body=body,
+            dedupe_key=f"{key}:{address.lower()}",
+            attachment=attachment,
+        )
+        if message is not None:
+            written.append(message)
+    if written:
+        outbox_relay_soon()
+    return written
 
 
 def user_mail_locale(user) -> tuple[str, str]:

@@ -7,6 +7,8 @@ from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from accounts.scoping import BuyerScopedManager
+
 # Sent after a queryset's update() with the model as sender and ``ids``, the primary keys of
 # the rows it changed: update() sends no save signals, and the request cache
 # (accounts/request_cache.py) must still forget those rows.
@@ -209,3 +211,70 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.prefix}… of {self.user_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # What the message told about was withdrawn before it went out (e.g. an invoice link
+    # revoked when its billing contact was removed).
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OutboxMessage(models.Model):
+    """An e-mail, written in the same transaction as what it tells about and sent by the relay
+    (accounts/outbox.py) with retries: every e-mail the service sends is one of these."""
+
+    # Whose the message is: a tenant's, a partner organisation's, or neither (mail about a
+    # user's own account: a password reset, an API token).
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The template it was rendered from ("invoice_link", "order_confirmation", …).
+    kind = models.CharField(max_length=64)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    # One attached file (an order confirmation's PDF); emptied once the message is sent.
+    attachment_name = models.CharField(max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.BinaryField(null=True, blank=True)
+    # What makes the message unique, e.g. "invoice:42:link:ap@example.com": a second
+    # delivery of the same thing collides here instead of sending twice.
+    dedupe_key = models.CharField(max_length=400, unique=True)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BuyerScopedManager()
+
+    class Meta:
+        # The table billing created (billing 0004) when the outbox carried invoices only.
+        db_table = "billing_outboxmessage"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_message_due",
+            ),
+            models.Index(fields=["status", "-created_at"], name="outbox_message_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_message_not_both_tenant_or_partner",
+                condition=Q(tenant__isnull=True) | Q(partner__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"

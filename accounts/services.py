@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.hooks import joining_user_licensed
 from accounts.locale_format import country_time_zone
-from accounts.mail import mail_enqueue, mail_send_now, user_mail_locale
+from accounts.mail import mail_enqueue, user_mail_locale
 from accounts.models import (
     ApiToken,
     AuditEvent,
@@ -136,6 +136,7 @@ def membership_set_role(*, membership: Membership, role: str, acting_user: User)
             "role": str(Role(role).label),
         },
         language=membership.tenant.language,
+        tenant=membership.tenant,
     )
     return membership
 
@@ -145,7 +146,7 @@ def new_member_notice_send(*, membership: Membership) -> list[str]:
     tenant, user = membership.tenant, membership.user
     recipients = [email for email in tenant_admin_emails(tenant=tenant) if email != user.email]
     if recipients:
-        mail_send_now(
+        mail_enqueue(
             to=recipients,
             template="new_user_notice",
             context={
@@ -155,6 +156,9 @@ def new_member_notice_send(*, membership: Membership) -> list[str]:
                 "role": str(Role(membership.role).label),
             },
             language=tenant.language,
+            tenant=tenant,
+            # The task may run twice: the notice about one membership is written once.
+            dedupe_key=f"new_user_notice:{membership.pk}",
         )
     return recipients
 
@@ -208,6 +212,7 @@ def invitation_create(
         },
         language=tenant.language,
         time_zone=country_time_zone(tenant.country),
+        tenant=tenant,
     )
     return invitation, token
 

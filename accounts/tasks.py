@@ -1,11 +1,12 @@
 from celery import shared_task
 
-from accounts.mail import mail_send_now
 from accounts.models import Membership
+from accounts.outbox import outbox_relay
 from accounts.services import new_member_notice_send
 from accounts.tenancy import TenantTask
 
-# SMTP errors are OSErrors: transient, retried with backoff; anything else fails fast.
+# A lost database connection is an OSError: transient, retried with backoff; anything else
+# fails fast. E-mail is not sent by these tasks: the outbox relay does, with its own retries.
 RETRY = {
     "autoretry_for": (OSError,),
     "retry_backoff": 30,
@@ -15,19 +16,13 @@ RETRY = {
 }
 
 
-@shared_task(name="accounts.send_templated_email", **RETRY)
-def send_templated_email(
-    *,
-    to: list[str],
-    template: str,
-    context: dict,
-    language: str | None = None,
-    time_zone: str | None = None,
-) -> None:
-    mail_send_now(to=to, template=template, context=context, language=language, time_zone=time_zone)
-
-
 @shared_task(base=TenantTask, name="accounts.notify_new_member", **RETRY)
 def notify_new_member(*, tenant_id: int, membership_id: int) -> list[str]:
     membership = Membership.objects.select_related("tenant", "user").get(pk=membership_id)
     return new_member_notice_send(membership=membership)
+
+
+@shared_task(name="accounts.outbox_relay", acks_late=True)
+def outbox_relay_task() -> dict[str, int]:
+    """Send the due pending outbox messages (beat: every minute, and after new messages)."""
+    return outbox_relay()

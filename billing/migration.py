@@ -383,6 +383,8 @@ def seller_migration_notify(
                     to_admins=to_admins,
                 ),
                 language=item.tenant.language or settings.LANGUAGE_CODE,
+                tenant=item.tenant,
+                dedupe_key=f"{NOTICE_TEMPLATE}:{item.pk}",
             )
             item.status = SellerMigrationItemStatus.NOTIFIED
             item.notified_at = now

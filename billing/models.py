@@ -826,22 +826,16 @@ class InvoiceLinkView(models.Model):
         return f"{self.kind} of {self.link_id} at {self.viewed_at}"
 
 
-class OutboxKind(models.TextChoices):
-    INVOICE_LINK = "invoice_link", _("Invoice link")
+class InvoiceMessage(models.Model):
+    """The invoice and link an outbox message (accounts.OutboxMessage) carries: the invoice
+    moves to sent once its messages went out, and a revoked link cancels its unsent one."""
 
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    # The recipient's link was revoked before the message went out (contact removed).
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class OutboxMessage(models.Model):
-    """An e-mail written in the same transaction as what it tells about, and sent by the
-    relay (billing/outbox.py) with retries: nothing is lost between commit and send."""
-
+    message = models.OneToOneField(
+        "accounts.OutboxMessage",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="invoice_message",
+    )
     # The invoice's recipient: a tenant or a partner organisation (exactly one).
     tenant = models.ForeignKey(
         "accounts.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -849,52 +843,18 @@ class OutboxMessage(models.Model):
     partner = models.ForeignKey(
         "accounts.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=32, choices=OutboxKind.choices)
-    to = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    invoice = models.ForeignKey(
-        Invoice,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="outbox_messages",
-    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="messages")
     link = models.ForeignKey(
-        InvoiceLink,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="outbox_messages",
+        InvoiceLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
-    # What makes the message unique, e.g. "invoice:42:link:ap@example.com": a second
-    # delivery of the same thing collides here instead of sending twice.
-    dedupe_key = models.CharField(max_length=400, unique=True)
-    status = models.CharField(
-        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = BuyerScopedManager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status="pending"),
-                name="outbox_message_due",
-            ),
-            models.Index(fields=["status", "-created_at"], name="outbox_message_status"),
-        ]
-        constraints = [_tenant_xor_partner("outbox_message_tenant_or_partner")]
+        constraints = [_tenant_xor_partner("invoice_message_tenant_or_partner")]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.to} ({self.status})"
+        return f"message {self.message_id} of invoice {self.invoice_id}"
 
 
 class EInvoiceChannel(models.TextChoices):

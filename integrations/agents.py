@@ -551,6 +551,11 @@ def agents_offline_mail() -> int:
                         ),
                     },
                     language=connection.tenant.language,
+                    tenant=connection.tenant,
+                    # One notice per silence: a new one only after the agent was seen again.
+                    dedupe_key=(
+                        f"integration_agent_offline:{agent.pk}:{agent.last_seen_at.isoformat()}"
+                    ),
                 )
             told += 1
     return told

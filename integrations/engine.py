@@ -334,4 +334,5 @@ def _mail_blocked(run: SyncRun, blocked: BlockedEntity) -> None:
             ),
         },
         language=connection.tenant.language,
+        tenant=connection.tenant,
     )

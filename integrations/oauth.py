@@ -99,6 +99,7 @@ def _credentials_notice(connection: Connection, *, action: str, by_user: User | 
             "user": (by_user.get_full_name() or by_user.username) if by_user else "",
         },
         language=connection.tenant.language,
+        tenant=connection.tenant,
     )
 
 

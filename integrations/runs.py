@@ -225,6 +225,8 @@ def sync_run_failures_mail(run: SyncRun) -> list[str]:
             ),
         },
         language=connection.tenant.language,
+        tenant=connection.tenant,
+        dedupe_key=f"integration_failures:{run.pk}",
     )
     return recipients
 

@@ -1222,6 +1222,7 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
             "users_path": reverse("tenant_users", args=[tenant.pk]),
         },
         language=tenant.language,
+        tenant=tenant,
     )
     return False
 

@@ -341,6 +341,7 @@ def activation_create(
                     },
                     language=tenant.language,
                     time_zone=country_time_zone(tenant.country),
+                    tenant=tenant,
                 )
     except IntegrityError:
         # Another pending activation for the pair, or the same key sent twice at once.

@@ -143,6 +143,7 @@ def _activation_answered(activation: PartnerActivation, *, user: User, outcome: 
         to=partner_user_emails(partner=activation.partner),
         template=f"partner_activation_{outcome}",
         context={"tenant": tenant.name, "partner": activation.partner.name},
+        partner=activation.partner,
     )
 
 

@@ -98,6 +98,7 @@ def partner_invitation_create(
             },
             # To the partner's users: in the partner's time zone.
             time_zone=country_time_zone(partner.country),
+            partner=partner,
         )
     return invitation, token
 
@@ -174,5 +175,6 @@ def partner_invitation_accept(
             template="partner_invitation_accepted",
             context={"tenant": tenant.name, "partner": partner.name},
             language=tenant.language,
+            tenant=tenant,
         )
     return collaboration

@@ -67,5 +67,6 @@ def partner_create(
             to=[email],
             template="partner_welcome",
             context={"partner": partner.name, "path": path, "username": user.username},
+            partner=partner,
         )
     return partner, user

@@ -1,13 +1,15 @@
-"""The e-mail outbox (RELIABILITY.md "Celery": write an outbox row in the same transaction,
-and relay it).
+"""The e-mail outbox: every e-mail the service sends (RELIABILITY.md "Celery": write an
+outbox row in the same transaction, and relay it).
 
-A message is written in the transaction that creates what it tells about (an invoice link),
-so the two commit or roll back together: nothing is lost between the commit and a broker
-publish, and nothing is e-mailed about a rolled-back row. `dedupe_key` is unique, so writing
-the same message twice writes it once.
+A message is written in the transaction that makes what it tells about (an invitation, an
+order's delivery, an invoice link, a password reset), so the two commit or roll back together:
+nothing is lost between the commit and a broker publish, and nothing is e-mailed about a
+rolled-back change. `dedupe_key` is unique, so writing the same message twice (a task run
+again) writes it once. Templated mail is written through `accounts.mail.mail_enqueue`.
 
-The relay (`outbox_relay`, Celery beat every minute and right after messages are written)
-sends every pending message whose `next_attempt_at` has come:
+The relay (`outbox_relay`: the Celery task `accounts.outbox_relay`, on the beat every minute
+and right after the transaction that wrote messages commits) sends every pending message
+whose `next_attempt_at` has come:
 
 - each message is sent under its row lock (`SELECT … FOR UPDATE SKIP LOCKED`) and marked
   sent in the same transaction, so two relays never send one message and a message marked
@@ -15,11 +17,13 @@ sends every pending message whose `next_attempt_at` has come:
   sends it twice (at least once, never silently lost);
 - a failed attempt is recorded (`attempts`, `last_error`) and retried after 1 min, 5 min,
   30 min and 2 h; after the fifth attempt, or at once when the server refuses the address
-  (a permanent error), the message is `failed`. Operators see it on /operator/outbox/ and
-  can send it again (`outbox_message_retry`).
+  (a permanent error), the message is `failed`. Operators see every message on
+  /operator/outbox/ and can send a failed one again (`outbox_message_retry`).
 
-Once a message is sent (or cancelled) the link tokens in its stored body are blanked out: the
-database keeps no usable token of a delivered link.
+Once a message is sent (or cancelled) the link tokens in its stored body are blanked out and
+its attachment is dropped: the database keeps no usable token of a delivered link. Apps that
+follow what became of their messages (billing: an invoice is sent once its messages went
+out) register a callback with `outbox_settled_register`.
 """
 
 from __future__ import annotations
@@ -28,17 +32,18 @@ import logging
 import re
 import smtplib
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from accounts.models import Tenant, User
-from accounts.services import audit_record
-from billing.models import Invoice, InvoiceLink, OutboxMessage, OutboxStatus
-from billing.scoping import recipient_scope
+from accounts.models import OutboxMessage, OutboxStatus, Partner, Tenant, User
+from accounts.scoping import recipient_scope
 from severa import clock
 from severa.errors import DomainError
 
@@ -55,9 +60,21 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Messages one relay run sends at most; the next run (a minute later) continues.
 RELAY_BATCH_SIZE = 200
 ERROR_MAX_LENGTH = 2000
-# A link token in a message body: /links/<document>/<token>/.
-_LINK_TOKEN = re.compile(r"(/links/[a-z-]+/)[A-Za-z0-9_-]{16,}")
+# A token in a message body's link: /links/<document>/<token>/, /invitations/<token>/,
+# /reset/<user>/<token>/.
+_LINK_TOKEN = re.compile(
+    r"(/(?:links/[a-z-]+|invitations|reset/[A-Za-z0-9_-]+)/)[A-Za-z0-9_:-]{16,}"
+)
 REDACTED = "[sent]"
+
+# Called with a message the relay has settled (sent, or failed for good), in that send's
+# transaction and the message owner's scope.
+_settled: list[Callable[[OutboxMessage], None]] = []
+
+
+def outbox_settled_register(callback: Callable[[OutboxMessage], None]) -> None:
+    if callback not in _settled:
+        _settled.append(callback)
 
 
 def retry_at(*, attempts: int, now: datetime) -> datetime | None:
@@ -70,53 +87,68 @@ def retry_at(*, attempts: int, now: datetime) -> datetime | None:
 
 def outbox_message_add(
     *,
-    tenant: Tenant | None,
     kind: str,
     to: str,
     subject: str,
     body: str,
     dedupe_key: str,
-    invoice: Invoice | None = None,
-    link: InvoiceLink | None = None,
-    partner_id: int | None = None,
+    tenant: Tenant | None = None,
+    partner: Partner | int | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
 ) -> OutboxMessage | None:
     """Write a pending message in the caller's transaction; None when a message with this
-    `dedupe_key` exists already (written before: nothing to do)."""
+    `dedupe_key` exists already (written before: nothing to do). `attachment` is
+    (file name, content, MIME type). The relay sends it after the commit: call
+    `outbox_relay_soon` once the caller's messages are written."""
     now = clock.now()
+    name, content, content_type = attachment or ("", None, "")
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
             return OutboxMessage.objects.create(
                 tenant=tenant,
-                partner_id=partner_id,
+                partner_id=getattr(partner, "pk", partner),
                 kind=kind,
                 to=to,
                 subject=subject,
                 body=body,
+                attachment_name=name,
+                attachment_type=content_type,
+                attachment=content,
                 dedupe_key=dedupe_key,
-                invoice=invoice,
-                link=link,
                 next_attempt_at=now,
                 created_at=now,
             )
     except IntegrityError:
-        if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
+        with scopes_disabled():  # the key is unique across every owner
+            if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
         raise
 
 
 def outbox_relay_soon() -> None:
     """Run the relay right after the current transaction commits (not only on the beat)."""
     # Imported here: the task module imports this one (its task runs the relay).
-    from billing.delivery_tasks import outbox_relay_task
+    from accounts.tasks import outbox_relay_task
 
     transaction.on_commit(lambda: outbox_relay_task.delay())
 
 
+@contextmanager
+def _owner_scope(*, tenant_id: int | None, partner_id: int | None) -> Iterator[None]:
+    """The scope of the message's owner; a message of nobody's is the relay's alone."""
+    if tenant_id is None and partner_id is None:
+        with scopes_disabled():
+            yield
+    else:
+        with recipient_scope(tenant_id=tenant_id, partner_id=partner_id):
+            yield
+
+
 def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
-    """Send the due pending messages of every tenant, oldest first; returns the outcomes
+    """Send the due pending messages of everyone, oldest first; returns the outcomes
     counted ({"sent": 3, "retry": 1, …})."""
     now = clock.now()
-    # Listing ids across tenants is the relay's job; each send runs in its tenant's scope.
+    # Listing ids across owners is the relay's job; each send runs in its owner's scope.
     with scopes_disabled():
         due = list(
             OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
@@ -135,7 +167,7 @@ def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
         logger.warning("The mail server is unreachable; recording the attempts", exc_info=True)
     try:
         for message_id, tenant_id, partner_id in due:
-            with recipient_scope(tenant_id=tenant_id, partner_id=partner_id):
+            with _owner_scope(tenant_id=tenant_id, partner_id=partner_id):
                 outcomes[outbox_message_send(message_id=message_id, connection=connection)] += 1
     finally:
         _connection_reset(connection)
@@ -156,9 +188,7 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
             return "skipped"
         message.attempts += 1
         try:
-            EmailMessage(
-                subject=message.subject, body=message.body, to=[message.to], connection=connection
-            ).send()
+            _email(message, connection).send()
         except smtplib.SMTPRecipientsRefused as error:
             # The server refuses the address: retrying cannot help.
             outcome = _failed(message, error)
@@ -184,6 +214,7 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
             message.status = OutboxStatus.SENT
             message.sent_at = now
             message.body = outbox_body_redacted(message.body)
+            message.attachment = None
             outcome = "sent"
         message.save(
             update_fields=[
@@ -193,14 +224,26 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
                 "last_error",
                 "sent_at",
                 "body",
+                "attachment",
             ]
         )
-        if message.invoice_id is not None and message.status != OutboxStatus.PENDING:
-            # Imported here: delivery writes its messages through this module.
-            from billing.delivery import invoice_sent_mark
-
-            invoice_sent_mark(invoice_id=message.invoice_id)
+        if message.status != OutboxStatus.PENDING:
+            _settle(message)
     return outcome
+
+
+def _email(message: OutboxMessage, connection) -> EmailMessage:
+    email = EmailMessage(
+        subject=message.subject, body=message.body, to=[message.to], connection=connection
+    )
+    if message.attachment is not None:
+        email.attach(message.attachment_name, bytes(message.attachment), message.attachment_type)
+    return email
+
+
+def _settle(message: OutboxMessage) -> None:
+    for callback in _settled:
+        callback(message)
 
 
 def _connection_reset(connection) -> None:
@@ -244,7 +287,11 @@ class OutboxRetryError(DomainError):
 
 def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMessage:
     """Put a failed message back in the queue with a fresh round of attempts (an operator's
-    Retry button); it goes out with the next relay run. Call inside its tenant's scope."""
+    Retry button); it goes out with the next relay run. Call inside its owner's scope (or
+    with scopes disabled)."""
+    # Imported here: accounts.services writes its e-mail through this module (accounts.mail).
+    from accounts.services import audit_record
+
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if message.status != OutboxStatus.FAILED:
@@ -270,14 +317,16 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
     return message
 
 
-def outbox_messages_cancel(*, links) -> int:
-    """Cancel the unsent messages carrying `links` (revoked); returns how many."""
+def outbox_messages_cancel(*, messages: QuerySet[OutboxMessage]) -> int:
+    """Cancel the unsent ones of `messages` (what they told about was withdrawn); returns
+    how many. Call inside a transaction."""
     cancelled = 0
-    for message in OutboxMessage.objects.select_for_update().filter(
-        link__in=links, status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
+    for message in messages.select_for_update().filter(
+        status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
     ):
         message.status = OutboxStatus.CANCELLED
         message.body = outbox_body_redacted(message.body)
-        message.save(update_fields=["status", "body"])
+        message.attachment = None
+        message.save(update_fields=["status", "body", "attachment"])
         cancelled += 1
     return cancelled

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.forms import OutboxPasswordResetForm
 
 app_name = "accounts"
 
@@ -22,6 +23,7 @@ urlpatterns = [
         "password-reset/",
         auth_views.PasswordResetView.as_view(
             template_name="accounts/password_reset_form.html",
+            form_class=OutboxPasswordResetForm,
             email_template_name="email/password_reset_body.txt",
             subject_template_name="email/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

@@ -7,15 +7,16 @@ runs `invoice_deliver`:
 1. the PDF is rendered once and stored on the invoice (`billing.documents.invoice_pdf_bytes`:
    outside any lock, stored under the invoice's row lock only if still missing);
 2. under the invoice's row lock, every billing contact of the tenant gets an `InvoiceLink`
-   and an `OutboxMessage` with that link, written in one transaction. A link is unique per
+   and an outbox message (`accounts.OutboxMessage`, tied to the invoice and link by an
+   `InvoiceMessage`), written in one transaction. A link is unique per
    invoice and address and a message per `dedupe_key`, so running the task twice (acks_late,
    a redelivery after a crash, two workers) writes each once; a contact added since the
    last run gets its link on the next one;
 3. in the same transaction, the invoice's e-invoice is queued when the buyer takes one
    (`billing.einvoice.delivery`, relayed with its own retries);
-4. the outbox relay (`billing.outbox`) sends the messages with retries; once none of the
+4. the outbox relay (`accounts.outbox`) sends the messages with retries; once none of the
    invoice's messages is pending and at least one went out, the invoice moves from issued
-   to sent (`invoice_sent_mark`).
+   to sent (`invoice_sent_mark`, called back by the relay: `invoice_message_settled`).
 
 A partner's consolidated invoice goes the same way to the partner's billing contacts (or,
 with none, its active users), inside the partner's scope, and as an e-invoice when the
@@ -41,6 +42,8 @@ from django.db.models import Q
 from django_scopes import scopes_disabled
 
 from accounts.mail import mail_render
+from accounts.models import OutboxMessage, OutboxStatus
+from accounts.outbox import outbox_message_add, outbox_messages_cancel, outbox_relay_soon
 from accounts.services import partner_user_emails, tenant_admin_emails
 from billing.contacts import billing_contact_recipients, partner_billing_contact_recipients
 from billing.documents import invoice_language, invoice_pdf_bytes
@@ -52,12 +55,9 @@ from billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceLink,
+    InvoiceMessage,
     InvoiceStatus,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
 )
-from billing.outbox import outbox_message_add, outbox_messages_cancel, outbox_relay_soon
 from billing.references import reference_display
 from severa import clock
 
@@ -186,16 +186,21 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
             )
             message = outbox_message_add(
                 tenant=locked.tenant,
-                partner_id=locked.partner_id,
-                kind=OutboxKind.INVOICE_LINK,
+                partner=locked.partner_id,
+                kind=MAIL_TEMPLATE,
                 to=address,
                 subject=subject,
                 body=body,
                 dedupe_key=invoice_dedupe_key(locked, address),
-                invoice=locked,
-                link=link,
             )
             if message is not None:
+                InvoiceMessage.objects.create(
+                    message=message,
+                    tenant=locked.tenant,
+                    partner_id=locked.partner_id,
+                    invoice=locked,
+                    link=link,
+                )
                 written.append(message)
         if written:
             outbox_relay_soon()
@@ -211,13 +216,23 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
         if invoice.status != InvoiceStatus.ISSUED:
             return False
         statuses = set(
-            OutboxMessage.objects.filter(invoice=invoice, kind=OutboxKind.INVOICE_LINK).values_list(
-                "status", flat=True
-            )
+            OutboxMessage.objects.filter(
+                invoice_message__invoice=invoice, kind=MAIL_TEMPLATE
+            ).values_list("status", flat=True)
         )
         if OutboxStatus.PENDING in statuses or OutboxStatus.SENT not in statuses:
             return False
         return invoice_mark_sent(invoice, at=clock.now())
+
+
+def invoice_message_settled(message: OutboxMessage) -> None:
+    """The relay's callback (registered in billing/apps.py): a message of an invoice went out
+    or failed for good, which may be the last one its invoice waited for."""
+    invoice_id = (
+        InvoiceMessage.objects.filter(message=message).values_list("invoice_id", flat=True).first()
+    )
+    if invoice_id is not None:
+        invoice_sent_mark(invoice_id=invoice_id)
 
 
 def invoice_deliveries_resume() -> int:
@@ -251,12 +266,13 @@ def invoice_links_contact_removed(sender, *, contact: BillingContact, **kwargs) 
     links = InvoiceLink.objects.filter(
         tenant_id=contact.tenant_id, partner_id=contact.partner_id, contact=contact
     )
+    messages = OutboxMessage.objects.filter(invoice_message__link__in=links)
     invoice_ids = set(
-        OutboxMessage.objects.filter(link__in=links, status=OutboxStatus.PENDING).values_list(
-            "invoice_id", flat=True
+        messages.filter(status=OutboxStatus.PENDING).values_list(
+            "invoice_message__invoice_id", flat=True
         )
     )
-    outbox_messages_cancel(links=links)
+    outbox_messages_cancel(messages=messages)
     revoked = invoice_links_revoke(contact=contact)
     # A cancelled message may have been the last one an invoice waited for.
     for invoice_id in sorted(i for i in invoice_ids if i is not None):

@@ -1,5 +1,5 @@
-"""Celery tasks of invoice delivery (billing/delivery.py) and the e-mail outbox
-(billing/outbox.py). Imported by `BillingConfig.ready`, so web processes and workers
+"""Celery tasks of invoice delivery (billing/delivery.py; its e-mail goes through the outbox,
+relayed by `accounts.outbox_relay`). Imported by `BillingConfig.ready`, so web processes and workers
 register them. Each loads by id and makes one call; all are idempotent (acks late: a
 worker killed mid-task gets the message redelivered, and a second run writes and sends
 nothing twice).
@@ -12,7 +12,6 @@ from accounts.tenancy import TenantTask
 from billing.delivery import invoice_deliver, invoice_deliveries_resume
 from billing.einvoice.delivery import einvoice_relay
 from billing.models import Invoice
-from billing.outbox import outbox_relay
 from billing.scoping import partner_scope
 from subscriptions.tasks import order_confirmation_send
 
@@ -50,12 +49,6 @@ def partner_invoice_deliver_task(*, partner_id: int, invoice_id: int) -> int:
     with partner_scope(partner_id):
         invoice = Invoice.objects.select_related("partner").defer("pdf").get(pk=invoice_id)
         return len(invoice_deliver(invoice=invoice))
-
-
-@shared_task(name="billing.outbox_relay", acks_late=True)
-def outbox_relay_task() -> dict[str, int]:
-    """Send the due pending outbox messages (beat: every minute, and after new messages)."""
-    return outbox_relay()
 
 
 @shared_task(name="billing.invoice_deliveries_resume", acks_late=True)

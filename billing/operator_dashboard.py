@@ -10,14 +10,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.locale_format import money_format, month_format
+from accounts.models import OutboxMessage, OutboxStatus
 from billing.invoice_list import OPEN_STATUSES
 from billing.models import (
     EInvoiceDelivery,
     EInvoiceDeliveryStatus,
     Invoice,
     InvoiceKind,
-    OutboxMessage,
-    OutboxStatus,
 )
 from billing.revenue import RevenueSeries, month_starts, monthly_revenue
 from billing.schedule import BillingSchedule, billing_schedule

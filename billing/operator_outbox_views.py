@@ -1,5 +1,6 @@
-"""The operators' outbox page (/operator/outbox/): every e-mail the outbox holds, with its
-status, attempts and last error, filtered by status; a failed message can be sent again."""
+"""The operators' outbox page (/operator/outbox/): every e-mail the outbox holds (every
+tenant's, partner's and user's: accounts/outbox.py), with its status, attempts and last
+error, filtered by status; a failed message can be sent again."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -7,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from billing.models import OutboxMessage, OutboxStatus
+from accounts.models import OutboxMessage, OutboxStatus
+from accounts.outbox import OutboxRetryError, outbox_message_retry
 from billing.operator_queues import back_to_queue, queue_page
 from billing.operator_views import operator_view
-from billing.outbox import OutboxRetryError, outbox_message_retry
 from severa.errors import refusal_show
 
 
@@ -19,8 +20,14 @@ from severa.errors import refusal_show
 def operator_outbox_view(request: HttpRequest) -> HttpResponse:
     return queue_page(
         request,
-        rows=OutboxMessage.objects.select_related("tenant", "partner", "invoice").defer(
-            "body", "invoice__pdf", "invoice__seller_snapshot", "invoice__buyer_snapshot"
+        rows=OutboxMessage.objects.select_related(
+            "tenant", "partner", "invoice_message__invoice"
+        ).defer(
+            "body",
+            "attachment",
+            "invoice_message__invoice__pdf",
+            "invoice_message__invoice__seller_snapshot",
+            "invoice_message__invoice__buyer_snapshot",
         ),
         model=OutboxMessage,
         statuses=OutboxStatus,
@@ -31,7 +38,9 @@ def operator_outbox_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @operator_view
 def operator_outbox_retry_view(request: HttpRequest, outboxmessage_id: int) -> HttpResponse:
-    message = get_object_or_404(OutboxMessage.objects.defer("body"), pk=outboxmessage_id)
+    message = get_object_or_404(
+        OutboxMessage.objects.defer("body", "attachment"), pk=outboxmessage_id
+    )
     try:
         outbox_message_retry(message=message, by=request.user)
     except OutboxRetryError as error:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from billing.outbox import MAX_ATTEMPTS
+from accounts.outbox import MAX_ATTEMPTS
 
 ROWS_PER_PAGE = 100
 

@@ -1,41 +1,39 @@
 """Delivery of order confirmations (DESIGN §3.6, §3.7): render the PDF once, store it, and
-e-mail it to every billing contact.
+e-mail it to every billing contact through the outbox (accounts/outbox.py).
 
 `order_confirmation_queue` is called by the order service inside the transaction that
 creates the order; the Celery task `subscriptions.order_confirmation_send` runs
 `order_confirmation_deliver` after that transaction commits.
 
-Idempotent, because a worker may run the task twice (acks_late, a redelivery after a crash,
-a retry after an SMTP error):
+Idempotent, because a worker may run the task twice (acks_late, a redelivery after a crash):
 
 - the PDF is rendered only while `order.pdf` is empty, outside any lock (a render takes a
   third of a second), and stored under the order's row lock only if it is still empty: the
   first stored PDF is the document, and every e-mail and download serves that one;
-- the e-mail is decided under the order's row lock (`select_for_update`) and `emailed_at` is
-  set in the same transaction, so a duplicate task waits for the lock and then sees
-  `emailed_at` and sends nothing. An SMTP error rolls the transaction back and the task
-  retries; only a crash between the SMTP server accepting the mail and the commit sends it
-  again (at least once, never silently lost).
+- under the order's row lock (`select_for_update`), one outbox message per recipient, the
+  PDF attached, is written and `emailed_at` set in the same transaction, so a duplicate task
+  waits for the lock and then sees `emailed_at` and writes nothing (and each message's
+  `dedupe_key` would refuse a second one). The outbox relay sends them after the commit,
+  each with its own retries: an SMTP error no longer holds the order back, and a refused
+  address fails alone (operators see it on /operator/outbox/).
 
 Recipients: every billing contact of the tenant. A tenant with no billing contact yet gets
 the confirmation at its administrators' addresses instead (logged as a warning), so nobody
-misses an order; with neither, nothing is sent, an error is logged and `emailed_at` stays
+misses an order; with neither, nothing is written, an error is logged and `emailed_at` stays
 empty.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.mail import mail_render
+from accounts.mail import mail_enqueue
 from accounts.models import Tenant
 from accounts.services import tenant_admin_emails
 from severa import clock
@@ -108,8 +106,8 @@ def order_confirmation_pdf_bytes(order: OrderConfirmation) -> bytes:
 
 
 def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
-    """Render (once) and e-mail (once) the order confirmation; returns the addresses it was
-    sent to by this call (empty when it had been sent already)."""
+    """Render (once) the order confirmation and write its e-mails (once) to the outbox;
+    returns the addresses this call wrote to (empty when they were written already)."""
     if order.emailed_at is not None:
         return []
     pdf = order_confirmation_pdf_bytes(order)
@@ -132,7 +130,7 @@ def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
                 locked.tenant_id,
             )
             return []
-        sent = _send(order=locked, pdf=pdf, recipients=recipients, to_admins=to_admins)
+        sent = _write(order=locked, pdf=pdf, recipients=recipients, to_admins=to_admins)
         locked.emailed_at = clock.now()
         locked.save(update_fields=["emailed_at"])
     order.emailed_at = locked.emailed_at
@@ -149,15 +147,14 @@ def order_invoiced_from(order: OrderConfirmation) -> date | None:
     return start
 
 
-def _send(
+def _write(
     *, order: OrderConfirmation, pdf: bytes, recipients: list[str], to_admins: bool
 ) -> list[str]:
-    """One message per recipient (contacts do not see each other's addresses), over one
-    connection. A refused address is logged and skipped: it is permanent, and retrying would
-    only re-send to the others. Anything else (connection, timeout) propagates: the task
-    retries with backoff and, the transaction rolled back, the order stays unsent."""
+    """One message per recipient (contacts do not see each other's addresses), the PDF
+    attached, written in the caller's transaction; the relay sends them after the commit."""
     tenant = order.tenant
-    subject, body = mail_render(
+    written = mail_enqueue(
+        to=recipients,
         template=MAIL_TEMPLATE,
         context={
             "order": order,
@@ -168,21 +165,8 @@ def _send(
             + reverse("tenant_order_detail", args=[tenant.pk, order.pk]),
         },
         language=tenant.language or settings.LANGUAGE_CODE,
+        tenant=tenant,
+        dedupe_key=f"{MAIL_TEMPLATE}:{order.pk}",
+        attachment=(order_confirmation_filename(order), pdf, "application/pdf"),
     )
-    filename = order_confirmation_filename(order)
-    sent = []
-    with get_connection() as connection:
-        for address in recipients:
-            message = EmailMessage(subject=subject, body=body, to=[address], connection=connection)
-            message.attach(filename, pdf, "application/pdf")
-            try:
-                message.send()
-            except smtplib.SMTPRecipientsRefused:
-                logger.warning(
-                    "Order confirmation %s: the mail server refused %s", order.number, address
-                )
-                continue
-            sent.append(address)
-    if not sent:
-        logger.error("Order confirmation %s: every recipient was refused", order.number)
-    return sent
+    return [message.to for message in written]

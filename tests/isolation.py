@@ -190,22 +190,40 @@ def _make_invoice_link_view(tenant: Tenant):
 
 
 def _make_outbox_message(tenant: Tenant):
-    from billing.models import OutboxMessage
+    from accounts.models import OutboxMessage
+
+    now = clock.now()
+    return OutboxMessage.objects.create(
+        tenant=tenant,
+        kind="role_changed_notice",
+        to="admin@example.test",
+        subject="Role changed",
+        body="…",
+        dedupe_key=f"role_changed_notice:{secrets.token_hex(8)}:admin@example.test",
+        status="failed",
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _make_invoice_message(tenant: Tenant):
+    from accounts.models import OutboxMessage
+    from billing.models import InvoiceMessage
 
     invoice = invoice_create(tenant)
     now = clock.now()
-    return OutboxMessage.objects.create(
+    message = OutboxMessage.objects.create(
         tenant=tenant,
         kind="invoice_link",
         to="ap@example.test",
         subject="Invoice",
         body="…",
-        invoice=invoice,
         dedupe_key=f"invoice:{invoice.pk}:link:ap@example.test",
         status="failed",
         next_attempt_at=now,
         created_at=now,
     )
+    return InvoiceMessage.objects.create(message=message, tenant=tenant, invoice=invoice)
 
 
 def _make_einvoice_delivery(tenant: Tenant):
@@ -224,13 +242,15 @@ def _make_einvoice_delivery(tenant: Tenant):
 
 
 def _register_delivery_factories() -> None:
-    from billing.models import EInvoiceDelivery, InvoiceLink, InvoiceLinkView, OutboxMessage
+    from accounts.models import OutboxMessage
+    from billing.models import EInvoiceDelivery, InvoiceLink, InvoiceLinkView, InvoiceMessage
 
     TENANT_OBJECT_FACTORIES[EInvoiceDelivery] = _make_einvoice_delivery
 
     TENANT_OBJECT_FACTORIES[InvoiceLink] = _make_invoice_link
     TENANT_OBJECT_FACTORIES[InvoiceLinkView] = _make_invoice_link_view
     TENANT_OBJECT_FACTORIES[OutboxMessage] = _make_outbox_message
+    TENANT_OBJECT_FACTORIES[InvoiceMessage] = _make_invoice_message
 
 
 _register_delivery_factories()

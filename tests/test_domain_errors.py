@@ -9,11 +9,11 @@ import re
 import pytest
 from django.utils import translation
 
+import accounts.outbox
 import billing.contacts
 import billing.einvoice.delivery
 import billing.invoicing
 import billing.migration
-import billing.outbox
 import billing.rollover
 import partners.services.activation
 import subscriptions.pricebook
@@ -170,5 +170,5 @@ def test_a_refusal_survives_pickling():
 
 # The modules are imported for their subclasses; keep the imports used.
 assert billing.contacts and billing.rollover and partners.services.activation
-assert billing.einvoice.delivery and billing.outbox
+assert billing.einvoice.delivery and accounts.outbox
 assert issubclass(billing.contacts.LastBillingContactError, DomainError)

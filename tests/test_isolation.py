@@ -34,10 +34,11 @@ def test_every_tenant_owned_model_has_a_direct_non_null_tenant_key_and_a_scoped_
 
 
 def _owned_by_tenant_or_partner(model) -> bool:
-    """A billing row of a tenant or a partner (billing/scoping.py): its tenant key may be
-    null only with a partner key, a check constraint that exactly one is set, and the
-    manager that scopes by either."""
-    from billing.scoping import BuyerScopedManager
+    """A billing row of a tenant or a partner, or an outbox message (accounts/scoping.py): its
+    tenant key may be null only with a partner key and a check constraint on the two (exactly
+    one set; for an outbox message, not both: mail about a user's own account has neither),
+    and the manager that scopes by either."""
+    from accounts.scoping import BuyerScopedManager
 
     partner = next((f for f in model._meta.fields if f.name == "partner"), None)
     return (

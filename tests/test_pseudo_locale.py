@@ -23,7 +23,8 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Invitation, Partner, Role, Tenant, User
 from accounts.secrets import token_hash
-from billing.models import InvoiceLink, OutboxMessage, SellerEntity, TermsVersion
+from accounts.models import OutboxMessage
+from billing.models import InvoiceLink, SellerEntity, TermsVersion
 from integrations.engine import blocked_reason
 from integrations.fortnox.facts import FORTNOX_FACTS
 from integrations.models import SyncRun, Transfer

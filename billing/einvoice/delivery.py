@@ -26,13 +26,13 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from accounts.models import User
+from accounts.outbox import ERROR_MAX_LENGTH, RELAY_BATCH_SIZE, retry_at
 from accounts.services import audit_record
 from billing.einvoice.finvoice import invoice_finvoice_with_envelope
 from billing.einvoice.reading import FORMAT_FINVOICE, einvoice_format
 from billing.einvoice.transports import Transport, TransportError, transport_get
 from billing.einvoice.ubl import invoice_ubl
 from billing.models import EInvoiceDelivery, EInvoiceDeliveryStatus, Invoice
-from billing.outbox import ERROR_MAX_LENGTH, RELAY_BATCH_SIZE, retry_at
 from billing.scoping import recipient_scope
 from severa import clock
 from severa.errors import DomainError

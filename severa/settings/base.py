@@ -333,7 +333,7 @@ LOGGING = {
 INVOICE_LINK_VALID_DAYS = env.int("INVOICE_LINK_VALID_DAYS", default=180)
 if INVOICE_LINK_VALID_DAYS < 1:
     raise ImproperlyConfigured("INVOICE_LINK_VALID_DAYS must be at least 1.")
-CELERY_BEAT_SCHEDULE["billing-outbox-relay"] = {"task": "billing.outbox_relay", "schedule": 60}
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {"task": "accounts.outbox_relay", "schedule": 60}
 CELERY_BEAT_SCHEDULE["billing-invoice-deliveries-resume"] = {
     "task": "billing.invoice_deliveries_resume",
     "schedule": 15 * 60,

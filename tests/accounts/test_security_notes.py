@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import translation
 
 from billing.delivery_tasks import invoice_deliver_task
-from billing.outbox import outbox_relay
+from accounts.outbox import outbox_relay
 from severa import clock
 from tests.factories import BillingContactFactory, invoice_issue_through_services
 

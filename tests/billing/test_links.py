@@ -17,8 +17,9 @@ from accounts.models import AuditEvent
 from billing.contacts import billing_contact_remove
 from billing.delivery_tasks import invoice_deliver_task
 from billing.issuing import credit_note_issue
-from billing.models import Invoice, InvoiceLink, InvoiceLinkView, OutboxMessage
-from billing.outbox import outbox_relay
+from accounts.models import OutboxMessage
+from billing.models import Invoice, InvoiceLink, InvoiceLinkView
+from accounts.outbox import outbox_relay
 from billing.references import reference_display
 from severa import clock
 from tests.factories import (

@@ -192,7 +192,7 @@ def test_a_credit_note_for_given_lines_needs_an_amount(operator_client, invoice)
 def test_credit_and_reissue_after_a_confirmation_delivers_both(
     operator_client, invoice, tenant, django_capture_on_commit_callbacks
 ):
-    from billing.models import OutboxMessage
+    from accounts.models import OutboxMessage
 
     BillingContactFactory(tenant=tenant, email="ap@aalto.example")
     url = f"/operator/invoices/{invoice.pk}/reissue/"

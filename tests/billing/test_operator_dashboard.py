@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
+from accounts.models import OutboxMessage
 from billing.models import (
     BillingRun,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
-    OutboxMessage,
 )
 from billing.revenue import month_starts, monthly_revenue
 from billing.schedule import billing_schedule

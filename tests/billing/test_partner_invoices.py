@@ -19,6 +19,7 @@ from billing.contacts import LastBillingContactError
 from billing.documents import invoice_document, invoice_html
 from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue
+from accounts.models import OutboxMessage
 from billing.models import (
     BillingContact,
     BillingDetails,
@@ -26,7 +27,6 @@ from billing.models import (
     InvoiceLine,
     InvoiceLink,
     InvoiceStatus,
-    OutboxMessage,
 )
 from billing.runs import invoicing_run
 from billing.scoping import partner_scope

@@ -14,7 +14,7 @@ from accounts.models import CollaborationStatus
 from accounts.services import api_token_create
 from billing.delivery_tasks import invoice_deliver_task
 from billing.documents import invoice_pdf
-from billing.outbox import outbox_relay
+from accounts.outbox import outbox_relay
 from severa import clock
 from subscriptions.delivery import order_confirmation_deliver
 from subscriptions.documents import order_confirmation_pdf

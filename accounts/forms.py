@@ -51,7 +51,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
         html_email_template_name=None,
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        outbox_message_add(
+        message = outbox_message_add(
             kind="password_reset",
             to=to_email,
             subject=subject,
@@ -59,4 +59,4 @@ class OutboxPasswordResetForm(PasswordResetForm):
             # Every request is its own mail: the token in it is new.
             dedupe_key=f"password_reset:{context['uid']}:{context['token']}",
         )
-        outbox_relay_soon()
+        outbox_relay_soon([message] if message is not None else [])

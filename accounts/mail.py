@@ -55,13 +55,15 @@ def mail_enqueue(
     partner: Partner | int | None = None,
     dedupe_key: str | None = None,
     attachment: tuple[str, bytes, str] | None = None,
+    each: bool = False,
 ) -> list[OutboxMessage]:
     """Render the e-mail now, in the recipient's ``language`` and ``time_zone``
-    (``locale_format.country_time_zone``; settings.TIME_ZONE when not given), and write one
-    outbox message per address in the caller's transaction; the relay sends them after the
-    commit (accounts/outbox.py). ``tenant`` or ``partner`` says whose message it is (neither:
-    mail about a user's own account). ``dedupe_key`` names what the mail tells about, for
-    callers that may run twice (a task): the same key and address is written once. Returns
+    (``locale_format.country_time_zone``; settings.TIME_ZONE when not given), and write it
+    to the outbox in the caller's transaction: one message to every address of ``to``, or
+    with ``each`` one per address (recipients who must not see each other's). The relay
+    sends them after the commit (accounts/outbox.py). ``tenant`` or ``partner`` says whose
+    message it is (neither: mail about a user's own account). ``dedupe_key`` names what the
+    mail tells about, for callers that may run twice (a task): it is written once. Returns
     the messages written."""
     addresses = sorted({address.strip() for address in to if address and address.strip()})
     if not addresses:
@@ -71,22 +73,22 @@ def mail_enqueue(
     )
     # Without a key every call is its own mail: a second invitation is a second e-mail.
     key = dedupe_key or f"{template}:{uuid.uuid4().hex}"
+    batches = [[address] for address in addresses] if each else [addresses]
     written = []
-    for address in addresses:
+    for batch in batches:
         message = outbox_message_add(
             tenant=tenant,
             partner=partner,
             kind=template,
-            to=address,
+            to=", ".join(batch),
             subject=subject,
             body=body,
-            dedupe_key=f"{key}:{address.lower()}",
+            dedupe_key=f"{key}:{batch[0].lower()}" if each else key,
             attachment=attachment,
         )
         if message is not None:
             written.append(message)
-    if written:
-        outbox_relay_soon()
+    outbox_relay_soon(written)
     return written
 
 

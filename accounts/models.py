@@ -236,7 +236,9 @@ class OutboxMessage(models.Model):
     )
     # The template it was rendered from ("invoice_link", "order_confirmation", …).
     kind = models.CharField(max_length=64)
-    to = models.EmailField()
+    # The recipient's address; a notice to a company's admins names them all, comma-separated
+    # (one e-mail, as they always got it).
+    to = models.CharField(max_length=2000)
     subject = models.CharField(max_length=300)
     body = models.TextField()
     # One attached file (an order confirmation's PDF); emptied once the message is sent.

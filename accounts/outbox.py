@@ -7,9 +7,10 @@ nothing is lost between the commit and a broker publish, and nothing is e-mailed
 rolled-back change. `dedupe_key` is unique, so writing the same message twice (a task run
 again) writes it once. Templated mail is written through `accounts.mail.mail_enqueue`.
 
-The relay (`outbox_relay`: the Celery task `accounts.outbox_relay`, on the beat every minute
-and right after the transaction that wrote messages commits) sends every pending message
-whose `next_attempt_at` has come:
+The relay (`outbox_relay`: the Celery task `accounts.outbox_relay`) sends the messages a
+transaction wrote right after it commits (`outbox_relay_soon`), and on the beat every minute
+every pending message whose `next_attempt_at` has come (retries, and any message whose
+immediate run was lost):
 
 - each message is sent under its row lock (`SELECT … FOR UPDATE SKIP LOCKED`) and marked
   sent in the same transaction, so two relays never send one message and a message marked
@@ -97,9 +98,10 @@ def outbox_message_add(
     attachment: tuple[str, bytes, str] | None = None,
 ) -> OutboxMessage | None:
     """Write a pending message in the caller's transaction; None when a message with this
-    `dedupe_key` exists already (written before: nothing to do). `attachment` is
-    (file name, content, MIME type). The relay sends it after the commit: call
-    `outbox_relay_soon` once the caller's messages are written."""
+    `dedupe_key` exists already (written before: nothing to do). `to` is one address, or
+    several joined with ", " (they see each other's); `attachment` is (file name, content,
+    MIME type). The relay sends it after the commit: pass the caller's messages to
+    `outbox_relay_soon` once they are written."""
     now = clock.now()
     name, content, content_type = attachment or ("", None, "")
     try:
@@ -125,12 +127,15 @@ def outbox_message_add(
         raise
 
 
-def outbox_relay_soon() -> None:
-    """Run the relay right after the current transaction commits (not only on the beat)."""
+def outbox_relay_soon(messages: list[OutboxMessage]) -> None:
+    """Send `messages` right after the current transaction commits, not only on the next
+    beat (which sends whatever is due, retries included)."""
     # Imported here: the task module imports this one (its task runs the relay).
     from accounts.tasks import outbox_relay_task
 
-    transaction.on_commit(lambda: outbox_relay_task.delay())
+    message_ids = sorted(message.pk for message in messages)
+    if message_ids:
+        transaction.on_commit(lambda: outbox_relay_task.delay(message_ids=message_ids))
 
 
 @contextmanager
@@ -144,16 +149,21 @@ def _owner_scope(*, tenant_id: int | None, partner_id: int | None) -> Iterator[N
             yield
 
 
-def outbox_relay(*, limit: int = RELAY_BATCH_SIZE) -> dict[str, int]:
-    """Send the due pending messages of everyone, oldest first; returns the outcomes
-    counted ({"sent": 3, "retry": 1, …})."""
+def outbox_relay(
+    *, limit: int = RELAY_BATCH_SIZE, message_ids: list[int] | None = None
+) -> dict[str, int]:
+    """Send the due pending messages of everyone (or only those of `message_ids`), oldest
+    first; returns the outcomes counted ({"sent": 3, "retry": 1, …})."""
     now = clock.now()
     # Listing ids across owners is the relay's job; each send runs in its owner's scope.
     with scopes_disabled():
+        due = OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        if message_ids is not None:
+            due = due.filter(pk__in=message_ids)
         due = list(
-            OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", "tenant_id", "partner_id")[:limit]
+            due.order_by("next_attempt_at", "id").values_list("pk", "tenant_id", "partner_id")[
+                :limit
+            ]
         )
     outcomes: Counter[str] = Counter()
     if not due:
@@ -234,7 +244,10 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
 
 def _email(message: OutboxMessage, connection) -> EmailMessage:
     email = EmailMessage(
-        subject=message.subject, body=message.body, to=[message.to], connection=connection
+        subject=message.subject,
+        body=message.body,
+        to=message.to.split(", "),
+        connection=connection,
     )
     if message.attachment is not None:
         email.attach(message.attachment_name, bytes(message.attachment), message.attachment_type)
@@ -313,7 +326,7 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
             )
         else:
             logger.info("Outbox message %s to %s retried by %s", message.pk, message.to, by)
-        outbox_relay_soon()
+        outbox_relay_soon([message])
     return message
 
 

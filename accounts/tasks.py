@@ -23,6 +23,7 @@ def notify_new_member(*, tenant_id: int, membership_id: int) -> list[str]:
 
 
 @shared_task(name="accounts.outbox_relay", acks_late=True)
-def outbox_relay_task() -> dict[str, int]:
-    """Send the due pending outbox messages (beat: every minute, and after new messages)."""
-    return outbox_relay()
+def outbox_relay_task(*, message_ids: list[int] | None = None) -> dict[str, int]:
+    """Send the due pending outbox messages (beat: every minute), or those of `message_ids`
+    (right after the transaction that wrote them commits)."""
+    return outbox_relay(message_ids=message_ids)

@@ -202,8 +202,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
                     link=link,
                 )
                 written.append(message)
-        if written:
-            outbox_relay_soon()
+        outbox_relay_soon(written)
     return written
 
 

@@ -168,5 +168,6 @@ def _write(
         tenant=tenant,
         dedupe_key=f"{MAIL_TEMPLATE}:{order.pk}",
         attachment=(order_confirmation_filename(order), pdf, "application/pdf"),
+        each=True,
     )
     return [message.to for message in written]

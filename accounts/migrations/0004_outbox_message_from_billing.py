@@ -2,8 +2,8 @@
 # e-mail goes through it, and accounts, the lowest app, may not import billing. The table
 # keeps its name (db_table), rows, sequence and indexes; the content type follows the model.
 # What changes in the database: a message may now belong to neither a tenant nor a partner
-# (mail about a user's own account), the kind names any template, and a message may carry
-# one attachment. Its invoice and link move to billing's InvoiceMessage (billing 0016).
+# (mail about a user's own account), the kind names any template, a message may go to several
+# addresses and carry one attachment. Its invoice and link move to billing's InvoiceMessage (billing 0016).
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -82,6 +82,11 @@ class Migration(migrations.Migration):
             model_name="outboxmessage",
             name="kind",
             field=models.CharField(max_length=64),
+        ),
+        migrations.AlterField(
+            model_name="outboxmessage",
+            name="to",
+            field=models.CharField(max_length=2000),
         ),
         migrations.AddField(
             model_name="outboxmessage",

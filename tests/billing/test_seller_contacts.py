@@ -86,6 +86,7 @@ def test_the_order_confirmation_pdf_and_email_name_them_too(invoice):
 
     with clock.frozen(T0):
         order_confirmation_deliver(order=order)
+        outbox_relay()
     [message] = mail.outbox
     assert f"Questions about invoices: {INVOICING}" in message.body
     assert f"Support: {SUPPORT}" in message.body

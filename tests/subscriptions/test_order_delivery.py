@@ -1,14 +1,16 @@
 """Delivering an order confirmation (DESIGN §3.6, §3.7): the PDF rendered and stored once,
 e-mailed once to every billing contact, whatever the worker does twice."""
 
+import datetime
 import smtplib
 from unittest import mock
 
 import pytest
-from celery.exceptions import Retry
 from django.core import mail
 from django_scopes import scopes_disabled
 
+from accounts.models import OutboxMessage
+from accounts.outbox import outbox_relay
 from severa import clock
 from subscriptions import delivery
 from subscriptions.delivery import (
@@ -57,9 +59,12 @@ def stored(order) -> OrderConfirmation:
 
 
 def run_task(order):
-    return order_confirmation_send.apply(
+    """The task, then the outbox relay that sends what it wrote (after its commit)."""
+    written = order_confirmation_send.apply(
         kwargs={"tenant_id": order.tenant_id, "order_id": order.pk}
     ).get()
+    outbox_relay()
+    return written
 
 
 def test_the_task_emails_every_billing_contact_once_with_the_pdf_attached(order, contacts, renders):
@@ -155,11 +160,11 @@ def test_with_neither_contacts_nor_admins_nothing_is_sent_and_it_stays_unsent(or
     assert after.pdf is not None
 
 
-def test_an_smtp_failure_leaves_the_order_unsent_and_the_retry_sends_it_once(
+def test_an_smtp_failure_keeps_the_messages_pending_and_the_next_relay_sends_them_once(
     order, contacts, renders
 ):
     real_send = mail.EmailMessage.send
-    failures = {"left": 1}
+    failures = {"left": len(CONTACTS)}
 
     def flaky_send(message, *args, **kwargs):
         if failures["left"]:
@@ -167,26 +172,39 @@ def test_an_smtp_failure_leaves_the_order_unsent_and_the_retry_sends_it_once(
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return real_send(message, *args, **kwargs)
 
+    start = datetime.datetime(2025, 6, 5, 9, 0, tzinfo=datetime.UTC)
     with mock.patch.object(mail.EmailMessage, "send", flaky_send):
-        with pytest.raises(smtplib.SMTPServerDisconnected):
-            order_confirmation_deliver(order=stored(order))
-        assert stored(order).emailed_at is None
-        assert mail.outbox == []
-
-        # Through the task the error becomes a retry with a countdown (backoff) …
-        failures["left"] = 1
-        with pytest.raises(Retry) as retry:
-            run_task(order)
-        assert isinstance(retry.value.exc, smtplib.SMTPServerDisconnected)
-        # First retry: a jittered countdown in 0..30 s (retry_backoff=30).
-        assert 0 <= retry.value.when <= 30
-        assert mail.outbox == []
-        # … and the retry, when it runs, sends.
-        run_task(order)
+        with clock.frozen(start):
+            # The task writes the messages and the order counts as delivered; the relay's
+            # attempt fails and is kept for a retry a minute later.
+            assert run_task(order) == CONTACTS
+            assert stored(order).emailed_at == start
+            assert mail.outbox == []
+            with scopes_disabled():
+                messages = list(OutboxMessage.objects.order_by("to"))
+            assert [(m.to, m.status, m.attempts, m.next_attempt_at) for m in messages] == [
+                (address, "pending", 1, start + datetime.timedelta(minutes=1))
+                for address in CONTACTS
+            ]
+            assert messages[0].last_error == (
+                "SMTPServerDisconnected: Connection unexpectedly closed"
+            )
+            assert outbox_relay() == {}
+        with clock.frozen(start + datetime.timedelta(minutes=1)):
+            assert outbox_relay() == {"sent": 2}
+            assert outbox_relay() == {}
+            # A task run again writes nothing more.
+            assert run_task(order) == []
 
     assert sorted(message.to[0] for message in mail.outbox) == sorted(CONTACTS)
-    assert stored(order).emailed_at is not None
+    assert [len(message.attachments) for message in mail.outbox] == [1, 1]
     assert renders == [order.pk]
+    with scopes_disabled():
+        # Sent: the stored copy keeps no attachment (the order keeps its PDF).
+        assert list(OutboxMessage.objects.values_list("status", "attempts", "attachment")) == [
+            ("sent", 2, None),
+            ("sent", 2, None),
+        ]
 
 
 def test_a_refused_address_does_not_stop_the_others(order, contacts):
@@ -198,10 +216,16 @@ def test_a_refused_address_does_not_stop_the_others(order, contacts):
         return real_send(message, *args, **kwargs)
 
     with mock.patch.object(mail.EmailMessage, "send", refusing_send):
-        assert run_task(order) == [CONTACTS[1]]
+        assert run_task(order) == CONTACTS
 
     assert [message.to for message in mail.outbox] == [[CONTACTS[1]]]
     assert stored(order).emailed_at is not None
+    with scopes_disabled():
+        # The refused one waits, failed, on the operators' outbox page.
+        assert dict(OutboxMessage.objects.values_list("to", "status")) == {
+            CONTACTS[0]: "failed",
+            CONTACTS[1]: "sent",
+        }
 
 
 def test_the_task_retries_transient_errors_with_backoff_and_acks_late():

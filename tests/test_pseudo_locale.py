@@ -21,9 +21,8 @@ from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from accounts.models import Invitation, Partner, Role, Tenant, User
+from accounts.models import Invitation, OutboxMessage, Partner, Role, Tenant, User
 from accounts.secrets import token_hash
-from accounts.models import OutboxMessage
 from billing.models import InvoiceLink, SellerEntity, TermsVersion
 from integrations.engine import blocked_reason
 from integrations.fortnox.facts import FORTNOX_FACTS

@@ -9,8 +9,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import translation
 
-from billing.delivery_tasks import invoice_deliver_task
 from accounts.outbox import outbox_relay
+from billing.delivery_tasks import invoice_deliver_task
 from severa import clock
 from tests.factories import BillingContactFactory, invoice_issue_through_services
 

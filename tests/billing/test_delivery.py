@@ -15,17 +15,17 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django_scopes import scopes_disabled
 
+from accounts.models import OutboxMessage
+from accounts.outbox import MAX_ATTEMPTS, RETRY_DELAYS, outbox_relay
 from accounts.secrets import token_hash
+from accounts.tasks import outbox_relay_task
 from billing import delivery, documents
 from billing.contacts import billing_contact_remove
 from billing.delivery import invoice_deliveries_resume, invoice_delivery_queue, invoice_sent_mark
-from accounts.tasks import outbox_relay_task
 from billing.delivery_tasks import invoice_deliver_task, invoice_deliveries_resume_task
 from billing.invoice_status import invoice_mark_paid
 from billing.issuing import invoices_issue
-from accounts.models import OutboxMessage
 from billing.models import BillingRun, Invoice, InvoiceLink
-from accounts.outbox import MAX_ATTEMPTS, RETRY_DELAYS, outbox_relay
 from severa import clock
 from tests.factories import (
     BillingContactFactory,

@@ -13,13 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, OutboxMessage
+from accounts.outbox import outbox_relay
 from billing.contacts import billing_contact_remove
 from billing.delivery_tasks import invoice_deliver_task
 from billing.issuing import credit_note_issue
-from accounts.models import OutboxMessage
 from billing.models import Invoice, InvoiceLink, InvoiceLinkView
-from accounts.outbox import outbox_relay
 from billing.references import reference_display
 from severa import clock
 from tests.factories import (

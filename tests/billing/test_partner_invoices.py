@@ -15,11 +15,11 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import OutboxMessage
 from billing.contacts import LastBillingContactError
 from billing.documents import invoice_document, invoice_html
 from billing.invoicing import payment_register
 from billing.issuing import credit_note_issue
-from accounts.models import OutboxMessage
 from billing.models import (
     BillingContact,
     BillingDetails,

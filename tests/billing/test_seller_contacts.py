@@ -11,10 +11,10 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from accounts.models import CollaborationStatus
+from accounts.outbox import outbox_relay
 from accounts.services import api_token_create
 from billing.delivery_tasks import invoice_deliver_task
 from billing.documents import invoice_pdf
-from accounts.outbox import outbox_relay
 from severa import clock
 from subscriptions.delivery import order_confirmation_deliver
 from subscriptions.documents import order_confirmation_pdf

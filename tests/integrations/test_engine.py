@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
-from accounts.models import Tenant
+from accounts.models import OutboxMessage, Tenant
 from integrations.models import (
     Connection,
     EntityMap,
@@ -20,7 +20,12 @@ from integrations.models import (
     Transfer,
     TransferDirection,
 )
-from integrations.runs import RunInProgress, sync_run_execute, sync_run_start
+from integrations.runs import (
+    RunInProgress,
+    sync_run_execute,
+    sync_run_failures_mail,
+    sync_run_start,
+)
 from severa import clock
 from tests.integrations.memory import TO_REMOTE_ONLY
 
@@ -430,6 +435,31 @@ def test_failed_runs_email_the_error_addresses(
     body = mail.outbox[0].body
     assert "1002 Bad VAT Oy: Invalid VAT number" in body
     assert f"/integrations/{connection.pk}/runs/{run.pk}/" in body
+
+
+def test_a_failed_runs_notice_is_written_to_the_outbox_once_in_the_runs_transaction(
+    connection, world
+):
+    with at(0):
+        world.local.add("customer", "1002", "Bad VAT Oy")
+    world.system.refused_keys["1002"] = "Invalid VAT number"
+
+    run = sync(connection, hours=1)
+    with scope(tenant=connection.tenant_id):
+        # A second notice about the same run (a task run again) writes nothing.
+        assert sync_run_failures_mail(run) == ["erp@example.test"]
+
+    with scopes_disabled():
+        [message] = OutboxMessage.objects.filter(kind="integration_failures")
+    assert (message.tenant_id, message.to, message.status, message.dedupe_key) == (
+        connection.tenant_id,
+        "erp@example.test",
+        "pending",
+        f"integration_failures:{run.pk}",
+    )
+    assert "1002 Bad VAT Oy: Invalid VAT number" in message.body
+    # Sent by the relay, not before.
+    assert mail.outbox == []
 
 
 def test_incremental_runs_read_only_what_changed_since_the_last_successful_run(connection, world):

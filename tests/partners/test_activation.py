@@ -9,7 +9,14 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
-from accounts.models import Collaboration, CollaborationStatus, Invitation, Membership, Tenant
+from accounts.models import (
+    Collaboration,
+    CollaborationStatus,
+    Invitation,
+    Membership,
+    OutboxMessage,
+    Tenant,
+)
 from billing.models import TermsAcceptance
 from partners.models import ActivationStatus, PartnerActivation
 from partners.services import NewCustomer, activation_approve, activation_create
@@ -27,6 +34,36 @@ def _links(message) -> list[str]:
 
 def _path(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def test_the_activation_email_is_written_to_the_outbox_with_the_activation(
+    tenant, admin_user, partner, partner_user, engagement
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant, seats=5)
+    activation, token = activation_create(
+        partner=partner,
+        engagement=engagement,
+        by=partner_user,
+        tenant=tenant,
+        edition="enterprise",
+        seats=50,
+        invoice_recipient="partner",
+        agreement_months=12,
+    )
+    with scopes_disabled():
+        [message] = OutboxMessage.objects.all()
+    # The customer's admins are told, in the customer's name; sent by the relay after the
+    # activation's transaction commits (not yet here).
+    assert (message.tenant_id, message.partner_id, message.kind, message.to, message.status) == (
+        tenant.pk,
+        None,
+        "partner_activation",
+        admin_user.email,
+        "pending",
+    )
+    assert f"/partners/activations/{token}/" in message.body
+    assert mail.outbox == []
 
 
 def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(

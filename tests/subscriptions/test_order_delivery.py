@@ -24,6 +24,7 @@ from tests.factories import MembershipFactory, OrderConfirmationFactory
 
 pytestmark = pytest.mark.django_db
 CONTACTS = ["anna@aalto.test", "external.accountant@numero.test"]
+T0 = datetime.datetime(2025, 6, 5, 9, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -89,6 +90,37 @@ def test_the_task_emails_every_billing_contact_once_with_the_pdf_attached(order,
     assert after.pdf_rendered_at == now
     assert after.emailed_at == now
     assert renders == [order.pk]
+
+
+def test_the_task_writes_one_outbox_message_per_contact_with_the_pdf_and_sends_none(
+    order, contacts
+):
+    with clock.frozen(T0):
+        assert (
+            order_confirmation_send.apply(
+                kwargs={"tenant_id": order.tenant_id, "order_id": order.pk}
+            ).get()
+            == CONTACTS
+        )
+
+    assert mail.outbox == []
+    with scopes_disabled():
+        messages = list(OutboxMessage.objects.order_by("to"))
+    assert [(m.tenant_id, m.kind, m.to, m.status, m.dedupe_key) for m in messages] == [
+        (
+            order.tenant_id,
+            "order_confirmation",
+            address,
+            "pending",
+            f"order_confirmation:{order.pk}:{address}",
+        )
+        for address in CONTACTS
+    ]
+    assert [(m.attachment_name, m.attachment_type) for m in messages] == [
+        (f"order-confirmation-{order.number}.pdf", "application/pdf")
+    ] * 2
+    assert bytes(messages[0].attachment) == bytes(stored(order).pdf)
+    assert stored(order).emailed_at == T0
 
 
 def test_running_the_task_twice_renders_once_and_sends_once(order, contacts, renders):

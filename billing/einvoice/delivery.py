@@ -1,6 +1,6 @@
 """E-invoice delivery: the invoice's Finvoice (to an eInvoice address) or Peppol BIS document
 (to a Peppol participant) queued once and relayed with retries, like the e-mail outbox
-(billing/outbox.py).
+(accounts/outbox.py).
 
 - ``einvoice_delivery_add`` runs in the invoice delivery task (billing/delivery.py), under
   the invoice's row lock: when ``einvoice_format`` names a channel, the document is generated
@@ -9,7 +9,7 @@
 - ``einvoice_relay`` (Celery beat every minute, and after queueing) sends each due delivery
   under its row lock (``SELECT … FOR UPDATE SKIP LOCKED``) through the configured transport
   (billing/einvoice/transports.py) and marks it sent in the same transaction. A temporary
-  failure is retried after 1 min, 5 min, 30 min and 2 h (``billing.outbox.retry_at``), then
+  failure is retried after 1 min, 5 min, 30 min and 2 h (``accounts.outbox.retry_at``), then
   the delivery is failed; a permanent one fails at once. The transports make a resend after
   a crash harmless (an identical dropped file, the same Idempotency-Key).
 - Operators see failed deliveries on /operator/einvoices/; Retry (``einvoice_delivery_retry``)

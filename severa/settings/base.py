@@ -327,7 +327,7 @@ LOGGING = {
     },
 }
 
-# Invoice delivery (billing/delivery.py, billing/outbox.py): how long an e-mailed invoice link
+# Invoice delivery (billing/delivery.py, accounts/outbox.py): how long an e-mailed invoice link
 # stays valid; the outbox relay sends due messages every minute, and the resume sweep queues
 # again the invoices whose delivery task was lost.
 INVOICE_LINK_VALID_DAYS = env.int("INVOICE_LINK_VALID_DAYS", default=180)

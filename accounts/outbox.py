@@ -61,10 +61,10 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Messages one relay run sends at most; the next run (a minute later) continues.
 RELAY_BATCH_SIZE = 200
 ERROR_MAX_LENGTH = 2000
-# A token in a message body's link: /links/<document>/<token>/, /invitations/<token>/,
-# /reset/<user>/<token>/.
+# A token in a message body's link: /links/<document>/<token>/, /invitations/<token>/
+# (a user's or a partner's), /activations/<token>/, /reset/<user>/<token>/.
 _LINK_TOKEN = re.compile(
-    r"(/(?:links/[a-z-]+|invitations|reset/[A-Za-z0-9_-]+)/)[A-Za-z0-9_:-]{16,}"
+    r"(/(?:links/[a-z-]+|invitations|activations|reset/[A-Za-z0-9_-]+)/)[A-Za-z0-9_:-]{16,}"
 )
 REDACTED = "[sent]"
 

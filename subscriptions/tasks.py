@@ -4,10 +4,11 @@ from accounts.tenancy import TenantTask
 from subscriptions.delivery import order_confirmation_deliver
 from subscriptions.models import OrderConfirmation
 
-# SMTP and connection errors are OSErrors (smtplib.SMTPException included): transient,
-# retried with exponential backoff (30 s, 60 s, … capped at 10 min, jittered). Anything else
-# fails fast. Five retries span about a quarter of an hour; the task is idempotent, so a
-# retry or a redelivery never renders or sends twice (subscriptions/delivery.py).
+# Connection and I/O errors are OSErrors: transient, retried with exponential backoff (30 s,
+# 60 s, … capped at 10 min, jittered). Anything else fails fast. Five retries span about a
+# quarter of an hour; the task is idempotent, so a retry or a redelivery never renders or
+# writes twice (subscriptions/delivery.py). It sends nothing itself: the outbox relay does,
+# with its own retries.
 ORDER_DELIVERY_RETRY = {
     "autoretry_for": (OSError,),
     "retry_backoff": 30,
@@ -24,7 +25,7 @@ ORDER_DELIVERY_RETRY = {
     **ORDER_DELIVERY_RETRY,
 )
 def order_confirmation_send(*, tenant_id: int, order_id: int) -> list[str]:
-    """Render and store the order confirmation's PDF, then e-mail it to the billing
-    contacts; returns the addresses e-mailed by this run."""
+    """Render and store the order confirmation's PDF, then write its e-mail to each billing
+    contact to the outbox; returns the addresses this run wrote to."""
     order = OrderConfirmation.objects.select_related("tenant").get(pk=order_id)
     return order_confirmation_deliver(order=order)

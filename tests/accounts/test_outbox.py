@@ -175,3 +175,42 @@ def test_a_password_reset_is_a_message_of_nobody_that_no_tenant_sees(
     assert "/accounts/reset/" in message.body and "/[sent]/" in message.body
     with scope(tenant=tenant.pk):
         assert OutboxMessage.objects.count() == 0
+
+
+def test_the_operators_outbox_page_shows_every_message_and_retries_one_of_nobody(
+    verified_client, operator, tenant, member_user, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.accounts.test_outbox.DownBackend"
+    DownBackend.failures = 1
+    with clock.frozen(T0):
+        _notice(tenant)
+        mail_enqueue(
+            to=[member_user.email],
+            template="api_token_notice",
+            context={
+                "user": member_user.username,
+                "prefix": "abcd1234",
+                "created_at": T0.isoformat(),
+            },
+        )
+        # The server refuses the notice's first attempt; the token notice goes out.
+        assert outbox_relay() == {"retry": 1, "sent": 1}
+    with scopes_disabled():
+        notice, token_notice = _messages()
+        OutboxMessage.objects.filter(pk=token_notice.pk).update(status="failed")
+    client = verified_client(operator)
+
+    page = client.get("/operator/outbox/").content.decode()
+    assert "a@aalto.test, b@aalto.test" in page and "Aalto Consulting Oy" in page
+    assert member_user.email in page
+    assert "A new API token was created for your account" in page
+    assert "Pending (1)" in page and "Failed (1)" in page
+    assert f"/operator/outbox/{token_notice.pk}/retry/" in page
+    assert f"/operator/outbox/{notice.pk}/retry/" not in page
+
+    with clock.frozen(T0), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/operator/outbox/{token_notice.pk}/retry/")
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert OutboxMessage.objects.get(pk=token_notice.pk).status == "sent"
+    assert [m.to for m in mail.outbox] == [[member_user.email], [member_user.email]]

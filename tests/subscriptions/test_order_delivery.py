@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django_scopes import scopes_disabled
 
 from accounts.models import OutboxMessage
@@ -418,3 +419,21 @@ def test_an_order_for_a_period_in_the_future_says_the_invoice_waits_for_its_star
         "run on or after that day." in " ".join(body.split())
     )
     assert "next weekly invoicing run" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_rolled_back_after_writing_its_mail_sends_nothing(tenant, contacts):
+    class Refused(Exception):
+        pass
+
+    with scopes_disabled():
+        order = OrderConfirmationFactory(tenant=tenant)
+        with pytest.raises(Refused), transaction.atomic():
+            assert order_confirmation_deliver(order=stored(order)) == CONTACTS
+            raise Refused
+
+    assert mail.outbox == []
+    assert outbox_relay() == {}
+    with scopes_disabled():
+        assert OutboxMessage.objects.count() == 0
+    assert stored(order).emailed_at is None

@@ -1,9 +1,9 @@
 # The e-mail outbox, until now billing's (billing 0004, 0007), becomes this app's: every
-# e-mail goes through it, and accounts, the lowest app, may not import billing. The table
-# keeps its name (db_table), rows, sequence and indexes; the content type follows the model.
-# What changes in the database: a message may now belong to neither a tenant nor a partner
-# (mail about a user's own account), the kind names any template, a message may go to several
-# addresses and carry one attachment. Its invoice and link move to billing's InvoiceMessage (billing 0016).
+# e-mail goes through it, and accounts, the lowest app, may not import billing. Here in the
+# migration state only: the table keeps its name (db_table), rows, sequence and indexes; the
+# content type follows the model. Billing 0016 then moves each message's invoice and link to
+# its InvoiceMessage, and accounts 0005 changes the table (before billing 0016 had copied
+# them, a table rebuilt from this state, as SQLite does, would lose those columns).
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -70,39 +70,4 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(content_type_to_accounts, content_type_to_billing),
-        migrations.RemoveConstraint(
-            model_name="outboxmessage",
-            name="outbox_message_tenant_or_partner",
-        ),
-        migrations.AddConstraint(
-            model_name="outboxmessage",
-            constraint=models.CheckConstraint(condition=models.Q(("tenant__isnull", True), ("partner__isnull", True), _connector="OR"), name="outbox_message_not_both_tenant_or_partner"),
-        ),
-        migrations.AlterField(
-            model_name="outboxmessage",
-            name="kind",
-            field=models.CharField(max_length=64),
-        ),
-        migrations.AlterField(
-            model_name="outboxmessage",
-            name="to",
-            field=models.CharField(max_length=2000),
-        ),
-        migrations.AddField(
-            model_name="outboxmessage",
-            name="attachment_name",
-            field=models.CharField(blank=True, default="", max_length=200),
-            preserve_default=False,
-        ),
-        migrations.AddField(
-            model_name="outboxmessage",
-            name="attachment_type",
-            field=models.CharField(blank=True, default="", max_length=100),
-            preserve_default=False,
-        ),
-        migrations.AddField(
-            model_name="outboxmessage",
-            name="attachment",
-            field=models.BinaryField(blank=True, null=True),
-        ),
     ]

@@ -205,6 +205,7 @@ def renewal_price(
         storage_gb=state.storage_gb,
         add_ons=state.add_ons,
         interfaces=state.interfaces,
+        added_add_ons=(),  # a renewal keeps the add-ons the subscription has
     )
     return period_price(subscription, state, period, prices=book)
 

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import AGREEMENT_MONTHS, InvoiceRecipient
 from severa.forms import ClearForm
-
-MAX_SEATS = 100_000
+from subscriptions.pricebook import MAX_SEATS
 
 
 class EngagementForm(ClearForm):

@@ -3,9 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.locale_format import money_format
 from severa.forms import ClearForm
-from subscriptions.pricebook import PriceBook
-
-MAX_SEATS = 100_000
+from subscriptions.pricebook import MAX_SEATS, PriceBook
 
 
 class AdjustForm(ClearForm):
@@ -16,13 +14,11 @@ class AdjustForm(ClearForm):
     add_ons = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     interfaces = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
 
-    def __init__(self, *args, prices: PriceBook, included_gb: int, **kwargs) -> None:
+    def __init__(self, *args, prices: PriceBook, edition: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The edition's included base, then every tier above it.
-        tiers = sorted(
-            (t for t in prices.storage_tiers if t.gigabytes > included_gb),
-            key=lambda tier: tier.gigabytes,
-        )
+        included_gb, *sizes = prices.storage_sizes(edition=edition)
+        tiers = [prices.storage_tier(size) for size in sizes]
         self.fields["storage_gb"].choices = [
             (included_gb, _("%(gb)s GB (included)") % {"gb": included_gb}),
             *(

@@ -46,6 +46,10 @@ PRICING_FLAT = "flat"
 PRICING_PER_SEAT = "per_seat"
 ADD_ON_PRICINGS: frozenset[str] = frozenset({PRICING_FLAT, PRICING_PER_SEAT})
 
+# The most seats a subscription may have: it keeps every figure inside its database column
+# (seats × unit price × 12 months fits DecimalField(max_digits=14)).
+MAX_SEATS = 100_000
+
 
 class QuoteError(DomainError):
     """A change that cannot be quoted as asked; the message is meant for the tenant admin."""
@@ -72,6 +76,7 @@ class QuoteError(DomainError):
             "%(storage_gb)s GB is not a storage size: choose one of %(choices)s"
         ),
         "add_on_not_in_edition": _("%(add_on)s is not available in the %(edition)s edition"),
+        "seats_out_of_range": _("The number of seats is from 1 to %(max)s"),
         "nothing_to_change": _("Nothing to change"),
         "nothing_to_change_scheduled": _(
             "Nothing to change: the scheduled changes already give this"
@@ -336,20 +341,106 @@ class PriceBook:
             return False
         return gigabytes in self._tiers or gigabytes <= self.edition(edition).included_storage_gb
 
-    def check_selection(
-        self, *, edition: str, storage_gb: int, add_ons: Iterable[str], interfaces: Iterable[str]
-    ) -> None:
-        """Raise QuoteError unless every code is sold here and the storage is allowed."""
+    def storage_sizes(self, *, edition: str) -> tuple[int, ...]:
+        """The sizes a change of storage may ask for on `edition`: its included base, then
+        every tier above it."""
+        base = self.edition(edition).included_storage_gb
+        return (
+            base,
+            *sorted(tier.gigabytes for tier in self.storage_tiers if tier.gigabytes > base),
+        )
+
+    def storage_asked(self, *, chosen: int, planned: int, edition: str) -> int:
+        """The storage a choice of `chosen` GB asks for when `planned` GB is planned: choosing
+        the included base keeps a planned size that the base covers too (an older, smaller
+        base after an upgrade), so that it is no change."""
+        base = self.edition(edition).included_storage_gb
+        if chosen <= base and planned <= base:
+            return planned
+        return chosen
+
+    def selection_refusals(
+        self,
+        *,
+        edition: str,
+        storage_gb: int | None,
+        add_ons: Iterable[str],
+        interfaces: Iterable[str],
+        seats: int | None = None,
+        added_add_ons: Iterable[str] | None = None,
+    ) -> dict[str, list[QuoteError]]:
+        """Per field (``edition``, ``seats``, ``storage_gb``, ``add_ons``, ``interfaces``), why
+        this price book does not sell the selection; empty when it does (§3.1).
+
+        Every code must be sold here, the storage must be allowed on the edition (None: the
+        edition's included base), the seats within 1 to `MAX_SEATS` (None: not checked), and
+        each of `added_add_ons` (all of `add_ons` unless given: an add-on already active stays
+        until an edition change drops it) allowed on the edition.
+        """
+        add_ons, interfaces = sorted(set(add_ons)), sorted(set(interfaces))
+        added = add_ons if added_add_ons is None else sorted(set(added_add_ons))
+        found: list[tuple[str, QuoteError]] = []
         for code in add_ons:
-            self.add_on(code)
+            if code not in self._add_ons:
+                found.append(("add_ons", self._unknown("unknown_add_on", code)))
         for code in interfaces:
-            self.interface(code)
-        if not self.storage_allowed(gigabytes=storage_gb, edition=edition):
-            raise QuoteError(
-                "storage_not_allowed",
-                storage_gb=storage_gb,
-                edition=self.edition(edition).name,
-            )
+            if code not in self._interfaces:
+                found.append(("interfaces", self._unknown("unknown_interface", code)))
+        item = self._editions.get(edition)
+        if item is None:
+            found.append(("edition", self._unknown("unknown_edition", edition)))
+        else:
+            if storage_gb is not None and not self.storage_allowed(
+                gigabytes=storage_gb, edition=edition
+            ):
+                found.append(
+                    (
+                        "storage_gb",
+                        QuoteError("storage_not_allowed", storage_gb=storage_gb, edition=item.name),
+                    )
+                )
+            if not any(field == "add_ons" for field, _error in found):
+                for code in self.add_ons_not_allowed(add_ons=added, edition=edition):
+                    found.append(
+                        (
+                            "add_ons",
+                            QuoteError(
+                                "add_on_not_in_edition",
+                                add_on=self.add_on(code).name,
+                                edition=item.name,
+                            ),
+                        )
+                    )
+        if seats is not None and (
+            isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= MAX_SEATS
+        ):
+            found.append(("seats", QuoteError("seats_out_of_range", max=MAX_SEATS)))
+        refusals: dict[str, list[QuoteError]] = {}
+        for field_name, error in found:
+            refusals.setdefault(field_name, []).append(error)
+        return refusals
+
+    def check_selection(
+        self,
+        *,
+        edition: str,
+        storage_gb: int | None,
+        add_ons: Iterable[str],
+        interfaces: Iterable[str],
+        seats: int | None = None,
+        added_add_ons: Iterable[str] | None = None,
+    ) -> None:
+        """Raise the first of `selection_refusals` (a QuoteError), if any: what may be sold."""
+        refusals = self.selection_refusals(
+            edition=edition,
+            storage_gb=storage_gb,
+            add_ons=add_ons,
+            interfaces=interfaces,
+            seats=seats,
+            added_add_ons=added_add_ons,
+        )
+        for errors in refusals.values():
+            raise errors[0]
 
     # Monthly unit prices.
 

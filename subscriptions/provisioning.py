@@ -6,8 +6,9 @@ subscription, no invitation e-mail for a tenant that does not exist, since e-mai
 after the commit).
 
 Everything the price book decides (what is sold in the currency when the first period
-starts, what the edition allows, which storage sizes exist) is checked before anything is
-written, field by field, so the caller can answer each field with its own message.
+starts, what the edition allows, which storage sizes exist, how many seats) is checked before
+anything is written, field by field (`PriceBook.selection_refusals`), so the caller can answer
+each field with its own message.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from severa.periods import Period
 from subscriptions.catalog import price_book
 from subscriptions.models import OrderConfirmation, OrderKind, Subscription
 from subscriptions.pricebook import QuoteError
-from subscriptions.services import first_period, subscription_create
+from subscriptions.services import first_period, seller_currency_check, subscription_create
 
 if TYPE_CHECKING:
     # The seller is billing's model; a subscription only refers to it.
@@ -46,51 +47,29 @@ def provisioning_errors(
     seller: SellerEntity,
     currency: str,
     edition: str,
+    seats: int | None = None,
     storage_gb: int | None,
     add_ons: frozenset[str],
     interfaces: frozenset[str],
     period: Period,
 ) -> dict[str, list[str]]:
-    """Per field, why the price book of `currency` on the period's first day refuses this
-    selection (empty when it accepts it)."""
+    """Per field, why this selection cannot be sold (empty when it can): the seller's bank
+    accounts decide the currency, the price book of `currency` on the period's first day the
+    rest (`PriceBook.selection_refusals`)."""
     errors: dict[str, list[str]] = {}
-    if not seller.bank_accounts.filter(currency=currency).exists():
-        errors["currency"] = [f"{seller.name} has no bank account in {currency}."]
-    prices = price_book(currency, period.start)
     try:
-        prices.edition(edition)
+        seller_currency_check(seller=seller, currency=currency)
     except QuoteError as error:
-        errors["edition"] = [error.message]
-        return errors
-    add_on_errors = []
-    for code in sorted(add_ons):
-        try:
-            prices.add_on(code)
-        except QuoteError as error:
-            add_on_errors.append(error.message)
-    if not add_on_errors:
-        for code in prices.add_ons_not_allowed(add_ons=add_ons, edition=edition):
-            add_on_errors.append(
-                f"{prices.add_on(code).name} is not available in the "
-                f"{prices.edition(edition).name} edition."
-            )
-    if add_on_errors:
-        errors["add_ons"] = add_on_errors
-    interface_errors = []
-    for code in sorted(interfaces):
-        try:
-            prices.interface(code)
-        except QuoteError as error:
-            interface_errors.append(error.message)
-    if interface_errors:
-        errors["interfaces"] = interface_errors
-    if storage_gb is not None and not prices.storage_allowed(gigabytes=storage_gb, edition=edition):
-        sizes = ", ".join(f"{tier.gigabytes}" for tier in prices.storage_tiers)
-        errors["storage_gb"] = [
-            f"{storage_gb} GB is neither a storage tier ({sizes} GB) nor within the "
-            f"{prices.edition(edition).included_storage_gb} GB included in the "
-            f"{prices.edition(edition).name} edition."
-        ]
+        errors["currency"] = [error.message]
+    refusals = price_book(currency, period.start).selection_refusals(
+        edition=edition,
+        seats=seats,
+        storage_gb=storage_gb,
+        add_ons=add_ons,
+        interfaces=interfaces,
+    )
+    for field_name, field_errors in refusals.items():
+        errors[field_name] = [error.message for error in field_errors]
     return errors
 
 
@@ -123,6 +102,7 @@ def tenant_provision(
         seller=seller,
         currency=currency,
         edition=edition,
+        seats=seats,
         storage_gb=storage_gb,
         add_ons=add_ons,
         interfaces=interfaces,

@@ -178,21 +178,14 @@ def quote_build(
     period, and (as TooFewSeatsError) seats scheduled below `active_users_at_next_period`.
     """
     _check_context(current=current, desired=desired, prices=prices, today=today)
+    # An add-on already active is not refused on a lower edition: the edition change drops it.
     for state in (current, desired):
         prices.check_selection(
             edition=state.edition_code,
             storage_gb=state.storage_gb,
             add_ons=state.add_ons,
             interfaces=state.interfaces,
-        )
-    refused = prices.add_ons_not_allowed(
-        add_ons=desired.add_ons - current.add_ons, edition=desired.edition_code
-    )
-    if refused:
-        raise QuoteError(
-            "add_on_not_in_edition",
-            add_on=prices.add_on(refused[0]).name,
-            edition=prices.edition(desired.edition_code).name,
+            added_add_ons=state.add_ons - current.add_ons,
         )
     # A lower edition drops the add-ons it does not allow, whether or not the form still
     # lists them; they are named so that the Agreement page can warn before confirmation.

@@ -351,20 +351,11 @@ def upcoming_period_price(
 # Provisioning.
 
 
-def _check_selection(prices: PriceBook, state: SubscriptionState) -> None:
-    prices.check_selection(
-        edition=state.edition_code,
-        storage_gb=state.storage_gb,
-        add_ons=state.add_ons,
-        interfaces=state.interfaces,
-    )
-    refused = prices.add_ons_not_allowed(add_ons=state.add_ons, edition=state.edition_code)
-    if refused:
-        raise QuoteError(
-            "add_on_not_in_edition",
-            add_on=prices.add_on(refused[0]).name,
-            edition=prices.edition(state.edition_code).name,
-        )
+def seller_currency_check(*, seller: SellerEntity, currency: str) -> None:
+    """A subscription is sold only in a currency its seller has a bank account in (§3.5):
+    QuoteError otherwise."""
+    if not seller.bank_accounts.filter(currency=currency).exists():
+        raise QuoteError("no_bank_account", seller=seller.name, currency=currency)
 
 
 # A new subscription's first period starts at most this many months after this month's 1st.
@@ -421,8 +412,7 @@ def subscription_create(
     """
     if Subscription.objects.filter(tenant=tenant).exists():
         raise QuoteError("already_subscribed", tenant=tenant.name)
-    if not seller.bank_accounts.filter(currency=currency).exists():
-        raise QuoteError("no_bank_account", seller=seller.name, currency=currency)
+    seller_currency_check(seller=seller, currency=currency)
     today = clock.today()
     first_period_start_check(start=first_period_start, today=today)
     period = first_period(first_period_start, period_months, today)
@@ -436,8 +426,13 @@ def subscription_create(
         add_ons=frozenset(add_ons),
         interfaces=frozenset(interfaces),
     )
-    prices = price_book(currency, period.start)
-    _check_selection(prices, state)
+    price_book(currency, period.start).check_selection(
+        edition=edition,
+        seats=seats,
+        storage_gb=storage_gb,
+        add_ons=state.add_ons,
+        interfaces=state.interfaces,
+    )
     active = active_licences(tenant)
     if seats < active:
         raise QuoteError("seats_below_active_users", tenant=tenant.name, count=active)
@@ -639,10 +634,9 @@ def quote_content(
     wanted = _desired_state(planned, desired)
     prices = price_book(subscription.currency, today)
     if desired.storage_gb is not None and desired.storage_gb != planned.storage_gb:
-        base = prices.edition(wanted.edition_code).included_storage_gb
-        sizes = {tier.gigabytes for tier in prices.storage_tiers if tier.gigabytes > base}
-        if desired.storage_gb not in sizes | {base}:
-            choices = ", ".join(f"{size} GB" for size in sorted(sizes | {base}))
+        sizes = prices.storage_sizes(edition=wanted.edition_code)
+        if desired.storage_gb not in sizes:
+            choices = ", ".join(f"{size} GB" for size in sizes)
             raise QuoteError("storage_not_a_size", storage_gb=desired.storage_gb, choices=choices)
     if wanted == planned:
         if planned != current:

@@ -148,21 +148,22 @@ def _quote_or_error(
     return redirect("tenant_agreement", tenant_id=request.tenant.pk, quote_id=quote.pk)
 
 
-def _adjust_desired(form: AdjustForm, planned: SubscriptionState, included_gb: int) -> Desired:
+def _adjust_desired(form: AdjustForm, planned: SubscriptionState, prices: PriceBook) -> Desired:
     """What a valid Adjust form asks for."""
-    storage = form.cleaned_data["storage_gb"]
-    if storage <= included_gb and planned.storage_gb <= included_gb:
-        storage = planned.storage_gb  # the included base, however it is recorded
     return Desired(
         seats=form.cleaned_data["seats"],
-        storage_gb=storage,
+        storage_gb=prices.storage_asked(
+            chosen=form.cleaned_data["storage_gb"],
+            planned=planned.storage_gb,
+            edition=planned.edition_code,
+        ),
         add_ons=frozenset(form.cleaned_data["add_ons"]),
         interfaces=frozenset(form.cleaned_data["interfaces"]),
     )
 
 
 def _adjust_estimate(
-    snapshot: SubscriptionSnapshot, form: AdjustForm, planned: SubscriptionState, included_gb: int
+    snapshot: SubscriptionSnapshot, form: AdjustForm, planned: SubscriptionState, prices: PriceBook
 ) -> tuple[dict | None, str]:
     """The Agreement's figures for the choices on the Adjust page so far, priced as *Next*
     would price them but kept nowhere; or a note on why there are none yet."""
@@ -173,7 +174,7 @@ def _adjust_estimate(
     try:
         content = quote_content(
             snapshot.subscription,
-            _adjust_desired(form, planned, included_gb),
+            _adjust_desired(form, planned, prices),
             clock.today(),
             snapshot=snapshot,
         )
@@ -198,7 +199,7 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
         "interfaces": sorted(planned.interfaces),
     }
     data = request.POST if request.method == "POST" else None
-    form = AdjustForm(data, initial=initial, prices=prices, included_gb=included_gb)
+    form = AdjustForm(data, initial=initial, prices=prices, edition=planned.edition_code)
     selected_add_ons, selected_interfaces = set(planned.add_ons), set(planned.interfaces)
     if data is not None:
         selected_add_ons = set(data.getlist("add_ons"))
@@ -217,14 +218,14 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
                     "interfaces": sorted(selected_interfaces),
                 },
                 prices=prices,
-                included_gb=included_gb,
+                edition=planned.edition_code,
             )
             form.is_valid()
         elif data.get("estimate"):
             form.is_valid()  # only the estimate below, with the errors at their fields
         elif form.is_valid():
             response = _quote_or_error(
-                request, snapshot, _adjust_desired(form, planned, included_gb)
+                request, snapshot, _adjust_desired(form, planned, prices)
             )
             if response is not None:
                 return response
@@ -234,7 +235,7 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
         add_ons=selected_add_ons,
         interfaces=selected_interfaces,
     )
-    estimate, estimate_note = _adjust_estimate(snapshot, form, planned, included_gb)
+    estimate, estimate_note = _adjust_estimate(snapshot, form, planned, prices)
     return render(
         request,
         "subscriptions/adjust.html",

@@ -17,12 +17,11 @@ from severa.identifiers import IdentifierError, business_id_clean, vat_number_cl
 from severa.money import CURRENCY_CHOICES
 from severa.vat import ISO_COUNTRY_CODES
 from subscriptions.models import AddOn, Edition, Interface
-from subscriptions.pricebook import QuoteError
+from subscriptions.pricebook import MAX_SEATS, QuoteError
 from subscriptions.services import first_period_start_check
 
-# Bounds that keep every figure inside its database column (seats × unit price × 12 months
-# fits DecimalField(max_digits=14)) and answer 400 instead of an overflow.
-MAX_SEATS = 100_000
+# Bounds that keep every figure inside its database column and answer 400 instead of an
+# overflow (the seats' bound is the domain's, `subscriptions.pricebook.MAX_SEATS`).
 MAX_STORAGE_GB = 1_000_000
 MAX_CODES = 50
 CODE_LENGTH = 64

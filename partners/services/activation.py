@@ -40,7 +40,6 @@ from severa.errors import DomainError
 from severa.identifiers import IdentifierError, business_id_clean, vat_number_clean
 from subscriptions.catalog import price_book
 from subscriptions.models import Subscription
-from subscriptions.pricebook import QuoteError
 
 AGREEMENT_MONTHS_CHOICES = (3, 12)
 ACTIVATION_VALID_DAYS = 14
@@ -146,13 +145,17 @@ def _selection_clean(
         errors["invoice_recipient"] = [_("Choose the customer or the partner.")]
     if agreement_months not in AGREEMENT_MONTHS_CHOICES:
         errors["agreement_months"] = [_("The agreement period is 3 or 12 months.")]
-    if seats is None or seats < 1:
-        errors["seats"] = [_("At least one seat.")]
     seller, currency = seller_for(country)
-    try:
-        price_book(currency, clock.today().replace(day=1)).edition(edition or "")
-    except QuoteError as error:
-        errors["edition"] = [error.message]
+    # What is sold: the price book's rule, with the included storage and nothing added yet.
+    refusals = price_book(currency, clock.today().replace(day=1)).selection_refusals(
+        edition=edition or "",
+        seats=0 if seats is None else seats,
+        storage_gb=None,
+        add_ons=(),
+        interfaces=(),
+    )
+    for field_name, field_errors in refusals.items():
+        errors[field_name] = [error.message for error in field_errors]
     if errors:
         raise ValidationError(errors)
     return seller, currency

@@ -306,6 +306,8 @@ def test_bad_new_customer_details_are_refused_and_nothing_is_saved(
         ("agreement_months", {"agreement_months": 6}),
         ("edition", {"edition": "platinum"}),
         ("seats", {"seats": 0}),
+        ("seats", {"seats": None}),
+        ("seats", {"seats": 100_001}),
         ("invoice_recipient", {"invoice_recipient": "someone"}),
     ],
 )

@@ -653,6 +653,116 @@ def test_add_on_allowed_and_included(add_on, edition, allowed, included):
     assert BOOK.add_on_included(add_on=add_on, edition=edition) is included
 
 
+SELECTION = {
+    "edition": "business",
+    "seats": 5,
+    "storage_gb": 100,
+    "add_ons": {"resource-planning"},
+    "interfaces": {"fortnox"},
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code", "message"),
+    [
+        (
+            {"edition": "platinum"},
+            "edition",
+            "unknown_edition",
+            "Unknown edition 'platinum': not in the EUR price list of 2025-06-05",
+        ),
+        (
+            {"add_ons": {"chat"}},
+            "add_ons",
+            "unknown_add_on",
+            "Unknown add-on 'chat': not in the EUR price list of 2025-06-05",
+        ),
+        (
+            {"edition": "professional"},
+            "add_ons",
+            "add_on_not_in_edition",
+            "Resource planning is not available in the Professional edition",
+        ),
+        (
+            {"interfaces": {"sap"}},
+            "interfaces",
+            "unknown_interface",
+            "Unknown interface 'sap': not in the EUR price list of 2025-06-05",
+        ),
+        (
+            {"storage_gb": 60},
+            "storage_gb",
+            "storage_not_allowed",
+            "60 GB is neither a storage tier nor within the storage included in the Business "
+            "edition",
+        ),
+        ({"seats": 0}, "seats", "seats_out_of_range", "The number of seats is from 1 to 100000"),
+        (
+            {"seats": 100_001},
+            "seats",
+            "seats_out_of_range",
+            "The number of seats is from 1 to 100000",
+        ),
+    ],
+)
+def test_what_may_be_sold_is_refused_per_field(changes, field, code, message):
+    selection = SELECTION | changes
+
+    refusals = BOOK.selection_refusals(**selection)
+
+    assert [(name, [(e.code, str(e)) for e in errors]) for name, errors in refusals.items()] == [
+        (field, [(code, message)])
+    ]
+    with pytest.raises(QuoteError, match=f"^{message}$"):
+        BOOK.check_selection(**selection)
+
+
+def test_a_sold_selection_is_accepted():
+    assert BOOK.selection_refusals(**SELECTION) == {}
+    assert BOOK.check_selection(**SELECTION | {"seats": 100_000, "storage_gb": 20}) is None
+    # No storage is the edition's included base; no seats are not checked.
+    assert BOOK.selection_refusals(**SELECTION | {"storage_gb": None, "seats": None}) == {}
+
+
+def test_an_add_on_already_active_is_not_refused_on_a_lower_edition():
+    lower = SELECTION | {"edition": "professional"}
+
+    assert BOOK.selection_refusals(**lower, added_add_ons=()) == {}
+    assert list(BOOK.selection_refusals(**lower, added_add_ons={"resource-planning"})) == [
+        "add_ons"
+    ]
+
+
+def test_every_refusal_of_a_selection_is_named_and_the_first_is_raised():
+    selection = {
+        "edition": "professional",
+        "seats": 0,
+        "storage_gb": 60,
+        "add_ons": {"resource-planning", "power-bi"},
+        "interfaces": {"sap"},
+    }
+
+    refusals = BOOK.selection_refusals(**selection)
+
+    assert {name: [e.code for e in errors] for name, errors in refusals.items()} == {
+        "interfaces": ["unknown_interface"],
+        "storage_gb": ["storage_not_allowed"],
+        "add_ons": ["add_on_not_in_edition", "add_on_not_in_edition"],
+        "seats": ["seats_out_of_range"],
+    }
+    with pytest.raises(QuoteError, match="^Unknown interface 'sap'"):
+        BOOK.check_selection(**selection)
+
+
+def test_storage_sizes_and_the_size_a_choice_asks_for():
+    assert BOOK.storage_sizes(edition="professional") == (10, 50, 100, 500)
+    assert BOOK.storage_sizes(edition="business") == (50, 100, 500)
+    # Choosing the base keeps a smaller size the base covers too: no change.
+    assert BOOK.storage_asked(chosen=50, planned=10, edition="business") == 10
+    assert BOOK.storage_asked(chosen=100, planned=10, edition="business") == 100
+    assert BOOK.storage_asked(chosen=50, planned=100, edition="business") == 50
+
+
 def test_price_book_lookups():
     assert [BOOK.edition_rank(code) for code in ("professional", "business", "enterprise")] == [
         1,

@@ -21,10 +21,26 @@ from subscriptions.pricebook import (
 CATALOG_SOURCES = (AddOn, AddOn.included_in.through, Edition, Interface, Price, StorageTier)
 
 
-def prices_valid_on(currency: str, on: date):
-    return Price.objects.filter(currency=currency, valid_from__lte=on).filter(
+# The fields of `Price` naming the catalog item it prices (exactly one is set).
+PRICED_ITEM_FIELDS = ("edition_id", "add_on_id", "interface_id", "storage_tier_id")
+
+
+def prices_valid_on(*, on: date, currency: str | None = None) -> dict[tuple[str, int, str], Price]:
+    """The price of each catalog item in each currency (only `currency`, when given) valid on
+    `on`, keyed by (item field, item id, currency): where validity ranges overlap, the one
+    that started last wins (§3.1)."""
+    rows = Price.objects.filter(valid_from__lte=on).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=on)
     )
+    if currency is not None:
+        rows = rows.filter(currency=currency)
+    latest: dict[tuple[str, int, str], Price] = {}
+    for price in rows.order_by("valid_from", "id"):
+        for field in PRICED_ITEM_FIELDS:
+            item_id = getattr(price, field)
+            if item_id is not None:
+                latest[(field, item_id, price.currency)] = price
+    return latest
 
 
 # Price books are rebuilt only when the catalog changes: each process keeps the books it built
@@ -56,13 +72,10 @@ def price_book_build(currency: str, on: date) -> PriceBook:
     Items without such a price are not sold in that currency on that date; asking a quote for
     one is answered by the price book with "not in the price list".
     """
-    amounts: dict[tuple[str, int], object] = {}
-    # When validity ranges overlap, the one that started last wins.
-    for price in prices_valid_on(currency, on).order_by("valid_from", "id"):
-        for field in ("edition_id", "add_on_id", "interface_id", "storage_tier_id"):
-            item_id = getattr(price, field)
-            if item_id is not None:
-                amounts[(field, item_id)] = price.amount_per_month
+    amounts = {
+        (field, item_id): price.amount_per_month
+        for (field, item_id, _currency), price in prices_valid_on(on=on, currency=currency).items()
+    }
 
     editions = [e for e in Edition.objects.all() if ("edition_id", e.pk) in amounts]
     # Only editions sold in this currency can be referred to by an add-on's rules.

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Q
-
 from api.fields import seller_code
 from severa import clock
 from severa.line_texts import line_text_of, vat_note_text
 from severa.vat import VAT_NOTE_KINDS
 from subscriptions import services
+from subscriptions.catalog import prices_valid_on
 from subscriptions.models import (
     AddOn,
     Edition,
@@ -30,18 +29,8 @@ from subscriptions.pricebook import QuoteError
 
 
 def _current_prices() -> dict[tuple[str, int], list[Price]]:
-    """Today's price rows per catalog item, one per currency: where validity ranges overlap,
-    the one that started last wins (as in `subscriptions.catalog.price_book`)."""
-    today = clock.today()
-    rows = Price.objects.filter(valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-    latest: dict[tuple[str, int, str], Price] = {}
-    for price in rows.order_by("valid_from", "id"):
-        for field in ("edition_id", "add_on_id", "interface_id", "storage_tier_id"):
-            item_id = getattr(price, field)
-            if item_id is not None:
-                latest[(field, item_id, price.currency)] = price
+    """Today's price rows per catalog item, one per currency (`prices_valid_on`)."""
+    latest = prices_valid_on(on=clock.today())
     grouped: dict[tuple[str, int], list[Price]] = defaultdict(list)
     for (field, item_id, _currency), price in sorted(latest.items()):
         grouped[(field, item_id)].append(price)
@@ -141,9 +130,7 @@ def _upcoming_period(subscription: Subscription) -> dict | None:
         "vat": {
             "category": priced.vat_decision.category,
             "rate": priced.vat_decision.rate,
-            "note": vat_note_text(
-                priced.vat_decision.note_kind, default=priced.vat_decision.note
-            ),
+            "note": vat_note_text(priced.vat_decision.note_kind, default=priced.vat_decision.note),
         },
         "totals": {"net": priced.net, "vat": priced.vat, "total": priced.total},
     }
@@ -181,8 +168,7 @@ def _vat_read(vat: dict) -> dict:
 def _content_lines(lines: list[dict]) -> list[dict]:
     # Nothing is issued yet: the texts are the reader's language's.
     return [
-        {**line, "code": line.get("code", ""), "description": line_text_of(line)}
-        for line in lines
+        {**line, "code": line.get("code", ""), "description": line_text_of(line)} for line in lines
     ]
 
 

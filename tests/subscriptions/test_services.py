@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Role
 from severa import clock
+from subscriptions.catalog import price_book_build, prices_valid_on
 from subscriptions.models import (
     ChangeKind,
     ChangeStatus,
@@ -275,6 +276,26 @@ def test_next_period_uses_the_prices_valid_when_it_starts(subscription, admin_us
     # Now at 30.00: 55.76 as in the seed example; next period at 33.00 × 3 × 6 = 594.00.
     assert quote.content["immediate"]["net"] == "55.76"
     assert quote.content["next_period"]["net"] == "594.00"
+
+
+def test_where_price_ranges_overlap_the_latest_started_wins(subscription, unscoped):
+    professional = Price.objects.get(edition__code="professional", currency="EUR")
+    later = Price.objects.create(
+        edition=professional.edition,
+        currency="EUR",
+        amount_per_month=Decimal("31.00"),
+        valid_from=datetime.date(2025, 6, 1),
+        valid_until=datetime.date(2025, 6, 30),
+    )
+    key = ("edition_id", professional.edition_id, "EUR")
+
+    assert prices_valid_on(on=datetime.date(2025, 5, 31))[key] == professional
+    assert prices_valid_on(on=datetime.date(2025, 6, 1))[key] == later
+    assert prices_valid_on(on=datetime.date(2025, 6, 30), currency="EUR")[key] == later
+    assert prices_valid_on(on=datetime.date(2025, 7, 1), currency="EUR")[key] == professional
+    assert key not in prices_valid_on(on=datetime.date(2025, 6, 1), currency="SEK")
+    book = price_book_build("EUR", datetime.date(2025, 6, 15))
+    assert book.edition_price_per_seat("professional") == Decimal("31.00")
 
 
 def test_nothing_to_change_is_refused(subscription, admin_user, unscoped):

@@ -703,6 +703,15 @@ def quote_content(
     }
 
 
+def edition_downgrade_refuse(*, subscription: Subscription, edition: str, on: date) -> None:
+    """A partner's edition downgrade is not self-service (§3.8): it can lose the customer's
+    data and goes to support. QuoteError ``downgrade_not_self_service`` when `edition` ranks
+    below the subscription's on `on` (an unknown edition is the price book's QuoteError)."""
+    prices = price_book(subscription.currency, on)
+    if prices.edition_rank(edition) < prices.edition_rank(subscription.edition.code):
+        raise QuoteError("downgrade_not_self_service")
+
+
 def quote_create(
     *,
     subscription: Subscription,
@@ -727,9 +736,7 @@ def quote_create(
         snapshot = None
     today = clock.today()
     if not downgrade_allowed and desired.edition is not None:
-        prices = price_book(subscription.currency, today)
-        if prices.edition_rank(desired.edition) < prices.edition_rank(subscription.edition.code):
-            raise QuoteError("downgrade_not_self_service")
+        edition_downgrade_refuse(subscription=subscription, edition=desired.edition, on=today)
     content = quote_content(subscription, desired, today, snapshot=snapshot)
     asked = {
         "edition": desired.edition,

@@ -18,10 +18,9 @@ from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from partners.models import SupportRequest, SupportRequestStatus
 from severa import clock
-from subscriptions.catalog import price_book
 from subscriptions.models import Quote, Subscription
 from subscriptions.pricebook import QuoteError
-from subscriptions.services import Desired, quote_create
+from subscriptions.services import Desired, edition_downgrade_refuse, quote_create
 
 
 def support_request_create(
@@ -67,15 +66,13 @@ def partner_edition_change(
         subscription = Subscription.objects.select_related("edition").filter(tenant=tenant).first()
         if subscription is None:
             raise ValidationError({"edition": [_("This customer has no subscription yet.")]})
-        prices = price_book(subscription.currency, clock.today())
-        try:
-            wanted = prices.edition_rank(edition)
-        except QuoteError as error:
-            raise ValidationError({"edition": [error.message]}) from None
-        current = prices.edition_rank(subscription.edition.code)
-        if wanted == current:
+        if edition == subscription.edition.code:
             raise ValidationError({"edition": [_("This is the customer's edition already.")]})
-        if wanted < current:
+        try:
+            edition_downgrade_refuse(subscription=subscription, edition=edition, on=clock.today())
+        except QuoteError as error:
+            if error.code != "downgrade_not_self_service":
+                raise ValidationError({"edition": [error.message]}) from None
             return support_request_create(
                 tenant=tenant,
                 partner=partner,

@@ -42,7 +42,8 @@ from api.schema import (
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.scoping import partner_scope
 from partners import services as partners
-from partners.models import Engagement, PartnerActivation
+from partners.models import PartnerActivation
+from partners.selectors import engagements_of_partner
 
 INVITATION_PARAMETER = OpenApiParameter("partnerinvitation_id", int, OpenApiParameter.PATH)
 PARTNER_ERRORS = errors(401, 403, 404)
@@ -134,7 +135,7 @@ class EngagementListView(PartnerAPIMixin, APIView):
         summary="The partner's engagements (tasks)",
     )
     def get(self, request, partner_id):
-        engagements = Engagement.objects.filter(partner=self.partner)
+        engagements = engagements_of_partner(self.partner)
         return Response(serializers.EngagementSerializer(engagements, many=True).data)
 
     @extend_schema(

@@ -19,10 +19,10 @@ from accounts.mail import mail_enqueue
 from accounts.models import Collaboration, CollaborationStatus, Partner, Role, Tenant, User
 from accounts.secrets import token_hash, token_new
 from accounts.services import (
-    LANGUAGE_BY_COUNTRY,
     audit_record,
     invitation_create,
     tenant_admin_emails,
+    tenant_create,
 )
 from accounts.tenancy import tenant_scope
 from billing.models import SellerEntity
@@ -247,12 +247,13 @@ def activation_create(
         with transaction.atomic():
             admin_invitation = None
             if customer is not None:
-                tenant = Tenant.objects.create(
+                tenant = tenant_create(
                     name=customer.name,
                     country=customer.country,
                     business_id=customer.business_id,
                     vat_number=customer.vat_number,
-                    language=LANGUAGE_BY_COUNTRY.get(customer.country, "en"),
+                    by=by,
+                    action="tenant.created_for_partner",
                 )
             engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
             engagement_tie(engagement=engagement, tenant=tenant)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
 from accounts.models import (
+    AuditEvent,
     Collaboration,
     CollaborationStatus,
     Invitation,
@@ -225,6 +226,9 @@ def test_brand_new_customer_admin_sets_a_password_then_approves(
         )
         assert Invitation.objects.get(tenant=tenant).email == "ville@uusi.test"
         assert not Subscription.objects.exists()
+        # Created as every company is (accounts.services.tenant_create), and audited so.
+        created = AuditEvent.objects.get(tenant=tenant, action="tenant.created_for_partner")
+        assert (created.actor, created.details) == (partner_user, {"name": "Uusi Asiakas Oy"})
     # One e-mail: set the password, then approve.
     [message] = mail.outbox
     assert message.to == ["ville@uusi.test"]

@@ -56,7 +56,7 @@ from billing.models import (
     InvoiceKind,
     InvoiceLink,
     InvoiceMessage,
-    InvoiceStatus,
+    InvoiceState,
 )
 from billing.references import reference_display
 from severa import clock
@@ -212,7 +212,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
     it). Returns whether the status moved. Call inside the invoice's tenant scope."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(of=("self",)).defer("pdf").get(pk=invoice_id)
-        if invoice.status != InvoiceStatus.ISSUED:
+        if invoice.status != InvoiceState.ISSUED:
             return False
         statuses = set(
             OutboxMessage.objects.filter(
@@ -244,7 +244,7 @@ def invoice_deliveries_resume() -> int:
     with scopes_disabled():
         stuck = list(
             Invoice.objects.filter(
-                status=InvoiceStatus.ISSUED,
+                status=InvoiceState.ISSUED,
                 issued_at__lte=now - RESUME_AFTER,
                 issued_at__gte=now - RESUME_WITHIN,
             )

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from accounts.locale_format import date_format, money_format
-from billing.models import Invoice, InvoiceKind, InvoiceStatus, invoice_display_number
+from billing.models import Invoice, InvoiceKind, InvoiceState, invoice_display_number
 from severa import clock
 from severa.paging import row_url
 
@@ -53,7 +53,7 @@ def invoice_rows(
     values: list[tuple], *, detail_url: Callable[[int], str], pdf_url: Callable[[int], str]
 ) -> list[InvoiceRow]:
     """One row per tuple of `invoice_rows_query`, its dates and total formatted."""
-    statuses = {code: str(label) for code, label in InvoiceStatus.choices}
+    statuses = {code: str(label) for code, label in InvoiceState.choices}
     language = get_language()
     rows = []
     for pk, kind, series, number, invoice_date, due_date, currency, total, status in values:
@@ -80,7 +80,7 @@ def _date(value: date | None, language: str | None = None) -> str:
 
 
 # Invoices the buyer still has to pay (credit notes are never open).
-OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.OVERDUE)
+OPEN_STATUSES = (InvoiceState.ISSUED, InvoiceState.SENT, InvoiceState.OVERDUE)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def open_invoices(
         .order_by("due_date", "id")
         .values_list(*ROW_FIELDS)
     )
-    overdue_label = str(InvoiceStatus.OVERDUE.label)
+    overdue_label = str(InvoiceState.OVERDUE.label)
     rows = []
     overdue = 0
     sums: dict[str, Decimal] = {}
@@ -114,9 +114,9 @@ def open_invoices(
     ):
         due_date, currency, total = value[5], value[6], value[7]
         sums[currency] = sums.get(currency, Decimal(0)) + total
-        if row.status_code == InvoiceStatus.OVERDUE or due_date < today:
+        if row.status_code == InvoiceState.OVERDUE or due_date < today:
             overdue += 1
-            row = replace(row, status=overdue_label, status_code=InvoiceStatus.OVERDUE)
+            row = replace(row, status=overdue_label, status_code=InvoiceState.OVERDUE)
         rows.append(row)
     totals = {currency: money_format(sums[currency], currency) for currency in sorted(sums)}
     return OpenInvoices(rows=rows, overdue=overdue, totals=totals)

@@ -17,17 +17,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from billing.models import Invoice, InvoiceKind, InvoiceStatus
+from billing.models import Invoice, InvoiceKind, InvoiceState
 
 # The statuses each target status may be reached from.
 ALLOWED_FROM: dict[str, frozenset[str]] = {
-    InvoiceStatus.SENT: frozenset({InvoiceStatus.ISSUED}),
-    InvoiceStatus.OVERDUE: frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT}),
-    InvoiceStatus.PAID: frozenset(
-        {InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.OVERDUE}
-    ),
-    InvoiceStatus.CREDITED: frozenset(
-        {InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.OVERDUE, InvoiceStatus.PAID}
+    InvoiceState.SENT: frozenset({InvoiceState.ISSUED}),
+    InvoiceState.OVERDUE: frozenset({InvoiceState.ISSUED, InvoiceState.SENT}),
+    InvoiceState.PAID: frozenset({InvoiceState.ISSUED, InvoiceState.SENT, InvoiceState.OVERDUE}),
+    InvoiceState.CREDITED: frozenset(
+        {InvoiceState.ISSUED, InvoiceState.SENT, InvoiceState.OVERDUE, InvoiceState.PAID}
     ),
 }
 
@@ -50,22 +48,22 @@ def _move_one(invoice: Invoice, to: str, **fields: Any) -> bool:
 
 def invoice_mark_sent(invoice: Invoice, *, at: datetime.datetime) -> bool:
     """Issued → sent (its e-mails went out)."""
-    return _move_one(invoice, InvoiceStatus.SENT, sent_at=at)
+    return _move_one(invoice, InvoiceState.SENT, sent_at=at)
 
 
 def invoice_mark_paid(invoice: Invoice, *, at: datetime.datetime) -> bool:
     """Issued, sent or overdue → paid (payments cover what is outstanding)."""
-    return _move_one(invoice, InvoiceStatus.PAID, paid_at=at)
+    return _move_one(invoice, InvoiceState.PAID, paid_at=at)
 
 
 def invoice_mark_credited(invoice: Invoice) -> bool:
     """Any status but credited → credited (credit notes cover the whole total)."""
-    return _move_one(invoice, InvoiceStatus.CREDITED)
+    return _move_one(invoice, InvoiceState.CREDITED)
 
 
 def invoices_mark_overdue(on: datetime.date) -> int:
     """Issued or sent invoices (not credit notes) due before `on` → overdue: one set-based
     UPDATE that loads no invoice; returns how many moved."""
     return _move(
-        Invoice.objects.filter(kind=InvoiceKind.INVOICE, due_date__lt=on), to=InvoiceStatus.OVERDUE
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, due_date__lt=on), to=InvoiceState.OVERDUE
     )

@@ -346,7 +346,10 @@ class InvoiceKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", _("Credit note")
 
 
-class InvoiceStatus(models.TextChoices):
+class InvoiceState(models.TextChoices):
+    """Where an issued invoice or credit note is (`billing.invoice_status` moves it); not to be
+    confused with `records.InvoiceStatus`, a step of a tenant's own invoice workflow."""
+
     ISSUED = "issued", _("Issued")
     SENT = "sent", _("Sent")
     PAID = "paid", _("Paid")
@@ -394,7 +397,7 @@ class Invoice(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reissue"
     )
     status = models.CharField(
-        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
+        max_length=16, choices=InvoiceState.choices, default=InvoiceState.ISSUED
     )
     invoice_date = models.DateField()
     due_date = models.DateField()

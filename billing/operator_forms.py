@@ -10,7 +10,7 @@ from billing.models import (
     BillingRunKind,
     BillingRunStatus,
     InvoiceKind,
-    InvoiceStatus,
+    InvoiceState,
     SellerEntity,
 )
 from severa.forms import ClearForm
@@ -38,7 +38,7 @@ class InvoiceFilterForm(ClearForm):
         label=_("Seller"), queryset=SellerEntity.objects.all(), required=False, empty_label=_("All")
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=_blank(InvoiceStatus.choices), required=False
+        label=_("Status"), choices=_blank(InvoiceState.choices), required=False
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=_blank(InvoiceKind.choices), required=False)
     tenant = forms.CharField(label=_("Company"), max_length=200, required=False)

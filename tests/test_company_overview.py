@@ -7,7 +7,7 @@ import re
 import pytest
 from django_scopes import scopes_disabled
 
-from billing.models import Invoice, InvoiceStatus
+from billing.models import Invoice, InvoiceState
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
 from severa import clock
 from subscriptions.models import ScheduledChange
@@ -56,7 +56,7 @@ def test_the_overview_shows_the_subscription_its_next_period_changes_and_orders(
 def test_open_and_overdue_invoices_with_their_links(tenant, admin_user, verified_client):
     with scopes_disabled():
         first, second, paid = (invoice_create(tenant) for _ in range(3))
-        Invoice.objects.filter(pk=paid.pk).update(status=InvoiceStatus.PAID)
+        Invoice.objects.filter(pk=paid.pk).update(status=InvoiceState.PAID)
     client = verified_client(admin_user)
 
     with clock.frozen(datetime.date(2025, 6, 23)):

@@ -22,7 +22,7 @@ from billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
-    InvoiceStatus,
+    InvoiceState,
     Payment,
     SellerEntity,
     SellerMigration,
@@ -42,7 +42,7 @@ class InvoiceRefSerializer(serializers.ModelSerializer):
 
 
 class InvoiceQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
+    status = serializers.ChoiceField(choices=InvoiceState.choices, required=False)
     kind = serializers.ChoiceField(choices=InvoiceKind.choices, required=False)
 
 

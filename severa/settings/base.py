@@ -258,7 +258,7 @@ SPECTACULAR_SETTINGS = {
         "QuoteStatusEnum": "subscriptions.models.QuoteStatus",
         "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
         "InvoiceKindEnum": "billing.models.InvoiceKind",
-        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "InvoiceStatusEnum": "billing.models.InvoiceState",
         "BillingRunKindEnum": "billing.models.BillingRunKind",
         "BillingRunStatusEnum": "billing.models.BillingRunStatus",
         "SellerMigrationStatusEnum": "billing.models.SellerMigrationStatus",

@@ -17,7 +17,7 @@ from billing.models import (
     BillingRun,
     Invoice,
     InvoiceKind,
-    InvoiceStatus,
+    InvoiceState,
     Payment,
     SellerMigration,
     SellerMigrationStatus,
@@ -75,7 +75,7 @@ def test_billing_users_list_their_tenants_invoices_with_a_status_filter(
     billing_api, tenant, invoice, other_invoice
 ):
     paid = invoice_create(tenant, seller=invoice.seller)
-    Invoice.objects.filter(pk=paid.pk).update(status=InvoiceStatus.PAID)
+    Invoice.objects.filter(pk=paid.pk).update(status=InvoiceState.PAID)
     response = billing_api.get(base(tenant))
     assert response.status_code == 200
     body = response.json()
@@ -270,7 +270,7 @@ def test_operators_issue_partial_credit_notes(operator_api, admin_user, tenant, 
     assert whole.status_code == 201
     assert whole.json()["net"] == "-60.00"
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.CREDITED
+    assert invoice.status == InvoiceState.CREDITED
 
 
 def test_operators_credit_and_reissue_an_invoice_once(

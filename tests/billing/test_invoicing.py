@@ -21,7 +21,7 @@ from billing.invoice_status import (
 )
 from billing.invoicing import InvoicingError, payment_register
 from billing.issuing import credit_note_issue, invoice_draft, invoice_drafts_issue, invoices_issue
-from billing.models import BillingRun, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from billing.models import BillingRun, Invoice, InvoiceCounter, InvoiceLine, InvoiceState
 from billing.references import is_valid_finnish_reference, is_valid_swedish_ocr
 from billing.run_records import RunTally
 from severa import clock
@@ -195,7 +195,7 @@ def test_partial_and_whole_credit_notes():
         rest = credit_note_issue(invoice=invoice, lines=None, by=None)
     assert rest.net == Decimal("-60.00")
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.CREDITED
+    assert invoice.status == InvoiceState.CREDITED
     assert invoice.credited_amount == invoice.total
 
 
@@ -222,10 +222,10 @@ def test_payments_and_overdue():
         payment_register(invoice=invoice, amount=Decimal("80"), paid_on=day, reference="", by=None)
     payment_register(invoice=invoice, amount=Decimal("40"), paid_on=day, reference="", by=None)
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.OVERDUE
+    assert invoice.status == InvoiceState.OVERDUE
     payment_register(invoice=invoice, amount=Decimal("34.40"), paid_on=day, reference="", by=None)
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.PAID
+    assert invoice.status == InvoiceState.PAID
 
 
 @pytest.mark.django_db(transaction=True)
@@ -330,13 +330,13 @@ def test_each_status_moves_only_from_the_statuses_that_allow_it():
     assert not invoice_mark_paid(invoice, at=clock.now())
     assert not invoice_mark_sent(invoice, at=clock.now())
     stored = Invoice.objects.get()
-    assert (stored.status, stored.paid_at, stored.sent_at) == (InvoiceStatus.PAID, paid_at, None)
+    assert (stored.status, stored.paid_at, stored.sent_at) == (InvoiceState.PAID, paid_at, None)
     assert invoice_mark_credited(invoice)
     assert not invoice_mark_credited(invoice)
     assert not invoice_mark_paid(invoice, at=clock.now())
-    assert Invoice.objects.get().status == InvoiceStatus.CREDITED
+    assert Invoice.objects.get().status == InvoiceState.CREDITED
     # The status is not a field `save` writes: it moves only through the transitions.
-    invoice.status = InvoiceStatus.OVERDUE
+    invoice.status = InvoiceState.OVERDUE
     with pytest.raises(ValueError, match="cannot be changed"):
         invoice.save(update_fields=["status"])
 
@@ -347,7 +347,7 @@ def test_the_overdue_marking_is_one_update_that_loads_no_invoice():
         assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
     [update] = queries.captured_queries
     assert update["sql"].startswith('UPDATE "billing_invoice" SET "status"')
-    assert Invoice.objects.get().status == InvoiceStatus.OVERDUE
+    assert Invoice.objects.get().status == InvoiceState.OVERDUE
 
 
 @pytest.mark.django_db(transaction=True)
@@ -401,5 +401,5 @@ def test_a_payment_committing_while_the_overdue_run_marks_is_never_overwritten()
     assert failures == []
     assert marked == [0]
     stored = Invoice.objects.get()
-    assert stored.status == InvoiceStatus.PAID
+    assert stored.status == InvoiceState.PAID
     assert stored.payments.count() == 1

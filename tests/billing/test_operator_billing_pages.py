@@ -14,7 +14,7 @@ from billing.models import (
     BillingRun,
     Invoice,
     InvoiceKind,
-    InvoiceStatus,
+    InvoiceState,
     Payment,
     SellerMigration,
     SellerMigrationStatus,
@@ -82,7 +82,7 @@ def test_invoices_filter_by_seller_status_company_and_dates(operator_client, ten
     mine = invoice_create(tenant, seller=finland)
     theirs = invoice_create(other_tenant, seller=sweden)
     Invoice.objects.filter(pk=theirs.pk).update(
-        status=InvoiceStatus.PAID, invoice_date=datetime.date(2025, 7, 7)
+        status=InvoiceState.PAID, invoice_date=datetime.date(2025, 7, 7)
     )
 
     def numbers(query: str) -> set[str]:
@@ -129,7 +129,7 @@ def test_the_detail_registers_a_payment_and_refuses_an_overpayment(operator_clie
         "OP-1",
     )
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.PAID
+    assert invoice.status == InvoiceState.PAID
     assert "OP-1" in operator_client.get(url).content.decode()
 
 
@@ -177,7 +177,7 @@ def test_the_detail_issues_a_partial_then_a_whole_credit_note(operator_client, i
     notes = Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).order_by("pk")
     assert [n.net for n in notes] == [Decimal("-40.00"), Decimal("-60.00")]
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.CREDITED
+    assert invoice.status == InvoiceState.CREDITED
 
 
 def test_a_credit_note_for_given_lines_needs_an_amount(operator_client, invoice):

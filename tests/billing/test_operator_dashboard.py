@@ -13,7 +13,7 @@ from billing.models import (
     BillingRun,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
+    InvoiceState,
 )
 from billing.revenue import month_starts, monthly_revenue
 from billing.schedule import billing_schedule
@@ -148,7 +148,7 @@ def test_run_now_needs_the_csrf_token(operator_client):
 
 def test_paid_invoices_are_not_overdue(operator_client, tenant):
     invoice = invoice_create(tenant)
-    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID)
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceState.PAID)
     with clock.frozen(NOW):
         assert "0 invoices overdue" in text(operator_client.get("/operator/"))
 

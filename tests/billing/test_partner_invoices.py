@@ -26,7 +26,7 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceLink,
-    InvoiceStatus,
+    InvoiceState,
 )
 from billing.runs import invoicing_run
 from billing.scoping import partner_scope
@@ -207,7 +207,7 @@ def test_links_are_emailed_to_the_partners_contacts(world, django_capture_on_com
     assert sorted(m.to[0] for m in partner_mail) == CONTACTS
     with scopes_disabled():
         invoice = Invoice.objects.get(partner=world["partner"])
-        assert invoice.status == InvoiceStatus.SENT
+        assert invoice.status == InvoiceState.SENT
     assert all(invoice.display_number in m.subject for m in partner_mail)
     assert all("Nordic Reseller AB" in m.body for m in partner_mail)
     # The link opens the consolidated invoice without signing in.
@@ -279,7 +279,7 @@ def test_credit_notes_and_payments_work_on_a_partner_invoice(
         assert note.lines.get().tenant_id == world["aalto"].pk
         assert payment.partner_id == world["partner"].pk
         invoice.refresh_from_db()
-        assert invoice.status == InvoiceStatus.PAID
+        assert invoice.status == InvoiceState.PAID
 
 
 # The partner portal's billing pages and the API.

@@ -12,7 +12,7 @@ from django.utils import translation
 from billing import issuing
 from billing.invoicing import InvoicingError
 from billing.issuing import credit_note_issue, invoice_reissue, invoices_issue
-from billing.models import Invoice, InvoiceLine, InvoiceStatus
+from billing.models import Invoice, InvoiceLine, InvoiceState
 from severa import clock
 from subscriptions.models import OrderLine
 from tests.billing.test_invoicing import _run, _subscribed
@@ -59,7 +59,7 @@ def test_reissue_credits_in_full_and_issues_the_same_lines_next_in_the_series(
     assert Invoice.objects.get(pk=new.pk).reissue_credit_note_id == note.pk
     assert Invoice.objects.get(pk=note.pk).reissue.pk == new.pk
     invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.CREDITED
+    assert invoice.status == InvoiceState.CREDITED
     old_line = invoice.lines.get()
     new_line = new.lines.get()
     assert new_line.order_line_id is None

@@ -38,7 +38,7 @@ from billing.models import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
-    InvoiceStatus,
+    InvoiceState,
 )
 from billing.rollover import rollover_run
 from billing.run_records import RunTally, run_begin
@@ -97,7 +97,7 @@ def test_the_seed_seat_added_on_2025_06_05_is_invoiced_on_monday_2025_06_09():
     assert activation.net == Decimal("450.00")  # 30.00 × 3 months × 5 seats
     # Unpaid past its due date (2025-05-19), the overdue marking of 2025-05-20 caught it.
     activation.refresh_from_db()
-    assert activation.status == InvoiceStatus.OVERDUE
+    assert activation.status == InvoiceState.OVERDUE
     assert BillingRun.objects.get(kind="overdue", run_date=D(2025, 5, 20)).counts == {
         "marked_overdue": 1,
         "errors": 0,

@@ -72,3 +72,20 @@ def joining_user_licensed(*, tenant: Tenant, user: User) -> bool:
     if not _joining_licence:
         raise RuntimeError("No licence rule is registered for joining users.")
     return _joining_licence[0](tenant, user)
+
+
+TenantCreated = Callable[["Tenant"], None]
+_tenant_created: list[TenantCreated] = []
+
+
+def tenant_created_register(receiver: TenantCreated) -> None:
+    """Run ``receiver(tenant)`` for every new company, in the transaction that creates it
+    (``accounts.services.tenant_create``): records gives it its default invoice statuses."""
+    if receiver not in _tenant_created:
+        _tenant_created.append(receiver)
+
+
+def tenant_created(*, tenant: Tenant) -> None:
+    """Tell the registered apps of a new company."""
+    for receiver in _tenant_created:
+        receiver(tenant)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.hooks import joining_user_licensed
+from accounts.hooks import joining_user_licensed, tenant_created
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue, user_mail_locale
 from accounts.models import (
@@ -37,6 +37,7 @@ def audit_record(*, tenant: Tenant, actor: User | None, action: str, **details) 
 LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
 
 
+@transaction.atomic
 def tenant_create(
     *,
     name: str,
@@ -48,7 +49,8 @@ def tenant_create(
     action: str = "tenant.provisioned",
 ) -> Tenant:
     """A new company (an operator's provisioning, a partner's new customer), audited. Its
-    language, unless given, follows its country."""
+    language, unless given, follows its country; the apps above are told of it
+    (``accounts.hooks.tenant_created``) in the same transaction."""
     tenant = Tenant.objects.create(
         name=name,
         country=country,
@@ -57,6 +59,7 @@ def tenant_create(
         language=language or LANGUAGE_BY_COUNTRY.get(country, "en"),
     )
     audit_record(tenant=tenant, actor=by, action=action, name=name)
+    tenant_created(tenant=tenant)
     return tenant
 
 

@@ -61,6 +61,8 @@ def records_demo_seed() -> None:
 
 
 def _seed(tenant: Tenant, demo: DemoRecords) -> None:
+    # The demo's companies are seeded, not created by accounts.services.tenant_create.
+    services.invoice_statuses_default(tenant=tenant)
     services.employee_sync_from_members(tenant=tenant)
     hour = services.unit_create(tenant=tenant, data={"code": "h", "name": "hour"})
     km = services.unit_create(tenant=tenant, data={"code": "km", "name": "kilometre"})

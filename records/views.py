@@ -298,8 +298,6 @@ def _list_view(record_type: RecordType) -> Callable[..., HttpResponse]:
     @require_safe
     @tenant_view()
     def view(request: HttpRequest) -> HttpResponse:
-        if record_type.model is InvoiceStatus:
-            services.invoice_statuses_ensure(tenant=request.tenant)
         page = Paginator(
             record_type.model.objects.select_related(*record_type.select_related),
             RECORDS_PER_PAGE,
@@ -400,9 +398,6 @@ def _show_errors(
 def _form_view(record_type: RecordType, *, is_create: bool) -> Callable[..., HttpResponse]:
     @tenant_view(*MANAGING_ROLES)
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        if record_type.model is CustomerInvoice:
-            # The status list exists before the first invoice is written.
-            services.invoice_statuses_ensure(tenant=request.tenant)
         instance = None
         if not is_create:
             instance = get_object_or_404(

@@ -7,6 +7,7 @@ from django.db.models import Max
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
+from accounts.hooks import tenant_created
 from accounts.models import (
     Collaboration,
     CollaborationStatus,
@@ -67,11 +68,20 @@ class OperatorFactory(UserFactory):
 class TenantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tenant
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Company {n} Oy")
     country = "FI"
     business_id = "1572860-0"
     vat_number = "FI15728600"
+
+    @factory.post_generation
+    def apps_told(tenant, create, extracted, **kwargs):  # noqa: N805
+        # As accounts.services.tenant_create does: the apps above set the company up (records
+        # gives it the default invoice statuses).
+        if create:
+            with scopes_disabled():
+                tenant_created(tenant=tenant)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -728,6 +738,8 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 class InvoiceStatusFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "records.InvoiceStatus"
+        # A tenant starts with the default statuses: asking for one of them by name gets it.
+        django_get_or_create = ("tenant", "name")
 
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Status {n}")

@@ -236,8 +236,6 @@ class InvoiceStatusViewMixin:
     serializer_class = serializers.InvoiceStatusSerializer
 
     def get_queryset(self):
-        # The default list exists from the first look on.
-        services.invoice_statuses_ensure(tenant=self.tenant)
         return InvoiceStatus.objects.order_by("position", "pk")
 
 

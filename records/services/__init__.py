@@ -29,7 +29,7 @@ from records.services.invoices import (
     customer_invoice_update,
     invoice_status_create,
     invoice_status_update,
-    invoice_statuses_ensure,
+    invoice_statuses_default,
 )
 from records.services.organisation import (
     business_unit_create,
@@ -66,7 +66,7 @@ __all__ = [
     "employee_update",
     "invoice_status_create",
     "invoice_status_update",
-    "invoice_statuses_ensure",
+    "invoice_statuses_default",
     "product_create",
     "product_update",
     "project_create",

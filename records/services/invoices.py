@@ -35,7 +35,7 @@ from records.services.checks import (
 from severa import clock
 from severa.money import CURRENCIES
 
-# A tenant's invoice statuses when it has none yet, in workflow order.
+# A new tenant's invoice statuses, in workflow order.
 DEFAULT_INVOICE_STATUSES = (
     gettext_noop("Draft"),
     gettext_noop("Ready to send"),
@@ -47,16 +47,13 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Invoice statuses ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def invoice_statuses_ensure(tenant: Tenant) -> list[InvoiceStatus]:
-    """The tenant's invoice statuses in order; a tenant with none gets the default list
-    (Draft, Ready to send, Sent, Paid) in its language."""
+def invoice_statuses_default(*, tenant: Tenant) -> list[InvoiceStatus]:
+    """Give a new company its invoice statuses (Draft, Ready to send, Sent, Paid) in its
+    language; a company that has statuses keeps them. Registered with
+    ``accounts.hooks.tenant_created``; migration 0003 gave them to the companies before."""
     with tenant_scope(tenant):
-        # The tenant row is the lock: two first uses at once create the list once.
-        Tenant.objects.select_for_update().get(pk=tenant.pk)
-        statuses = list(InvoiceStatus.objects.filter(tenant=tenant))
-        if statuses:
-            return statuses
+        if InvoiceStatus.objects.filter(tenant=tenant).exists():
+            return list(InvoiceStatus.objects.filter(tenant=tenant))
         with translation.override(tenant.language or "en"):
             names = [_(name) for name in DEFAULT_INVOICE_STATUSES]
         return [
@@ -162,8 +159,8 @@ def _invoice_values(check: Checker) -> tuple[dict[str, Any], list[dict[str, Any]
         check.add("project", _("The project belongs to another customer."))
     if check.raw("status") is None:
         # An invoice starts in the first active status of the tenant's list.
-        statuses = [s for s in invoice_statuses_ensure(tenant=check.tenant) if s.is_active]
-        check.data = {**check.data, "status": statuses[0] if statuses else None}
+        first = InvoiceStatus.objects.filter(tenant=check.tenant, is_active=True).first()
+        check.data = {**check.data, "status": first}
     status = check.owned("status", InvoiceStatus, required=_("Choose the status."))
     invoice_date = check.day("invoice_date", required=_("Give the invoice date."))
     due_date = check.day("due_date")

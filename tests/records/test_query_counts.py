@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from accounts.services import api_token_create
+from records.models import InvoiceStatus
 from tests.factories import (
     CustomerAddressFactory,
     CustomerContactFactory,
@@ -60,3 +61,41 @@ def test_list_query_counts_are_flat(client, verified_client, admin_user, tenant,
     for _ in range(4):
         _add_records(tenant)
     assert _queries(client, path) == one
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tenants/{tenant}/invoice-statuses",
+        "/t/{tenant}/records/invoice-statuses/",
+        "/t/{tenant}/records/customer-invoices/new/",
+    ],
+)
+def test_reading_the_invoice_statuses_writes_nothing(
+    client, verified_client, admin_user, tenant, path
+):
+    path = path.format(tenant=tenant.pk)
+    if path.startswith("/api/"):
+        _token, key = api_token_create(user=admin_user)
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    else:
+        client = verified_client(admin_user)
+    with scopes_disabled():
+        statuses = list(InvoiceStatus.objects.filter(tenant=tenant).values_list("pk", "name"))
+    assert [name for _pk, name in statuses] == ["Draft", "Ready to send", "Sent", "Paid"]
+    assert client.get(path).status_code == 200  # records the sign-in and the token's use
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(path)
+    assert page.status_code == 200
+    assert "Ready to send" in page.content.decode()
+    writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().split(" ", 1)[0] in {"INSERT", "UPDATE", "DELETE"}
+        or "FOR UPDATE" in query["sql"]
+    ]
+    assert writes == []
+    with scopes_disabled():
+        assert list(InvoiceStatus.objects.filter(tenant=tenant).values_list("pk", "name")) == (
+            statuses
+        )

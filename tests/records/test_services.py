@@ -1,13 +1,16 @@
 """Business records: the rules in records/services.py, which pages, API and syncs share."""
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
 from accounts.models import AuditEvent
+from accounts.services import tenant_create
 from accounts.tenancy import tenant_scope
 from records import services
 from records.models import (
@@ -25,6 +28,7 @@ from records.models import (
 from severa import clock
 from tests.factories import (
     CustomerFactory,
+    InvoiceStatusFactory,
     MembershipFactory,
     ProductFactory,
     ProjectFactory,
@@ -299,13 +303,55 @@ def test_a_project_fee_takes_its_description_from_the_product(tenant):
 # Invoice statuses and invoices ------------------------------------------------------------
 
 
-def test_the_default_invoice_statuses_are_created_once(tenant, other_tenant):
-    first = services.invoice_statuses_ensure(tenant=tenant)
-    again = services.invoice_statuses_ensure(tenant=tenant)
-    assert [status.name for status in first] == ["Draft", "Ready to send", "Sent", "Paid"]
-    assert [status.pk for status in again] == [status.pk for status in first]
-    with tenant_scope(other_tenant):
-        assert InvoiceStatus.objects.count() == 0
+def test_a_new_company_starts_with_the_default_invoice_statuses_in_its_language(other_tenant):
+    with scopes_disabled():
+        before = list(InvoiceStatus.objects.filter(tenant=other_tenant).values_list("pk", "name"))
+    tenant = tenant_create(
+        name="Nya Bolaget AB", country="SE", business_id="", vat_number="", by=None
+    )
+    with tenant_scope(tenant):
+        assert [(s.name, s.position, s.is_active) for s in InvoiceStatus.objects.all()] == [
+            ("Utkast", 10, True),
+            ("Klar att skicka", 20, True),
+            ("Skickad", 30, True),
+            ("Betald", 40, True),
+        ]
+        first = list(InvoiceStatus.objects.values_list("pk", flat=True))
+    # A company that has statuses keeps them.
+    again = services.invoice_statuses_default(tenant=tenant)
+    assert [status.pk for status in again] == first
+    with scopes_disabled():
+        assert InvoiceStatus.objects.filter(tenant=tenant).count() == 4
+        assert (
+            list(InvoiceStatus.objects.filter(tenant=other_tenant).values_list("pk", "name"))
+            == before
+        )
+
+
+def test_the_migration_gives_the_default_statuses_to_companies_without_any(tenant, other_tenant):
+    migration = importlib.import_module("records.migrations.0003_default_invoice_statuses")
+    tenant.language = "fi"
+    tenant.save(update_fields=["language"])
+    with scopes_disabled():
+        InvoiceStatus.objects.filter(tenant=tenant).delete()
+        InvoiceStatusFactory(tenant=other_tenant, name="Own")
+        kept = list(
+            InvoiceStatus.objects.filter(tenant=other_tenant).values_list("pk", "name", "position")
+        )
+
+        migration.statuses_create(django_apps, None)
+
+        assert list(
+            InvoiceStatus.objects.filter(tenant=tenant).values_list("name", "position")
+        ) == [("Luonnos", 10), ("Valmis lähetettäväksi", 20), ("Lähetetty", 30), ("Maksettu", 40)]
+        assert (
+            list(
+                InvoiceStatus.objects.filter(tenant=other_tenant).values_list(
+                    "pk", "name", "position"
+                )
+            )
+            == kept
+        )
 
 
 def test_an_invoice_starts_in_the_first_status_and_rows_take_the_products_values(tenant):

@@ -13,7 +13,7 @@ periods catches both up, each with its own order):
    (it never took effect);
 3. otherwise the new period starts (`period_start`/`period_end`, `version` + 1) and a renewal
    order is confirmed for the whole period at the prices and VAT valid on its first day
-   (`subscriptions.services.period_price`, the same pricing as the Agreement page's "next
+   (`subscriptions.selectors.period_price`, the same pricing as the Agreement page's "next
    period" and the upcoming-period preview), for the seats bought, with
    `renewal_period_start` = the period's first day. Its PDF and e-mail go out after the
    commit, like every order's.
@@ -79,17 +79,16 @@ from subscriptions.models import (
 )
 from subscriptions.pricebook import PriceBook, QuoteError
 from subscriptions.quotes import SubscriptionState
-from subscriptions.services import (
+from subscriptions.selectors import (
     PeriodPrice,
     active_licences_by_tenant,
-    change_json,
-    order_rows,
     order_sequences_last,
     period_price,
     state_after,
     subscription_state,
     vat_decision,
 )
+from subscriptions.services import change_json, order_rows
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ class SubscriptionsConfig(AppConfig):
         from accounts.hooks import joining_licence_register, page_section_register
         from accounts.tenancy import MANAGING_ROLES
         from subscriptions.overview import subscription_summary
-        from subscriptions.services import active_licences, licence_for_joining_user, licence_limit
+        from subscriptions.selectors import active_licences, licence_limit
+        from subscriptions.services import licence_for_joining_user
 
         joining_licence_register(
             lambda tenant, user: licence_for_joining_user(tenant=tenant, user=user)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from accounts.models import Tenant
 from subscriptions.models import OrderConfirmation, ScheduledChange, Subscription
-from subscriptions.services import (
+from subscriptions.selectors import (
     PeriodPrice,
     active_licences,
     pending_changes,

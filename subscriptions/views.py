@@ -29,19 +29,21 @@ from subscriptions.models import (
 )
 from subscriptions.pricebook import PriceBook, QuoteError
 from subscriptions.quotes import SubscriptionState
+from subscriptions.selectors import (
+    SubscriptionSnapshot,
+    planned_state,
+    quote_of,
+    subscription_snapshot,
+    upcoming_period_price_of,
+)
 from subscriptions.services import (
     Desired,
     QuoteConflictError,
-    SubscriptionSnapshot,
-    planned_state,
     quote_confirm,
     quote_content,
     quote_create,
-    quote_of,
     quote_remake,
     scheduled_change_cancel,
-    subscription_snapshot,
-    upcoming_period_price_of,
 )
 
 UPGRADE_ROLES = MANAGING_ROLES

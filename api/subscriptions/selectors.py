@@ -14,7 +14,6 @@ from api.fields import seller_code
 from severa import clock
 from severa.line_texts import line_text_of, vat_note_text
 from severa.vat import VAT_NOTE_KINDS
-from subscriptions import services
 from subscriptions.catalog import prices_valid_on
 from subscriptions.models import (
     AddOn,
@@ -26,6 +25,7 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.pricebook import QuoteError
+from subscriptions.selectors import active_licences, pending_changes, upcoming_period_price
 
 
 def _current_prices() -> dict[tuple[str, int], list[Price]]:
@@ -116,7 +116,7 @@ def _line_row(line) -> dict:
 
 def _upcoming_period(subscription: Subscription) -> dict | None:
     try:
-        priced = services.upcoming_period_price(subscription)
+        priced = upcoming_period_price(subscription)
     except QuoteError:
         # The planned items are not all in the price list valid when the period starts (a
         # price ended): the renewal cannot be previewed, which is not the caller's error.
@@ -142,7 +142,7 @@ def subscription_read(subscription: Subscription) -> dict:
         "edition": subscription.edition.code,
         "edition_name": subscription.edition.name,
         "seats": subscription.seats,
-        "active_users": services.active_licences(subscription.tenant),
+        "active_users": active_licences(subscription.tenant),
         "storage_gb": subscription.storage_gb,
         "add_ons": list(subscription.add_ons),
         "interfaces": list(subscription.interfaces),
@@ -154,7 +154,7 @@ def subscription_read(subscription: Subscription) -> dict:
         "agreement_end": subscription.agreement_end,
         "status": subscription.status,
         "version": subscription.version,
-        "scheduled_changes": list(services.pending_changes(subscription)),
+        "scheduled_changes": list(pending_changes(subscription)),
         "upcoming_period": _upcoming_period(subscription),
     }
 
@@ -173,7 +173,8 @@ def _content_lines(lines: list[dict]) -> list[dict]:
 
 
 def quote_read(quote: Quote) -> dict:
-    """A stored quote's figures (`services.quote_content`) as `QuoteSerializer` shows them."""
+    """A stored quote's figures (`subscriptions.services.quote_content`) as `QuoteSerializer`
+    shows them."""
     content = quote.content or {}
     lines = _content_lines(content.get("immediate_lines", []))
     scheduled = [

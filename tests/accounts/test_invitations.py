@@ -137,7 +137,7 @@ def test_invitees_beyond_the_seats_join_deactivated_and_the_admins_are_told(
     """At 8 of 8 seats three invitees accept their e-mailed links: each joins deactivated,
     the seats stay in use 8 of 8, and the company's admins get a notice with a link to buy
     seats (in the company's language)."""
-    from subscriptions.services import active_licences
+    from subscriptions.selectors import active_licences
     from tests.factories import SubscriptionFactory
 
     with scopes_disabled():
@@ -186,7 +186,7 @@ def test_an_invitee_takes_a_free_seat_and_the_next_one_joins_deactivated(
     admin_user, tenant, django_capture_on_commit_callbacks
 ):
     from accounts.services import invitation_accept, invitation_create
-    from subscriptions.services import active_licences
+    from subscriptions.selectors import active_licences
     from tests.factories import SubscriptionFactory, UserFactory
 
     with scopes_disabled():

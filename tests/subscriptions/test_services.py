@@ -27,6 +27,7 @@ from subscriptions.models import (
 )
 from subscriptions.pricebook import QuoteError
 from subscriptions.quotes import TooFewSeatsError
+from subscriptions.selectors import upcoming_period_price
 from subscriptions.services import (
     Desired,
     LicenceError,
@@ -38,7 +39,6 @@ from subscriptions.services import (
     quote_create,
     scheduled_change_cancel,
     subscription_create,
-    upcoming_period_price,
 )
 from tests.factories import MembershipFactory, SellerEntityFactory, SubscriptionFactory
 

@@ -8,13 +8,8 @@ from django.db.models import Q
 
 from severa.table_versions import tables_version
 from subscriptions.models import AddOn, Edition, Interface, Price, StorageTier
-from subscriptions.pricebook import (
-    AddOnPrice,
-    EditionPrice,
-    InterfacePrice,
-    PriceBook,
-    StorageTierPrice,
-)
+from subscriptions.pricebook import PriceBook
+from subscriptions.prices import AddOnPrice, EditionPrice, InterfacePrice, StorageTierPrice
 
 # The tables a price book is built from: a versioned read that prices anything declares them
 # (severa/table_versions.py).

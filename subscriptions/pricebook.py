@@ -15,20 +15,22 @@ whole period (the next period on the Agreement page, the preview, the renewal);
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from severa import line_texts
 from severa.errors import DomainError
-from severa.money import check_currency, quantize, to_decimal
+from severa.money import check_currency, quantize
 from severa.periods import Period, period_starting
-from severa.vat import VatDecision, vat_amount
+from severa.vat import VatDecision
+from subscriptions.prices import AddOnPrice, EditionPrice, InterfacePrice, StorageTierPrice
+from subscriptions.quote_lines import LineCollector, QuoteLine
 
 # QuoteLine.kind: "increase" lines are charged now, for the rest of the current period;
 # "scheduled" lines are a whole coming period's charges, billed by the renewal at its start.
@@ -42,9 +44,6 @@ ITEM_STORAGE = "storage"
 ITEM_ADD_ON = "add_on"
 ITEM_INTERFACE = "interface"
 
-PRICING_FLAT = "flat"
-PRICING_PER_SEAT = "per_seat"
-ADD_ON_PRICINGS: frozenset[str] = frozenset({PRICING_FLAT, PRICING_PER_SEAT})
 
 # The most seats a subscription may have: it keeps every figure inside its database column
 # (seats × unit price × 12 months fits DecimalField(max_digits=14)).
@@ -129,104 +128,6 @@ class QuoteError(DomainError):
             "count",
         ),
     }
-
-
-def _price(value: Decimal | int, name: str) -> Decimal:
-    amount = to_decimal(value, name=name)
-    if amount < 0:
-        raise ValueError(f"{name} must not be negative, got {amount}")
-    return amount
-
-
-def _count(value: int, name: str) -> int:
-    # bool is an int subclass; True GB or True rank is always a bug.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteLine:
-    kind: str
-    item_type: str
-    item_code: str
-    description: str
-    unit_price: Decimal  # per month (per seat per month for per-seat items)
-    quantity: int
-    period: Period  # the days this line pays for, both ends included
-    net: Decimal
-    vat_rate: Decimal
-    vat_category: str
-    vat: Decimal
-    total: Decimal
-    # What the line is about (`severa.line_texts`): its `description` is rendered from
-    # them in the active language, and an order renders them again in its buyer's.
-    text_kind: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class EditionPrice:
-    code: str
-    name: str
-    rank: int
-    included_storage_gb: int
-    price_per_seat_month: Decimal
-
-    def __post_init__(self) -> None:
-        _count(self.rank, "rank")
-        _count(self.included_storage_gb, "included_storage_gb")
-        object.__setattr__(
-            self, "price_per_seat_month", _price(self.price_per_seat_month, self.code)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class AddOnPrice:
-    code: str
-    name: str
-    pricing: str
-    # Per month; per seat per month when `pricing` is per_seat.
-    price_per_month: Decimal
-    minimum_edition: str | None = None
-    included_in: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.pricing not in ADD_ON_PRICINGS:
-            raise ValueError(f"add-on {self.code}: pricing must be flat or per_seat")
-        object.__setattr__(self, "price_per_month", _price(self.price_per_month, self.code))
-        object.__setattr__(self, "included_in", frozenset(self.included_in))
-
-    @property
-    def is_per_seat(self) -> bool:
-        return self.pricing == PRICING_PER_SEAT
-
-
-@dataclass(frozen=True, slots=True)
-class InterfacePrice:
-    code: str
-    name: str
-    price_per_month: Decimal
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "price_per_month", _price(self.price_per_month, self.code))
-
-
-@dataclass(frozen=True, slots=True)
-class StorageTierPrice:
-    gigabytes: int
-    price_per_month: Decimal
-    code: str = ""
-
-    def __post_init__(self) -> None:
-        _count(self.gigabytes, "gigabytes")
-        object.__setattr__(self, "price_per_month", _price(self.price_per_month, "storage"))
-        if not self.code:
-            object.__setattr__(self, "code", f"storage-{self.gigabytes}gb")
-
-    @property
-    def name(self) -> str:
-        return f"{self.gigabytes} GB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,70 +435,6 @@ class PriceBook:
                 1,
             )
         return tuple(lines.lines)
-
-
-@dataclass(slots=True)
-class LineCollector:
-    """Collects priced lines of one kind covering one period; `amount(unit, quantity)` gives a
-    line's net amount (pro rata for increases, whole periods for renewals)."""
-
-    kind: str
-    covered: Period
-    amount: Callable[[Decimal, int], Decimal]
-    vat: VatDecision
-    currency: str
-    lines: list[QuoteLine] = field(default_factory=list)
-
-    def add(
-        self,
-        item_type: str,
-        code: str,
-        text_kind: str,
-        params: dict[str, Any],
-        unit: Decimal,
-        qty: int,
-    ) -> None:
-        """A line of `text_kind` with `params` (`severa.line_texts`), described in the active
-        language."""
-        # A zero or negative difference (an item now included in the edition, a higher edition
-        # priced lower in this currency) makes no line: nothing is credited by a quote.
-        if unit <= 0 or qty <= 0:
-            return
-        net = self.amount(unit, qty)
-        line_vat = vat_amount(net, self.vat.rate, self.currency)
-        self.lines.append(
-            QuoteLine(
-                kind=self.kind,
-                item_type=item_type,
-                item_code=code,
-                description=line_texts.line_text(text_kind, params),
-                unit_price=unit,
-                quantity=qty,
-                period=self.covered,
-                net=net,
-                vat_rate=self.vat.rate,
-                vat_category=self.vat.category,
-                vat=line_vat,
-                total=net + line_vat,
-                text_kind=text_kind,
-                params=params,
-            )
-        )
-
-
-def lines_totals(
-    lines: Iterable[QuoteLine], *, vat: VatDecision, currency: str
-) -> tuple[Decimal, Decimal, Decimal]:
-    """(net, VAT, gross) of `lines`, all in one currency.
-
-    VAT is computed once on the summed net, not by adding the lines' rounded VAT: that is how
-    the invoice must state it (EN 16931 BR-CO-17: VAT category tax amount = taxable amount ×
-    rate, rounded), so the quote, the order confirmation and the invoice show the same VAT.
-    The lines' own VAT figures may therefore differ from the total by a cent.
-    """
-    net = quantize(sum((line.net for line in lines), Decimal(0)), currency)
-    total_vat = vat_amount(net, vat.rate, currency)
-    return net, total_vat, net + total_vat
 
 
 _Coded = TypeVar("_Coded", EditionPrice, AddOnPrice, InterfacePrice)

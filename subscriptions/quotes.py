@@ -36,12 +36,10 @@ from subscriptions.pricebook import (
     ITEM_SEATS,
     ITEM_STORAGE,
     LINE_INCREASE,
-    LineCollector,
     PriceBook,
     QuoteError,
-    QuoteLine,
-    lines_totals,
 )
+from subscriptions.quote_lines import LineCollector, QuoteLine, lines_totals
 
 _ONE_DAY = timedelta(days=1)
 
@@ -384,9 +382,7 @@ def _scheduled_changes(
 
     def schedule(what: str, code: str, text_kind: str, params: dict[str, Any]) -> None:
         description = line_texts.line_text(text_kind, params)
-        changes.append(
-            ScheduledChange(what, code, description, effective_date, text_kind, params)
-        )
+        changes.append(ScheduledChange(what, code, description, effective_date, text_kind, params))
 
     old_edition = prices.edition(current.edition_code)
     new_edition = prices.edition(desired.edition_code)

@@ -31,7 +31,8 @@ from subscriptions.models import (
     Subscription,
     SubscriptionStatus,
 )
-from subscriptions.pricebook import PriceBook, QuoteError, QuoteLine, lines_totals
+from subscriptions.pricebook import PriceBook, QuoteError
+from subscriptions.quote_lines import QuoteLine, lines_totals
 from subscriptions.quotes import SubscriptionState
 
 # Reading the state.

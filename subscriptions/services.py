@@ -53,8 +53,8 @@ from subscriptions.pricebook import (
     ITEM_SEATS,
     ITEM_STORAGE,
     QuoteError,
-    QuoteLine,
 )
+from subscriptions.quote_lines import QuoteLine
 from subscriptions.quotes import SubscriptionState, decrease_effective_date, quote_build
 from subscriptions.selectors import (
     PeriodPrice,

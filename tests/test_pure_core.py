@@ -16,6 +16,8 @@ PURE_CORE = [
     "severa/vat.py",
     "subscriptions/quotes.py",
     "subscriptions/pricebook.py",
+    "subscriptions/prices.py",
+    "subscriptions/quote_lines.py",
 ]
 
 

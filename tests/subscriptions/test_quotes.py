@@ -15,14 +15,8 @@ from hypothesis import strategies as st
 
 from severa.periods import Period, period_starting
 from severa.vat import vat_decide
-from subscriptions.pricebook import (
-    AddOnPrice,
-    EditionPrice,
-    InterfacePrice,
-    PriceBook,
-    QuoteError,
-    StorageTierPrice,
-)
+from subscriptions.pricebook import PriceBook, QuoteError
+from subscriptions.prices import AddOnPrice, EditionPrice, InterfacePrice, StorageTierPrice
 from subscriptions.quotes import (
     ScheduledChange,
     SubscriptionState,

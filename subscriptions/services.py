@@ -23,9 +23,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
-from accounts.services import audit_record, tenant_admin_emails
+from accounts.services import tenant_admin_emails
 from severa import clock, line_texts
 from severa.errors import DomainError
 from severa.money import quantize
@@ -466,7 +467,13 @@ def subscription_create(
         vat=priced.vat_decision,
         summary={"state": _state_json(state), "scheduled": [], "removed_add_ons": []},
     )
-    audit_record(tenant=tenant, actor=by, action="subscription.created", order=order.number)
+    audit_record(
+        actor=by,
+        action=AuditAction.SUBSCRIPTION_CREATED,
+        tenant=tenant,
+        subject=subscription,
+        details={"order": order.number},
+    )
     return subscription
 
 
@@ -891,11 +898,11 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         quote.status = QuoteStatus.CONFIRMED
         quote.save(update_fields=["status"])
         audit_record(
-            tenant=subscription.tenant,
             actor=by,
-            action="order.confirmed",
-            order=order.number,
-            total=str(order.total),
+            action=AuditAction.ORDER_CONFIRMED,
+            tenant=subscription.tenant_id,
+            subject=order,
+            details={"order": order.number, "total": str(order.total)},
         )
     return order
 
@@ -932,9 +939,9 @@ def _order_create(
     `made_on` and `confirmed_at` default to the clock's today and now; a billing run passes
     the date it runs for.
     """
-    sequence = order_sequences_last(tenant_ids=[subscription.tenant_id]).get(
-        subscription.tenant_id, 0
-    ) + 1
+    sequence = (
+        order_sequences_last(tenant_ids=[subscription.tenant_id]).get(subscription.tenant_id, 0) + 1
+    )
     order, order_lines = order_rows(
         subscription=subscription,
         kind=kind,
@@ -1099,10 +1106,11 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
         subscription.version_next()
         subscription.save(update_fields=["version", "updated_at"])
         audit_record(
-            tenant=subscription.tenant,
             actor=by,
-            action="scheduled_change.cancelled",
-            change=change.description,
+            action=AuditAction.CHANGE_CANCELLED,
+            tenant=subscription.tenant_id,
+            subject=subscription,
+            details={"change": change.description},
         )
         if change.kind == ChangeKind.TERMINATION:
             _termination_withdrawal_order(subscription=subscription, termination=change, by=by)
@@ -1179,10 +1187,11 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
         membership.is_active = True
         membership.save(update_fields=["is_active"])
         audit_record(
-            tenant=membership.tenant,
             actor=by,
-            action="licence.activated",
-            user=membership.user.email,
+            action=AuditAction.LICENCE_ACTIVATED,
+            tenant=membership.tenant_id,
+            subject=membership.user,
+            details={"user": membership.user.email},
         )
     return membership
 
@@ -1203,11 +1212,11 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
     if refusal is None:
         return True
     audit_record(
-        tenant=tenant,
         actor=None,
-        action="licence.refused_on_join",
-        user=user.email,
-        reason=_in_english(refusal),
+        action=AuditAction.LICENCE_REFUSED_ON_JOIN,
+        tenant=tenant,
+        subject=user,
+        details={"user": user.email, "reason": _in_english(refusal)},
     )
     limit = licence_limit(tenant)
     mail_enqueue(
@@ -1245,9 +1254,10 @@ def licence_deactivate(*, membership: Membership, by: User | None) -> Membership
         membership.is_active = False
         membership.save(update_fields=["is_active"])
         audit_record(
-            tenant=membership.tenant,
             actor=by,
-            action="licence.deactivated",
-            user=membership.user.email,
+            action=AuditAction.LICENCE_DEACTIVATED,
+            tenant=membership.tenant_id,
+            subject=membership.user,
+            details={"user": membership.user.email},
         )
     return membership

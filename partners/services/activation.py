@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.audit import AuditAction, audit_record
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
 from accounts.models import Collaboration, CollaborationStatus, Partner, Role, Tenant, User
 from accounts.secrets import token_hash, token_new
 from accounts.services import (
     LANGUAGE_BY_COUNTRY,
-    audit_record,
     invitation_create,
     tenant_admin_emails,
 )
@@ -278,7 +278,7 @@ def activation_create(
                         tenant=tenant,
                         email=customer.admin_email,
                         role=Role.ADMIN,
-                        acting_user=by,
+                        actor=by,
                         notify=False,
                     )
                     password_path = (
@@ -308,15 +308,19 @@ def activation_create(
                     created_at=now,
                 )
                 audit_record(
-                    tenant=tenant,
                     actor=by,
-                    action="partner.activation_created",
-                    partner=partner.name,
-                    scenario=scenario,
-                    edition=edition or "",
-                    seats=seats,
-                    invoice_recipient=invoice_recipient,
-                    agreement_months=agreement_months,
+                    action=AuditAction.PARTNER_ACTIVATION_CREATED,
+                    tenant=tenant,
+                    partner=partner,
+                    subject=activation,
+                    details={
+                        "partner": partner.name,
+                        "scenario": scenario,
+                        "edition": edition or "",
+                        "seats": seats,
+                        "invoice_recipient": invoice_recipient,
+                        "agreement_months": agreement_months,
+                    },
                 )
                 recipients = (
                     [customer.admin_email]

@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def partner_billing_details_update(
-    *, partner: Partner, data: Mapping[str, Any], by_user: User | None
+    *, partner: Partner, data: Mapping[str, Any], actor: User | None
 ) -> BillingDetails:
     """Check and save the partner's billing details (and its business id). Raises
     ValidationError with per-field messages and saves nothing when any is wrong."""
@@ -69,9 +69,7 @@ def partner_billing_details_update(
             details.updated_at = clock.now()
             details.save()
             locked.save(update_fields=["business_id"])
-            logger.info(
-                "Partner %s billing details updated by %s: %s", partner.pk, by_user, changes
-            )
+            logger.info("Partner %s billing details updated by %s: %s", partner.pk, actor, changes)
     partner.business_id = clean["business_id"]
     details.partner = partner
     return details
@@ -84,7 +82,7 @@ def partner_billing_details_update(
 def partner_billing_contact_add(
     *,
     partner: Partner,
-    by_user: User | None,
+    actor: User | None,
     user: User | None = None,
     email: str = "",
     name: str = "",
@@ -119,12 +117,12 @@ def partner_billing_contact_add(
                 )
         except IntegrityError:  # pragma: no cover - the partner lock makes this a last resort
             raise ValidationError(_("This contact was just added by someone else.")) from None
-    logger.info("Partner %s billing contact %s added by %s", partner.pk, contact.address, by_user)
+    logger.info("Partner %s billing contact %s added by %s", partner.pk, contact.address, actor)
     return contact
 
 
 @transaction.atomic
-def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> None:
+def partner_billing_contact_remove(*, contact: BillingContact, actor: User | None) -> None:
     """Remove a partner's billing contact unless it is the last one; its invoice links are
     revoked and its unsent messages cancelled first (`billing_contact_removed`)."""
     partner = Partner.objects.select_for_update().get(pk=contact.partner_id)
@@ -136,7 +134,6 @@ def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | N
             raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=None)
         logger.info(
-            "Partner %s billing contact %s removed by %s", partner.pk, contact.address, by_user
+            "Partner %s billing contact %s removed by %s", partner.pk, contact.address, actor
         )
         contact.delete()
-

@@ -28,13 +28,13 @@ def test_a_connection_needs_its_interface(tenant, admin_user):
         SubscriptionFactory(tenant=tenant, interfaces=["visma-global"])
     with scope(tenant=tenant.pk):
         with pytest.raises(ValidationError) as refused:
-            connection_create(tenant=tenant, system="fortnox", by_user=admin_user)
+            connection_create(tenant=tenant, system="fortnox", actor=admin_user)
         assert "not part of the subscription" in refused.value.messages[0]
         assert not Connection.objects.exists()
-        created = connection_create(tenant=tenant, system="visma_global", by_user=admin_user)
+        created = connection_create(tenant=tenant, system="visma_global", actor=admin_user)
         assert created.status == ConnectionStatus.DRAFT
         with pytest.raises(ValidationError) as twice:
-            connection_create(tenant=tenant, system="visma_global", by_user=admin_user)
+            connection_create(tenant=tenant, system="visma_global", actor=admin_user)
         assert "already" in twice.value.messages[0]
         assert Connection.objects.count() == 1
 
@@ -50,7 +50,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
                     "error_emails": ["not-an-address"],
                     "customers_master": "remote",
                 },
-                by_user=None,
+                actor=None,
             )
         assert set(refused.value.message_dict) == {
             "send_status_id",
@@ -66,7 +66,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
                 "paid_status_id": 13,
                 "products_master": "remote",
             },
-            by_user=None,
+            actor=None,
         )
         assert updated.error_emails == ["erp@example.test", "cfo@example.test"]
         assert (updated.paid_status_id, updated.products_master) == (13, "remote")
@@ -75,7 +75,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
 def test_an_active_connection_keeps_its_required_statuses(active_connection):
     with scope(tenant=active_connection.tenant_id), pytest.raises(ValidationError) as refused:
         connection_settings_update(
-            connection=active_connection, values={"received_status_id": None}, by_user=None
+            connection=active_connection, values={"received_status_id": None}, actor=None
         )
     assert "received_status_id" in refused.value.message_dict
 

@@ -64,7 +64,7 @@ def test_a_product_with_a_numeric_or_blank_code_is_saved_and_audited(tenant, adm
                 "price": Decimal("95.50"),
                 "vat_rate": Decimal("25.5"),
             },
-            by_user=admin_user,
+            actor=admin_user,
         )
         blank = services.product_create(tenant=tenant, data={"name": "Misc", "code": ""})
         other_blank = services.product_create(tenant=tenant, data={"name": "Misc 2"})

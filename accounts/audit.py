@@ -191,7 +191,8 @@ def audit_event_build(
         raise TypeError(f"an audit action must be an AuditAction, not {action!r}")
     who = actor_of(actor)
     if subject is not None:
-        subject_ref = (subject._meta.label_lower, subject.pk, str(subject))
+        label = _user_label(subject) if isinstance(subject, User) else str(subject)
+        subject_ref = (subject._meta.label_lower, subject.pk, label)
     subject_type, subject_id, subject_label = subject_ref or ("", "", "")
     return AuditEvent(
         tenant_id=getattr(tenant, "pk", tenant),

@@ -279,6 +279,16 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
         migration.cancelled_at = clock.now()
         migration.cancelled_by = by
         migration.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        audit_record(
+            actor=by,
+            action=AuditAction.SELLER_MIGRATION_CANCELLED,
+            subject_ref=(migration._meta.label_lower, migration.pk, str(migration.cohort_start)),
+            details={
+                "from_seller": migration.from_seller.name,
+                "to_seller": migration.to_seller.name,
+                "cohort_start": migration.cohort_start.isoformat(),
+            },
+        )
     return migration
 
 

@@ -172,6 +172,24 @@ def _user_label(user: User) -> str:
     return f"{name} ({user.username})" if name else user.username
 
 
+# The attributes that name a subject to its reader, in order of preference: a model's
+# ``__str__`` is often a developer's sentence in English.
+_SUBJECT_NAMES = ("display_number", "number", "email", "name", "to")
+
+
+def _subject_label(subject: models.Model) -> str:
+    if isinstance(subject, User):
+        return _user_label(subject)
+    display = getattr(subject, "get_system_display", None)
+    if callable(display):
+        return str(display())
+    for name in _SUBJECT_NAMES:
+        value = getattr(subject, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
 def audit_event_build(
     *,
     actor: ActorLike,
@@ -190,8 +208,7 @@ def audit_event_build(
         raise TypeError(f"an audit action must be an AuditAction, not {action!r}")
     who = actor_of(actor)
     if subject is not None:
-        label = _user_label(subject) if isinstance(subject, User) else str(subject)
-        subject_ref = (subject._meta.label_lower, subject.pk, label)
+        subject_ref = (subject._meta.label_lower, subject.pk, _subject_label(subject))
     subject_type, subject_id, subject_label = subject_ref or ("", "", "")
     return AuditEvent(
         tenant_id=getattr(tenant, "pk", tenant),

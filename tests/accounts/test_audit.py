@@ -131,7 +131,7 @@ def test_an_admin_reads_the_companys_audit_log_newest_first_and_nothing_of_other
     rows = [row["action"] for row in page.context["rows"]]
     assert rows == ["Terms of service accepted", "Invitation sent"]
     html = page.content.decode()
-    assert "invitation of new@example.test" in html
+    assert "new@example.test" in html
     assert "secret@example.test" not in html
     assert "Billing run finished" not in html
     # Linked from the company's navigation, for administrators.

@@ -5,10 +5,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import AuditEvent
 from integrations.connections import (
     INTERFACE_GONE,
+    ConnectionStatusError,
     connection_create,
     connection_settings_update,
+    connection_status_move,
 )
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
 from integrations.runs import sync_run_execute, sync_runs_queue
@@ -147,3 +150,48 @@ def test_the_rollover_that_removes_the_interface_pauses_the_connection(active_co
     assert subscription.interfaces == []
     assert active_connection.status == ConnectionStatus.PAUSED
     assert active_connection.status_reason == INTERFACE_GONE
+
+
+def _connection_moves(connection):
+    with scopes_disabled():
+        return list(
+            AuditEvent.objects.filter(subject_type="integrations.connection")
+            .filter(subject_id=str(connection.pk))
+            .exclude(action__in=["integration.created"])
+            .order_by("pk")
+            .values_list("action", "actor_kind", "details__from")
+        )
+
+
+def test_a_connections_status_moves_only_where_allowed_and_each_move_is_audited_once(
+    active_connection, tenant_admin
+):
+    connection = active_connection
+    assert _connection_moves(connection) == [("integration.connected", "system", "draft")]
+    with scope(tenant=connection.tenant_id):
+        connection_status_move(
+            connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin, reason="Later."
+        )
+        assert (connection.status, connection.status_reason) == (ConnectionStatus.PAUSED, "Later.")
+        # Paused is not paused again: nothing changes, nothing is audited.
+        with pytest.raises(ConnectionStatusError):
+            connection_status_move(
+                connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin
+            )
+        stored = Connection.objects.get(pk=connection.pk)
+    assert (stored.status, stored.status_reason) == (ConnectionStatus.PAUSED, "Later.")
+    assert _connection_moves(connection) == [
+        ("integration.connected", "system", "draft"),
+        ("integration.paused", "user", "active"),
+    ]
+
+
+def test_a_draft_connection_cannot_be_paused(connection, tenant_admin):
+    with scope(tenant=connection.tenant_id):
+        with pytest.raises(ConnectionStatusError) as refused:
+            connection_status_move(
+                connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin
+            )
+        assert Connection.objects.get(pk=connection.pk).status == ConnectionStatus.DRAFT
+    assert str(refused.value) == "A connection that is Not connected cannot become Paused."
+    assert _connection_moves(connection) == []

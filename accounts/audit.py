@@ -47,6 +47,8 @@ class AuditAction(models.TextChoices):
     LICENCE_DEACTIVATED = "licence.deactivated", _("Licence released")
     LICENCE_REFUSED_ON_JOIN = "licence.refused_on_join", _("User joined without a licence")
     # Partners
+    PARTNER_CREATED = "partner.created", _("Partner created")
+    ENGAGEMENT_CREATED = "partner.engagement_created", _("Engagement added")
     PARTNER_INVITED = "partner.invited", _("Partner invited")
     PARTNER_INVITATION_ACCEPTED = "partner.invitation_accepted", _("Partner accepted")
     PARTNER_COLLABORATION_ENDED = "partner.collaboration_ended", _("Partner's access ended")

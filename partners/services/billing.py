@@ -13,7 +13,6 @@ Who of the contacts gets the partner's invoices is billing's rule
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Partner, User
 from billing.contacts import (
     LastBillingContactError,
@@ -39,8 +39,6 @@ from billing.models import BillingContact, BillingDetails
 from billing.scoping import partner_scope
 from partners.selectors import partner_billing_details_values, partner_user_candidates
 from severa import clock
-
-logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -69,7 +67,13 @@ def partner_billing_details_update(
             details.updated_at = clock.now()
             details.save()
             locked.save(update_fields=["business_id"])
-            logger.info("Partner %s billing details updated by %s: %s", partner.pk, actor, changes)
+            audit_record(
+                actor=actor,
+                action=AuditAction.BILLING_DETAILS_UPDATED,
+                partner=locked,
+                subject=locked,
+                details={"changes": changes},
+            )
     partner.business_id = clean["business_id"]
     details.partner = partner
     return details
@@ -117,7 +121,13 @@ def partner_billing_contact_add(
                 )
         except IntegrityError:  # pragma: no cover - the partner lock makes this a last resort
             raise ValidationError(_("This contact was just added by someone else.")) from None
-    logger.info("Partner %s billing contact %s added by %s", partner.pk, contact.address, actor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.BILLING_CONTACT_ADDED,
+        partner=partner,
+        subject_ref=(contact._meta.label_lower, contact.pk, contact.address),
+        details={"contact": contact.address},
+    )
     return contact
 
 
@@ -133,7 +143,11 @@ def partner_billing_contact_remove(*, contact: BillingContact, actor: User | Non
         if not BillingContact.objects.filter(partner=partner).exclude(pk=contact.pk).exists():
             raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=None)
-        logger.info(
-            "Partner %s billing contact %s removed by %s", partner.pk, contact.address, actor
+        audit_record(
+            actor=actor,
+            action=AuditAction.BILLING_CONTACT_REMOVED,
+            partner=partner,
+            subject_ref=(contact._meta.label_lower, contact.pk, contact.address),
+            details={"contact": contact.address},
         )
         contact.delete()

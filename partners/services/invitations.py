@@ -157,7 +157,9 @@ def partner_invitation_accept(
         if engagement not in (None, ""):
             chosen = engagement_of_partner(partner=partner, engagement=engagement)
         else:
-            chosen = engagement_create(partner=partner, name=engagement_name, customer=tenant)
+            chosen = engagement_create(
+                partner=partner, name=engagement_name, actor=user, customer=tenant
+            )
         chosen = Engagement.objects.select_for_update().get(pk=chosen.pk)
         engagement_tie(engagement=chosen, tenant=tenant)
         collaboration = collaboration_live_locked(tenant=tenant, partner=partner)

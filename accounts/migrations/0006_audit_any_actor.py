@@ -26,7 +26,7 @@ def actors_name(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_user_manager_announces_updates'),
+        ('accounts', '0005_outbox_message_any_owner_and_attachment'),
     ]
 
     operations = [

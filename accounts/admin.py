@@ -77,8 +77,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "tenant", "actor", "action"]
-    list_filter = ["action"]
+    list_display = ["created_at", "tenant", "partner", "actor_kind", "actor_label", "action"]
+    list_filter = ["action", "actor_kind"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -181,21 +181,41 @@ class Invitation(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to a tenant, append-only."""
+    """Who did what, append-only (written by ``accounts.audit.audit_record``).
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
+    An event belongs to a tenant, to a partner, or to neither (an operator-level change). The
+    manager is tenant-scoped: in a tenant's scope only that tenant's events show, so partner
+    and operator events (no tenant) never appear on a company's page; operators read them all
+    with scopes disabled. The actor's and the subject's names are kept as text, so an event
+    still reads after either is deleted."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_kind = models.CharField(max_length=16, default="system")
+    actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=64)
+    subject_type = models.CharField(max_length=100, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    subject_label = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict)
     created_at = models.DateTimeField()
 
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="audit_tenant_newest"),
+            models.Index(fields=["partner", "-created_at"], name="audit_partner_newest"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.actor_id}"
+        return f"{self.action} by {self.actor_label or self.actor_id}"
 
 
 class ApiToken(models.Model):

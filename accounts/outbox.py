@@ -43,6 +43,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import OutboxMessage, OutboxStatus, Partner, Tenant, User
 from accounts.scoping import recipient_scope
 from severa import clock
@@ -302,9 +303,6 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
     """Put a failed message back in the queue with a fresh round of attempts (an operator's
     Retry button); it goes out with the next relay run. Call inside its owner's scope (or
     with scopes disabled)."""
-    # Imported here: accounts.services writes its e-mail through this module (accounts.mail).
-    from accounts.services import audit_record
-
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if message.status != OutboxStatus.FAILED:
@@ -314,18 +312,19 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
         message.attempts = 0
         message.next_attempt_at = clock.now()
         message.save(update_fields=["status", "attempts", "next_attempt_at"])
-        if message.tenant_id is not None:  # the audit trail is per tenant
-            audit_record(
-                tenant=message.tenant,
-                actor=by,
-                action="outbox_message.retried",
-                message=message.pk,
-                to=message.to,
-                previous_attempts=previous_attempts,
-                last_error=message.last_error,
-            )
-        else:
-            logger.info("Outbox message %s to %s retried by %s", message.pk, message.to, by)
+        audit_record(
+            actor=by,
+            action=AuditAction.OUTBOX_MESSAGE_RETRIED,
+            tenant=message.tenant_id,
+            partner=message.partner_id,
+            subject=message,
+            details={
+                "message": message.pk,
+                "to": message.to,
+                "previous_attempts": previous_attempts,
+                "last_error": message.last_error,
+            },
+        )
         outbox_relay_soon([message])
     return message
 

@@ -9,12 +9,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.audit import ActorLike, AuditAction, audit_record
 from accounts.hooks import joining_user_licensed, tenant_created
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue, user_mail_locale
 from accounts.models import (
     ApiToken,
-    AuditEvent,
     Invitation,
     Membership,
     Partner,
@@ -25,13 +25,6 @@ from accounts.models import (
 )
 from accounts.secrets import token_hash, token_new
 from severa import clock
-
-
-def audit_record(*, tenant: Tenant, actor: User | None, action: str, **details) -> AuditEvent:
-    return AuditEvent.objects.create(
-        tenant=tenant, actor=actor, action=action, details=details, created_at=clock.now()
-    )
-
 
 # A new tenant's language when none is given: the one its users most likely read.
 LANGUAGE_BY_COUNTRY = {"FI": "fi", "SE": "sv", "NO": "nb"}
@@ -44,9 +37,9 @@ def tenant_create(
     country: str,
     business_id: str,
     vat_number: str,
-    by: User | None,
+    actor: ActorLike,
     language: str = "",
-    action: str = "tenant.provisioned",
+    action: AuditAction = AuditAction.TENANT_PROVISIONED,
 ) -> Tenant:
     """A new company (an operator's provisioning, a partner's new customer), audited. Its
     language, unless given, follows its country; the apps above are told of it
@@ -58,7 +51,7 @@ def tenant_create(
         vat_number=vat_number,
         language=language or LANGUAGE_BY_COUNTRY.get(country, "en"),
     )
-    audit_record(tenant=tenant, actor=by, action=action, name=name)
+    audit_record(actor=actor, action=action, tenant=tenant, subject=tenant)
     tenant_created(tenant=tenant)
     return tenant
 
@@ -82,9 +75,7 @@ def partner_user_emails(*, partner: Partner) -> list[str]:
 
 
 @transaction.atomic
-def membership_add(
-    *, tenant: Tenant, user: User, role: str, acting_user: User | None
-) -> Membership:
+def membership_add(*, tenant: Tenant, user: User, role: str, actor: ActorLike) -> Membership:
     """Add a user to a tenant and tell the tenant's admins (a security notice). The user
     takes a free licence; beyond the free seats it joins deactivated and the admins are told
     (the rule subscriptions registers in `accounts.hooks`)."""
@@ -101,7 +92,11 @@ def membership_add(
     except IntegrityError:
         raise ValidationError(_("This user already belongs to the company.")) from None
     audit_record(
-        tenant=tenant, actor=acting_user, action="user.added", user=user.username, role=role
+        actor=actor,
+        action=AuditAction.USER_ADDED,
+        tenant=tenant,
+        subject=user,
+        details={"user": user.username, "role": role},
     )
     # Imported here: the task module imports this one (its task sends the notice below).
     from accounts.tasks import notify_new_member
@@ -113,7 +108,7 @@ def membership_add(
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str, acting_user: User) -> Membership:
+def membership_set_role(*, membership: Membership, role: str, actor: ActorLike) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -123,12 +118,11 @@ def membership_set_role(*, membership: Membership, role: str, acting_user: User)
     membership.role = role
     membership.save(update_fields=["role"])
     audit_record(
+        actor=actor,
+        action=AuditAction.USER_ROLE_CHANGED,
         tenant=membership.tenant,
-        actor=acting_user,
-        action="user.role_changed",
-        user=membership.user.username,
-        previous=previous,
-        role=role,
+        subject=membership.user,
+        details={"user": membership.user.username, "previous": previous, "role": role},
     )
     mail_enqueue(
         to=tenant_admin_emails(tenant=membership.tenant),
@@ -176,7 +170,7 @@ def _ensure_another_admin(membership: Membership) -> None:
 
 @transaction.atomic
 def invitation_create(
-    *, tenant: Tenant, email: str, role: str, acting_user: User, notify: bool = True
+    *, tenant: Tenant, email: str, role: str, actor: User, notify: bool = True
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail; returns the invitation and its (unstored) token.
 
@@ -195,12 +189,16 @@ def invitation_create(
         email=email,
         role=role,
         token_hash=token_hash(token),
-        invited_by=acting_user,
+        invited_by=actor,
         created_at=created_at,
         expires_at=created_at + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     audit_record(
-        tenant=tenant, actor=acting_user, action="invitation.created", email=email, role=role
+        actor=actor,
+        action=AuditAction.INVITATION_CREATED,
+        tenant=tenant,
+        subject=invitation,
+        details={"email": email, "role": role},
     )
     if not notify:
         return invitation, token
@@ -209,7 +207,7 @@ def invitation_create(
         template="invitation",
         context={
             "tenant": tenant.name,
-            "invited_by": acting_user.get_full_name() or acting_user.username,
+            "invited_by": actor.get_full_name() or actor.username,
             "path": reverse("accounts:invitation_accept", kwargs={"token": token}),
             "expires_at": invitation.expires_at.isoformat(),
         },
@@ -267,20 +265,23 @@ def invitation_accept(
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     membership_add(
-        tenant=invitation.tenant, user=user, role=invitation.role, acting_user=invitation.invited_by
+        tenant=invitation.tenant, user=user, role=invitation.role, actor=invitation.invited_by
     )
     return user
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, acting_user: User) -> None:
+def user_deactivate(*, user: User, actor: ActorLike) -> None:
     """Disable an account everywhere: its sessions end (Django refuses inactive users on the
     next request) and its API tokens are revoked (``accounts.signals``, which catches every
-    way an account is disabled)."""
+    way an account is disabled). An account belongs to no one company: the event is the
+    operators'."""
     user.is_active = False
     user.save(update_fields=["is_active"])
+    audit_record(actor=actor, action=AuditAction.USER_DEACTIVATED, subject=user)
 
 
+@transaction.atomic
 def api_token_create(*, user: User) -> tuple[ApiToken, str]:
     key = token_new()
     created_at = clock.now()
@@ -290,6 +291,12 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
         prefix=key[:8],
         created_at=created_at,
         expires_at=created_at + datetime.timedelta(days=settings.API_TOKEN_VALID_DAYS),
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.API_TOKEN_CREATED,
+        subject=user,
+        details={"prefix": token.prefix},
     )
     language, time_zone = user_mail_locale(user)
     mail_enqueue(
@@ -309,7 +316,16 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
 def api_tokens_revoke_all(*, user: User) -> int:
     """End every token of ``user``: a password change or reset, a two-factor reset and
     deactivation call this (``accounts.signals``). Returns how many were still live."""
-    return ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=clock.now())
+    with transaction.atomic():
+        count = ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=clock.now())
+        if count:
+            audit_record(
+                actor=None,
+                action=AuditAction.API_TOKENS_REVOKED,
+                subject=user,
+                details={"count": count},
+            )
+    return count
 
 
 def api_tokens_of_user(user: User) -> list[ApiToken]:
@@ -331,8 +347,15 @@ def api_token_revoke(*, user: User, token_id: object) -> ApiToken | None:
     token = next((t for t in api_tokens_of_user(user) if t.pk == token_pk), None)
     if token is None:
         return None
-    token.revoked_at = clock.now()
-    token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=user,
+            action=AuditAction.API_TOKEN_REVOKED,
+            subject=user,
+            details={"prefix": token.prefix},
+        )
     return token
 
 
@@ -353,13 +376,15 @@ def login_record(*, user: User) -> None:
     user.save(update_fields=["previous_login_at"])
 
 
-def invitation_revoke(*, invitation: Invitation, acting_user: User) -> None:
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: ActorLike) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.now()
         invitation.save(update_fields=["revoked_at"])
         audit_record(
+            actor=actor,
+            action=AuditAction.INVITATION_REVOKED,
             tenant=invitation.tenant,
-            actor=acting_user,
-            action="invitation.revoked",
-            email=invitation.email,
+            subject=invitation,
+            details={"email": invitation.email},
         )

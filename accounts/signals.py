@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.services import api_tokens_revoke_all
+from accounts.twofactor import two_factor_reset as two_factor_reset_record
 
 _CREDENTIAL_FIELDS = {"password", "is_active"}
 
@@ -38,4 +39,4 @@ def user_credentials_changed(sender, instance: User, created: bool, **kwargs) ->
 def two_factor_reset(sender, instance: TOTPDevice, **kwargs) -> None:
     # An unconfirmed device is an enrolment started and abandoned: nothing was reset.
     if instance.confirmed:
-        api_tokens_revoke_all(user=instance.user)
+        two_factor_reset_record(user=instance.user)

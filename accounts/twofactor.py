@@ -2,10 +2,13 @@
 operators where ``TWO_FACTOR_REQUIRED`` is on."""
 
 from django.conf import settings
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, PartnerMembership, Role, User
+from accounts.services import api_tokens_revoke_all
 
 
 def two_factor_required(user: User) -> bool:
@@ -38,3 +41,19 @@ def device_verify(device: TOTPDevice, code: str) -> bool:
     if not allowed:
         return False
     return device.verify_token(code)
+
+
+@transaction.atomic
+def device_confirm(*, device: TOTPDevice) -> None:
+    """The user turned two-step sign-in on with a code from its device."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit_record(actor=device.user, action=AuditAction.TWO_FACTOR_ENABLED, subject=device.user)
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User) -> None:
+    """A confirmed device was removed (an operator's reset in the admin): the user's API
+    tokens end and the reset is audited."""
+    api_tokens_revoke_all(user=user)
+    audit_record(actor=None, action=AuditAction.TWO_FACTOR_DISABLED, subject=user)

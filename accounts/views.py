@@ -127,8 +127,7 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
         form = OtpForm(request.POST)
         if device is not None and form.is_valid():
             if twofactor.device_verify(device, form.cleaned_data["code"]):
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+                twofactor.device_confirm(device=device)
                 otp_login(request, device)
                 messages.success(request, _("Two-factor sign-in is on."))
                 return redirect("dashboard")
@@ -270,7 +269,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
                 tenant=request.tenant,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                acting_user=request.user,
+                actor=request.user,
             )
         except ValidationError as error:
             for message in error.messages:
@@ -305,7 +304,7 @@ def membership_role_view(request: HttpRequest, membership_id: int) -> HttpRespon
     if form.is_valid():
         try:
             services.membership_set_role(
-                membership=membership, role=form.cleaned_data["role"], acting_user=request.user
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -318,7 +317,7 @@ def membership_role_view(request: HttpRequest, membership_id: int) -> HttpRespon
 @tenant_view(*MANAGING_ROLES)
 def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id, accepted_at=None)
-    services.invitation_revoke(invitation=invitation, acting_user=request.user)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, _("The invitation is withdrawn."))
     return redirect("tenant_users", tenant_id=request.tenant.pk)
 

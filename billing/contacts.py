@@ -19,8 +19,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, Partner, PartnerMembership, Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import BillingContact
 from billing.scoping import partner_scope
@@ -169,7 +169,7 @@ def external_contact_check(*, email: str, name: str, current) -> None:
 def billing_contact_add(
     *,
     tenant: Tenant,
-    by_user: User | None,
+    actor: User | None,
     user: User | None = None,
     email: str = "",
     name: str = "",
@@ -205,17 +205,16 @@ def billing_contact_add(
     except IntegrityError:  # pragma: no cover - the tenant lock makes this a last resort
         raise ValidationError(_("This contact was just added by someone else.")) from None
     audit_record(
+        actor=actor,
+        action=AuditAction.BILLING_CONTACT_ADDED,
         tenant=tenant,
-        actor=by_user,
-        action="billing_contact.added",
-        contact=contact.address,
-        user=user.username if user is not None else None,
+        details={"contact": contact.address, "user": user.username if user is not None else None},
     )
     return contact
 
 
 @transaction.atomic
-def billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> None:
+def billing_contact_remove(*, contact: BillingContact, actor: User | None) -> None:
     """Remove a billing contact, unless it is the tenant's last one
     (``LastBillingContactError``). Sends ``billing_contact_removed`` before deleting."""
     tenant = Tenant.objects.select_for_update().get(pk=contact.tenant_id)
@@ -227,10 +226,12 @@ def billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> 
             raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=tenant)
         audit_record(
+            actor=actor,
+            action=AuditAction.BILLING_CONTACT_REMOVED,
             tenant=tenant,
-            actor=by_user,
-            action="billing_contact.removed",
-            contact=contact.address,
-            user=contact.user.username if contact.user_id is not None else None,
+            details={
+                "contact": contact.address,
+                "user": contact.user.username if contact.user_id is not None else None,
+            },
         )
         contact.delete()

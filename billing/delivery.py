@@ -48,7 +48,7 @@ from accounts.services import partner_user_emails, tenant_admin_emails
 from billing.contacts import billing_contact_recipients, partner_billing_contact_recipients
 from billing.documents import invoice_language, invoice_pdf_bytes
 from billing.einvoice.delivery import einvoice_delivery_add
-from billing.invoice_status import invoice_mark_sent
+from billing.invoice_status import invoice_status_move
 from billing.links import invoice_link_create, invoice_link_url, invoice_links_revoke
 from billing.models import (
     BillingContact,
@@ -221,7 +221,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
         )
         if OutboxStatus.PENDING in statuses or OutboxStatus.SENT not in statuses:
             return False
-        return invoice_mark_sent(invoice, at=clock.now())
+        return invoice_status_move(invoice=invoice, to=InvoiceState.SENT, actor=None)
 
 
 def invoice_message_settled(message: OutboxMessage) -> None:

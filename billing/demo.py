@@ -70,15 +70,15 @@ def billing_demo_seed() -> None:
             continue
         with tenant_scope(tenant):
             if not BillingDetails.objects.filter(tenant=tenant).exists():
-                billing_details_update(tenant=tenant, data=demo.details, by_user=None)
+                billing_details_update(tenant=tenant, data=demo.details, actor=None)
             addresses = {contact.address.lower() for contact in billing_contacts_list(tenant)}
             for username in demo.usernames:
                 user = User.objects.filter(username=username).first()
                 if user is not None and user.email.lower() not in addresses:
-                    billing_contact_add(tenant=tenant, by_user=None, user=user)
+                    billing_contact_add(tenant=tenant, actor=None, user=user)
             for email, name in demo.external:
                 if email not in addresses:
-                    billing_contact_add(tenant=tenant, by_user=None, email=email, name=name)
+                    billing_contact_add(tenant=tenant, actor=None, email=email, name=name)
 
 
 def demo_sellers() -> tuple[SellerEntity, SellerEntity]:

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import BillingDetails
 from severa import clock
@@ -175,7 +175,7 @@ def _check_combinations(
 
 @transaction.atomic
 def billing_details_update(
-    *, tenant: Tenant, data: Mapping[str, Any], by_user: User | None
+    *, tenant: Tenant, data: Mapping[str, Any], actor: User | None
 ) -> BillingDetails:
     """Check and save the billing details (and the tenant's business id and VAT number).
     Raises ValidationError with per-field messages and saves nothing when any is wrong."""
@@ -201,10 +201,10 @@ def billing_details_update(
         details.save()
         locked_tenant.save(update_fields=list(TENANT_FIELDS))
         audit_record(
+            actor=actor,
+            action=AuditAction.BILLING_DETAILS_UPDATED,
             tenant=locked_tenant,
-            actor=by_user,
-            action="billing_details.updated",
-            changes=changes,
+            details={"changes": changes},
         )
     # The caller's tenant object (request.tenant) shows the saved values from here on.
     for name in TENANT_FIELDS:

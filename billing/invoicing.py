@@ -18,13 +18,15 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import ActorLike, AuditAction, audit_record
 from accounts.models import Partner, Tenant, User
-from billing.invoice_status import invoice_mark_paid
+from billing.invoice_status import invoice_status_move
 from billing.models import (
     BillingDetails,
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceState,
     Payment,
     SellerEntity,
 )
@@ -196,7 +198,7 @@ def recipient_buyer_snapshot(
 
 
 def payment_register(
-    *, invoice: Invoice, amount: Decimal, paid_on: date, reference: str, by: User | None
+    *, invoice: Invoice, amount: Decimal, paid_on: date, reference: str, actor: ActorLike
 ) -> Payment:
     """Record a payment; the invoice is paid once payments cover what is left after credits."""
     amount = quantize(Decimal(amount), invoice.currency)
@@ -224,8 +226,22 @@ def payment_register(
             paid_on=paid_on,
             reference=reference,
             registered_at=clock.now(),
-            registered_by=by,
+            registered_by=actor if isinstance(actor, User) else None,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.PAYMENT_REGISTERED,
+            tenant=invoice.tenant_id,
+            partner=invoice.partner_id,
+            subject=invoice,
+            details={
+                "invoice": invoice.display_number,
+                "amount": str(amount),
+                "currency": invoice.currency,
+                "paid_on": paid_on.isoformat(),
+                "reference": reference,
+            },
         )
         if amount == outstanding:
-            invoice_mark_paid(invoice, at=clock.now())
+            invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=actor)
     return payment

@@ -42,9 +42,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.audit import (
+    ActorLike,
+    AuditAction,
+    audit_event_build,
+    audit_events_insert,
+    audit_record,
+)
 from accounts.models import Partner, Tenant, User
-from accounts.services import audit_record
-from billing.invoice_status import invoice_mark_credited
+from billing.invoice_status import invoice_status_move
 from billing.invoicing import (
     InvoicingError,
     invoice_totals,
@@ -58,6 +64,7 @@ from billing.models import (
     InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
+    InvoiceState,
     SellerEntity,
 )
 from billing.references import reference_for
@@ -67,6 +74,7 @@ from severa.bulk import bulk_insert, new_instance
 from severa.money import quantize
 from severa.vat import VatDecision
 from subscriptions.models import OrderConfirmation, OrderLine
+from subscriptions.order_status import orders_mark_invoiced
 
 logger = logging.getLogger(__name__)
 
@@ -177,11 +185,19 @@ def _draft(
     return Draft(invoice, lines, orders or [])
 
 
-def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = True) -> None:
+def drafts_issue(
+    seller: SellerEntity,
+    drafts: list[Draft],
+    *,
+    deliver: bool = True,
+    actor: ActorLike = None,
+    details: dict | None = None,
+) -> None:
     """Number and write `drafts` (all from `seller`) in one transaction (a savepoint inside
-    the caller's); the number is taken last, so the counter's row lock is held for the
-    inserts only. Raises IntegrityError, with nothing written, when one of them exists
-    already (see the module docstring)."""
+    the caller's), each audited as issued by `actor` (the run, when None); the number is
+    taken last, so the counter's row lock is held for the inserts only. Raises
+    IntegrityError, with nothing written, when one of them exists already (see the module
+    docstring)."""
     with transaction.atomic():
         InvoiceCounter.objects.get_or_create(seller=seller, series=seller.invoice_series)
         counter = InvoiceCounter.objects.select_for_update().get(
@@ -207,9 +223,30 @@ def drafts_issue(seller: SellerEntity, drafts: list[Draft], *, deliver: bool = T
                 line.invoice_id = draft.invoice.pk
                 lines.append(line)
         bulk_insert(lines)
-        orders = [order.pk for draft in drafts for order in draft.orders]
-        if orders:
-            OrderConfirmation.objects.filter(pk__in=orders).update(invoiced=True)
+        audit_events_insert(
+            [
+                audit_event_build(
+                    actor=actor,
+                    action=(
+                        AuditAction.CREDIT_NOTE_ISSUED
+                        if invoice.kind == InvoiceKind.CREDIT_NOTE
+                        else AuditAction.INVOICE_ISSUED
+                    ),
+                    tenant=invoice.tenant_id,
+                    partner=invoice.partner_id,
+                    subject_ref=(invoice._meta.label_lower, invoice.pk, invoice.display_number),
+                    details={
+                        "invoice": invoice.display_number,
+                        "total": str(invoice.total),
+                        "currency": invoice.currency,
+                        **(details or {}),
+                    },
+                    at=issued_at,
+                )
+                for invoice in invoices
+            ]
+        )
+        orders_mark_invoiced(order_ids=[order.pk for draft in drafts for order in draft.orders])
         counter.next_number += len(drafts)
         counter.save(update_fields=["next_number"])
         if deliver:
@@ -474,7 +511,7 @@ def _recipients_issue(
             by_seller[seller_id].append(draft)
     if nothing_left:
         # Every line of these orders is on an invoice already: they leave the queue.
-        OrderConfirmation.objects.filter(pk__in=nothing_left).update(invoiced=True)
+        orders_mark_invoiced(order_ids=nothing_left)
     for seller_id in sorted(by_seller):
         invoice_drafts_issue(
             sellers[seller_id],
@@ -649,32 +686,17 @@ def credit_note_issue(
             vat_note_kind=invoice.vat_note_kind,
             credited_invoice=invoice,
         )
-        drafts_issue(seller, [draft])
+        drafts_issue(
+            seller,
+            [draft],
+            actor=by,
+            details={"credited_invoice": invoice.display_number, "reason": reason},
+        )
         note = draft.invoice
         invoice.credited_amount = invoice.credited_amount - note.total
         invoice.save(update_fields=["credited_amount"])
         if invoice.credited_amount >= invoice.total:
-            invoice_mark_credited(invoice)
-
-        if invoice.tenant_id is not None:
-            audit_record(
-                tenant=invoice.tenant,
-                actor=by,
-                action="credit_note.issued",
-                invoice=invoice.display_number,
-                credit_note=note.display_number,
-                reason=reason,
-            )
-        else:
-            # The audit trail is per tenant; a partner's invoice has none.
-            logger.info(
-                "Credit note %s of partner %s invoice %s issued by %s: %s",
-                note.display_number,
-                invoice.partner_id,
-                invoice.display_number,
-                by,
-                reason,
-            )
+            invoice_status_move(invoice=invoice, to=InvoiceState.CREDITED, actor=by)
     return note
 
 
@@ -744,27 +766,19 @@ def invoice_reissue(
             vat_note_kind=vat.note_kind,
         )
         draft.invoice.reissue_credit_note = note
-        drafts_issue(seller, [draft])
+        drafts_issue(seller, [draft], actor=by)
         new = draft.invoice
-
-        if invoice.tenant_id is not None:
-            audit_record(
-                tenant=invoice.tenant,
-                actor=by,
-                action="invoice.reissued",
-                invoice=invoice.display_number,
-                credit_note=note.display_number,
-                new_invoice=new.display_number,
-                reason=reason,
-            )
-        else:
-            logger.info(
-                "Partner %s invoice %s reissued as %s (credit note %s) by %s: %s",
-                invoice.partner_id,
-                invoice.display_number,
-                new.display_number,
-                note.display_number,
-                by,
-                reason,
-            )
+        audit_record(
+            actor=by,
+            action=AuditAction.INVOICE_REISSUED,
+            tenant=invoice.tenant_id,
+            partner=invoice.partner_id,
+            subject=invoice,
+            details={
+                "invoice": invoice.display_number,
+                "credit_note": note.display_number,
+                "new_invoice": new.display_number,
+                "reason": reason,
+            },
+        )
     return note, new

@@ -37,9 +37,10 @@ from django.utils.translation import ngettext, ngettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts import locale_format
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import Tenant, User
-from accounts.services import audit_record, tenant_admin_emails
+from accounts.services import tenant_admin_emails
 from accounts.tenancy import tenant_scope
 from billing.bank_accounts import domestic_payment_details
 from billing.contacts import billing_contact_addresses
@@ -248,13 +249,15 @@ def seller_migration_schedule(
             raise SellerMigrationError("taken_meanwhile") from None
         for subscription in subscriptions:
             audit_record(
-                tenant=subscription.tenant,
                 actor=by,
-                action="seller_migration.scheduled",
-                migration=migration.pk,
-                from_seller=from_seller.name,
-                to_seller=to_seller.name,
-                cohort_start=cohort_start.isoformat(),
+                action=AuditAction.SELLER_MIGRATION_SCHEDULED,
+                tenant=subscription.tenant,
+                details={
+                    "migration": migration.pk,
+                    "from_seller": from_seller.name,
+                    "to_seller": to_seller.name,
+                    "cohort_start": cohort_start.isoformat(),
+                },
             )
     return migration
 
@@ -276,6 +279,16 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
         migration.cancelled_at = clock.now()
         migration.cancelled_by = by
         migration.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        audit_record(
+            actor=by,
+            action=AuditAction.SELLER_MIGRATION_CANCELLED,
+            subject_ref=(migration._meta.label_lower, migration.pk, str(migration.cohort_start)),
+            details={
+                "from_seller": migration.from_seller.name,
+                "to_seller": migration.to_seller.name,
+                "cohort_start": migration.cohort_start.isoformat(),
+            },
+        )
     return migration
 
 
@@ -401,11 +414,10 @@ def seller_migration_notify(
         for item in items:
             if item.notified_at == now:
                 audit_record(
-                    tenant=item.tenant,
                     actor=by,
-                    action="seller_migration.notified",
-                    migration=migration.pk,
-                    recipients=item.notice_recipients,
+                    action=AuditAction.SELLER_MIGRATION_NOTIFIED,
+                    tenant=item.tenant,
+                    details={"migration": migration.pk, "recipients": item.notice_recipients},
                 )
     return told
 
@@ -470,13 +482,15 @@ def _switch_item(
         item.switched_at = now
         item.save(update_fields=["status", "switched_at", "note"])
         audit_record(
-            tenant=subscription.tenant,
             actor=None,
-            action="subscription.seller_changed",
-            migration=migration.pk,
-            from_seller=migration.from_seller.name,
-            to_seller=migration.to_seller.name,
-            on=on.isoformat(),
+            action=AuditAction.SUBSCRIPTION_SELLER_CHANGED,
+            tenant=subscription.tenant,
+            details={
+                "migration": migration.pk,
+                "from_seller": migration.from_seller.name,
+                "to_seller": migration.to_seller.name,
+                "on": on.isoformat(),
+            },
         )
         return item.status
 

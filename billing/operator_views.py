@@ -222,7 +222,7 @@ def invoice_payment_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
             amount=form.cleaned_data["amount"],
             paid_on=form.cleaned_data["paid_on"],
             reference=form.cleaned_data["reference"],
-            by=request.user,
+            actor=request.user,
         )
     except InvoicingError as error:
         refusal_on_form(form, error)

@@ -56,13 +56,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
+from accounts.audit import AuditAction, audit_event_build
 from accounts.models import AuditEvent
 from billing.chunks import chunked, chunks_plan, chunks_work
 from billing.delivery_tasks import order_confirmations_send
 from billing.models import BillingRun, BillingRunKind, SellerEntity
 from billing.run_records import RunError, RunTally, run_begin, run_end, run_failed
 from severa import clock
-from severa.bulk import bulk_insert, new_instance
+from severa.bulk import bulk_insert
 from severa.errors import DomainError
 from severa.periods import Period, next_period
 from subscriptions.catalog import price_book
@@ -295,6 +296,11 @@ def _renewal_summary(step: RolloverStep) -> dict:
     }
 
 
+def _subscription_ref(subscription: Subscription) -> tuple[str, int, str]:
+    """The subscription as an audit event names it (its rows carry no name of their own)."""
+    return (subscription._meta.label_lower, subscription.pk, "")
+
+
 def _subscription_write(
     subscription: Subscription, steps: list[RolloverStep], sequence: int, context: _Context
 ) -> _SubscriptionWrite:
@@ -311,14 +317,13 @@ def _subscription_write(
             subscription.version_next()
             tally.add("terminated")
             write.audit.append(
-                new_instance(
-                    AuditEvent,
-                    {
-                        "tenant_id": subscription.tenant_id,
-                        "action": "subscription.terminated",
-                        "details": {"last_period": str(step.period)},
-                        "created_at": context.moment,
-                    },
+                audit_event_build(
+                    actor=None,
+                    action=AuditAction.SUBSCRIPTION_TERMINATED,
+                    tenant=subscription.tenant_id,
+                    subject_ref=_subscription_ref(subscription),
+                    details={"last_period": str(step.period)},
+                    at=context.moment,
                 )
             )
             break
@@ -349,19 +354,18 @@ def _subscription_write(
         subscription.period_end = step.period.end
         subscription.version_next()
         write.audit.append(
-            new_instance(
-                AuditEvent,
-                {
-                    "tenant_id": subscription.tenant_id,
-                    "action": "subscription.renewed",
-                    "details": {
-                        "period": str(step.period),
-                        "order": order.number,
-                        "total": str(order.total),
-                        "applied": [change.description for change in step.applied],
-                    },
-                    "created_at": context.moment,
+            audit_event_build(
+                actor=None,
+                action=AuditAction.SUBSCRIPTION_RENEWED,
+                tenant=subscription.tenant_id,
+                subject_ref=_subscription_ref(subscription),
+                details={
+                    "period": str(step.period),
+                    "order": order.number,
+                    "total": str(order.total),
+                    "applied": [change.description for change in step.applied],
                 },
+                at=context.moment,
             )
         )
     if write.orders:
@@ -652,6 +656,8 @@ def _rollover_announce(on: date) -> None:
     for receiver, result in rollover_done.send_robust(sender=None, on=on):
         if isinstance(result, Exception):
             logger.error(
-                "Rollover %s: %s failed", on, getattr(receiver, "__qualname__", receiver),
+                "Rollover %s: %s failed",
+                on,
+                getattr(receiver, "__qualname__", receiver),
                 exc_info=result,
             )

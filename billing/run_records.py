@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.audit import AuditAction, audit_record
 from billing.models import BillingRun, BillingRunStatus
 from severa import clock
 
@@ -92,6 +93,12 @@ def run_end(run: BillingRun, tally: RunTally) -> BillingRun:
         locked.status = BillingRunStatus.FINISHED
         locked.finished_at = clock.now()
         locked.save(update_fields=["counts", "errors", "status", "finished_at"])
+        audit_record(
+            actor=None,
+            action=AuditAction.BILLING_RUN_FINISHED,
+            subject_ref=(locked._meta.label_lower, locked.pk, locked.run_date.isoformat()),
+            details={"kind": locked.kind, "counts": locked.counts},
+        )
     for error in tally.errors:
         logger.error(
             "%s run %s: tenant %s: %s", run.kind, run.run_date, error.tenant_id, error.message
@@ -140,6 +147,12 @@ def run_failed(run: BillingRun, tally: RunTally, error: BaseException) -> None:
         locked.status = BillingRunStatus.FAILED
         locked.finished_at = clock.now()
         locked.save(update_fields=["counts", "errors", "status", "finished_at"])
+        audit_record(
+            actor=None,
+            action=AuditAction.BILLING_RUN_FAILED,
+            subject_ref=(locked._meta.label_lower, locked.pk, locked.run_date.isoformat()),
+            details={"kind": locked.kind, "error": f"{type(error).__name__}: {error}"},
+        )
 
 
 def run_summary(run: BillingRun) -> dict[str, Any]:

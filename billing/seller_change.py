@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import SellerMigrationItem, SellerMigrationItemStatus
 from severa import clock
@@ -48,9 +48,9 @@ def seller_change_review_dismiss(*, tenant: Tenant, user: User) -> int:
             review_dismissed_at=now, review_dismissed_by=user
         )
         audit_record(
-            tenant=tenant,
             actor=user,
-            action="seller_change.reviewed",
-            sellers=sorted({item.migration.to_seller.name for item in items}),
+            action=AuditAction.SELLER_CHANGE_REVIEWED,
+            tenant=tenant,
+            details={"sellers": sorted({item.migration.to_seller.name for item in items})},
         )
     return len(items)

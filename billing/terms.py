@@ -13,8 +13,8 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from billing.models import (
     SellerEntity,
@@ -74,11 +74,10 @@ def terms_accept(*, tenant: Tenant, terms: TermsVersion, user: User) -> TermsAcc
                     accepted_at=clock.now(),
                 )
                 audit_record(
-                    tenant=tenant,
                     actor=user,
-                    action="terms.accepted",
-                    seller=terms.seller.name,
-                    version=terms.version,
+                    action=AuditAction.TERMS_ACCEPTED,
+                    tenant=tenant,
+                    details={"seller": terms.seller.name, "version": terms.version},
                 )
         except IntegrityError:
             return TermsAcceptance.objects.get(

@@ -80,7 +80,7 @@ def billing_details_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 billing_details_update(
-                    tenant=request.tenant, data=form.cleaned_data, by_user=request.user
+                    tenant=request.tenant, data=form.cleaned_data, actor=request.user
                 )
             except ValidationError as error:
                 form_errors_from(form, error)
@@ -119,12 +119,12 @@ def billing_contacts_view(request: HttpRequest) -> HttpResponse:
             try:
                 if is_user:
                     contact = billing_contact_add(
-                        tenant=tenant, by_user=request.user, user=form.cleaned_data["user_id"]
+                        tenant=tenant, actor=request.user, user=form.cleaned_data["user_id"]
                     )
                 else:
                     contact = billing_contact_add(
                         tenant=tenant,
-                        by_user=request.user,
+                        actor=request.user,
                         email=form.cleaned_data["email"],
                         name=form.cleaned_data["name"],
                     )
@@ -182,7 +182,7 @@ def billing_contact_remove_view(request: HttpRequest, billingcontact_id: int) ->
         )
     address = contact.address
     try:
-        billing_contact_remove(contact=contact, by_user=request.user)
+        billing_contact_remove(contact=contact, actor=request.user)
     except LastBillingContactError as error:
         refusal_show(request, error)
     else:

@@ -88,7 +88,7 @@ def _back(request: HttpRequest, connection: Connection) -> HttpResponse:
 def agent_key_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     """Issue (or rotate) the agent key and show it this once."""
     connection = _connection(request, connection_id)
-    key = agent_key_issue(connection=connection, by_user=request.user)
+    key = agent_key_issue(connection=connection, actor=request.user)
     return render(
         request,
         "integrations/agent_key.html",
@@ -116,7 +116,7 @@ def agent_revoke_view(request: HttpRequest, connection_id: int) -> HttpResponse:
                 kwargs={"tenant_id": request.tenant.pk, "connection_id": connection.pk},
             ),
         )
-    agent_key_revoke(connection=connection, by_user=request.user)
+    agent_key_revoke(connection=connection, actor=request.user)
     messages.success(request, _("The agent key is revoked."))
     return _back(request, connection)
 
@@ -135,7 +135,7 @@ def agent_settings_view(request: HttpRequest, connection_id: int) -> HttpRespons
             customer_types=customer_types_parse(form.cleaned_data["customer_types"]),
             supplier_invoices_billable=form.cleaned_data["supplier_invoices_billable"],
             masters={kind: form.cleaned_data[f"master_{kind}"] for kind in MASTER_TYPES},
-            by_user=request.user,
+            actor=request.user,
         )
     except ValidationError as error:
         for message in error.messages:

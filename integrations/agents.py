@@ -42,10 +42,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import User
-from accounts.services import audit_record
-from integrations.connections import connection_activation_errors, connection_set_status
+from integrations.connections import connection_activation_errors, connection_status_move
 from integrations.connectors import connector_for
 from integrations.errors import (
     AmbiguousWrite,
@@ -125,13 +125,18 @@ def agent_of(connection: Connection) -> Agent:
     return agent
 
 
-def _audit(connection: Connection, by_user: User | None, action: str) -> None:
-
-    audit_record(tenant=connection.tenant, actor=by_user, action=action, system=connection.system)
+def _audit(connection: Connection, actor: User | None, action: AuditAction) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        tenant=connection.tenant_id,
+        subject=connection,
+        details={"system": connection.system},
+    )
 
 
 @transaction.atomic
-def agent_key_issue(*, connection: Connection, by_user: User | None) -> str:
+def agent_key_issue(*, connection: Connection, actor: User | None) -> str:
     """A new key for the connection's agent (the old one, if any, stops working); returned
     once, stored only as its hash. The connection becomes active when its settings allow:
     the agent is its authorisation."""
@@ -148,28 +153,38 @@ def agent_key_issue(*, connection: Connection, by_user: User | None) -> str:
     agent.instance_id = ""
     agent.updated_at = now
     agent.save()
+    connection.refresh_from_db(fields=["status", "status_reason"])
     if connection.status != ConnectionStatus.ACTIVE and not connection_activation_errors(
         connection
     ):
         Connection.objects.filter(pk=connection.pk).update(
-            authorized_at=now, authorized_by=by_user, activated_at=connection.activated_at or now
+            authorized_at=now, authorized_by=actor, activated_at=connection.activated_at or now
         )
         connection.authorized_at = now
         connection.activated_at = connection.activated_at or now
-        connection_set_status(connection, ConnectionStatus.ACTIVE)
+        connection_status_move(
+            connection=connection,
+            to=ConnectionStatus.ACTIVE,
+            actor=actor,
+            action=AuditAction.INTEGRATION_CONNECTED,
+        )
     else:
         Connection.objects.filter(pk=connection.pk).update(authorized_at=now)
         connection.authorized_at = now
     _audit(
         connection,
-        by_user,
-        "integration.agent_key_rotated" if rotated else "integration.agent_key_issued",
+        actor,
+        (
+            AuditAction.INTEGRATION_AGENT_KEY_ROTATED
+            if rotated
+            else AuditAction.INTEGRATION_AGENT_KEY_ISSUED
+        ),
     )
     return key
 
 
 @transaction.atomic
-def agent_key_revoke(*, connection: Connection, by_user: User | None) -> None:
+def agent_key_revoke(*, connection: Connection, actor: User | None) -> None:
     """The agent's key stops working at its next call."""
     agent = Agent.objects.select_for_update().filter(connection=connection).first()
     if agent is None or not agent.has_key:
@@ -179,7 +194,7 @@ def agent_key_revoke(*, connection: Connection, by_user: User | None) -> None:
     agent.instance_id = ""
     agent.updated_at = now
     agent.save(update_fields=["revoked_at", "instance_id", "updated_at"])
-    _audit(connection, by_user, "integration.agent_key_revoked")
+    _audit(connection, actor, AuditAction.INTEGRATION_AGENT_KEY_REVOKED)
 
 
 class AgentRefused(Exception):

@@ -21,14 +21,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
-from accounts.models import Tenant, User
-from accounts.services import audit_record
+from accounts.audit import ActorLike, AuditAction, audit_record
+from accounts.models import Tenant
 from integrations import records
 from integrations.connectors import system_code
 from integrations.models import Connection, ConnectionStatus, Master, OrderReferenceTo
 from severa import clock
+from severa.errors import DomainError
 from subscriptions.models import Interface, InterfaceSystem, Subscription, SubscriptionStatus
 
 logger = logging.getLogger(__name__)
@@ -165,7 +167,7 @@ def connection_activation_errors(connection: Connection) -> dict[str, str]:
 
 @transaction.atomic
 def connection_create(
-    *, tenant: Tenant, system: str, values: dict | None = None, by_user: User | None
+    *, tenant: Tenant, system: str, values: dict | None = None, actor: ActorLike
 ) -> Connection:
     """Set up a connection (draft) to `system`; its interface must be active."""
     try:
@@ -194,13 +196,19 @@ def connection_create(
         raise ValidationError(
             {"system": _("The company has a connection to this system already.")}
         ) from None
-    audit_record(tenant=tenant, actor=by_user, action="integration.created", system=system)
+    audit_record(
+        actor=actor,
+        action=AuditAction.INTEGRATION_CREATED,
+        tenant=tenant,
+        subject=connection,
+        details={"system": system},
+    )
     return connection
 
 
 @transaction.atomic
 def connection_settings_update(
-    *, connection: Connection, values: dict, by_user: User | None
+    *, connection: Connection, values: dict, actor: ActorLike
 ) -> Connection:
     """Change some or all settings. An active connection keeps what activation needs."""
     cleaned = connection_settings_clean(connection.tenant, values)
@@ -215,20 +223,77 @@ def connection_settings_update(
     connection.updated_at = clock.now()
     connection.save()
     audit_record(
-        tenant=connection.tenant,
-        actor=by_user,
-        action="integration.settings_changed",
-        system=connection.system,
-        fields=sorted(cleaned),
+        actor=actor,
+        action=AuditAction.INTEGRATION_SETTINGS_CHANGED,
+        tenant=connection.tenant_id,
+        subject=connection,
+        details={"system": connection.system, "fields": sorted(cleaned)},
     )
     return connection
 
 
-def connection_set_status(connection: Connection, status: str, reason: str = "") -> None:
-    Connection.objects.filter(pk=connection.pk).update(
-        status=status, status_reason=reason[:300], updated_at=clock.now()
-    )
-    connection.status, connection.status_reason = status, reason[:300]
+class ConnectionStatusError(DomainError):
+    messages = {
+        "not_allowed": gettext_lazy("A connection that is %(status)s cannot become %(to)s."),
+    }
+
+
+# The statuses each target status may be reached from (a draft is only ever the first).
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    ConnectionStatus.ACTIVE: frozenset(
+        {ConnectionStatus.DRAFT, ConnectionStatus.PAUSED, ConnectionStatus.DISCONNECTED}
+    ),
+    ConnectionStatus.PAUSED: frozenset({ConnectionStatus.ACTIVE}),
+    ConnectionStatus.DISCONNECTED: frozenset(
+        {ConnectionStatus.DRAFT, ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED}
+    ),
+}
+# The audit action of a move by its target, unless the caller names a more precise one
+# (a first authorisation is "connected", a paused connection's return "resumed").
+MOVE_ACTIONS: dict[str, AuditAction] = {
+    ConnectionStatus.ACTIVE: AuditAction.INTEGRATION_RESUMED,
+    ConnectionStatus.PAUSED: AuditAction.INTEGRATION_PAUSED,
+    ConnectionStatus.DISCONNECTED: AuditAction.INTEGRATION_DISCONNECTED,
+}
+
+
+def connection_status_move(
+    *,
+    connection: Connection,
+    to: str,
+    actor: ActorLike,
+    reason: str = "",
+    action: AuditAction | None = None,
+    details: dict | None = None,
+) -> None:
+    """The one way a connection's status moves: checked against ``ALLOWED_FROM`` on the
+    locked row, written with its reason and audited in the same transaction. A refused move
+    raises ``ConnectionStatusError`` and changes and audits nothing. The instance follows."""
+    with transaction.atomic():
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        if locked.status not in ALLOWED_FROM[to]:
+            raise ConnectionStatusError(
+                "not_allowed",
+                status=ConnectionStatus(locked.status).label,
+                to=ConnectionStatus(to).label,
+            )
+        previous = locked.status
+        Connection.objects.filter(pk=connection.pk).update(
+            status=to, status_reason=reason[:300], updated_at=clock.now()
+        )
+        connection.status, connection.status_reason = to, reason[:300]
+        audit_record(
+            actor=actor,
+            action=action or MOVE_ACTIONS[to],
+            tenant=connection.tenant_id,
+            subject=connection,
+            details={
+                "system": connection.system,
+                "from": previous,
+                **({"reason": reason} if reason else {}),
+                **(details or {}),
+            },
+        )
 
 
 # The reason recorded when the company pauses a connection itself (page or API).
@@ -236,22 +301,17 @@ PAUSED_BY_COMPANY = "Paused by the company."
 
 
 @transaction.atomic
-def connection_pause(*, connection: Connection, reason: str, by_user: User | None) -> None:
+def connection_pause(*, connection: Connection, reason: str, actor: ActorLike) -> None:
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if connection.status != ConnectionStatus.ACTIVE:
         return
-    connection_set_status(connection, ConnectionStatus.PAUSED, reason)
-    audit_record(
-        tenant=connection.tenant,
-        actor=by_user,
-        action="integration.paused",
-        system=connection.system,
-        reason=reason,
+    connection_status_move(
+        connection=connection, to=ConnectionStatus.PAUSED, actor=actor, reason=reason
     )
 
 
 @transaction.atomic
-def connection_resume(*, connection: Connection, by_user: User | None) -> Connection:
+def connection_resume(*, connection: Connection, actor: ActorLike) -> Connection:
     """Paused → active again, when it is authorised and activation's checks pass."""
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if connection.status != ConnectionStatus.PAUSED:
@@ -261,13 +321,7 @@ def connection_resume(*, connection: Connection, by_user: User | None) -> Connec
     errors = connection_activation_errors(connection)
     if errors:
         raise ValidationError(errors)
-    connection_set_status(connection, ConnectionStatus.ACTIVE)
-    audit_record(
-        tenant=connection.tenant,
-        actor=by_user,
-        action="integration.resumed",
-        system=connection.system,
-    )
+    connection_status_move(connection=connection, to=ConnectionStatus.ACTIVE, actor=actor)
     return connection
 
 
@@ -277,7 +331,7 @@ def connection_may_sync(connection: Connection) -> bool:
     if connection.status != ConnectionStatus.ACTIVE:
         return False
     if not interface_active(connection.tenant, connection.system):
-        connection_pause(connection=connection, reason=INTERFACE_GONE, by_user=None)
+        connection_pause(connection=connection, reason=INTERFACE_GONE, actor=None)
         connection.status, connection.status_reason = ConnectionStatus.PAUSED, INTERFACE_GONE
         return False
     return True
@@ -308,6 +362,6 @@ def connections_pause_without_interface() -> int:
                 else set()
             )
             if interfaces.get(connection.system) not in codes:
-                connection_pause(connection=connection, reason=INTERFACE_GONE, by_user=None)
+                connection_pause(connection=connection, reason=INTERFACE_GONE, actor=None)
                 paused += 1
     return paused

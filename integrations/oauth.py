@@ -25,11 +25,12 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import User
-from accounts.services import audit_record, tenant_admin_emails
+from accounts.services import tenant_admin_emails
 from integrations.agents import agent_key_revoke
-from integrations.connections import connection_activation_errors
+from integrations.connections import connection_activation_errors, connection_status_move
 from integrations.connectors import connector_for
 from integrations.errors import IntegrationError
 from integrations.models import AuthKind, Connection, ConnectionStatus
@@ -87,7 +88,7 @@ def authorization_state_check(*, session: SessionBase, state: str) -> tuple[int,
     return int(payload["tenant_id"]), int(payload["connection_id"])
 
 
-def _credentials_notice(connection: Connection, *, action: str, by_user: User | None) -> None:
+def _credentials_notice(connection: Connection, *, action: str, actor: User | None) -> None:
     # A security notice (RELIABILITY.md: tell tenant admins about changed ERP credentials).
     mail_enqueue(
         to=tenant_admin_emails(tenant=connection.tenant),
@@ -96,19 +97,17 @@ def _credentials_notice(connection: Connection, *, action: str, by_user: User | 
             "tenant": connection.tenant.name,
             "system": str(connection.get_system_display()),
             "action": action,
-            "user": (by_user.get_full_name() or by_user.username) if by_user else "",
+            "user": (actor.get_full_name() or actor.username) if actor else "",
         },
         language=connection.tenant.language,
         tenant=connection.tenant,
     )
 
 
-def _activate(connection: Connection, *, by_user: User | None, auth_kind: str) -> None:
+def _activate(connection: Connection, *, actor: User | None, auth_kind: str) -> None:
     now = clock.now()
-    connection.status = ConnectionStatus.ACTIVE
-    connection.status_reason = ""
     connection.authorized_at = now
-    connection.authorized_by = by_user
+    connection.authorized_by = actor
     # The new authorisation may be for another company of the remote system: learnt again.
     connection.remote_company_id = ""
     if connection.activated_at is None:
@@ -116,8 +115,6 @@ def _activate(connection: Connection, *, by_user: User | None, auth_kind: str) -
     connection.updated_at = now
     connection.save(
         update_fields=[
-            "status",
-            "status_reason",
             "authorized_at",
             "authorized_by",
             "remote_company_id",
@@ -125,17 +122,28 @@ def _activate(connection: Connection, *, by_user: User | None, auth_kind: str) -
             "updated_at",
         ]
     )
-    audit_record(
-        tenant=connection.tenant,
-        actor=by_user,
-        action="integration.connected",
-        system=connection.system,
-        auth_kind=auth_kind,
-    )
-    _credentials_notice(connection, action="connected", by_user=by_user)
+    details = {"auth_kind": auth_kind}
+    if connection.status == ConnectionStatus.ACTIVE:
+        # Authorised again while active: new credentials, no status move.
+        audit_record(
+            actor=actor,
+            action=AuditAction.INTEGRATION_CONNECTED,
+            tenant=connection.tenant_id,
+            subject=connection,
+            details={"system": connection.system, **details},
+        )
+    else:
+        connection_status_move(
+            connection=connection,
+            to=ConnectionStatus.ACTIVE,
+            actor=actor,
+            action=AuditAction.INTEGRATION_CONNECTED,
+            details=details,
+        )
+    _credentials_notice(connection, action="connected", actor=actor)
 
 
-def authorization_complete(*, connection: Connection, code: str, by_user: User) -> Connection:
+def authorization_complete(*, connection: Connection, code: str, actor: User) -> Connection:
     """Exchange the code and activate `connection` (its state was checked by the caller with
     `authorization_state_check`). Raises ValidationError when activation's checks no longer
     pass, IntegrationError when the exchange fails; nothing is changed then."""
@@ -147,12 +155,12 @@ def authorization_complete(*, connection: Connection, code: str, by_user: User) 
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         locked.remote_tenant_id = ""
         tokens_store(locked, tokens, auth_kind=AuthKind.AUTHORIZATION_CODE)
-        _activate(locked, by_user=by_user, auth_kind=AuthKind.AUTHORIZATION_CODE)
+        _activate(locked, actor=actor, auth_kind=AuthKind.AUTHORIZATION_CODE)
     return locked
 
 
 def client_credentials_authorize(
-    *, connection: Connection, remote_tenant_id: str, by_user: User | None
+    *, connection: Connection, remote_tenant_id: str, actor: User | None
 ) -> Connection:
     """Authorise `connection` as a service account of the remote tenant `remote_tenant_id`
     (client credentials grant) and activate it."""
@@ -168,11 +176,11 @@ def client_credentials_authorize(
         locked.remote_tenant_id = remote_tenant_id[:100]
         locked.save(update_fields=["remote_tenant_id"])
         tokens_store(locked, tokens, auth_kind=AuthKind.CLIENT_CREDENTIALS)
-        _activate(locked, by_user=by_user, auth_kind=AuthKind.CLIENT_CREDENTIALS)
+        _activate(locked, actor=actor, auth_kind=AuthKind.CLIENT_CREDENTIALS)
     return locked
 
 
-def connection_disconnect(*, connection: Connection, by_user: User | None) -> str:
+def connection_disconnect(*, connection: Connection, actor: User | None) -> str:
     """Revoke the refresh token at the remote system, wipe the stored tokens and revoke an
     agent's key; the connection is disconnected (its settings, entity map and log stay).
     Returns a note for the user when the revocation could not be confirmed (the tokens are
@@ -191,19 +199,17 @@ def connection_disconnect(*, connection: Connection, by_user: User | None) -> st
                 ) % {"error": error}
         tokens_wipe(locked)
         # An on-premises agent's key is a credential too: it stops working with the rest.
-        agent_key_revoke(connection=locked, by_user=by_user)
-        locked.status = ConnectionStatus.DISCONNECTED
-        locked.status_reason = ""
+        agent_key_revoke(connection=locked, actor=actor)
         locked.auth_kind = ""
         locked.remote_tenant_id = ""
-        locked.save(update_fields=["status", "status_reason", "auth_kind", "remote_tenant_id"])
-        audit_record(
-            tenant=locked.tenant,
-            actor=by_user,
-            action="integration.disconnected",
-            system=locked.system,
-            revoked=not note,
-        )
-        _credentials_notice(locked, action="disconnected", by_user=by_user)
+        locked.save(update_fields=["auth_kind", "remote_tenant_id"])
+        if locked.status != ConnectionStatus.DISCONNECTED:
+            connection_status_move(
+                connection=locked,
+                to=ConnectionStatus.DISCONNECTED,
+                actor=actor,
+                details={"revoked": not note},
+            )
+        _credentials_notice(locked, action="disconnected", actor=actor)
     connection.refresh_from_db()
     return note

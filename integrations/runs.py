@@ -75,7 +75,7 @@ def _enqueue(run: SyncRun) -> None:
     )
 
 
-def sync_run_start(*, connection: Connection, trigger: str, by_user: User | None) -> SyncRun:
+def sync_run_start(*, connection: Connection, trigger: str, actor: User | None) -> SyncRun:
     """Queue a run of `connection`; ValidationError when it is not active, RunInProgress
     when a run is queued or running already."""
     if connection.status != ConnectionStatus.ACTIVE:
@@ -86,7 +86,7 @@ def sync_run_start(*, connection: Connection, trigger: str, by_user: User | None
                 tenant_id=connection.tenant_id,
                 connection=connection,
                 trigger=trigger,
-                requested_by=by_user,
+                requested_by=actor,
                 changed_since=connection.last_synced_at,
                 created_at=clock.now(),
             )
@@ -249,7 +249,7 @@ def sync_runs_queue() -> int:
             continue
         with scope(tenant=connection.tenant_id):
             try:
-                sync_run_start(connection=connection, trigger=SyncTrigger.SCHEDULED, by_user=None)
+                sync_run_start(connection=connection, trigger=SyncTrigger.SCHEDULED, actor=None)
             except (RunInProgress, ValidationError):
                 continue
             queued += 1

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from integrations.connections import connection_status_move
 from integrations.connectors import Tokens, connector_for
 from integrations.encryption import field_decrypt, field_encrypt
 from integrations.errors import AuthorizationError, PermanentError
@@ -101,9 +102,13 @@ def access_token_for(connection: Connection, *, force_refresh: bool = False) -> 
                 # run can work until an administrator connects again. Committed before the
                 # error is raised.
                 failure = error
-                locked.status = ConnectionStatus.PAUSED
-                locked.status_reason = AUTHORIZATION_EXPIRED
-                locked.save(update_fields=["status", "status_reason"])
+                if locked.status == ConnectionStatus.ACTIVE:
+                    connection_status_move(
+                        connection=locked,
+                        to=ConnectionStatus.PAUSED,
+                        actor=None,
+                        reason=AUTHORIZATION_EXPIRED,
+                    )
                 tokens_wipe(locked)
             else:
                 tokens_store(locked, tokens)

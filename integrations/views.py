@@ -62,7 +62,7 @@ def integrations_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 connection = connection_create(
-                    tenant=request.tenant, system=form.cleaned_data["system"], by_user=request.user
+                    tenant=request.tenant, system=form.cleaned_data["system"], actor=request.user
                 )
             except ValidationError as error:
                 _messages_from(request, error)
@@ -88,7 +88,7 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 connection_settings_update(
-                    connection=connection, values=form.cleaned_data, by_user=request.user
+                    connection=connection, values=form.cleaned_data, actor=request.user
                 )
             except ValidationError as error:
                 form_errors_from(form, error)
@@ -177,7 +177,7 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
             return target
         try:
             connection = authorization_complete(
-                connection=connection, code=request.GET["code"], by_user=request.user
+                connection=connection, code=request.GET["code"], actor=request.user
             )
         except ValidationError as error:
             _messages_from(request, error)
@@ -191,7 +191,7 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
             # A run queued already reads everything too.
             with suppress(RunInProgress):
                 sync_run_start(
-                    connection=connection, trigger=SyncTrigger.MANUAL, by_user=request.user
+                    connection=connection, trigger=SyncTrigger.MANUAL, actor=request.user
                 )
         return target
 
@@ -225,7 +225,7 @@ def connection_disconnect_view(request: HttpRequest, connection_id: int) -> Http
                 kwargs={"tenant_id": request.tenant.pk, "connection_id": connection.pk},
             ),
         )
-    note = connection_disconnect(connection=connection, by_user=request.user)
+    note = connection_disconnect(connection=connection, actor=request.user)
     messages.success(request, _("Disconnected: the stored credentials are deleted."))
     if note:
         messages.warning(request, note)
@@ -236,7 +236,7 @@ def connection_disconnect_view(request: HttpRequest, connection_id: int) -> Http
 @tenant_view(*MANAGING_ROLES)
 def connection_pause_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
-    connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, by_user=request.user)
+    connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, actor=request.user)
     messages.success(request, _("The connection is paused: nothing syncs until you resume it."))
     return redirect("tenant_integration", tenant_id=request.tenant.pk, connection_id=connection.pk)
 
@@ -246,7 +246,7 @@ def connection_pause_view(request: HttpRequest, connection_id: int) -> HttpRespo
 def connection_resume_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     try:
-        connection_resume(connection=connection, by_user=request.user)
+        connection_resume(connection=connection, actor=request.user)
     except ValidationError as error:
         _messages_from(request, error)
     else:
@@ -259,9 +259,7 @@ def connection_resume_view(request: HttpRequest, connection_id: int) -> HttpResp
 def connection_sync_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     try:
-        run = sync_run_start(
-            connection=connection, trigger=SyncTrigger.MANUAL, by_user=request.user
-        )
+        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, actor=request.user)
     except ValidationError as error:
         _messages_from(request, error)
     except RunInProgress as error:

@@ -97,17 +97,17 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
             try:
                 if action == "details":
                     partner_billing_details_update(
-                        partner=partner, data=form.cleaned_data, by_user=request.user
+                        partner=partner, data=form.cleaned_data, actor=request.user
                     )
                     messages.success(request, _("The billing details are saved."))
                 elif action == "contact_user":
                     contact = partner_billing_contact_add(
-                        partner=partner, by_user=request.user, user=form.cleaned_data["user_id"]
+                        partner=partner, actor=request.user, user=form.cleaned_data["user_id"]
                     )
                 else:
                     contact = partner_billing_contact_add(
                         partner=partner,
-                        by_user=request.user,
+                        actor=request.user,
                         email=form.cleaned_data["email"],
                         name=form.cleaned_data["name"],
                     )
@@ -160,7 +160,7 @@ def partner_billing_contact_remove_view(
         )
     address = contact.address
     try:
-        partner_billing_contact_remove(contact=contact, by_user=request.user)
+        partner_billing_contact_remove(contact=contact, actor=request.user)
     except LastBillingContactError as error:
         refusal_show(request, error)
     else:

@@ -65,7 +65,9 @@ def partner_home_view(request: HttpRequest) -> HttpResponse:
     form = EngagementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.engagement_create(partner=partner, name=form.cleaned_data["name"])
+            services.engagement_create(
+                partner=partner, name=form.cleaned_data["name"], actor=request.user
+            )
         except ValidationError as error:
             _errors_to_messages(request, error)
         else:

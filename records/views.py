@@ -414,13 +414,13 @@ def _form_view(record_type: RecordType, *, is_create: bool) -> Callable[..., Htt
                 try:
                     if instance is None:
                         record = record_type.create(
-                            tenant=request.tenant, data=data, by_user=request.user
+                            tenant=request.tenant, data=data, actor=request.user
                         )
                     else:
                         record = record_type.update(
                             **{record_type.update_keyword: instance},
                             data=data,
-                            by_user=request.user,
+                            actor=request.user,
                         )
                 except ValidationError as error:
                     _show_errors(form, error, record_type, numbers)
@@ -482,7 +482,7 @@ def customer_invoice_attachment_add_view(
                 file_name=upload.name,
                 content_type=upload.content_type or "",
                 content=upload.read(services.MAX_ATTACHMENT_BYTES + 1),
-                by_user=request.user,
+                actor=request.user,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

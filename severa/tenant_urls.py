@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from accounts import audit_views
 from accounts import views as account_views
 from billing import views as billing_views
 from integrations import views as integration_views
@@ -22,6 +23,7 @@ urlpatterns = [
         account_views.invitation_revoke_view,
         name="tenant_invitation_revoke",
     ),
+    path("audit/", audit_views.tenant_audit_view, name="tenant_audit"),
     path("upgrades/", subscription_views.upgrades_view, name="tenant_upgrades"),
     path("billing/", billing_views.billing_view, name="tenant_billing"),
     path("integrations/", integration_views.integrations_view, name="tenant_integrations"),

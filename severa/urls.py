@@ -21,6 +21,7 @@ urlpatterns = [
     path("p/<int:partner_id>/", include("partners.urls")),
     path("operator/", include("billing.operator_urls")),
     path("operator/", include("partners.operator_urls")),
+    path("operator/", include("accounts.operator_urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

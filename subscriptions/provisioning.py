@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     # The seller is billing's model; a subscription only refers to it.
     from billing.models import SellerEntity
 
+
 @dataclass(frozen=True)
 class Provisioned:
     tenant: Tenant
@@ -119,11 +120,11 @@ def tenant_provision(
             business_id=business_id,
             vat_number=vat_number,
             language=language or "",
-            by=by,
+            actor=by,
         )
         with tenant_scope(tenant):
             invitation, _token = invitation_create(
-                tenant=tenant, email=admin_email, role=Role.ADMIN, acting_user=by
+                tenant=tenant, email=admin_email, role=Role.ADMIN, actor=by
             )
             try:
                 subscription = subscription_create(

@@ -22,9 +22,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import Membership, Partner, Role, Tenant, User
-from accounts.services import audit_record, tenant_admin_emails
+from accounts.services import tenant_admin_emails
 from severa import clock, line_texts
 from severa.errors import DomainError
 from severa.money import quantize
@@ -259,7 +260,13 @@ def subscription_create(
         vat=priced.vat_decision,
         summary={"state": _state_json(state), "scheduled": [], "removed_add_ons": []},
     )
-    audit_record(tenant=tenant, actor=by, action="subscription.created", order=order.number)
+    audit_record(
+        actor=by,
+        action=AuditAction.SUBSCRIPTION_CREATED,
+        tenant=tenant,
+        subject=subscription,
+        details={"order": order.number},
+    )
     return subscription
 
 
@@ -679,11 +686,11 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         quote.status = QuoteStatus.CONFIRMED
         quote.save(update_fields=["status"])
         audit_record(
-            tenant=subscription.tenant,
             actor=by,
-            action="order.confirmed",
-            order=order.number,
-            total=str(order.total),
+            action=AuditAction.ORDER_CONFIRMED,
+            tenant=subscription.tenant_id,
+            subject=order,
+            details={"order": order.number, "total": str(order.total)},
         )
     return order
 
@@ -874,10 +881,11 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
         subscription.version_next()
         subscription.save(update_fields=["version", "updated_at"])
         audit_record(
-            tenant=subscription.tenant,
             actor=by,
-            action="scheduled_change.cancelled",
-            change=change.description,
+            action=AuditAction.CHANGE_CANCELLED,
+            tenant=subscription.tenant_id,
+            subject=subscription,
+            details={"change": change.description},
         )
         if change.kind == ChangeKind.TERMINATION:
             _termination_withdrawal_order(subscription=subscription, termination=change, by=by)
@@ -943,10 +951,11 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
         membership.is_active = True
         membership.save(update_fields=["is_active"])
         audit_record(
-            tenant=membership.tenant,
             actor=by,
-            action="licence.activated",
-            user=membership.user.email,
+            action=AuditAction.LICENCE_ACTIVATED,
+            tenant=membership.tenant_id,
+            subject=membership.user,
+            details={"user": membership.user.email},
         )
     return membership
 
@@ -967,11 +976,11 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
     if refusal is None:
         return True
     audit_record(
-        tenant=tenant,
         actor=None,
-        action="licence.refused_on_join",
-        user=user.email,
-        reason=_in_english(refusal),
+        action=AuditAction.LICENCE_REFUSED_ON_JOIN,
+        tenant=tenant,
+        subject=user,
+        details={"user": user.email, "reason": _in_english(refusal)},
     )
     limit = licence_limit(tenant)
     mail_enqueue(
@@ -1009,9 +1018,10 @@ def licence_deactivate(*, membership: Membership, by: User | None) -> Membership
         membership.is_active = False
         membership.save(update_fields=["is_active"])
         audit_record(
-            tenant=membership.tenant,
             actor=by,
-            action="licence.deactivated",
-            user=membership.user.email,
+            action=AuditAction.LICENCE_DEACTIVATED,
+            tenant=membership.tenant_id,
+            subject=membership.user,
+            details={"user": membership.user.email},
         )
     return membership

@@ -193,7 +193,7 @@ class InvitationListView(TenantScopedAPIMixin, generics.ListAPIView):
             tenant=self.tenant,
             email=form.validated_data["email"],
             role=form.validated_data["role"],
-            acting_user=request.user,
+            actor=request.user,
         )
         return Response(
             serializers.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED
@@ -215,5 +215,5 @@ class InvitationDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPIView
     @extend_schema(responses={204: None, **TENANT_ERRORS}, summary="Withdraw an invitation")
     def delete(self, request, tenant_id, invitation_id):
         invitation = get_object_or_404(self.get_queryset(), pk=invitation_id)
-        services.invitation_revoke(invitation=invitation, acting_user=request.user)
+        services.invitation_revoke(invitation=invitation, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -84,7 +84,7 @@ class BillingDetailsView(TenantScopedAPIMixin, APIView):
         form = BillingDetailsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         details = billing_details_update(
-            tenant=self.tenant, data=form.validated_data, by_user=request.user
+            tenant=self.tenant, data=form.validated_data, actor=request.user
         )
         return Response(BillingDetailsSerializer(billing_details_values(details)).data)
 
@@ -123,7 +123,7 @@ class BillingContactListView(TenantScopedAPIMixin, generics.ListAPIView):
         )
         contact = billing_contact_add(
             tenant=self.tenant,
-            by_user=request.user,
+            actor=request.user,
             user=user,
             email=form.validated_data.get("email", ""),
             name=form.validated_data.get("name", ""),
@@ -153,5 +153,5 @@ class BillingContactDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPI
     )
     def delete(self, request, tenant_id, billingcontact_id):
         contact = get_object_or_404(self.get_queryset(), pk=billingcontact_id)
-        billing_contact_remove(contact=contact, by_user=request.user)
+        billing_contact_remove(contact=contact, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

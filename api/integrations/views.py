@@ -94,7 +94,7 @@ class ConnectionListView(ConnectionMixin, generics.ListAPIView):
             tenant=self.tenant,
             system=form.validated_data["system"],
             values=form.validated_data.get("settings", {}),
-            by_user=request.user,
+            actor=request.user,
         )
         return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
 
@@ -118,13 +118,13 @@ class ConnectionDetailView(ConnectionMixin, APIView):
             connection = connection_settings_update(
                 connection=connection,
                 values=form.validated_data["settings"],
-                by_user=request.user,
+                actor=request.user,
             )
         wanted = form.validated_data.get("status")
         if wanted == ConnectionStatus.PAUSED:
-            connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, by_user=request.user)
+            connection_pause(connection=connection, reason=PAUSED_BY_COMPANY, actor=request.user)
         elif wanted == ConnectionStatus.ACTIVE and connection.status != ConnectionStatus.ACTIVE:
-            connection_resume(connection=connection, by_user=request.user)
+            connection_resume(connection=connection, actor=request.user)
         connection.refresh_from_db()
         return Response(ConnectionSerializer(connection).data)
 
@@ -145,7 +145,7 @@ class ConnectionAuthorizeView(ConnectionMixin, APIView):
             connection = client_credentials_authorize(
                 connection=connection,
                 remote_tenant_id=form.validated_data["remote_tenant_id"],
-                by_user=request.user,
+                actor=request.user,
             )
         except UnknownSystem:
             return api_error(400, "not_available", "This system cannot be connected yet.")
@@ -164,7 +164,7 @@ class ConnectionSyncView(ConnectionMixin, APIView):
     def post(self, request, tenant_id, connection_id):
         try:
             run = sync_run_start(
-                connection=self.connection(), trigger=SyncTrigger.API, by_user=request.user
+                connection=self.connection(), trigger=SyncTrigger.API, actor=request.user
             )
         except RunInProgress as error:
             return api_error(
@@ -287,7 +287,7 @@ class SegmentsView(ConnectionMixin, APIView):
             cost_centre_segment=form.validated_data["cost_centre_segment"],
             business_units=form.validated_data.get("business_units", {}),
             cost_centres=form.validated_data.get("cost_centres", {}),
-            by_user=request.user,
+            actor=request.user,
         )
         return self._answer(connection)
 
@@ -323,7 +323,7 @@ class ConnectionAgentView(ConnectionMixin, APIView):
         connection = _agent_connection(self)
         if connection is None:
             return api_error(404, "no_agent", "This connection has no agent.")
-        key = agent_key_issue(connection=connection, by_user=request.user)
+        key = agent_key_issue(connection=connection, actor=request.user)
         return Response(AgentKeySerializer({**agent_status(connection), "key": key}).data)
 
     @extend_schema(
@@ -335,5 +335,5 @@ class ConnectionAgentView(ConnectionMixin, APIView):
         connection = _agent_connection(self)
         if connection is None:
             return api_error(404, "no_agent", "This connection has no agent.")
-        agent_key_revoke(connection=connection, by_user=request.user)
+        agent_key_revoke(connection=connection, actor=request.user)
         return Response(status=204)

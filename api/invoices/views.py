@@ -168,7 +168,7 @@ class InvoicePaymentView(TenantScopedAPIMixin, APIView):
             amount=form.validated_data["amount"],
             paid_on=form.validated_data["paid_on"],
             reference=form.validated_data["reference"],
-            by=request.user,
+            actor=request.user,
         )
         payment = Payment.objects.select_related("invoice").get(pk=payment.pk)
         return Response(

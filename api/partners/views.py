@@ -147,7 +147,7 @@ class EngagementListView(PartnerAPIMixin, APIView):
         form = serializers.EngagementSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         engagement = partners.engagement_create(
-            partner=self.partner, name=form.validated_data["name"]
+            partner=self.partner, name=form.validated_data["name"], actor=request.user
         )
         return Response(
             serializers.EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED

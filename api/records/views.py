@@ -45,7 +45,7 @@ class CustomerViewMixin:
 @documented(serializers.CustomerSerializer, "customers", "customer")
 class CustomerListView(CustomerViewMixin, RecordListView):
     def create_record(self, data):
-        return services.customer_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.customer_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.CustomerSerializer, "customers", "customer", "customer_id")
@@ -53,7 +53,7 @@ class CustomerDetailView(CustomerViewMixin, RecordDetailView):
     lookup_url_kwarg = "customer_id"
 
     def update_record(self, record, data):
-        return services.customer_update(customer=record, data=data, by_user=self.request.user)
+        return services.customer_update(customer=record, data=data, actor=self.request.user)
 
 
 # Products --------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ class ProductViewMixin:
 @documented(serializers.ProductSerializer, "products", "product")
 class ProductListView(ProductViewMixin, RecordListView):
     def create_record(self, data):
-        return services.product_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.product_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.ProductSerializer, "products", "product", "product_id")
@@ -76,7 +76,7 @@ class ProductDetailView(ProductViewMixin, RecordDetailView):
     lookup_url_kwarg = "product_id"
 
     def update_record(self, record, data):
-        return services.product_update(product=record, data=data, by_user=self.request.user)
+        return services.product_update(product=record, data=data, actor=self.request.user)
 
 
 # Projects --------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ class ProjectViewMixin:
 @documented(serializers.ProjectSerializer, "projects", "project")
 class ProjectListView(ProjectViewMixin, RecordListView):
     def create_record(self, data):
-        return services.project_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.project_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.ProjectSerializer, "projects", "project", "project_id")
@@ -99,7 +99,7 @@ class ProjectDetailView(ProjectViewMixin, RecordDetailView):
     lookup_url_kwarg = "project_id"
 
     def update_record(self, record, data):
-        return services.project_update(project=record, data=data, by_user=self.request.user)
+        return services.project_update(project=record, data=data, actor=self.request.user)
 
 
 # Customer invoices -----------------------------------------------------------------------
@@ -119,7 +119,7 @@ class CustomerInvoiceViewMixin:
 class CustomerInvoiceListView(CustomerInvoiceViewMixin, RecordListView):
     def create_record(self, data):
         return services.customer_invoice_create(
-            tenant=self.tenant, data=data, by_user=self.request.user
+            tenant=self.tenant, data=data, actor=self.request.user
         )
 
     @idempotent()
@@ -138,7 +138,7 @@ class CustomerInvoiceDetailView(CustomerInvoiceViewMixin, RecordDetailView):
 
     def update_record(self, record, data):
         return services.customer_invoice_update(
-            customer_invoice=record, data=data, by_user=self.request.user
+            customer_invoice=record, data=data, actor=self.request.user
         )
 
 
@@ -154,7 +154,7 @@ class ProjectFeeViewMixin:
 @documented(serializers.ProjectFeeSerializer, "project fees", "project fee")
 class ProjectFeeListView(ProjectFeeViewMixin, RecordListView):
     def create_record(self, data):
-        return services.project_fee_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.project_fee_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.ProjectFeeSerializer, "project fees", "project fee", "projectfee_id")
@@ -162,7 +162,7 @@ class ProjectFeeDetailView(ProjectFeeViewMixin, RecordDetailView):
     lookup_url_kwarg = "projectfee_id"
 
     def update_record(self, record, data):
-        return services.project_fee_update(project_fee=record, data=data, by_user=self.request.user)
+        return services.project_fee_update(project_fee=record, data=data, actor=self.request.user)
 
 
 # Business units, cost centres, units, invoice statuses, employees ------------------------
@@ -176,9 +176,7 @@ class BusinessUnitViewMixin:
 @documented(serializers.BusinessUnitSerializer, "business units", "business unit")
 class BusinessUnitListView(BusinessUnitViewMixin, RecordListView):
     def create_record(self, data):
-        return services.business_unit_create(
-            tenant=self.tenant, data=data, by_user=self.request.user
-        )
+        return services.business_unit_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(
@@ -189,7 +187,7 @@ class BusinessUnitDetailView(BusinessUnitViewMixin, RecordDetailView):
 
     def update_record(self, record, data):
         return services.business_unit_update(
-            business_unit=record, data=data, by_user=self.request.user
+            business_unit=record, data=data, actor=self.request.user
         )
 
 
@@ -201,7 +199,7 @@ class CostCentreViewMixin:
 @documented(serializers.CostCentreSerializer, "cost centres", "cost centre")
 class CostCentreListView(CostCentreViewMixin, RecordListView):
     def create_record(self, data):
-        return services.cost_centre_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.cost_centre_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.CostCentreSerializer, "cost centres", "cost centre", "costcentre_id")
@@ -209,7 +207,7 @@ class CostCentreDetailView(CostCentreViewMixin, RecordDetailView):
     lookup_url_kwarg = "costcentre_id"
 
     def update_record(self, record, data):
-        return services.cost_centre_update(cost_centre=record, data=data, by_user=self.request.user)
+        return services.cost_centre_update(cost_centre=record, data=data, actor=self.request.user)
 
 
 class UnitViewMixin:
@@ -220,7 +218,7 @@ class UnitViewMixin:
 @documented(serializers.UnitSerializer, "units of measure", "unit")
 class UnitListView(UnitViewMixin, RecordListView):
     def create_record(self, data):
-        return services.unit_create(tenant=self.tenant, data=data, by_user=self.request.user)
+        return services.unit_create(tenant=self.tenant, data=data, actor=self.request.user)
 
 
 @documented(serializers.UnitSerializer, "units of measure", "unit", "unit_id")
@@ -228,7 +226,7 @@ class UnitDetailView(UnitViewMixin, RecordDetailView):
     lookup_url_kwarg = "unit_id"
 
     def update_record(self, record, data):
-        return services.unit_update(unit=record, data=data, by_user=self.request.user)
+        return services.unit_update(unit=record, data=data, actor=self.request.user)
 
 
 class InvoiceStatusViewMixin:
@@ -243,7 +241,7 @@ class InvoiceStatusViewMixin:
 class InvoiceStatusListView(InvoiceStatusViewMixin, RecordListView):
     def create_record(self, data):
         return services.invoice_status_create(
-            tenant=self.tenant, data=data, by_user=self.request.user
+            tenant=self.tenant, data=data, actor=self.request.user
         )
 
 
@@ -258,7 +256,7 @@ class InvoiceStatusDetailView(InvoiceStatusViewMixin, RecordDetailView):
 
     def update_record(self, record, data):
         return services.invoice_status_update(
-            invoice_status=record, data=data, by_user=self.request.user
+            invoice_status=record, data=data, actor=self.request.user
         )
 
 

@@ -25,9 +25,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import User
 from accounts.outbox import ERROR_MAX_LENGTH, RELAY_BATCH_SIZE, retry_at
-from accounts.services import audit_record
 from billing.einvoice.finvoice import invoice_finvoice_with_envelope
 from billing.einvoice.reading import FORMAT_FINVOICE, einvoice_format
 from billing.einvoice.transports import Transport, TransportError, transport_get
@@ -205,19 +205,20 @@ def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> E
         delivery.attempts = 0
         delivery.next_attempt_at = clock.now()
         delivery.save(update_fields=["status", "attempts", "next_attempt_at", "document"])
-        if delivery.tenant_id is not None:  # the audit trail is per tenant
-            audit_record(
-                tenant=delivery.tenant,
-                actor=by,
-                action="einvoice_delivery.retried",
-                delivery=delivery.pk,
-                invoice=delivery.invoice.display_number,
-                channel=delivery.channel,
-                previous_attempts=previous_attempts,
-                last_error=delivery.last_error,
-            )
-        else:
-            logger.info("E-invoice %s retried by %s", delivery.pk, by)
+        audit_record(
+            actor=by,
+            action=AuditAction.EINVOICE_DELIVERY_RETRIED,
+            tenant=delivery.tenant_id,
+            partner=delivery.partner_id,
+            subject=delivery,
+            details={
+                "delivery": delivery.pk,
+                "invoice": delivery.invoice.display_number,
+                "channel": delivery.channel,
+                "previous_attempts": previous_attempts,
+                "last_error": delivery.last_error,
+            },
+        )
         einvoice_relay_soon()
     return delivery
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from integrations.connections import connection_set_status
+from integrations.connections import connection_status_move
 from integrations.connectors import Tokens
 from integrations.eaccounting import oauth
 from integrations.eaccounting.client import EAccountingClient, ModuleMissing
@@ -64,7 +64,10 @@ def connection_pause_for_module(connection: Connection) -> str:
 
     with translation.override(connection.tenant.language):
         reason = module_missing_reason()
-    connection_set_status(connection, ConnectionStatus.PAUSED, reason[:300])
+    if connection.status == ConnectionStatus.ACTIVE:
+        connection_status_move(
+            connection=connection, to=ConnectionStatus.PAUSED, actor=None, reason=reason[:300]
+        )
     return reason
 
 

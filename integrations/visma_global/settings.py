@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import User
-from accounts.services import audit_record
 from integrations.agents import agent_of
 from integrations.models import Agent, Connection, Master
 from severa import clock
@@ -39,7 +39,7 @@ def visma_global_settings_update(
     customer_types: list[int],
     supplier_invoices_billable: bool,
     masters: dict[str, str],
-    by_user: User | None,
+    actor: User | None,
 ) -> Agent:
     unknown = [
         kind
@@ -61,10 +61,12 @@ def visma_global_settings_update(
     )
     connection.masters = {**(connection.masters or {}), **masters}
     audit_record(
+        actor=actor,
+        action=AuditAction.INTEGRATION_SETTINGS_CHANGED,
         tenant=connection.tenant,
-        actor=by_user,
-        action="integration.settings_changed",
-        system=connection.system,
-        fields=["customer_types", "supplier_invoices_billable", "masters"],
+        details={
+            "system": connection.system,
+            "fields": ["customer_types", "supplier_invoices_billable", "masters"],
+        },
     )
     return agent

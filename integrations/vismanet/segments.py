@@ -25,8 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import User
-from accounts.services import audit_record
 from integrations.models import Connection
 from records.models import BusinessUnit, CostCentre
 from severa import clock
@@ -102,7 +102,7 @@ def segment_settings_save(
     cost_centre_segment: int | None,
     business_units: dict[int, str],
     cost_centres: dict[int, str],
-    by_user: User | None,
+    actor: User | None,
 ) -> SegmentSettings:
     """Keep the picked segments and the matches (an empty value: unmatched). Each must be
     a segment, and a value of that segment, that Visma.net has now; a refusal saves
@@ -177,10 +177,10 @@ def segment_settings_save(
         locked.updated_at = clock.now()
         locked.save(update_fields=["system_settings", "updated_at"])
         audit_record(
+            actor=actor,
+            action=AuditAction.INTEGRATION_SEGMENTS_CHANGED,
             tenant=locked.tenant,
-            actor=by_user,
-            action="integration.segments_changed",
-            system=locked.system,
+            details={"system": locked.system},
         )
     connection.system_settings = locked.system_settings
     return segment_settings(connection)

@@ -65,7 +65,7 @@ def segments_view(request: HttpRequest, connection_id: int) -> HttpResponse:
                 cost_centre_segment=cost_centre,
                 business_units=units,
                 cost_centres=centres,
-                by_user=request.user,
+                actor=request.user,
             )
         except ValidationError as error:
             for message in error.messages:

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.audit import AuditAction, audit_record
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
 from accounts.models import Collaboration, CollaborationStatus, Partner, Role, Tenant, User
 from accounts.secrets import token_hash, token_new
 from accounts.services import (
-    audit_record,
     invitation_create,
     tenant_admin_emails,
     tenant_create,
@@ -252,8 +252,8 @@ def activation_create(
                     country=customer.country,
                     business_id=customer.business_id,
                     vat_number=customer.vat_number,
-                    by=by,
-                    action="tenant.created_for_partner",
+                    actor=by,
+                    action=AuditAction.TENANT_CREATED_FOR_PARTNER,
                 )
             engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
             engagement_tie(engagement=engagement, tenant=tenant)
@@ -282,7 +282,7 @@ def activation_create(
                         tenant=tenant,
                         email=customer.admin_email,
                         role=Role.ADMIN,
-                        acting_user=by,
+                        actor=by,
                         notify=False,
                     )
                     password_path = (
@@ -312,15 +312,19 @@ def activation_create(
                     created_at=now,
                 )
                 audit_record(
-                    tenant=tenant,
                     actor=by,
-                    action="partner.activation_created",
-                    partner=partner.name,
-                    scenario=scenario,
-                    edition=edition or "",
-                    seats=seats,
-                    invoice_recipient=invoice_recipient,
-                    agreement_months=agreement_months,
+                    action=AuditAction.PARTNER_ACTIVATION_CREATED,
+                    tenant=tenant,
+                    partner=partner,
+                    subject=activation,
+                    details={
+                        "partner": partner.name,
+                        "scenario": scenario,
+                        "edition": edition or "",
+                        "seats": seats,
+                        "invoice_recipient": invoice_recipient,
+                        "agreement_months": agreement_months,
+                    },
                 )
                 recipients = (
                     [customer.admin_email]

@@ -18,12 +18,13 @@ from accounts.models import (
     Tenant,
     User,
 )
-from accounts.services import audit_record, partner_user_emails
+from accounts.services import partner_user_emails
 from accounts.tenancy import tenant_scope
 from billing.models import SellerEntity, TermsAcceptance
 from billing.terms import terms_accept, terms_current
 from partners.models import ActivationStatus, InvoiceRecipient, PartnerActivation
 from partners.selectors import activation_seller
+from partners.services.activation_status import activation_status_move
 from severa import clock
 from severa.periods import period_starting
 from subscriptions.catalog import price_book
@@ -93,11 +94,17 @@ def activation_approve(
             except QuoteError as error:
                 raise ValidationError(error.message) from None
             activation.subscription = subscription
-        activation.status = ActivationStatus.APPROVED
-        activation.approved_by = user
-        activation.approved_at = now
-        activation.save(update_fields=["status", "approved_by", "approved_at", "subscription"])
-        _activation_answered(activation, user=user, outcome="approved")
+        activation_status_move(
+            activation=activation,
+            to=ActivationStatus.APPROVED,
+            actor=user,
+            fields={
+                "approved_by": user,
+                "approved_at": now,
+                "subscription": activation.subscription,
+            },
+        )
+        _activation_answered(activation, outcome="approved")
     return activation
 
 
@@ -122,23 +129,15 @@ def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerA
             collaboration.status = CollaborationStatus.ENDED
             collaboration.ended_at = clock.now()
             collaboration.save(update_fields=["status", "ended_at"])
-        activation.status = ActivationStatus.DECLINED
-        activation.save(update_fields=["status"])
-        _activation_answered(activation, user=user, outcome="declined")
+        activation_status_move(activation=activation, to=ActivationStatus.DECLINED, actor=user)
+        _activation_answered(activation, outcome="declined")
     return activation
 
 
-def _activation_answered(activation: PartnerActivation, *, user: User, outcome: str) -> None:
-    """The customer's answer (`approved` or `declined`) in its audit trail and to the
+def _activation_answered(activation: PartnerActivation, *, outcome: str) -> None:
+    """The customer's answer (`approved` or `declined`, audited by the move) to the
     partner's users."""
     tenant = activation.tenant
-    audit_record(
-        tenant=tenant,
-        actor=user,
-        action=f"partner.activation_{outcome}",
-        partner=activation.partner.name,
-        scenario=activation.scenario,
-    )
     mail_enqueue(
         to=partner_user_emails(partner=activation.partner),
         template=f"partner_activation_{outcome}",

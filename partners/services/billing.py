@@ -13,7 +13,6 @@ Who of the contacts gets the partner's invoices is billing's rule
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Partner, User
 from billing.contacts import (
     LastBillingContactError,
@@ -40,12 +40,10 @@ from billing.scoping import partner_scope
 from partners.selectors import partner_billing_details_values, partner_user_candidates
 from severa import clock
 
-logger = logging.getLogger(__name__)
-
 
 @transaction.atomic
 def partner_billing_details_update(
-    *, partner: Partner, data: Mapping[str, Any], by_user: User | None
+    *, partner: Partner, data: Mapping[str, Any], actor: User | None
 ) -> BillingDetails:
     """Check and save the partner's billing details (and its business id). Raises
     ValidationError with per-field messages and saves nothing when any is wrong."""
@@ -69,8 +67,12 @@ def partner_billing_details_update(
             details.updated_at = clock.now()
             details.save()
             locked.save(update_fields=["business_id"])
-            logger.info(
-                "Partner %s billing details updated by %s: %s", partner.pk, by_user, changes
+            audit_record(
+                actor=actor,
+                action=AuditAction.BILLING_DETAILS_UPDATED,
+                partner=locked,
+                subject=locked,
+                details={"changes": changes},
             )
     partner.business_id = clean["business_id"]
     details.partner = partner
@@ -84,7 +86,7 @@ def partner_billing_details_update(
 def partner_billing_contact_add(
     *,
     partner: Partner,
-    by_user: User | None,
+    actor: User | None,
     user: User | None = None,
     email: str = "",
     name: str = "",
@@ -119,12 +121,18 @@ def partner_billing_contact_add(
                 )
         except IntegrityError:  # pragma: no cover - the partner lock makes this a last resort
             raise ValidationError(_("This contact was just added by someone else.")) from None
-    logger.info("Partner %s billing contact %s added by %s", partner.pk, contact.address, by_user)
+    audit_record(
+        actor=actor,
+        action=AuditAction.BILLING_CONTACT_ADDED,
+        partner=partner,
+        subject_ref=(contact._meta.label_lower, contact.pk, contact.address),
+        details={"contact": contact.address},
+    )
     return contact
 
 
 @transaction.atomic
-def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | None) -> None:
+def partner_billing_contact_remove(*, contact: BillingContact, actor: User | None) -> None:
     """Remove a partner's billing contact unless it is the last one; its invoice links are
     revoked and its unsent messages cancelled first (`billing_contact_removed`)."""
     partner = Partner.objects.select_for_update().get(pk=contact.partner_id)
@@ -135,8 +143,11 @@ def partner_billing_contact_remove(*, contact: BillingContact, by_user: User | N
         if not BillingContact.objects.filter(partner=partner).exclude(pk=contact.pk).exists():
             raise LastBillingContactError("last_billing_contact", contact=contact.address)
         billing_contact_removed.send(sender=BillingContact, contact=contact, tenant=None)
-        logger.info(
-            "Partner %s billing contact %s removed by %s", partner.pk, contact.address, by_user
+        audit_record(
+            actor=actor,
+            action=AuditAction.BILLING_CONTACT_REMOVED,
+            partner=partner,
+            subject_ref=(contact._meta.label_lower, contact.pk, contact.address),
+            details={"contact": contact.address},
         )
         contact.delete()
-

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Collaboration, CollaborationStatus, Partner, Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from partners.models import ActivationStatus, PartnerActivation
+from partners.services.activation_status import activation_status_move
 from severa import clock
 
 
@@ -34,10 +35,16 @@ def collaboration_end(*, tenant: Tenant, partner: Partner, by: User) -> Collabor
         collaboration.status = CollaborationStatus.ENDED
         collaboration.ended_at = clock.now()
         collaboration.save(update_fields=["status", "ended_at"])
-        PartnerActivation.objects.filter(partner=partner, status=ActivationStatus.PENDING).update(
-            status=ActivationStatus.CANCELLED
-        )
+        for activation in PartnerActivation.objects.filter(
+            partner=partner, status=ActivationStatus.PENDING
+        ):
+            activation_status_move(activation=activation, to=ActivationStatus.CANCELLED, actor=by)
         audit_record(
-            tenant=tenant, actor=by, action="partner.collaboration_ended", partner=partner.name
+            actor=by,
+            action=AuditAction.PARTNER_COLLABORATION_ENDED,
+            tenant=tenant,
+            partner=partner,
+            subject=collaboration,
+            details={"partner": partner.name},
         )
     return collaboration

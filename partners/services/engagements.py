@@ -4,20 +4,29 @@ customer."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import ActorLike, AuditAction, audit_record
 from accounts.models import Partner, Tenant
 from partners.models import Engagement
 from severa import clock
 
 
-def engagement_create(*, partner: Partner, name: str, customer: Tenant | None = None) -> Engagement:
+@transaction.atomic
+def engagement_create(
+    *, partner: Partner, name: str, actor: ActorLike, customer: Tenant | None = None
+) -> Engagement:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"engagement": [_("Name the engagement.")]})
-    return Engagement.objects.create(
+    engagement = Engagement.objects.create(
         partner=partner, name=name, customer=customer, created_at=clock.now()
     )
+    audit_record(
+        actor=actor, action=AuditAction.ENGAGEMENT_CREATED, partner=partner, subject=engagement
+    )
+    return engagement
 
 
 def engagement_tie(*, engagement: Engagement, tenant: Tenant) -> None:

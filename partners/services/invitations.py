@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.locale_format import country_time_zone
 from accounts.mail import mail_enqueue
 from accounts.models import (
@@ -22,7 +23,7 @@ from accounts.models import (
     User,
 )
 from accounts.secrets import token_hash, token_new
-from accounts.services import audit_record, partner_user_emails, tenant_admin_emails
+from accounts.services import partner_user_emails, tenant_admin_emails
 from accounts.tenancy import tenant_scope
 from partners.models import Engagement, PartnerInvitation, PartnerTermsAcceptance
 from partners.selectors import engagement_of_partner, partner_terms_current
@@ -85,7 +86,14 @@ def partner_invitation_create(
             created_at=now,
             expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-        audit_record(tenant=tenant, actor=by, action="partner.invited", partner=partner.name)
+        audit_record(
+            actor=by,
+            action=AuditAction.PARTNER_INVITED,
+            tenant=tenant,
+            partner=partner,
+            subject=invitation,
+            details={"partner": partner.name},
+        )
         mail_enqueue(
             to=recipients,
             template="partner_invitation",
@@ -149,7 +157,9 @@ def partner_invitation_accept(
         if engagement not in (None, ""):
             chosen = engagement_of_partner(partner=partner, engagement=engagement)
         else:
-            chosen = engagement_create(partner=partner, name=engagement_name, customer=tenant)
+            chosen = engagement_create(
+                partner=partner, name=engagement_name, actor=user, customer=tenant
+            )
         chosen = Engagement.objects.select_for_update().get(pk=chosen.pk)
         engagement_tie(engagement=chosen, tenant=tenant)
         collaboration = collaboration_live_locked(tenant=tenant, partner=partner)
@@ -168,7 +178,12 @@ def partner_invitation_accept(
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         audit_record(
-            tenant=tenant, actor=user, action="partner.invitation_accepted", partner=partner.name
+            actor=user,
+            action=AuditAction.PARTNER_INVITATION_ACCEPTED,
+            tenant=tenant,
+            partner=partner,
+            subject=collaboration,
+            details={"partner": partner.name},
         )
         mail_enqueue(
             to=tenant_admin_emails(tenant=tenant),

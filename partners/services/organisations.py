@@ -10,6 +10,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.mail import mail_enqueue
 from accounts.models import Partner, PartnerMembership, User
 from severa.identifiers import IdentifierError, business_id_clean
@@ -56,6 +57,13 @@ def partner_create(
         user.set_unusable_password()
         user.save()
         PartnerMembership.objects.create(partner=partner, user=user)
+        audit_record(
+            actor=by,
+            action=AuditAction.PARTNER_CREATED,
+            partner=partner,
+            subject=partner,
+            details={"user": user.email},
+        )
         path = reverse(
             "accounts:password_reset_confirm",
             kwargs={

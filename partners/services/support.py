@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Partner, Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from partners.models import SupportRequest, SupportRequestStatus
 from severa import clock
@@ -36,10 +36,12 @@ def support_request_create(
             created_at=clock.now(),
         )
         audit_record(
-            tenant=tenant,
             actor=by,
-            action="support.requested",
-            requested_edition=requested_edition,
+            action=AuditAction.SUPPORT_REQUESTED,
+            tenant=tenant,
+            partner=partner,
+            subject=request,
+            details={"requested_edition": requested_edition},
         )
     return request
 
@@ -53,7 +55,14 @@ def support_request_resolve(*, support_request: SupportRequest, by: User) -> Sup
         locked.resolved_by = by
         locked.resolved_at = clock.now()
         locked.save(update_fields=["status", "resolved_by", "resolved_at"])
-        audit_record(tenant=locked.tenant, actor=by, action="support.resolved", request=locked.pk)
+        audit_record(
+            actor=by,
+            action=AuditAction.SUPPORT_RESOLVED,
+            tenant=locked.tenant_id,
+            partner=locked.partner_id,
+            subject=locked,
+            details={"request": locked.pk},
+        )
     return locked
 
 

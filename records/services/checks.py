@@ -16,8 +16,8 @@ from django.core.validators import DecimalValidator, validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import Actor, AuditAction, audit_record
 from accounts.models import Tenant, User
-from accounts.services import audit_record
 from severa.identifiers import IdentifierError
 
 Record = TypeVar("Record", bound=models.Model)
@@ -217,7 +217,7 @@ def record_save(
     tenant: Tenant,
     instance: Record | None,
     values: dict[str, Any],
-    by_user: User | None,
+    actor: User | None,
     label: str,
 ) -> Record:
     """Create or update one row; a unique constraint hit in a race becomes a message."""
@@ -237,15 +237,14 @@ def record_save(
             % {"record": model._meta.verbose_name}
         ) from None
     party = _acting_party.get()
-    if by_user is not None or party:
+    if actor is not None or party:
         # People's edits are audited, and so are a sync's, with its connection as the party.
         audit_record(
+            actor=actor if actor is not None else Actor.connection(party),
+            action=AuditAction(f"records.{model._meta.model_name}.{action}"),
             tenant=tenant,
-            actor=by_user,
-            action=f"records.{model._meta.model_name}.{action}",
-            record=label,
-            record_id=instance.pk,
-            **({"by": party} if by_user is None else {}),
+            subject_ref=(model._meta.label_lower, instance.pk, label),
+            details={"record": label, "record_id": instance.pk},
         )
     return instance
 

@@ -175,7 +175,7 @@ def _customer_children_replace(
 
 
 @transaction.atomic
-def customer_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> Customer:
+def customer_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> Customer:
     """A customer; ``data`` may carry ``addresses`` and ``contacts`` (lists of dicts)."""
     with tenant_scope(tenant):
         values, addresses, contacts = _customer_values(Checker(tenant, None, data))
@@ -184,7 +184,7 @@ def customer_create(*, tenant: Tenant, data: Data, by_user: User | None = None) 
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
         _customer_children_replace(customer, addresses, contacts)
@@ -192,7 +192,7 @@ def customer_create(*, tenant: Tenant, data: Data, by_user: User | None = None) 
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, data: Data, by_user: User | None = None) -> Customer:
+def customer_update(*, customer: Customer, data: Data, actor: User | None = None) -> Customer:
     """Update a customer; ``addresses`` or ``contacts``, when given, replace all of them."""
     tenant = tenant_of(customer)
     with tenant_scope(tenant):
@@ -202,7 +202,7 @@ def customer_update(*, customer: Customer, data: Data, by_user: User | None = No
             tenant=tenant,
             instance=customer,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
         _customer_children_replace(customer, addresses, contacts)
@@ -223,7 +223,7 @@ def _project_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def project_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> Project:
+def project_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> Project:
     with tenant_scope(tenant):
         values = _project_values(Checker(tenant, None, data))
         return record_save(
@@ -231,13 +231,13 @@ def project_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["number"],
         )
 
 
 @transaction.atomic
-def project_update(*, project: Project, data: Data, by_user: User | None = None) -> Project:
+def project_update(*, project: Project, data: Data, actor: User | None = None) -> Project:
     tenant = tenant_of(project)
     with tenant_scope(tenant):
         values = _project_values(Checker(tenant, project, data))
@@ -246,7 +246,7 @@ def project_update(*, project: Project, data: Data, by_user: User | None = None)
             tenant=tenant,
             instance=project,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["number"],
         )
 
@@ -282,7 +282,7 @@ def _project_fee_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def project_fee_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> ProjectFee:
+def project_fee_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> ProjectFee:
     with tenant_scope(tenant):
         values = _project_fee_values(Checker(tenant, None, data))
         return record_save(
@@ -290,14 +290,14 @@ def project_fee_create(*, tenant: Tenant, data: Data, by_user: User | None = Non
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["description"],
         )
 
 
 @transaction.atomic
 def project_fee_update(
-    *, project_fee: ProjectFee, data: Data, by_user: User | None = None
+    *, project_fee: ProjectFee, data: Data, actor: User | None = None
 ) -> ProjectFee:
     tenant = tenant_of(project_fee)
     with tenant_scope(tenant):
@@ -307,6 +307,6 @@ def project_fee_update(
             tenant=tenant,
             instance=project_fee,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["description"],
         )

@@ -11,8 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Tenant, User
-from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from records.models import (
     BusinessUnit,
@@ -75,7 +75,7 @@ def _invoice_status_values(check: Checker) -> dict[str, Any]:
 
 @transaction.atomic
 def invoice_status_create(
-    *, tenant: Tenant, data: Data, by_user: User | None = None
+    *, tenant: Tenant, data: Data, actor: User | None = None
 ) -> InvoiceStatus:
     with tenant_scope(tenant):
         values = _invoice_status_values(Checker(tenant, None, data))
@@ -84,14 +84,14 @@ def invoice_status_create(
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
 
 
 @transaction.atomic
 def invoice_status_update(
-    *, invoice_status: InvoiceStatus, data: Data, by_user: User | None = None
+    *, invoice_status: InvoiceStatus, data: Data, actor: User | None = None
 ) -> InvoiceStatus:
     tenant = tenant_of(invoice_status)
     with tenant_scope(tenant):
@@ -101,7 +101,7 @@ def invoice_status_update(
             tenant=tenant,
             instance=invoice_status,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
 
@@ -208,7 +208,7 @@ def _invoice_rows_replace(invoice: CustomerInvoice, rows: list[dict[str, Any]] |
 
 @transaction.atomic
 def customer_invoice_create(
-    *, tenant: Tenant, data: Data, by_user: User | None = None
+    *, tenant: Tenant, data: Data, actor: User | None = None
 ) -> CustomerInvoice:
     """An invoice; ``data`` may carry ``rows`` (a list of dicts). Without a status it starts
     in the first active one of the tenant's list."""
@@ -219,7 +219,7 @@ def customer_invoice_create(
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["number"],
         )
         _invoice_rows_replace(invoice, rows)
@@ -228,7 +228,7 @@ def customer_invoice_create(
 
 @transaction.atomic
 def customer_invoice_update(
-    *, customer_invoice: CustomerInvoice, data: Data, by_user: User | None = None
+    *, customer_invoice: CustomerInvoice, data: Data, actor: User | None = None
 ) -> CustomerInvoice:
     """Update an invoice; ``rows``, when given, replace all its rows."""
     tenant = tenant_of(customer_invoice)
@@ -239,7 +239,7 @@ def customer_invoice_update(
             tenant=tenant,
             instance=customer_invoice,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["number"],
         )
         _invoice_rows_replace(invoice, rows)
@@ -253,7 +253,7 @@ def customer_invoice_attachment_add(
     file_name: str,
     content_type: str,
     content: bytes,
-    by_user: User | None = None,
+    actor: User | None = None,
 ) -> CustomerInvoiceAttachment:
     """Attach a file (at most 10 MB) to an invoice."""
     tenant = tenant_of(customer_invoice)
@@ -278,12 +278,11 @@ def customer_invoice_attachment_add(
             uploaded_at=clock.now(),
         )
         CustomerInvoice.objects.filter(pk=customer_invoice.pk).update(updated_at=clock.now())
-        if by_user is not None:
+        if actor is not None:
             audit_record(
+                actor=actor,
+                action=AuditAction.CUSTOMER_INVOICE_ATTACHMENT_CREATED,
                 tenant=tenant,
-                actor=by_user,
-                action="records.customerinvoiceattachment.created",
-                record=name,
-                record_id=attachment.pk,
+                details={"record": name, "record_id": attachment.pk},
             )
         return attachment

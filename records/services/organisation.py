@@ -34,9 +34,7 @@ def _business_unit_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def business_unit_create(
-    *, tenant: Tenant, data: Data, by_user: User | None = None
-) -> BusinessUnit:
+def business_unit_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> BusinessUnit:
     with tenant_scope(tenant):
         values = _business_unit_values(Checker(tenant, None, data))
         return record_save(
@@ -44,14 +42,14 @@ def business_unit_create(
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
 
 
 @transaction.atomic
 def business_unit_update(
-    *, business_unit: BusinessUnit, data: Data, by_user: User | None = None
+    *, business_unit: BusinessUnit, data: Data, actor: User | None = None
 ) -> BusinessUnit:
     tenant = tenant_of(business_unit)
     with tenant_scope(tenant):
@@ -61,7 +59,7 @@ def business_unit_update(
             tenant=tenant,
             instance=business_unit,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
 
@@ -76,7 +74,7 @@ def _cost_centre_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def cost_centre_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> CostCentre:
+def cost_centre_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> CostCentre:
     with tenant_scope(tenant):
         values = _cost_centre_values(Checker(tenant, None, data))
         return record_save(
@@ -84,14 +82,14 @@ def cost_centre_create(*, tenant: Tenant, data: Data, by_user: User | None = Non
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["code"],
         )
 
 
 @transaction.atomic
 def cost_centre_update(
-    *, cost_centre: CostCentre, data: Data, by_user: User | None = None
+    *, cost_centre: CostCentre, data: Data, actor: User | None = None
 ) -> CostCentre:
     tenant = tenant_of(cost_centre)
     with tenant_scope(tenant):
@@ -101,7 +99,7 @@ def cost_centre_update(
             tenant=tenant,
             instance=cost_centre,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["code"],
         )
 
@@ -115,21 +113,21 @@ def _unit_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def unit_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> Unit:
+def unit_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> Unit:
     with tenant_scope(tenant):
         values = _unit_values(Checker(tenant, None, data))
         return record_save(
-            Unit, tenant=tenant, instance=None, values=values, by_user=by_user, label=values["code"]
+            Unit, tenant=tenant, instance=None, values=values, actor=actor, label=values["code"]
         )
 
 
 @transaction.atomic
-def unit_update(*, unit: Unit, data: Data, by_user: User | None = None) -> Unit:
+def unit_update(*, unit: Unit, data: Data, actor: User | None = None) -> Unit:
     tenant = tenant_of(unit)
     with tenant_scope(tenant):
         values = _unit_values(Checker(tenant, unit, data))
         return record_save(
-            Unit, tenant=tenant, instance=unit, values=values, by_user=by_user, label=values["code"]
+            Unit, tenant=tenant, instance=unit, values=values, actor=actor, label=values["code"]
         )
 
 
@@ -161,7 +159,7 @@ def _employee_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def employee_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> Employee:
+def employee_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> Employee:
     with tenant_scope(tenant):
         values = _employee_values(Checker(tenant, None, data))
         return record_save(
@@ -169,13 +167,13 @@ def employee_create(*, tenant: Tenant, data: Data, by_user: User | None = None) 
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=f"{values['first_name']} {values['last_name']}".strip(),
         )
 
 
 @transaction.atomic
-def employee_update(*, employee: Employee, data: Data, by_user: User | None = None) -> Employee:
+def employee_update(*, employee: Employee, data: Data, actor: User | None = None) -> Employee:
     tenant = tenant_of(employee)
     with tenant_scope(tenant):
         values = _employee_values(Checker(tenant, employee, data))
@@ -184,7 +182,7 @@ def employee_update(*, employee: Employee, data: Data, by_user: User | None = No
             tenant=tenant,
             instance=employee,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=f"{values['first_name']} {values['last_name']}".strip(),
         )
 

@@ -54,7 +54,7 @@ def _product_values(check: Checker) -> dict[str, Any]:
 
 
 @transaction.atomic
-def product_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -> Product:
+def product_create(*, tenant: Tenant, data: Data, actor: User | None = None) -> Product:
     with tenant_scope(tenant):
         values = _product_values(Checker(tenant, None, data))
         return record_save(
@@ -62,13 +62,13 @@ def product_create(*, tenant: Tenant, data: Data, by_user: User | None = None) -
             tenant=tenant,
             instance=None,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )
 
 
 @transaction.atomic
-def product_update(*, product: Product, data: Data, by_user: User | None = None) -> Product:
+def product_update(*, product: Product, data: Data, actor: User | None = None) -> Product:
     tenant = tenant_of(product)
     with tenant_scope(tenant):
         values = _product_values(Checker(tenant, product, data))
@@ -77,6 +77,6 @@ def product_update(*, product: Product, data: Data, by_user: User | None = None)
             tenant=tenant,
             instance=product,
             values=values,
-            by_user=by_user,
+            actor=actor,
             label=values["name"],
         )

@@ -54,9 +54,24 @@ def test_every_e_mail_shows_names_raw(template, language):
     context = {
         key: value
         for key in (
-            "tenant", "tenant_name", "partner", "system", "seller", "seller_name",
-            "old_seller_name", "order", "invoice", "user", "invited_by", "admin_name",
-            "cohort_start", "username", "email", "role", "prefix", "edition",
+            "tenant",
+            "tenant_name",
+            "partner",
+            "system",
+            "seller",
+            "seller_name",
+            "old_seller_name",
+            "order",
+            "invoice",
+            "user",
+            "invited_by",
+            "admin_name",
+            "cohort_start",
+            "username",
+            "email",
+            "role",
+            "prefix",
+            "edition",
         )
     }
     context["expires_at"] = context["created_at"] = "2026-12-21T12:38:27.395052+00:00"
@@ -79,7 +94,7 @@ def test_an_invitation_is_sent_with_the_subject_raw_and_the_date_in_swedish_time
         pytest.MonkeyPatch.context() as patch,
     ):
         patch.setattr("django.db.transaction.on_commit", lambda callback, **kwargs: callback())
-        invitation_create(tenant=tenant, email="new@example.com", role="member", acting_user=admin)
+        invitation_create(tenant=tenant, email="new@example.com", role="member", actor=admin)
     [message] = mail.outbox
     assert message.subject == f"Du har bjudits in till {COMPANY} i Severa"
     # Seven days later, 13:38:27 in Stockholm, in Swedish.

@@ -194,7 +194,7 @@ def test_an_invitee_takes_a_free_seat_and_the_next_one_joins_deactivated(
     with scope(tenant=tenant.pk), django_capture_on_commit_callbacks(execute=True):
         for email in ("first@example.test", "second@example.test"):
             invitation, _token = invitation_create(
-                tenant=tenant, email=email, role=Role.MEMBER, acting_user=admin_user
+                tenant=tenant, email=email, role=Role.MEMBER, actor=admin_user
             )
             invitation_accept(invitation=invitation, user=UserFactory(email=email))
         states = dict(

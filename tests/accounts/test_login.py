@@ -186,7 +186,7 @@ def test_a_deactivated_users_session_ends_at_once(client, member_user, tenant, o
 
     _login(client, member_user.username)
     assert client.get(f"/t/{tenant.pk}/").status_code == 200
-    user_deactivate(user=member_user, acting_user=operator)
+    user_deactivate(user=member_user, actor=operator)
     assert client.get(f"/t/{tenant.pk}/").status_code == 302
 
 

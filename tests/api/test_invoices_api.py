@@ -121,7 +121,7 @@ def test_the_invoice_detail_has_lines_vat_totals_and_its_credit_notes(billing_ap
             amount=Decimal("50.00"),
             paid_on=datetime.date(2025, 6, 20),
             reference="BANK-1",
-            by=None,
+            actor=None,
         )
     body = billing_api.get(f"{base(tenant)}/{invoice.pk}").json()
     assert body["number"] == invoice.display_number

@@ -101,14 +101,14 @@ def api_world(tenant, other_tenant, admin_user, member_user, other_admin, settin
         other_membership = other_tenant.memberships.get(user=other_admin)
     with tenant_scope(tenant):
         invitation, _ = invitation_create(
-            tenant=tenant, email="pending@example.test", role=Role.MEMBER, acting_user=admin_user
+            tenant=tenant, email="pending@example.test", role=Role.MEMBER, actor=admin_user
         )
     with tenant_scope(other_tenant):
         other_invitation, _ = invitation_create(
             tenant=other_tenant,
             email="theirs@example.test",
             role=Role.MEMBER,
-            acting_user=other_admin,
+            actor=other_admin,
         )
     quotes, changes = _subscription_with_quotes(tenant, admin_user)
     other_quotes, other_changes = _subscription_with_quotes(other_tenant, other_admin)

@@ -79,7 +79,7 @@ def test_a_two_factor_reset_ends_every_token(member_user):
 
 def test_deactivation_ends_every_token(member_user, operator):
     _token, key = api_token_create(user=member_user)
-    user_deactivate(user=member_user, acting_user=operator)
+    user_deactivate(user=member_user, actor=operator)
     member_user.is_active = True
     member_user.save()
     # Re-enabling the account does not bring the old tokens back.

@@ -46,12 +46,12 @@ def _contacts(tenant) -> list[str]:
 
 def _external(tenant, email="invoices@example.test", name="Accounts payable"):
     with tenant_scope(tenant):
-        return billing_contact_add(tenant=tenant, by_user=None, email=email, name=name)
+        return billing_contact_add(tenant=tenant, actor=None, email=email, name=name)
 
 
 def _user_contact(tenant, user):
     with tenant_scope(tenant):
-        return billing_contact_add(tenant=tenant, by_user=None, user=user)
+        return billing_contact_add(tenant=tenant, actor=None, user=user)
 
 
 # The page ---------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def test_removal_sends_the_signal_before_deleting_inside_the_transaction(tenant,
     billing_contact_removed.connect(receiver)
     try:
         with tenant_scope(tenant):
-            billing_contact_remove(contact=first, by_user=admin_user)
+            billing_contact_remove(contact=first, actor=admin_user)
     finally:
         billing_contact_removed.disconnect(receiver)
     assert seen == [(first.pk, tenant.pk, True)]
@@ -412,7 +412,7 @@ def test_a_failing_receiver_keeps_the_contact(tenant, admin_user):
     billing_contact_removed.connect(receiver)
     try:
         with tenant_scope(tenant), pytest.raises(RuntimeError):
-            billing_contact_remove(contact=first, by_user=admin_user)
+            billing_contact_remove(contact=first, actor=admin_user)
     finally:
         billing_contact_removed.disconnect(receiver)
     assert len(_contacts(tenant)) == 2
@@ -421,13 +421,13 @@ def test_a_failing_receiver_keeps_the_contact(tenant, admin_user):
 def test_the_last_contact_stays(tenant, admin_user):
     only = _user_contact(tenant, admin_user)
     with tenant_scope(tenant), pytest.raises(LastBillingContactError):
-        billing_contact_remove(contact=only, by_user=admin_user)
+        billing_contact_remove(contact=only, actor=admin_user)
     assert _contacts(tenant) == [admin_user.email]
 
 
 def test_a_user_of_another_tenant_cannot_be_added(tenant, other_admin):
     with tenant_scope(tenant), pytest.raises(ValidationError) as caught:
-        billing_contact_add(tenant=tenant, by_user=None, user=other_admin)
+        billing_contact_add(tenant=tenant, actor=None, user=other_admin)
     assert caught.value.message_dict == {
         "user_id": ["Only active users of the company can be billing contacts."]
     }

@@ -23,9 +23,9 @@ from billing import delivery, documents
 from billing.contacts import billing_contact_remove
 from billing.delivery import invoice_deliveries_resume, invoice_delivery_queue, invoice_sent_mark
 from billing.delivery_tasks import invoice_deliver_task, invoice_deliveries_resume_task
-from billing.invoice_status import invoice_mark_paid
+from billing.invoice_status import invoice_status_move
 from billing.issuing import invoices_issue
-from billing.models import BillingRun, Invoice, InvoiceLink
+from billing.models import BillingRun, Invoice, InvoiceLink, InvoiceState
 from severa import clock
 from tests.factories import (
     BillingContactFactory,
@@ -405,7 +405,7 @@ def test_removing_a_contact_cancels_its_unsent_message_and_revokes_its_link(
 ):
     with clock.frozen(T0):
         run_task(invoice)
-        billing_contact_remove(contact=contacts[0], by_user=None)
+        billing_contact_remove(contact=contacts[0], actor=None)
         assert outbox_relay() == {"sent": 1}
 
     removed = OutboxMessage.objects.get(to="ap@aalto.test")
@@ -423,7 +423,7 @@ def test_the_invoice_moves_to_sent_only_from_issued(invoice, contacts):
         run_task(invoice)
         outbox_relay()
     invoice = stored(invoice)
-    assert invoice_mark_paid(invoice, at=clock.now())
+    assert invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=None)
 
     assert invoice_sent_mark(invoice_id=invoice.pk) is False
     assert stored(invoice).status == "paid"

@@ -397,7 +397,7 @@ def test_the_api_refuses_members_and_hides_other_tenants(client, member_user, te
 
 def test_the_selector_reads_the_saved_row(tenant, admin_user):
     with tenant_scope(tenant):
-        billing_details_update(tenant=tenant, data=FINNISH, by_user=admin_user)
+        billing_details_update(tenant=tenant, data=FINNISH, actor=admin_user)
     # Outside any scope too: delivery code calls it from tasks.
     details = billing_details_get(tenant)
     assert details.pk is not None

@@ -12,13 +12,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from accounts.models import AuditEvent
 from billing import issuing
-from billing.invoice_status import (
-    invoice_mark_credited,
-    invoice_mark_paid,
-    invoice_mark_sent,
-    invoices_mark_overdue,
-)
+from billing.invoice_status import invoice_status_move, invoices_mark_overdue
 from billing.invoicing import InvoicingError, payment_register
 from billing.issuing import credit_note_issue, invoice_draft, invoice_drafts_issue, invoices_issue
 from billing.models import BillingRun, Invoice, InvoiceCounter, InvoiceLine, InvoiceState
@@ -27,7 +23,7 @@ from billing.run_records import RunTally
 from severa import clock
 from subscriptions.models import OrderConfirmation
 from subscriptions.services import subscription_create
-from tests.factories import SellerEntityFactory, TenantFactory, catalog_create
+from tests.factories import OperatorFactory, SellerEntityFactory, TenantFactory, catalog_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unscoped")]
 
@@ -219,11 +215,15 @@ def test_payments_and_overdue():
     assert invoices_mark_overdue(datetime.date(2024, 8, 19)) == 0
     assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
     with pytest.raises(InvoicingError, match="exceeds"):
-        payment_register(invoice=invoice, amount=Decimal("80"), paid_on=day, reference="", by=None)
-    payment_register(invoice=invoice, amount=Decimal("40"), paid_on=day, reference="", by=None)
+        payment_register(
+            invoice=invoice, amount=Decimal("80"), paid_on=day, reference="", actor=None
+        )
+    payment_register(invoice=invoice, amount=Decimal("40"), paid_on=day, reference="", actor=None)
     invoice.refresh_from_db()
     assert invoice.status == InvoiceState.OVERDUE
-    payment_register(invoice=invoice, amount=Decimal("34.40"), paid_on=day, reference="", by=None)
+    payment_register(
+        invoice=invoice, amount=Decimal("34.40"), paid_on=day, reference="", actor=None
+    )
     invoice.refresh_from_db()
     assert invoice.status == InvoiceState.PAID
 
@@ -321,33 +321,58 @@ def _invoiced(day=datetime.date(2024, 8, 5)) -> Invoice:
     return Invoice.objects.get()
 
 
+def _moves(invoice):
+    """The invoice's audited status moves, oldest first: (action, actor kind, from)."""
+    with scopes_disabled():
+        return [
+            (event.action, event.actor_kind, event.details.get("from"))
+            for event in AuditEvent.objects.filter(
+                subject_type="billing.invoice", subject_id=str(invoice.pk)
+            )
+            .exclude(action="invoice.issued")
+            .order_by("pk")
+        ]
+
+
 def test_each_status_moves_only_from_the_statuses_that_allow_it():
     invoice = _invoiced()
+    operator = OperatorFactory()
     paid_at = clock.now()
-    assert invoice_mark_paid(invoice, at=paid_at)
-    # Paid is never overdue, never paid twice, never sent again.
+    assert invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=operator, at=paid_at)
+    assert _moves(invoice) == [("invoice.paid", "operator", "issued")]
+    # Paid is never overdue, never paid twice, never sent again: nothing changes, nothing
+    # is audited.
     assert invoices_mark_overdue(datetime.date(2024, 9, 1)) == 0
-    assert not invoice_mark_paid(invoice, at=clock.now())
-    assert not invoice_mark_sent(invoice, at=clock.now())
+    assert not invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=None)
+    assert not invoice_status_move(invoice=invoice, to=InvoiceState.SENT, actor=None)
     stored = Invoice.objects.get()
     assert (stored.status, stored.paid_at, stored.sent_at) == (InvoiceState.PAID, paid_at, None)
-    assert invoice_mark_credited(invoice)
-    assert not invoice_mark_credited(invoice)
-    assert not invoice_mark_paid(invoice, at=clock.now())
+    assert _moves(invoice) == [("invoice.paid", "operator", "issued")]
+    assert invoice_status_move(invoice=invoice, to=InvoiceState.CREDITED, actor=None)
+    assert not invoice_status_move(invoice=invoice, to=InvoiceState.CREDITED, actor=None)
+    assert not invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=None)
     assert Invoice.objects.get().status == InvoiceState.CREDITED
+    assert _moves(invoice) == [
+        ("invoice.paid", "operator", "issued"),
+        ("invoice.credited", "system", "paid"),
+    ]
     # The status is not a field `save` writes: it moves only through the transitions.
     invoice.status = InvoiceState.OVERDUE
     with pytest.raises(ValueError, match="cannot be changed"):
         invoice.save(update_fields=["status"])
 
 
-def test_the_overdue_marking_is_one_update_that_loads_no_invoice():
-    _invoiced()  # due 2024-08-19
+def test_the_overdue_marking_is_one_update_and_one_insert_of_its_audit_that_load_no_invoice():
+    invoice = _invoiced()  # due 2024-08-19
     with CaptureQueriesContext(connection) as queries:
         assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
-    [update] = queries.captured_queries
-    assert update["sql"].startswith('UPDATE "billing_invoice" SET "status"')
+    sql = [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+    assert [statement.split(" ")[:3] for statement in sql] == [
+        ["UPDATE", '"billing_invoice"', "SET"],
+        ["INSERT", "INTO", '"accounts_auditevent"'],
+    ]
     assert Invoice.objects.get().status == InvoiceState.OVERDUE
+    assert _moves(invoice) == [("invoice.overdue", "system", None)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -369,7 +394,7 @@ def test_a_payment_committing_while_the_overdue_run_marks_is_never_overwritten()
                     amount=Decimal("74.40"),
                     paid_on=datetime.date(2024, 8, 19),
                     reference="bank",
-                    by=None,
+                    actor=None,
                 )
                 payment_locked.set()
                 assert commit_payment.wait(10)

@@ -162,7 +162,7 @@ def test_expired_revoked_and_tampered_tokens_all_get_the_same_404(
     assert expires_at == T0 + datetime.timedelta(days=180)
     # The AP contact is removed: its link is revoked at once.
     with clock.frozen(T0):
-        billing_contact_remove(contact=contacts[0], by_user=None)
+        billing_contact_remove(contact=contacts[0], actor=None)
     revoked = links["ap@aalto.test"]
 
     answers = {}

@@ -271,7 +271,7 @@ def test_credit_notes_and_payments_work_on_a_partner_invoice(
                 amount=Decimal("367.66"),
                 paid_on=D(2025, 6, 20),
                 reference="",
-                by=None,
+                actor=None,
             )
         assert note.partner_id == world["partner"].pk and note.tenant_id is None
         assert note.total == Decimal("-11.52")
@@ -511,13 +511,13 @@ def test_removing_a_partner_contact_revokes_its_links_and_the_last_one_stays(
     _run(RUN_DAY, django_capture_on_commit_callbacks)
     with scopes_disabled():
         first, second = BillingContact.objects.filter(partner=world["partner"]).order_by("pk")
-    partner_billing_contact_remove(contact=first, by_user=None)
+    partner_billing_contact_remove(contact=first, actor=None)
     with scopes_disabled():
         link = InvoiceLink.objects.get(email=CONTACTS[0])
         assert link.revoked_at is not None and link.contact_id is None
         assert InvoiceLink.objects.get(email=CONTACTS[1]).revoked_at is None
     with pytest.raises(LastBillingContactError):
-        partner_billing_contact_remove(contact=second, by_user=None)
+        partner_billing_contact_remove(contact=second, actor=None)
 
 
 def test_a_partner_invoice_is_reissued_with_each_customers_lines(

@@ -136,9 +136,7 @@ def test_admin_buys_a_seat_and_an_add_on_and_finds_the_order(
         tenant = TenantFactory(name="Aalto Consulting Oy")
         admin = MembershipFactory(tenant=tenant, role=Role.ADMIN, user__first_name="Aino").user
         SubscriptionFactory(tenant=tenant, seats=5)
-        billing_contact_add(
-            tenant=tenant, email="laskut@aalto.example", name="Laskut", by_user=admin
-        )
+        billing_contact_add(tenant=tenant, email="laskut@aalto.example", name="Laskut", actor=admin)
     device = totp_device(admin)
 
     with clock.frozen(datetime.date(2025, 6, 5)):

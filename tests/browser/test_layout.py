@@ -123,6 +123,7 @@ def _pages(role: str, ids: dict) -> list[tuple[str, str]]:
             ("integrations", reverse("tenant_integrations", args=[aalto])),
             ("partners", reverse("tenant_partners", args=[aalto])),
             ("orders", reverse("tenant_orders", args=[aalto])),
+            ("audit", reverse("tenant_audit", args=[aalto])),
             (
                 "remove-contact",
                 reverse("tenant_billing_contact_remove", args=[aalto, ids["contact"]]),
@@ -149,6 +150,7 @@ def _pages(role: str, ids: dict) -> list[tuple[str, str]]:
             ("invoices", reverse("operator_invoices")),
             ("outbox", reverse("operator_outbox")),
             ("einvoices", reverse("operator_einvoices")),
+            ("audit", reverse("operator_audit")),
         ],
     }[role]
 

@@ -48,7 +48,7 @@ def active_connection(connection, world):
 
     with scope(tenant=connection.tenant_id):
         return client_credentials_authorize(
-            connection=connection, remote_tenant_id="T-1", by_user=None
+            connection=connection, remote_tenant_id="T-1", actor=None
         )
 
 

@@ -5,10 +5,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import AuditEvent
 from integrations.connections import (
     INTERFACE_GONE,
+    ConnectionStatusError,
     connection_create,
     connection_settings_update,
+    connection_status_move,
 )
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus
 from integrations.runs import sync_run_execute, sync_runs_queue
@@ -28,13 +31,13 @@ def test_a_connection_needs_its_interface(tenant, admin_user):
         SubscriptionFactory(tenant=tenant, interfaces=["visma-global"])
     with scope(tenant=tenant.pk):
         with pytest.raises(ValidationError) as refused:
-            connection_create(tenant=tenant, system="fortnox", by_user=admin_user)
+            connection_create(tenant=tenant, system="fortnox", actor=admin_user)
         assert "not part of the subscription" in refused.value.messages[0]
         assert not Connection.objects.exists()
-        created = connection_create(tenant=tenant, system="visma_global", by_user=admin_user)
+        created = connection_create(tenant=tenant, system="visma_global", actor=admin_user)
         assert created.status == ConnectionStatus.DRAFT
         with pytest.raises(ValidationError) as twice:
-            connection_create(tenant=tenant, system="visma_global", by_user=admin_user)
+            connection_create(tenant=tenant, system="visma_global", actor=admin_user)
         assert "already" in twice.value.messages[0]
         assert Connection.objects.count() == 1
 
@@ -50,7 +53,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
                     "error_emails": ["not-an-address"],
                     "customers_master": "remote",
                 },
-                by_user=None,
+                actor=None,
             )
         assert set(refused.value.message_dict) == {
             "send_status_id",
@@ -66,7 +69,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
                 "paid_status_id": 13,
                 "products_master": "remote",
             },
-            by_user=None,
+            actor=None,
         )
         assert updated.error_emails == ["erp@example.test", "cfo@example.test"]
         assert (updated.paid_status_id, updated.products_master) == (13, "remote")
@@ -75,7 +78,7 @@ def test_settings_are_checked_and_nothing_is_saved_on_a_refusal(connection):
 def test_an_active_connection_keeps_its_required_statuses(active_connection):
     with scope(tenant=active_connection.tenant_id), pytest.raises(ValidationError) as refused:
         connection_settings_update(
-            connection=active_connection, values={"received_status_id": None}, by_user=None
+            connection=active_connection, values={"received_status_id": None}, actor=None
         )
     assert "received_status_id" in refused.value.message_dict
 
@@ -147,3 +150,48 @@ def test_the_rollover_that_removes_the_interface_pauses_the_connection(active_co
     assert subscription.interfaces == []
     assert active_connection.status == ConnectionStatus.PAUSED
     assert active_connection.status_reason == INTERFACE_GONE
+
+
+def _connection_moves(connection):
+    with scopes_disabled():
+        return list(
+            AuditEvent.objects.filter(subject_type="integrations.connection")
+            .filter(subject_id=str(connection.pk))
+            .exclude(action__in=["integration.created"])
+            .order_by("pk")
+            .values_list("action", "actor_kind", "details__from")
+        )
+
+
+def test_a_connections_status_moves_only_where_allowed_and_each_move_is_audited_once(
+    active_connection, tenant_admin
+):
+    connection = active_connection
+    assert _connection_moves(connection) == [("integration.connected", "system", "draft")]
+    with scope(tenant=connection.tenant_id):
+        connection_status_move(
+            connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin, reason="Later."
+        )
+        assert (connection.status, connection.status_reason) == (ConnectionStatus.PAUSED, "Later.")
+        # Paused is not paused again: nothing changes, nothing is audited.
+        with pytest.raises(ConnectionStatusError):
+            connection_status_move(
+                connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin
+            )
+        stored = Connection.objects.get(pk=connection.pk)
+    assert (stored.status, stored.status_reason) == (ConnectionStatus.PAUSED, "Later.")
+    assert _connection_moves(connection) == [
+        ("integration.connected", "system", "draft"),
+        ("integration.paused", "user", "active"),
+    ]
+
+
+def test_a_draft_connection_cannot_be_paused(connection, tenant_admin):
+    with scope(tenant=connection.tenant_id):
+        with pytest.raises(ConnectionStatusError) as refused:
+            connection_status_move(
+                connection=connection, to=ConnectionStatus.PAUSED, actor=tenant_admin
+            )
+        assert Connection.objects.get(pk=connection.pk).status == ConnectionStatus.DRAFT
+    assert str(refused.value) == "A connection that is Not connected cannot become Paused."
+    assert _connection_moves(connection) == []

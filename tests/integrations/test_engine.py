@@ -40,7 +40,7 @@ def at(hours: float):
 def sync(connection: Connection, *, hours: float) -> SyncRun:
     with at(hours), scope(tenant=connection.tenant_id):
         connection.refresh_from_db()
-        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, actor=None)
         return sync_run_execute(run=run)
 
 
@@ -530,9 +530,9 @@ def test_skip_rules_and_one_way_entities(connection, world):
 
 def test_one_run_at_a_time_per_connection(connection, world):
     with scope(tenant=connection.tenant_id):
-        first = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        first = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, actor=None)
         with pytest.raises(RunInProgress) as refused:
-            sync_run_start(connection=connection, trigger=SyncTrigger.API, by_user=None)
+            sync_run_start(connection=connection, trigger=SyncTrigger.API, actor=None)
         assert refused.value.run == first
         # The database refuses a second open run whatever the code does.
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -546,7 +546,7 @@ def test_one_run_at_a_time_per_connection(connection, world):
         assert SyncRun.objects.filter(connection=connection).count() == 1
         sync_run_execute(run=first)
         # Once it finished, the next one may start.
-        assert sync_run_start(connection=connection, trigger=SyncTrigger.API, by_user=None)
+        assert sync_run_start(connection=connection, trigger=SyncTrigger.API, actor=None)
 
 
 def test_a_finished_run_is_not_executed_again(connection, world):

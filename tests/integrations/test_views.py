@@ -156,7 +156,7 @@ def test_the_connection_page_shows_blocked_entity_types_and_unverified_records(
     world.system.unlicensed = {"product"}
     world.system.ambiguous_creates = ["failed"]
     with scope(tenant=active_connection.tenant_id):
-        run = sync_run_start(connection=active_connection, trigger="manual", by_user=None)
+        run = sync_run_start(connection=active_connection, trigger="manual", actor=None)
         run = sync_run_execute(run=run)
     assert run.counts["unverified"] == 1 and run.counts["blocked"] == 1
 

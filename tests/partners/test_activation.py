@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from accounts.models import (
     AuditEvent,
@@ -21,6 +21,7 @@ from accounts.models import (
 from billing.models import TermsAcceptance
 from partners.models import ActivationStatus, PartnerActivation
 from partners.services import NewCustomer, activation_approve, activation_create
+from partners.services.activation_status import activation_status_move
 from severa import clock
 from subscriptions.models import OrderConfirmation, Subscription
 from tests.factories import SubscriptionFactory
@@ -484,3 +485,51 @@ def test_the_portal_form_activates_an_existing_customer_by_its_business_id_and_n
         "existing_customer",
         "partner",
     )
+
+
+def _activation_moves():
+    with scopes_disabled():
+        return list(
+            AuditEvent.objects.filter(subject_type="partners.partneractivation")
+            .exclude(action="partner.activation_created")
+            .order_by("pk")
+            .values_list("action", "actor_kind", "details__from")
+        )
+
+
+def test_an_activation_moves_once_from_waiting_and_each_move_is_audited_once(
+    tenant, admin_user, partner, partner_user, engagement
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant)
+    activation, _token = activation_create(
+        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+    )
+    with scope(tenant=tenant.pk):
+        activation_status_move(
+            activation=activation, to=ActivationStatus.DECLINED, actor=admin_user
+        )
+        assert activation.status == ActivationStatus.DECLINED
+        # A declined activation is neither approved nor cancelled afterwards.
+        for to in (ActivationStatus.APPROVED, ActivationStatus.CANCELLED):
+            with pytest.raises(ValidationError):
+                activation_status_move(activation=activation, to=to, actor=admin_user)
+        assert PartnerActivation.objects.get().status == ActivationStatus.DECLINED
+    assert _activation_moves() == [("partner.activation_declined", "user", "pending")]
+
+
+def test_an_expired_activation_is_not_approved_and_nothing_is_audited(
+    tenant, admin_user, partner, partner_user, engagement
+):
+    with scopes_disabled():
+        SubscriptionFactory(tenant=tenant)
+    activation, _token = activation_create(
+        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+    )
+    with scope(tenant=tenant.pk), clock.frozen(activation.expires_at):
+        with pytest.raises(ValidationError):
+            activation_status_move(
+                activation=activation, to=ActivationStatus.APPROVED, actor=admin_user
+            )
+        assert PartnerActivation.objects.get().status == ActivationStatus.PENDING
+    assert _activation_moves() == []

@@ -68,7 +68,7 @@ def test_a_product_with_a_numeric_or_blank_code_is_saved_and_audited(tenant, adm
                 "price": Decimal("95.50"),
                 "vat_rate": Decimal("25.5"),
             },
-            by_user=admin_user,
+            actor=admin_user,
         )
         blank = services.product_create(tenant=tenant, data={"name": "Misc", "code": ""})
         other_blank = services.product_create(tenant=tenant, data={"name": "Misc 2"})
@@ -307,7 +307,7 @@ def test_a_new_company_starts_with_the_default_invoice_statuses_in_its_language(
     with scopes_disabled():
         before = list(InvoiceStatus.objects.filter(tenant=other_tenant).values_list("pk", "name"))
     tenant = tenant_create(
-        name="Nya Bolaget AB", country="SE", business_id="", vat_number="", by=None
+        name="Nya Bolaget AB", country="SE", business_id="", vat_number="", actor=None
     )
     with tenant_scope(tenant):
         assert [(s.name, s.position, s.is_active) for s in InvoiceStatus.objects.all()] == [

@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Tenant {tenant} has no {system} connection: set it up first.")
             try:
                 connection = client_credentials_authorize(
-                    connection=connection, remote_tenant_id=remote_tenant_id, by_user=None
+                    connection=connection, remote_tenant_id=remote_tenant_id, actor=None
                 )
             except ValidationError as error:
                 raise CommandError("; ".join(error.messages)) from error

@@ -104,7 +104,7 @@ class VismaGlobalKit:
         """Issue the connection's agent key, configure an agent with it and let it say hello
         (every connection of the kit is to the same Visma Global company)."""
         with scope(tenant=connection.tenant_id):
-            key = agent_key_issue(connection=connection, by_user=admin)
+            key = agent_key_issue(connection=connection, actor=admin)
         runner = self.runner_for(connection, key)
         runner.heartbeat()
         self.runners[connection.pk] = runner
@@ -159,7 +159,6 @@ class VismaGlobalKit:
         """What reaches Visma Global of the kit's company: customers only with a won project,
         and the invoices of those customers."""
         with scopes_disabled():
-
             won = set(
                 Customer.objects.filter(
                     tenant=company.tenant, projects__sales_status="won"

@@ -77,7 +77,7 @@ class VismaNetKit:
         connection of the kit is to the same Visma.net company."""
         code = self.fake.issue_code(redirect_uri=callback_url())
         with scope(tenant=connection.tenant_id):
-            return authorization_complete(connection=connection, code=code, by_user=admin)
+            return authorization_complete(connection=connection, code=code, actor=admin)
 
     def expire_access_tokens(self) -> None:
         self.fake.expire_access_tokens()

@@ -15,13 +15,13 @@ def connect(connection: Connection, fake, admin) -> Connection:
     """Authorise `connection` the way the callback does, with a code the fake issued."""
     code = fake.issue_code(redirect_uri=callback_url())
     with scope(tenant=connection.tenant_id):
-        return authorization_complete(connection=connection, code=code, by_user=admin)
+        return authorization_complete(connection=connection, code=code, actor=admin)
 
 
 def sync(connection: Connection) -> SyncRun:
     with scope(tenant=connection.tenant_id):
         connection.refresh_from_db()
-        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, actor=None)
         return sync_run_execute(run=run)
 
 

@@ -251,8 +251,11 @@ def test_customers_from_fortnox_go_through_the_records_checks_and_are_audited(
         assert not Customer.objects.filter(number="2002").exists()
         created = Customer.objects.get(number="2001")
         event = AuditEvent.objects.get(action="records.customer.created")
-    assert event.actor is None
-    assert event.details["by"] == f"integration:fortnox:{connection.pk}"
+    assert (event.actor, event.actor_kind, event.actor_label) == (
+        None,
+        "connection",
+        f"integration:fortnox:{connection.pk}",
+    )
     assert event.details["record_id"] == created.pk
 
 

@@ -49,9 +49,7 @@ class Site:
     def sync(self) -> SyncRun:
         with scope(tenant=self.tenant.pk):
             self.connection.refresh_from_db()
-            run = sync_run_start(
-                connection=self.connection, trigger=SyncTrigger.MANUAL, by_user=None
-            )
+            run = sync_run_start(connection=self.connection, trigger=SyncTrigger.MANUAL, actor=None)
             return sync_run_execute(run=run)
 
 

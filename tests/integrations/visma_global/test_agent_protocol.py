@@ -64,7 +64,7 @@ def run_of(site) -> SyncRun:
 
 def test_a_key_is_shown_once_stored_hashed_and_activates_the_connection(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
         agent = Agent.objects.get(connection=site.connection)
         site.connection.refresh_from_db()
     assert key.startswith("sva_") and len(key) > 40
@@ -79,15 +79,15 @@ def test_a_key_is_shown_once_stored_hashed_and_activates_the_connection(site):
 
 def test_a_revoked_or_replaced_key_is_refused_at_the_next_call(site):
     with scope(tenant=site.tenant.pk):
-        first = agent_key_issue(connection=site.connection, by_user=site.admin)
+        first = agent_key_issue(connection=site.connection, actor=site.admin)
         assert hello(first).status_code == 200
-        second = agent_key_issue(connection=site.connection, by_user=site.admin)
+        second = agent_key_issue(connection=site.connection, actor=site.admin)
     refused = hello(first)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "unauthorized"
     assert hello(second).status_code == 200
     with scope(tenant=site.tenant.pk):
-        agent_key_revoke(connection=site.connection, by_user=site.admin)
+        agent_key_revoke(connection=site.connection, actor=site.admin)
     assert hello(second).status_code == 401
     assert call(second, "settings", method="GET").status_code == 401
     assert call("sva_made-up", "settings", method="GET").status_code == 401
@@ -97,9 +97,9 @@ def test_disconnecting_the_connection_revokes_the_agents_key(site):
     from integrations.oauth import connection_disconnect
 
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
         assert hello(key).status_code == 200
-        connection_disconnect(connection=site.connection, by_user=site.admin)
+        connection_disconnect(connection=site.connection, actor=site.admin)
         site.connection.refresh_from_db()
     assert site.connection.status == ConnectionStatus.DISCONNECTED
     assert hello(key).status_code == 401
@@ -107,7 +107,7 @@ def test_disconnecting_the_connection_revokes_the_agents_key(site):
 
 def test_a_second_agent_with_the_same_key_is_refused_while_the_first_is_online(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     assert hello(key, instance="first").status_code == 200
     second = hello(key, instance="second")
     assert second.status_code == 409
@@ -121,7 +121,7 @@ def test_a_second_agent_with_the_same_key_is_refused_while_the_first_is_online(s
 
 def test_a_job_is_handed_out_once(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     hello(key)
     run = run_of(site)
     with scopes_disabled():
@@ -148,7 +148,7 @@ def test_a_job_is_handed_out_once(site):
 
 def test_an_old_agent_is_told_to_upgrade_and_gets_no_jobs(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     answer = hello(key, version="0.9.3").json()
     assert answer["upgrade_required"] is True
     assert answer["minimum_version"] == "1.0.0"
@@ -162,7 +162,7 @@ def test_an_old_agent_is_told_to_upgrade_and_gets_no_jobs(site):
 def test_the_service_says_when_to_come_back(site, settings):
     settings.AGENT_IDLE_SECONDS = 900
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     assert hello(key).json()["next_poll_seconds"] == 900
     assert call(key, "jobs/next", {"wait": 0}).json() == {"job": None, "next_poll_seconds": 900}
     run_of(site)  # Sync now: the agent comes at once
@@ -171,7 +171,7 @@ def test_the_service_says_when_to_come_back(site, settings):
 
 def test_a_job_the_agent_never_takes_is_withdrawn(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
         hello(key)
         channel = AgentChannel(run_of(site), timeout=0.05, first_wait=0.0)
         with pytest.raises(TemporaryError) as raised:
@@ -264,7 +264,7 @@ def test_the_agent_loop_with_a_transport(site, kit):
     """AgentRunner.step against the service: nothing to do → told when to come back."""
     site.connect()
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     runner = AgentRunner(
         Service(SERVICE_URL, key, transport=ClientTransport(), sleep=lambda _s: None),
         kit.vg,
@@ -278,7 +278,7 @@ def test_an_agent_finds_only_its_own_connections_jobs(site, other_tenant):
     from tests.factories import agent_job_create
 
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     hello(key)
     with scopes_disabled():
         foreign = agent_job_create(other_tenant)
@@ -307,7 +307,7 @@ def test_scheduled_runs_come_at_most_hourly(site, kit, monkeypatch):
 
 def test_the_agent_fetches_its_settings(site):
     with scope(tenant=site.tenant.pk):
-        key = agent_key_issue(connection=site.connection, by_user=site.admin)
+        key = agent_key_issue(connection=site.connection, actor=site.admin)
     hello(key)
     with scopes_disabled():
         Agent.objects.update(options={"customer_types": [1], "supplier_invoices_billable": False})
@@ -325,12 +325,12 @@ def test_a_paused_connection_resumes_with_its_key_not_after_a_revoke(site):
     from integrations.connections import connection_pause, connection_resume
 
     with scope(tenant=site.tenant.pk):
-        agent_key_issue(connection=site.connection, by_user=site.admin)
-        connection_pause(connection=site.connection, reason="Paused by the company.", by_user=None)
-        resumed = connection_resume(connection=site.connection, by_user=None)
+        agent_key_issue(connection=site.connection, actor=site.admin)
+        connection_pause(connection=site.connection, reason="Paused by the company.", actor=None)
+        resumed = connection_resume(connection=site.connection, actor=None)
         assert resumed.status == ConnectionStatus.ACTIVE
-        connection_pause(connection=resumed, reason="Paused by the company.", by_user=None)
-        agent_key_revoke(connection=resumed, by_user=None)
+        connection_pause(connection=resumed, reason="Paused by the company.", actor=None)
+        agent_key_revoke(connection=resumed, actor=None)
         resumed.refresh_from_db()
         with pytest.raises(ValidationError):
-            connection_resume(connection=resumed, by_user=None)
+            connection_resume(connection=resumed, actor=None)

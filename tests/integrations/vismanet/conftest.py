@@ -92,7 +92,7 @@ def customer(tenant):
 def sync(connection):
     with scope(tenant=connection.tenant_id):
         connection.refresh_from_db()
-        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, by_user=None)
+        run = sync_run_start(connection=connection, trigger=SyncTrigger.MANUAL, actor=None)
         return sync_run_execute(run=run)
 
 

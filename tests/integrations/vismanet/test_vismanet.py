@@ -63,7 +63,7 @@ def _remote_invoice(fake, invoice, connection):
 def test_service_account_of_the_company_connects_and_syncs(kit, draft, customer):
     with scope(tenant=draft.tenant_id):
         connection = client_credentials_authorize(
-            connection=draft, remote_tenant_id=DEFAULT_COMPANY, by_user=None
+            connection=draft, remote_tenant_id=DEFAULT_COMPANY, actor=None
         )
     assert connection.status == ConnectionStatus.ACTIVE
     assert connection.auth_kind == "client_credentials"
@@ -77,13 +77,13 @@ def test_service_account_of_the_company_connects_and_syncs(kit, draft, customer)
 def test_the_customer_tenant_is_refused_in_words_and_changes_nothing(kit, draft, admin):
     with scope(tenant=draft.tenant_id), pytest.raises(WrongTenant) as refused:
         client_credentials_authorize(
-            connection=draft, remote_tenant_id=DEFAULT_CUSTOMER_TENANT, by_user=None
+            connection=draft, remote_tenant_id=DEFAULT_CUSTOMER_TENANT, actor=None
         )
     assert "pick the Visma.net ERP company" in str(refused.value)
     assert "tenant id, not the customer's" in str(refused.value)
     code = kit.fake.issue_code(redirect_uri=callback_url(), tenant_id=DEFAULT_CUSTOMER_TENANT)
     with scope(tenant=draft.tenant_id), pytest.raises(WrongTenant):
-        authorization_complete(connection=draft, code=code, by_user=admin)
+        authorization_complete(connection=draft, code=code, actor=admin)
     draft.refresh_from_db()
     assert draft.status != ConnectionStatus.ACTIVE
     assert not draft.access_token_encrypted
@@ -167,7 +167,7 @@ def _save_segments(connection, fake, *, department, cost_centre, units, centres)
             cost_centre_segment=cost_centre,
             business_units=units,
             cost_centres=centres,
-            by_user=None,
+            actor=None,
         )
 
 

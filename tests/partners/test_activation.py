@@ -229,7 +229,7 @@ def test_brand_new_customer_admin_sets_a_password_then_approves(
         assert not Subscription.objects.exists()
         # Created as every company is (accounts.services.tenant_create), and audited so.
         created = AuditEvent.objects.get(tenant=tenant, action="tenant.created_for_partner")
-        assert (created.actor, created.details) == (partner_user, {"name": "Uusi Asiakas Oy"})
+        assert (created.actor, created.subject_label) == (partner_user, "Uusi Asiakas Oy")
     # One e-mail: set the password, then approve.
     [message] = mail.outbox
     assert message.to == ["ville@uusi.test"]

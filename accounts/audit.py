@@ -161,7 +161,7 @@ SYSTEM = Actor(kind=ActorKind.SYSTEM, label="system")
 ActorLike = Actor | User | None
 
 
-def actor_of(actor: ActorLike) -> Actor:
+def actor_of(*, actor: ActorLike) -> Actor:
     """``None`` is the system; a user becomes a person's actor."""
     if actor is None:
         return SYSTEM
@@ -209,7 +209,7 @@ def audit_event_build(
     a subject the caller has not loaded."""
     if not isinstance(action, AuditAction):
         raise TypeError(f"an audit action must be an AuditAction, not {action!r}")
-    who = actor_of(actor)
+    who = actor_of(actor=actor)
     if subject is not None:
         subject_ref = (subject._meta.label_lower, subject.pk, _subject_label(subject))
     subject_type, subject_id, subject_label = subject_ref or ("", "", "")
@@ -252,14 +252,14 @@ def audit_record(
     return event
 
 
-def audit_events_insert(events: list[AuditEvent]) -> None:
+def audit_events_insert(*, events: list[AuditEvent]) -> None:
     """Write events built with ``audit_event_build`` in one INSERT (a run's many moves)."""
     if events:
         with scopes_disabled():
             AuditEvent.objects.bulk_create(events)
 
 
-def audit_action_label(value: str) -> str:
+def audit_action_label(*, value: str) -> str:
     """The reader's words for a stored action; an action no longer known reads as stored."""
     try:
         return str(AuditAction(value).label)

@@ -28,7 +28,7 @@ def _rows(page) -> list[dict]:
     return [
         {
             "event": event,
-            "action": audit_action_label(event.action),
+            "action": audit_action_label(value=event.action),
             "actor": (
                 event.actor_label
                 if event.actor_kind in (ActorKind.USER, ActorKind.PARTNER_USER, ActorKind.OPERATOR)

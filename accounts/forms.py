@@ -59,4 +59,4 @@ class OutboxPasswordResetForm(PasswordResetForm):
             # Every request is its own mail: the token in it is new.
             dedupe_key=f"password_reset:{context['uid']}:{context['token']}",
         )
-        outbox_relay_soon([message] if message is not None else [])
+        outbox_relay_soon(messages=[message] if message is not None else [])

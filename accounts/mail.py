@@ -88,7 +88,7 @@ def mail_enqueue(
         )
         if message is not None:
             written.append(message)
-    outbox_relay_soon(written)
+    outbox_relay_soon(messages=written)
     return written
 
 

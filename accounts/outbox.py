@@ -74,7 +74,7 @@ REDACTED = "[sent]"
 _settled: list[Callable[[OutboxMessage], None]] = []
 
 
-def outbox_settled_register(callback: Callable[[OutboxMessage], None]) -> None:
+def outbox_settled_register(*, callback: Callable[[OutboxMessage], None]) -> None:
     if callback not in _settled:
         _settled.append(callback)
 
@@ -128,7 +128,7 @@ def outbox_message_add(
         raise
 
 
-def outbox_relay_soon(messages: list[OutboxMessage]) -> None:
+def outbox_relay_soon(*, messages: list[OutboxMessage]) -> None:
     """Send `messages` right after the current transaction commits, not only on the next
     beat (which sends whatever is due, retries included)."""
     # Imported here: the task module imports this one (its task runs the relay).
@@ -224,7 +224,7 @@ def outbox_message_send(*, message_id: int, connection=None) -> str:
         else:
             message.status = OutboxStatus.SENT
             message.sent_at = now
-            message.body = outbox_body_redacted(message.body)
+            message.body = outbox_body_redacted(body=message.body)
             message.attachment = None
             outcome = "sent"
         message.save(
@@ -257,7 +257,7 @@ def _email(message: OutboxMessage, connection) -> EmailMessage:
 
 def _settle(message: OutboxMessage) -> None:
     for callback in _settled:
-        callback(message)
+        callback(message=message)
 
 
 def _connection_reset(connection) -> None:
@@ -287,7 +287,7 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
 
 
-def outbox_body_redacted(body: str) -> str:
+def outbox_body_redacted(*, body: str) -> str:
     return _LINK_TOKEN.sub(rf"\g<1>{REDACTED}", body)
 
 
@@ -325,7 +325,7 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
                 "last_error": message.last_error,
             },
         )
-        outbox_relay_soon([message])
+        outbox_relay_soon(messages=[message])
     return message
 
 
@@ -337,7 +337,7 @@ def outbox_messages_cancel(*, messages: QuerySet[OutboxMessage]) -> int:
         status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
     ):
         message.status = OutboxStatus.CANCELLED
-        message.body = outbox_body_redacted(message.body)
+        message.body = outbox_body_redacted(body=message.body)
         message.attachment = None
         message.save(update_fields=["status", "body", "attachment"])
         cancelled += 1

@@ -328,7 +328,7 @@ def api_tokens_revoke_all(*, user: User) -> int:
     return count
 
 
-def api_tokens_of_user(user: User) -> list[ApiToken]:
+def api_tokens_of_user(*, user: User) -> list[ApiToken]:
     """The user's tokens that still work, newest first (what the list and Revoke show)."""
     return list(
         ApiToken.objects.filter(user=user, revoked_at=None, expires_at__gt=clock.now()).order_by(
@@ -344,7 +344,7 @@ def api_token_revoke(*, user: User, token_id: object) -> ApiToken | None:
         token_pk = int(token_id)
     except (TypeError, ValueError):
         return None
-    token = next((t for t in api_tokens_of_user(user) if t.pk == token_pk), None)
+    token = next((t for t in api_tokens_of_user(user=user) if t.pk == token_pk), None)
     if token is None:
         return None
     with transaction.atomic():

@@ -157,7 +157,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "accounts/account.html",
         {
             "has_two_factor": twofactor.confirmed_device(request.user) is not None,
-            "api_tokens": services.api_tokens_of_user(request.user),
+            "api_tokens": services.api_tokens_of_user(user=request.user),
         },
     )
 
@@ -167,7 +167,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
 def account_token_revoke_view(request: HttpRequest, apitoken_id: int) -> HttpResponse:
     if not confirmed(request):
         token = next(
-            (t for t in services.api_tokens_of_user(request.user) if t.pk == apitoken_id), None
+            (t for t in services.api_tokens_of_user(user=request.user) if t.pk == apitoken_id), None
         )
         if token is None:
             raise Http404

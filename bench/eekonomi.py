@@ -80,7 +80,7 @@ def _world(server, client_id: str, secret: str):
     code = server.fake.issue_code(client_id=client_id, redirect_uri=callback_url())
     tokens = connector_for("visma_eekonomi").exchange_code(code, callback_url())
     with scope(tenant=tenant.pk):
-        tokens_store(connection, tokens, auth_kind="authorization_code")
+        tokens_store(connection=connection, tokens=tokens, auth_kind="authorization_code")
         now = clock.now()
         Connection.objects.filter(pk=connection.pk).update(
             status=ConnectionStatus.ACTIVE, activated_at=now, authorized_at=now

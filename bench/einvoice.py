@@ -65,7 +65,9 @@ def _populate(count: int) -> None:
         buyers[country] = buyers.get(country) or buyer_create(
             country, name=f"Bench Åström & Co {country}", **routing
         )
-    snapshots = {country: invoice_buyer_snapshot(tenant) for country, tenant in buyers.items()}
+    snapshots = {
+        country: invoice_buyer_snapshot(tenant=tenant) for country, tenant in buyers.items()
+    }
     issued_at = datetime.datetime(2024, 9, 2, 6, tzinfo=datetime.UTC)
     invoices, all_lines = [], []
     for index in range(count):
@@ -104,7 +106,7 @@ def _populate(count: int) -> None:
                 due_date=datetime.date(2024, 9, 16),
                 currency=currency,
                 reference=reference_for(seller.country, f"1{index + 1:07d}"),
-                seller_snapshot=seller_snapshot(seller, currency),
+                seller_snapshot=seller_snapshot(seller=seller, currency=currency),
                 buyer_snapshot=snapshots[country],
                 vat_note=note,
                 net=net,

@@ -83,7 +83,7 @@ def main() -> dict:
 
             def document() -> bytes:
                 invoice = Invoice.objects.select_related("tenant").defer("pdf").get(pk=invoice_id)
-                return invoice_pdf_bytes(invoice)
+                return invoice_pdf_bytes(invoice=invoice)
 
             def unstore() -> None:
                 # The stored PDF is the document: clear it (not timed) so each round renders.
@@ -91,7 +91,7 @@ def main() -> dict:
 
             unstore()
             first = _timed(document)
-            html = invoice_html(Invoice.objects.select_related("tenant").get(pk=invoice_id))
+            html = invoice_html(invoice=Invoice.objects.select_related("tenant").get(pk=invoice_id))
             pdf = bytes(Invoice.objects.get(pk=invoice_id).pdf)
             fonts = FontConfiguration()
             documents, bare, bare_shared_fonts, markup = [], [], [], []
@@ -107,7 +107,9 @@ def main() -> dict:
                 markup.append(
                     _timed(
                         lambda: invoice_html(
-                            Invoice.objects.select_related("tenant").defer("pdf").get(pk=invoice_id)
+                            invoice=Invoice.objects.select_related("tenant")
+                            .defer("pdf")
+                            .get(pk=invoice_id)
                         )
                     )
                 )

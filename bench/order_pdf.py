@@ -42,20 +42,20 @@ def main() -> dict:
             # next period's price.
             order = OrderConfirmationFactory(tenant=tenant, confirmed_by=confirmer)
 
-            first = _timed(lambda: order_confirmation_pdf(order))
-            html = order_confirmation_html(order)
-            pdf = order_confirmation_pdf(order)
+            first = _timed(lambda: order_confirmation_pdf(order=order))
+            html = order_confirmation_html(order=order)
+            pdf = order_confirmation_pdf(order=order)
             fonts = FontConfiguration()
             document, bare, bare_shared_fonts, markup = [], [], [], []
             for _ in range(ROUNDS):
-                document.append(_timed(lambda: order_confirmation_pdf(order)))
+                document.append(_timed(lambda: order_confirmation_pdf(order=order)))
                 bare.append(_timed(lambda: HTML(string=html, base_url=BASE_URL).write_pdf()))
                 bare_shared_fonts.append(
                     _timed(
                         lambda: HTML(string=html, base_url=BASE_URL).write_pdf(font_config=fonts)
                     )
                 )
-                markup.append(_timed(lambda: order_confirmation_html(order)))
+                markup.append(_timed(lambda: order_confirmation_html(order=order)))
         document_s = statistics.median(document)
         bare_s = statistics.median(bare)
         bare_shared_s = statistics.median(bare_shared_fonts)

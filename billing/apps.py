@@ -22,4 +22,4 @@ class BillingConfig(AppConfig):
             page="tenant_home", name="open_invoices", roles=BILLING_ROLES, read=tenant_open_invoices
         )
         billing_contacts_register(billing_contact_addresses)
-        outbox_settled_register(invoice_message_settled)
+        outbox_settled_register(callback=invoice_message_settled)

@@ -51,12 +51,12 @@ class LastBillingContactError(DomainError):
     }
 
 
-def billing_contacts_list(tenant: Tenant) -> QuerySet[BillingContact]:
+def billing_contacts_list(*, tenant: Tenant) -> QuerySet[BillingContact]:
     """The tenant's billing contacts, oldest first (call inside the tenant's scope)."""
     return BillingContact.objects.filter(tenant=tenant).select_related("user")
 
 
-def billing_contact_user_candidates(tenant: Tenant) -> QuerySet[User]:
+def billing_contact_user_candidates(*, tenant: Tenant) -> QuerySet[User]:
     """Active users of the tenant who are not billing contacts yet."""
     return (
         User.objects.filter(is_active=True, memberships__tenant=tenant, memberships__is_active=True)
@@ -65,22 +65,22 @@ def billing_contact_user_candidates(tenant: Tenant) -> QuerySet[User]:
     )
 
 
-def billing_contact_recipients(tenant: Tenant) -> list[tuple[BillingContact, str]]:
+def billing_contact_recipients(*, tenant: Tenant) -> list[tuple[BillingContact, str]]:
     """The contacts that get the tenant's billing documents, each with its address: each
     address once (compared without case), users at their current address, deactivated users
     and users no longer in the tenant left out. Works with or without a tenant scope."""
     with tenant_scope(tenant):
-        contacts = list(billing_contacts_list(tenant))
+        contacts = list(billing_contacts_list(tenant=tenant))
         active_user_ids = set(
             Membership.objects.filter(tenant=tenant, is_active=True).values_list(
                 "user_id", flat=True
             )
         )
-    return contact_recipients(contacts, active_user_ids)
+    return contact_recipients(contacts=contacts, active_user_ids=active_user_ids)
 
 
 def contact_recipients(
-    contacts: list[BillingContact], active_user_ids: set[int]
+    *, contacts: list[BillingContact], active_user_ids: set[int]
 ) -> list[tuple[BillingContact, str]]:
     """`contacts` that get documents, each with its address: each address once (compared
     without case), users at their current address, users not among `active_user_ids` (or
@@ -99,27 +99,27 @@ def contact_recipients(
     return recipients
 
 
-def partner_billing_contacts_list(partner: Partner) -> QuerySet[BillingContact]:
+def partner_billing_contacts_list(*, partner: Partner) -> QuerySet[BillingContact]:
     """The partner's billing contacts, oldest first (call inside the partner's scope)."""
     return BillingContact.objects.filter(partner=partner).select_related("user")
 
 
-def partner_billing_contact_recipients(partner: Partner) -> list[tuple[BillingContact, str]]:
+def partner_billing_contact_recipients(*, partner: Partner) -> list[tuple[BillingContact, str]]:
     """The contacts that get the partner's invoices, each address once; users no longer
     active in the partner left out."""
     with partner_scope(partner):
-        contacts = list(partner_billing_contacts_list(partner))
+        contacts = list(partner_billing_contacts_list(partner=partner))
     active_user_ids = set(
         PartnerMembership.objects.filter(partner=partner, is_active=True).values_list(
             "user_id", flat=True
         )
     )
-    return contact_recipients(contacts, active_user_ids)
+    return contact_recipients(contacts=contacts, active_user_ids=active_user_ids)
 
 
 def billing_contact_addresses(tenant: Tenant) -> list[str]:
     """The addresses of `billing_contact_recipients`."""
-    return [address for _contact, address in billing_contact_recipients(tenant)]
+    return [address for _contact, address in billing_contact_recipients(tenant=tenant)]
 
 
 def billing_contact_user_find(*, tenant: Tenant, user_id: int) -> User:
@@ -184,7 +184,7 @@ def billing_contact_add(
         raise ValidationError({"email": _("Give a user or an e-mail address.")})
     # The tenant row is the lock for its billing contacts.
     Tenant.objects.select_for_update().get(pk=tenant.pk)
-    current = billing_contacts_list(tenant)
+    current = billing_contacts_list(tenant=tenant)
     if user is not None:
         is_member = Membership.objects.filter(tenant=tenant, user=user, is_active=True).exists()
         if not user.is_active or not is_member:

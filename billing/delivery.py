@@ -69,7 +69,7 @@ RESUME_AFTER = timedelta(minutes=10)
 RESUME_WITHIN = timedelta(days=3)
 
 
-def invoice_delivery_queue(invoice: Invoice) -> None:
+def invoice_delivery_queue(*, invoice: Invoice) -> None:
     """Deliver the invoice after the surrounding transaction commits (at once when there
     is none: `invoice_issued` calls this after the issuing commit)."""
     # Imported here: the task module imports this one (its tasks deliver invoices).
@@ -86,18 +86,18 @@ def invoice_delivery_queue(invoice: Invoice) -> None:
     )
 
 
-def invoice_dedupe_key(invoice: Invoice, email: str) -> str:
+def invoice_dedupe_key(*, invoice: Invoice, email: str) -> str:
     return f"invoice:{invoice.pk}:link:{email.strip().lower()}"
 
 
-def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | None, str]], bool]:
+def invoice_recipients(*, invoice: Invoice) -> tuple[list[tuple[BillingContact | None, str]], bool]:
     """(contact, address) pairs: the billing contacts, or the tenant's admins (no contact)
     when it has none; the flag says the admins stand in. A partner's invoice: the partner's
     contacts, or its active users."""
     if invoice.partner_id is not None:
-        return partner_invoice_recipients(invoice)
+        return partner_invoice_recipients(invoice=invoice)
     contacts: list[tuple[BillingContact | None, str]] = list(
-        billing_contact_recipients(invoice.tenant)
+        billing_contact_recipients(tenant=invoice.tenant)
     )
     if contacts:
         return contacts, False
@@ -115,10 +115,11 @@ def invoice_recipients(invoice: Invoice) -> tuple[list[tuple[BillingContact | No
 
 
 def partner_invoice_recipients(
+    *,
     invoice: Invoice,
 ) -> tuple[list[tuple[BillingContact | None, str]], bool]:
     contacts: list[tuple[BillingContact | None, str]] = list(
-        partner_billing_contact_recipients(invoice.partner)
+        partner_billing_contact_recipients(partner=invoice.partner)
     )
     if contacts:
         return contacts, False
@@ -138,7 +139,7 @@ def partner_invoice_recipients(
 def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
     """Render (once) the invoice's PDF, then write a link and its e-mail (once each) for every
     recipient; returns the messages this call wrote (none when all were written before)."""
-    invoice_pdf_bytes(invoice)
+    invoice_pdf_bytes(invoice=invoice)
     with transaction.atomic():
         # The invoice's row lock makes concurrent deliveries of one invoice take turns;
         # of=("self",) leaves the tenant row alone, defer("pdf") the stored document.
@@ -151,7 +152,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
         # The e-invoice, when the buyer takes one (queued once, relayed after the commit);
         # it goes out whether or not anybody gets the e-mail.
         einvoice_delivery_add(locked)
-        recipients, to_admins = invoice_recipients(locked)
+        recipients, to_admins = invoice_recipients(invoice=locked)
         if not recipients:
             logger.error(
                 "Invoice %s not delivered: %s has no billing contacts and no active admins",
@@ -160,7 +161,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
             )
             return []
         linked = set(InvoiceLink.objects.filter(invoice=locked).values_list("email", flat=True))
-        language = invoice_language(locked)
+        language = invoice_language(invoice=locked)
         seller = locked.seller_snapshot if isinstance(locked.seller_snapshot, dict) else {}
         written = []
         for contact, address in recipients:
@@ -191,7 +192,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
                 to=address,
                 subject=subject,
                 body=body,
-                dedupe_key=invoice_dedupe_key(locked, address),
+                dedupe_key=invoice_dedupe_key(invoice=locked, email=address),
             )
             if message is not None:
                 InvoiceMessage.objects.create(
@@ -202,7 +203,7 @@ def invoice_deliver(*, invoice: Invoice) -> list[OutboxMessage]:
                     link=link,
                 )
                 written.append(message)
-        outbox_relay_soon(written)
+        outbox_relay_soon(messages=written)
     return written
 
 
@@ -224,7 +225,7 @@ def invoice_sent_mark(*, invoice_id: int) -> bool:
         return invoice_status_move(invoice=invoice, to=InvoiceState.SENT, actor=None)
 
 
-def invoice_message_settled(message: OutboxMessage) -> None:
+def invoice_message_settled(*, message: OutboxMessage) -> None:
     """The relay's callback (registered in billing/apps.py): a message of an invoice went out
     or failed for good, which may be the last one its invoice waited for."""
     invoice_id = (
@@ -259,7 +260,7 @@ def invoice_deliveries_resume() -> int:
     return len(stuck)
 
 
-def invoice_links_contact_removed(sender, *, contact: BillingContact, **kwargs) -> None:
+def invoice_links_contact_removed(*, sender, contact: BillingContact, **kwargs) -> None:
     """`billing_contact_removed` receiver: the contact's links stop working and its unsent
     messages are cancelled, in the removal's transaction (and its tenant scope)."""
     links = InvoiceLink.objects.filter(

@@ -71,7 +71,9 @@ def billing_demo_seed() -> None:
         with tenant_scope(tenant):
             if not BillingDetails.objects.filter(tenant=tenant).exists():
                 billing_details_update(tenant=tenant, data=demo.details, actor=None)
-            addresses = {contact.address.lower() for contact in billing_contacts_list(tenant)}
+            addresses = {
+                contact.address.lower() for contact in billing_contacts_list(tenant=tenant)
+            }
             for username in demo.usernames:
                 user = User.objects.filter(username=username).first()
                 if user is not None and user.email.lower() not in addresses:

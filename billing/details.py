@@ -50,7 +50,7 @@ MAX_LENGTHS = {
 }
 
 
-def billing_details_get(tenant: Tenant) -> BillingDetails:
+def billing_details_get(*, tenant: Tenant) -> BillingDetails:
     """The tenant's billing details; an unsaved row (``pk`` None, address country = the
     tenant's) when none are saved yet. Works with or without a tenant scope active."""
     with tenant_scope(tenant):
@@ -62,7 +62,7 @@ def billing_details_get(tenant: Tenant) -> BillingDetails:
     return details
 
 
-def billing_details_values(details: BillingDetails) -> dict[str, Any]:
+def billing_details_values(*, details: BillingDetails) -> dict[str, Any]:
     """Every field of the billing details as shown and edited (tenant fields included)."""
     values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
     values.update({name: getattr(details.tenant, name) for name in TENANT_FIELDS})
@@ -186,7 +186,7 @@ def billing_details_update(
     is_new = details is None
     if details is None:
         details = BillingDetails(tenant=locked_tenant)
-    before = billing_details_values(details)
+    before = billing_details_values(details=details)
     for name in ADDRESS_FIELDS + DELIVERY_FIELDS + PAYMENT_FIELDS:
         setattr(details, name, clean[name])
     for name in TENANT_FIELDS:

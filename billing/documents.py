@@ -89,7 +89,9 @@ class CustomerGroup:
     subtotal: Decimal
 
 
-def customer_groups(invoice: Invoice, lines: tuple[InvoiceLine, ...]) -> tuple[CustomerGroup, ...]:
+def customer_groups(
+    *, invoice: Invoice, lines: tuple[InvoiceLine, ...]
+) -> tuple[CustomerGroup, ...]:
     """The lines of a partner's invoice grouped by customer, in line order (the run writes
     each customer's lines together); empty for a tenant's own invoice."""
     if invoice.partner_id is None:
@@ -119,7 +121,7 @@ def _buyer(snapshot: object, language: str) -> Party:
     data = dict(snapshot) if isinstance(snapshot, dict) else {}
     if data.get("address_country"):
         data["country"] = data["address_country"]
-    return party_read(data, language)
+    return party_read(snapshot=data, language=language)
 
 
 def _bank(invoice: Invoice, seller: dict, buyer: Party) -> BankAccount:
@@ -142,14 +144,14 @@ def _bank(invoice: Invoice, seller: dict, buyer: Party) -> BankAccount:
     )
 
 
-def invoice_bank_account(invoice: Invoice, *, language: str | None = None) -> BankAccount:
+def invoice_bank_account(*, invoice: Invoice, language: str | None = None) -> BankAccount:
     """The account the invoice is paid to, with the domestic numbers for its buyer."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     seller = invoice.seller_snapshot if isinstance(invoice.seller_snapshot, dict) else {}
     return _bank(invoice, seller, _buyer(invoice.buyer_snapshot, language))
 
 
-def invoice_document(invoice: Invoice, *, language: str | None = None) -> InvoiceDocument:
+def invoice_document(*, invoice: Invoice, language: str | None = None) -> InvoiceDocument:
     """Everything an invoice or credit note shows. Reads the lines (one query unless
     prefetched) and, on a credit note, the credited invoice (one query unless selected)."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
@@ -160,17 +162,17 @@ def invoice_document(invoice: Invoice, *, language: str | None = None) -> Invoic
     buyer = _buyer(invoice.buyer_snapshot, language)
     return InvoiceDocument(
         invoice=invoice,
-        seller=party_read(seller, language),
+        seller=party_read(snapshot=seller, language=language),
         bank=_bank(invoice, seller, buyer),
         payment_terms_days=terms if isinstance(terms, int) else None,
         buyer=buyer,
         lines=lines,
-        vat_groups=tuple(vat_breakdown(lines, invoice.currency)),
+        vat_groups=tuple(vat_breakdown(lines=lines, currency=invoice.currency)),
         reference=reference_display(invoice.reference, country=str(seller.get("country") or "")),
         credited_number=credited.display_number if credited is not None else "",
         credited_date=credited.invoice_date if credited is not None else None,
         language=language,
-        customer_groups=customer_groups(invoice, lines),
+        customer_groups=customer_groups(invoice=invoice, lines=lines),
         **_reissue_numbers(invoice),
     )
 
@@ -194,33 +196,33 @@ def _reissue_numbers(invoice: Invoice) -> dict[str, str]:
     return {}
 
 
-def invoice_language(invoice: Invoice) -> str:
+def invoice_language(*, invoice: Invoice) -> str:
     # A partner organisation has no language of its own: the site's.
     return document_language(invoice.recipient)
 
 
-def invoice_html(invoice: Invoice) -> str:
+def invoice_html(*, invoice: Invoice) -> str:
     """The document's HTML in the tenant's language (money and dates formatted for it)."""
-    language = invoice_language(invoice)
+    language = invoice_language(invoice=invoice)
     with translation.override(language):
-        document = invoice_document(invoice, language=language)
+        document = invoice_document(invoice=invoice, language=language)
         return render_to_string(DOCUMENT_TEMPLATE, {"document": document, "invoice": invoice})
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
+def invoice_pdf(*, invoice: Invoice) -> bytes:
     """Render the invoice or credit note to PDF (A4). Slow (a third of a second a page):
     call it from a worker or the download fallback, never inside the issuing transaction or
     while holding a lock."""
-    return html_to_pdf(invoice_html(invoice))
+    return html_to_pdf(invoice_html(invoice=invoice))
 
 
-def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     """The stored PDF; rendered and stored first (under the invoice's row lock, only if
     still missing) when the worker has not done it yet. Call inside the tenant's scope."""
     # Looked up at call time (not bound at import) so tests can count renders.
-    return pdf_stored_once(invoice, lambda invoice: invoice_pdf(invoice))
+    return pdf_stored_once(invoice, lambda invoice: invoice_pdf(invoice=invoice))
 
 
-def invoice_filename(invoice: Invoice) -> str:
+def invoice_filename(*, invoice: Invoice) -> str:
     prefix = "credit-note" if invoice.kind == InvoiceKind.CREDIT_NOTE else "invoice"
     return f"{prefix}-{invoice.display_number}.pdf"

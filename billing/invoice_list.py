@@ -44,13 +44,13 @@ class InvoiceRow:
     pdf_url: str
 
 
-def invoice_rows_query(invoices: QuerySet[Invoice]) -> QuerySet:
+def invoice_rows_query(*, invoices: QuerySet[Invoice]) -> QuerySet:
     """`invoices` newest first, as the tuples `invoice_rows` reads (page this)."""
     return invoices.order_by("-invoice_date", "-issued_at", "-id").values_list(*ROW_FIELDS)
 
 
 def invoice_rows(
-    values: list[tuple], *, detail_url: Callable[[int], str], pdf_url: Callable[[int], str]
+    *, values: list[tuple], detail_url: Callable[[int], str], pdf_url: Callable[[int], str]
 ) -> list[InvoiceRow]:
     """One row per tuple of `invoice_rows_query`, its dates and total formatted."""
     statuses = {code: str(label) for code, label in InvoiceState.choices}
@@ -92,8 +92,8 @@ class OpenInvoices:
 
 
 def open_invoices(
-    invoices: QuerySet[Invoice],
     *,
+    invoices: QuerySet[Invoice],
     today: date,
     detail_url: Callable[[int], str],
     pdf_url: Callable[[int], str],
@@ -110,7 +110,7 @@ def open_invoices(
     overdue = 0
     sums: dict[str, Decimal] = {}
     for row, value in zip(
-        invoice_rows(values, detail_url=detail_url, pdf_url=pdf_url), values, strict=True
+        invoice_rows(values=values, detail_url=detail_url, pdf_url=pdf_url), values, strict=True
     ):
         due_date, currency, total = value[5], value[6], value[7]
         sums[currency] = sums.get(currency, Decimal(0)) + total
@@ -125,7 +125,7 @@ def open_invoices(
 def tenant_open_invoices(request: HttpRequest) -> OpenInvoices:
     """The open invoices on the company overview (request.tenant, inside its scope)."""
     return open_invoices(
-        Invoice.objects.all(),
+        invoices=Invoice.objects.all(),
         today=clock.today(),
         detail_url=row_url("tenant_invoice_detail", request.tenant.pk),
         pdf_url=row_url("tenant_invoice_pdf", request.tenant.pk),

@@ -81,7 +81,7 @@ def invoice_status_move(
     return True
 
 
-def invoices_mark_overdue(on: datetime.date) -> int:
+def invoices_mark_overdue(*, on: datetime.date) -> int:
     """Issued or sent invoices (not credit notes) due before `on` → overdue: one set-based
     UPDATE that loads no invoice (it returns the moved rows' keys), then one INSERT of their
     audit events; returns how many moved."""
@@ -98,7 +98,7 @@ def invoices_mark_overdue(on: datetime.date) -> int:
             moved = cursor.fetchall()
         now, subject_type = clock.now(), Invoice._meta.label_lower
         audit_events_insert(
-            [
+            events=[
                 audit_event_build(
                     actor=None,
                     action=AuditAction.INVOICE_OVERDUE,

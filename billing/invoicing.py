@@ -100,7 +100,7 @@ def invoice_vat_decision(
     """VAT for the buyer (`tenant`, or `partner` on a consolidated invoice) buying from
     `seller`, decided on the invoice date (§3.5): the buyer's country and VAT number."""
     if partner is not None:
-        country, vat_number = partner.country, partner_vat_number(partner)
+        country, vat_number = partner.country, partner_vat_number(partner=partner)
     else:
         country, vat_number = tenant.country, tenant.vat_number
     return buyer_vat_decision(
@@ -108,14 +108,14 @@ def invoice_vat_decision(
     )
 
 
-def partner_vat_number(partner: Partner) -> str:
+def partner_vat_number(*, partner: Partner) -> str:
     """The partner's VAT number from its billing details ("" when it has given none)."""
 
     details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
     return details.vat_number if details is not None else ""
 
 
-def vat_breakdown(lines: Iterable[InvoiceLine], currency: str) -> list[VatGroup]:
+def vat_breakdown(*, lines: Iterable[InvoiceLine], currency: str) -> list[VatGroup]:
     """Totals per VAT category and rate; VAT computed once per group on its summed net
     (EN 16931 BR-CO-17), so lines never carry a rounded VAT of their own."""
     groups: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
@@ -140,7 +140,7 @@ def invoice_totals(
     net + VAT + rounding == total exactly; the rounding is only ever non-zero for SEK and NOK
     with the seller's cash rounding on (BR-CO-16: payable = total with VAT + rounding).
     """
-    groups = vat_breakdown(lines, currency)
+    groups = vat_breakdown(lines=lines, currency=currency)
     net = sum((group.taxable for group in groups), Decimal(0))
     vat = sum((group.vat for group in groups), Decimal(0))
     gross = quantize(net + vat, currency)
@@ -151,7 +151,7 @@ def invoice_totals(
     return quantize(net, currency), quantize(vat, currency), rounding, gross
 
 
-def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
+def seller_snapshot(*, seller: SellerEntity, currency: str) -> dict[str, Any]:
     account = seller.bank_accounts.filter(currency=currency).first()
     if account is None:
         raise InvoicingError("no_bank_account", seller=seller.name, currency=currency)
@@ -160,7 +160,7 @@ def seller_snapshot(seller: SellerEntity, currency: str) -> dict[str, Any]:
     return seller.party() | account.snapshot() | {"payment_terms_days": seller.payment_terms_days}
 
 
-def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
+def invoice_buyer_snapshot(*, tenant: Tenant) -> dict[str, Any]:
     """The tenant as its invoices name the buyer, frozen at issue."""
     return party_snapshot(
         name=tenant.name,
@@ -172,7 +172,7 @@ def invoice_buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
     )
 
 
-def partner_buyer_snapshot(partner: Partner) -> dict[str, Any]:
+def partner_buyer_snapshot(*, partner: Partner) -> dict[str, Any]:
     """The partner as its consolidated invoices name the buyer, frozen at issue."""
 
     details = BillingDetails.objects.with_scopes_disabled().filter(partner=partner).first()
@@ -190,8 +190,8 @@ def recipient_buyer_snapshot(
     *, tenant: Tenant | None = None, partner: Partner | None = None
 ) -> dict[str, Any]:
     if partner is not None:
-        return partner_buyer_snapshot(partner)
-    return invoice_buyer_snapshot(tenant)
+        return partner_buyer_snapshot(partner=partner)
+    return invoice_buyer_snapshot(tenant=tenant)
 
 
 # Issuing (numbering, writing, credit notes) is `billing.issuing`; payments follow.

@@ -95,7 +95,7 @@ class Draft:
     orders: list[OrderConfirmation] = field(default_factory=list)
 
 
-def invoice_reference(seller: SellerEntity, series: str, number: int) -> str:
+def invoice_reference(*, seller: SellerEntity, series: str, number: int) -> str:
     """The payment reference of invoice `number` of the seller's `series`.
 
     The number identifies an invoice within the seller's series (each seller has its own
@@ -104,11 +104,11 @@ def invoice_reference(seller: SellerEntity, series: str, number: int) -> str:
     return reference_for(seller.country, f"1{number:07d}")
 
 
-def invoice_issued(invoice: Invoice) -> None:
+def invoice_issued(*, invoice: Invoice) -> None:
     """After the commit: render the PDF and deliver (queued to the workers)."""
     from billing.delivery import invoice_delivery_queue  # delivery imports this module
 
-    invoice_delivery_queue(invoice)
+    invoice_delivery_queue(invoice=invoice)
 
 
 def _draft(
@@ -153,7 +153,7 @@ def _draft(
         seller_snapshots = {}
     key = (seller.pk, currency)
     if key not in seller_snapshots:
-        seller_snapshots[key] = seller_snapshot(seller, currency)
+        seller_snapshots[key] = seller_snapshot(seller=seller, currency=currency)
     related = {
         "tenant": tenant,
         "partner": partner,
@@ -186,9 +186,9 @@ def _draft(
 
 
 def drafts_issue(
+    *,
     seller: SellerEntity,
     drafts: list[Draft],
-    *,
     deliver: bool = True,
     actor: ActorLike = None,
     details: dict | None = None,
@@ -211,7 +211,9 @@ def drafts_issue(
             invoice._state.adding = True
             invoice.series = counter.series
             invoice.number = counter.next_number + offset
-            invoice.reference = invoice_reference(seller, invoice.series, invoice.number)
+            invoice.reference = invoice_reference(
+                seller=seller, series=invoice.series, number=invoice.number
+            )
             invoice.issued_at = issued_at
             invoices.append(invoice)
         bulk_insert(invoices)
@@ -224,7 +226,7 @@ def drafts_issue(
                 lines.append(line)
         bulk_insert(lines)
         audit_events_insert(
-            [
+            events=[
                 audit_event_build(
                     actor=actor,
                     action=(
@@ -250,13 +252,13 @@ def drafts_issue(
         counter.next_number += len(drafts)
         counter.save(update_fields=["next_number"])
         if deliver:
-            transaction.on_commit(lambda: [invoice_issued(i) for i in invoices])
+            transaction.on_commit(lambda: [invoice_issued(invoice=i) for i in invoices])
 
 
 # Invoices of orders.
 
 
-def uninvoiced_orders(up_to: date):
+def uninvoiced_orders(*, up_to: date):
     """Confirmed orders with a charge, made on or before `up_to`, not invoiced yet (the
     partial index `order_to_invoice`: the run reads its due work, never the history), whose
     period has started by `up_to`: an order made before its period starts (a first period in
@@ -272,14 +274,14 @@ def uninvoiced_orders(up_to: date):
     )
 
 
-def order_recipient(order: OrderConfirmation) -> RecipientKey:
+def order_recipient(*, order: OrderConfirmation) -> RecipientKey:
     """The customer pays its orders unless the order names a partner that pays."""
     if order.invoice_partner_id is not None:
         return ("partner", order.invoice_partner_id)
     return ("tenant", order.tenant_id)
 
 
-def consolidated_order(orders: list[OrderConfirmation]) -> list[OrderConfirmation]:
+def consolidated_order(*, orders: list[OrderConfirmation]) -> list[OrderConfirmation]:
     """A partner's orders in invoice order: customer by customer (by name), each customer's
     orders by date, so each customer's lines sit together under its heading."""
     return sorted(orders, key=lambda o: (o.tenant.name.lower(), o.tenant_id, o.made_on, o.sequence))
@@ -300,7 +302,7 @@ ORDER_LINE_FIELDS = (
 )
 
 
-def order_lines_to_invoice(order_ids: list[int]) -> dict[int, list[tuple]]:
+def order_lines_to_invoice(*, order_ids: list[int]) -> dict[int, list[tuple]]:
     """The lines not invoiced yet of the orders `order_ids`, as tuples of
     `ORDER_LINE_FIELDS` by order id (a batch reads thousands: no model instances)."""
     lines: dict[int, list[tuple]] = defaultdict(list)
@@ -357,8 +359,8 @@ def _order_lines_to_invoice(
 
 
 def invoice_draft(
-    orders: list[OrderConfirmation],
     *,
+    orders: list[OrderConfirmation],
     invoice_date: date,
     billing_run: BillingRun,
     seller_snapshots: dict[tuple[int, str], dict[str, Any]] | None = None,
@@ -379,10 +381,10 @@ def invoice_draft(
         )
     currency = currencies.pop()
     if partner is not None:
-        orders = consolidated_order(orders)
+        orders = consolidated_order(orders=orders)
     vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=invoice_date)
     if order_lines is None:
-        order_lines = order_lines_to_invoice([order.pk for order in orders])
+        order_lines = order_lines_to_invoice(order_ids=[order.pk for order in orders])
     lines = _order_lines_to_invoice(orders, vat, order_lines)
     if not lines:
         return None
@@ -433,17 +435,17 @@ def _already_done(billing_run: BillingRun, drafts: list[Draft]) -> set[int]:
 
 
 def invoice_drafts_issue(
+    *,
     seller: SellerEntity,
     drafts: list[Draft],
     tally: RunTally,
-    *,
     billing_run: BillingRun,
     deliver: bool = True,
 ) -> list[Draft]:
     """Issue the run's invoice `drafts` (all from `seller`) once: those another worker
     issued meanwhile are counted as already done. Returns the drafts issued."""
     try:
-        drafts_issue(seller, drafts, deliver=deliver)
+        drafts_issue(seller=seller, drafts=drafts, deliver=deliver)
         issued = drafts
     except IntegrityError:
         done = _already_done(billing_run, drafts)
@@ -459,7 +461,7 @@ def invoice_drafts_issue(
             if index in done:
                 continue
             try:
-                drafts_issue(seller, [draft], deliver=deliver)
+                drafts_issue(seller=seller, drafts=[draft], deliver=deliver)
             except IntegrityError:
                 tally.add("already_done")
                 continue
@@ -481,7 +483,7 @@ def _recipients_issue(
 ) -> None:
     """Draft and issue the invoices of `orders`, one per recipient and seller."""
     orders = list(orders)
-    order_lines = order_lines_to_invoice([order.pk for order in orders])
+    order_lines = order_lines_to_invoice(order_ids=[order.pk for order in orders])
     # A few sellers serve every tenant: one instance each, not one joined copy per order.
     missing = {order.seller_id for order in orders} - set(sellers)
     if missing:
@@ -489,13 +491,13 @@ def _recipients_issue(
     groups: dict[tuple[RecipientKey, int], list[OrderConfirmation]] = defaultdict(list)
     for order in orders:
         order.seller = sellers[order.seller_id]
-        groups[(order_recipient(order), order.seller_id)].append(order)
+        groups[(order_recipient(order=order), order.seller_id)].append(order)
     by_seller: dict[int, list[Draft]] = defaultdict(list)
     nothing_left: list[int] = []
     for ((kind, recipient_id), seller_id), recipient_orders in groups.items():
         try:
             draft = invoice_draft(
-                recipient_orders,
+                orders=recipient_orders,
                 invoice_date=invoice_date,
                 billing_run=billing_run,
                 seller_snapshots=seller_snapshots,
@@ -514,20 +516,20 @@ def _recipients_issue(
         orders_mark_invoiced(order_ids=nothing_left)
     for seller_id in sorted(by_seller):
         invoice_drafts_issue(
-            sellers[seller_id],
-            by_seller[seller_id],
-            tally,
+            seller=sellers[seller_id],
+            drafts=by_seller[seller_id],
+            tally=tally,
             billing_run=billing_run,
             deliver=deliver,
         )
 
 
-def invoicing_plan(invoice_date: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
+def invoicing_plan(*, invoice_date: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
     """The orders due on `invoice_date` (see `uninvoiced_orders`), in chunks of the orders of
     up to `batch_size` recipients: a recipient's orders are never split between chunks."""
     recipients: dict[tuple[RecipientKey, int], list[int]] = defaultdict(list)
     for order_id, tenant_id, partner_id, seller_id in (
-        uninvoiced_orders(invoice_date)
+        uninvoiced_orders(up_to=invoice_date)
         .select_related(None)
         .values_list("pk", "tenant_id", "invoice_partner_id", "seller_id")
     ):
@@ -549,8 +551,8 @@ class IssuingCache:
 
 
 def invoices_issue_orders(
-    order_ids: list[int],
     *,
+    order_ids: list[int],
     billing_run: BillingRun,
     invoice_date: date,
     deliver: bool = True,
@@ -561,7 +563,7 @@ def invoices_issue_orders(
     invoice per recipient and seller; counts what it did in `tally`."""
     cache = cache or IssuingCache()
     loaded = (
-        uninvoiced_orders(invoice_date)
+        uninvoiced_orders(up_to=invoice_date)
         .select_related(None)
         .select_related("tenant", "tenant__billing_details", "invoice_partner")
         .filter(pk__in=order_ids)
@@ -592,9 +594,9 @@ def invoices_issue(
     if tally is None:
         tally = RunTally.of(*INVOICING_COUNTS)
     cache = IssuingCache()
-    for order_ids in invoicing_plan(invoice_date, batch_size):
+    for order_ids in invoicing_plan(invoice_date=invoice_date, batch_size=batch_size):
         invoices_issue_orders(
-            order_ids,
+            order_ids=order_ids,
             billing_run=billing_run,
             invoice_date=invoice_date,
             deliver=deliver,
@@ -687,8 +689,8 @@ def credit_note_issue(
             credited_invoice=invoice,
         )
         drafts_issue(
-            seller,
-            [draft],
+            seller=seller,
+            drafts=[draft],
             actor=by,
             details={"credited_invoice": invoice.display_number, "reason": reason},
         )
@@ -766,7 +768,7 @@ def invoice_reissue(
             vat_note_kind=vat.note_kind,
         )
         draft.invoice.reissue_credit_note = note
-        drafts_issue(seller, [draft], actor=by)
+        drafts_issue(seller=seller, drafts=[draft], actor=by)
         new = draft.invoice
         audit_record(
             actor=by,

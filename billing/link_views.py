@@ -64,13 +64,13 @@ def invoice_link_view(request: HttpRequest, token: str) -> HttpResponse:
             ip=_client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
-        language = invoice_language(invoice)
+        language = invoice_language(invoice=invoice)
         with translation.override(language):
             # Rendered without the request: no context processor looks at a session here.
             html = render_to_string(
                 "links/invoice.html",
                 {
-                    "document": invoice_document(invoice, language=language),
+                    "document": invoice_document(invoice=invoice, language=language),
                     "invoice": invoice,
                     "token": token,
                     "expires_at": link.expires_at,
@@ -94,7 +94,7 @@ def invoice_link_pdf_view(request: HttpRequest, token: str) -> HttpResponse:
             ip=_client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
-        pdf = invoice_pdf_bytes(invoice)
+        pdf = invoice_pdf_bytes(invoice=invoice)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice=invoice)}"'
     return response

@@ -106,7 +106,7 @@ def _months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + (later.month - earlier.month)
 
 
-def starts_a_period_on(subscription: Subscription, day: date) -> bool:
+def starts_a_period_on(*, subscription: Subscription, day: date) -> bool:
     """Whether one of the subscription's coming periods starts on `day` (a 1st).
 
     Periods follow each other without gaps from the day after the current period ends, each
@@ -145,7 +145,7 @@ def cohort_candidates(*, from_seller: SellerEntity, cohort_start: date) -> list[
             .select_related("tenant")
             .order_by("tenant__name", "pk")
         )
-        return [s for s in subscriptions if starts_a_period_on(s, cohort_start)]
+        return [s for s in subscriptions if starts_a_period_on(subscription=s, day=cohort_start)]
 
 
 def _missing_accounts(seller: SellerEntity, currencies: Counter) -> dict[str, int]:
@@ -295,7 +295,7 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
 # The notice.
 
 
-def seller_details(seller: SellerEntity, currency: str) -> dict[str, str]:
+def seller_details(*, seller: SellerEntity, currency: str) -> dict[str, str]:
     """What a billing contact needs to know of the new seller, for one currency."""
     account = seller.bank_accounts.filter(currency=currency).first()
     frozen = account.snapshot() if account else {"iban": "", "bic": ""}
@@ -311,7 +311,7 @@ def _notice_context(
     terms = TermsVersion.objects.filter(
         seller=migration.to_seller, version=migration.to_seller.terms_version
     ).first()
-    seller = seller_details(migration.to_seller, currency)
+    seller = seller_details(seller=migration.to_seller, currency=currency)
     with translation.override(language):
         cohort_start = locale_format.date_format(migration.cohort_start, language)
         # The domestic numbers payers in the tenant's country expect beside IBAN and BIC.
@@ -547,7 +547,7 @@ def seller_migrations_apply(*, on: date) -> dict[str, int]:
     }
 
 
-def seller_migrations_with_counts(migrations: QuerySet[SellerMigration]) -> QuerySet:
+def seller_migrations_with_counts(*, migrations: QuerySet[SellerMigration]) -> QuerySet:
     """`migrations` with the number of items in each status as `<status>_count`."""
     return migrations.annotate(
         **{

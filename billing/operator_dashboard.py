@@ -41,7 +41,7 @@ class OperatorDashboard:
     schedule: BillingSchedule
 
 
-def operator_dashboard(now: datetime) -> OperatorDashboard:
+def operator_dashboard(*, now: datetime) -> OperatorDashboard:
     """The dashboard at `now` (call with scopes disabled)."""
     today = timezone.localtime(now).date()
     months = [month_format(start) for start in month_starts(today)]
@@ -72,5 +72,5 @@ def operator_dashboard(now: datetime) -> OperatorDashboard:
         failed_einvoices=EInvoiceDelivery.objects.filter(
             status=EInvoiceDeliveryStatus.FAILED
         ).count(),
-        schedule=billing_schedule(now),
+        schedule=billing_schedule(now=now),
     )

@@ -73,7 +73,7 @@ def operator_home_view(request: HttpRequest) -> HttpResponse:
         request,
         "operator/home.html",
         {
-            "dashboard": operator_dashboard(clock.now()),
+            "dashboard": operator_dashboard(now=clock.now()),
             "tenants": _page(request, Tenant.objects.order_by("name", "pk")),
             "partners": Partner.objects.all(),
             "sellers": SellerEntity.objects.prefetch_related("bank_accounts"),
@@ -103,7 +103,7 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
             runs = runs.filter(status=form.cleaned_data["status"])
     page = _page(request, runs)
     for run in page.object_list:
-        run.counts_in_words = run_counts_in_words(run)
+        run.counts_in_words = run_counts_in_words(run=run)
     return render(
         request,
         "operator/billing_runs.html",
@@ -111,7 +111,7 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query_without_page(request),
-            "schedule": billing_schedule(clock.now()),
+            "schedule": billing_schedule(now=clock.now()),
             "schedule_text": schedule_in_words(),
         },
     )
@@ -122,7 +122,7 @@ def billing_runs_view(request: HttpRequest) -> HttpResponse:
 def billing_run_now_view(request: HttpRequest) -> HttpResponse:
     """Queue today's billing run (idempotent: a second press within minutes queues nothing,
     and a run of a day already done does nothing twice)."""
-    if run_now_queue(clock.today()):
+    if run_now_queue(today=clock.today()):
         messages.success(request, _("Today's billing run is queued. Its rows appear below."))
     else:
         messages.info(request, _("Today's billing run was queued a moment ago already."))
@@ -180,7 +180,7 @@ def _invoice_detail(request: HttpRequest, invoice: Invoice, **bound) -> HttpResp
     context = {
         "invoice": invoice,
         "rows": rows,
-        "vat_groups": vat_breakdown(lines, invoice.currency),
+        "vat_groups": vat_breakdown(lines=lines, currency=invoice.currency),
         "payments": payments,
         "paid": paid,
         "outstanding": invoice.total - invoice.credited_amount - paid if is_invoice else None,
@@ -319,7 +319,7 @@ def seller_migrations_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("operator_seller_migration", sellermigration_id=migration.pk)
     migrations = seller_migrations_with_counts(
-        SellerMigration.objects.select_related("from_seller", "to_seller").order_by(
+        migrations=SellerMigration.objects.select_related("from_seller", "to_seller").order_by(
             "-cohort_start", "-pk"
         )
     )
@@ -336,7 +336,7 @@ def seller_migrations_view(request: HttpRequest) -> HttpResponse:
 def seller_migration_detail_view(request: HttpRequest, sellermigration_id: int) -> HttpResponse:
     migration = get_object_or_404(
         seller_migrations_with_counts(
-            SellerMigration.objects.select_related(
+            migrations=SellerMigration.objects.select_related(
                 "from_seller", "to_seller", "created_by", "cancelled_by"
             )
         ),

@@ -129,7 +129,7 @@ class RolloverError(DomainError):
     messages = {"not_renewed": _("This subscription cannot be renewed: %(reason)s")}
 
 
-def run_moment(on: date) -> datetime:
+def run_moment(*, on: date) -> datetime:
     """When a job for `on` happens: now when `on` is today, else 03:00 local time on `on` (the
     time the daily run is scheduled), so a replayed day gets timestamps on that day without
     freezing the process clock."""
@@ -160,6 +160,7 @@ class RolloverStep:
 
 
 def rollover_plan(
+    *,
     subscription: Subscription,
     changes: Iterable[ScheduledChange],
     on: date,
@@ -173,7 +174,7 @@ def rollover_plan(
     rate) when a renewal cannot be priced. `priced` prices a state for a period (default:
     `renewal_price`; a run passes one that remembers its answers)."""
     priced = priced or renewal_price
-    state = subscription_state(subscription)
+    state = subscription_state(subscription=subscription)
     pending = sorted(changes, key=lambda change: (change.effective_date, change.pk or 0))
     steps: list[RolloverStep] = []
     while state.period.end < on:
@@ -182,7 +183,7 @@ def rollover_plan(
         following = next_period(state.period, subscription.period_months)
         due = [change for change in pending if change.effective_date <= following.start]
         pending = [change for change in pending if change.effective_date > following.start]
-        new_state, terminating = state_after(replace(state, period=following), due)
+        new_state, terminating = state_after(state=replace(state, period=following), changes=due)
         if terminating:
             ends = tuple(change for change in due if change.kind == ChangeKind.TERMINATION)
             others = tuple(change for change in due if change.kind != ChangeKind.TERMINATION)
@@ -196,7 +197,7 @@ def rollover_plan(
 
 
 def renewal_price(
-    subscription: Subscription, state: SubscriptionState, period: Period, book: PriceBook
+    *, subscription: Subscription, state: SubscriptionState, period: Period, book: PriceBook
 ) -> PeriodPrice:
     """`state` priced for the whole of `period` from `book` (its currency, on the period's
     first day), after checking that the book prices every item of it."""
@@ -207,7 +208,7 @@ def renewal_price(
         interfaces=state.interfaces,
         added_add_ons=(),  # a renewal keeps the add-ons the subscription has
     )
-    return period_price(subscription, state, period, prices=book)
+    return period_price(subscription=subscription, state=state, period=period, prices=book)
 
 
 @dataclass
@@ -226,7 +227,7 @@ class _Context:
     def for_day(cls, on: date, *, deliver: bool) -> _Context:
         return cls(
             on=on,
-            moment=run_moment(on),
+            moment=run_moment(on=on),
             deliver=deliver,
             editions={edition.code: edition for edition in Edition.objects.all()},
         )
@@ -256,17 +257,19 @@ class _Context:
             book.priced_on,
             state,
             period,
-            vat_decision(subscription, period.start),
+            vat_decision(subscription=subscription, on=period.start),
         )
         price = self.renewal_prices.get(key)
         if price is None:
-            price = self.renewal_prices[key] = renewal_price(subscription, state, period, book)
+            price = self.renewal_prices[key] = renewal_price(
+                subscription=subscription, state=state, period=period, book=book
+            )
         return price
 
     def prices(self, currency: str, day: date) -> PriceBook:
         key = (currency, day)
         if key not in self.books:
-            self.books[key] = price_book(currency, day)
+            self.books[key] = price_book(currency=currency, on=day)
         return self.books[key]
 
 
@@ -290,8 +293,8 @@ def _renewal_summary(step: RolloverStep) -> dict:
             "add_ons": sorted(state.add_ons),
             "interfaces": sorted(state.interfaces),
         },
-        "applied": [change_json(change) for change in step.applied],
-        "scheduled": [change_json(change) for change in step.still_scheduled],
+        "applied": [change_json(change=change) for change in step.applied],
+        "scheduled": [change_json(change=change) for change in step.still_scheduled],
         "removed_add_ons": [],
     }
 
@@ -494,7 +497,7 @@ def _rollover_batch(
     ):
         changes[change.subscription_id].append(change)
     plans = []
-    active_users = active_licences_by_tenant([s.tenant_id for s in subscriptions])
+    active_users = active_licences_by_tenant(tenant_ids=[s.tenant_id for s in subscriptions])
     for subscription in subscriptions:
         tally.add("subscriptions")
         due = subscription.status == SubscriptionStatus.ACTIVE
@@ -504,11 +507,11 @@ def _rollover_batch(
         starts = subscription.period_end + timedelta(days=1)
         try:
             steps = rollover_plan(
-                subscription,
-                changes[subscription.pk],
-                context.on,
-                context.prices,
-                context.priced,
+                subscription=subscription,
+                changes=changes[subscription.pk],
+                on=context.on,
+                prices=context.prices,
+                priced=context.priced,
             )
             _seats_cover_active_users(steps, active_users.get(subscription.tenant_id, 0))
         except (QuoteError, ValueError) as error:
@@ -566,13 +569,13 @@ def _locked(queryset, *, skip_locked: bool = False):
     )
 
 
-def due_subscriptions(on: date):
+def due_subscriptions(*, on: date):
     """Active subscriptions whose period ended before `on`."""
     return Subscription.objects.filter(status=SubscriptionStatus.ACTIVE, period_end__lt=on)
 
 
 def subscription_rollover(
-    subscription: Subscription, on: date, *, deliver: bool = True
+    *, subscription: Subscription, on: date, deliver: bool = True
 ) -> list[OrderConfirmation]:
     """Roll `subscription` over to the period containing `on`; returns the renewal orders
     made (none when it was not due, was rolled over already, or terminates).
@@ -591,7 +594,7 @@ def subscription_rollover(
 
 def rollover_chunks_plan(on: date, batch_size: int = BATCH_SIZE) -> list[list[int]]:
     """The ids of the subscriptions due on `on`, in chunks of `batch_size`."""
-    ids = list(due_subscriptions(on).order_by("pk").values_list("pk", flat=True))
+    ids = list(due_subscriptions(on=on).order_by("pk").values_list("pk", flat=True))
     return chunked(ids, batch_size)
 
 
@@ -601,7 +604,7 @@ def rollover_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) -
     context = _Context.for_day(run.run_date, deliver=deliver)
 
     def work(ids: list[int]) -> RunTally:
-        batch = list(_locked(due_subscriptions(context.on).filter(pk__in=ids)).order_by("pk"))
+        batch = list(_locked(due_subscriptions(on=context.on).filter(pk__in=ids)).order_by("pk"))
         if not batch:
             return RunTally()
         return _rollover_batch(batch, context)[0]
@@ -610,8 +613,8 @@ def rollover_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) -
 
 
 def rollover_run(
-    on: date,
     *,
+    on: date,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
     before_renewals: Callable[[date], dict[str, int]] | None = None,
@@ -643,10 +646,10 @@ def rollover_run(
                 planned(run, chunks)
             tally.merge(rollover_chunks_work(run, deliver=deliver))
         except Exception as error:
-            run_failed(run, tally, error)
+            run_failed(run=run, tally=tally, error=error)
             raise
         _rollover_announce(on)
-        return run_end(run, tally)
+        return run_end(run=run, tally=tally)
 
 
 def _rollover_announce(on: date) -> None:

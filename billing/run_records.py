@@ -85,7 +85,7 @@ def run_begin(*, kind: str, run_date: date) -> BillingRun:
     return run
 
 
-def run_end(run: BillingRun, tally: RunTally) -> BillingRun:
+def run_end(*, run: BillingRun, tally: RunTally) -> BillingRun:
     """Add the attempt's counts to the run's and mark it finished."""
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
@@ -106,7 +106,7 @@ def run_end(run: BillingRun, tally: RunTally) -> BillingRun:
     return locked
 
 
-def run_counts_add(run: BillingRun, tally: RunTally) -> BillingRun:
+def run_counts_add(*, run: BillingRun, tally: RunTally) -> BillingRun:
     """Add a helper's counts and errors to the run's, under the row lock, leaving its status
     to the attempt that runs it (`billing.runs.run_help`)."""
     with transaction.atomic():
@@ -131,7 +131,7 @@ def _tally_merge(locked: BillingRun, tally: RunTally) -> None:
     locked.errors = errors
 
 
-def run_failed(run: BillingRun, tally: RunTally, error: BaseException) -> None:
+def run_failed(*, run: BillingRun, tally: RunTally, error: BaseException) -> None:
     """Record a crashed attempt: what it did before the crash, and why it stopped."""
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
@@ -155,7 +155,7 @@ def run_failed(run: BillingRun, tally: RunTally, error: BaseException) -> None:
         )
 
 
-def run_summary(run: BillingRun) -> dict[str, Any]:
+def run_summary(*, run: BillingRun) -> dict[str, Any]:
     """The run as one JSON-ready object (the command's output line, the task's result)."""
     return {
         "kind": run.kind,

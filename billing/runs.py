@@ -48,7 +48,7 @@ def invoicing_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) 
     def work(order_ids: list[int]) -> RunTally:
         tally = RunTally()
         invoices_issue_orders(
-            order_ids,
+            order_ids=order_ids,
             billing_run=run,
             invoice_date=run.run_date,
             deliver=deliver,
@@ -61,8 +61,8 @@ def invoicing_chunks_work(run: BillingRun, *, deliver: bool, wait: bool = True) 
 
 
 def invoicing_run(
-    day: date,
     *,
+    day: date,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
     planned: Callable[[BillingRun, int], None] | None = None,
@@ -81,17 +81,19 @@ def invoicing_run(
         run = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         tally = RunTally.of(*INVOICING_COUNTS)
         try:
-            chunks = chunks_plan(run, lambda: invoicing_plan(day, batch_size))
+            chunks = chunks_plan(
+                run, lambda: invoicing_plan(invoice_date=day, batch_size=batch_size)
+            )
             if planned is not None:
                 planned(run, chunks)
             tally.merge(invoicing_chunks_work(run, deliver=deliver))
         except Exception as error:
-            run_failed(run, tally, error)
+            run_failed(run=run, tally=tally, error=error)
             raise
-        return run_end(run, tally)
+        return run_end(run=run, tally=tally)
 
 
-def run_help(run_id: int, *, deliver: bool = True) -> BillingRun:
+def run_help(*, run_id: int, deliver: bool = True) -> BillingRun:
     """Join the rollover or invoicing run `run_id` under way in another worker: claim its
     open chunks until none is left to claim (without waiting for those others hold), and
     add what this worker did to the run's counts."""
@@ -105,20 +107,20 @@ def run_help(run_id: int, *, deliver: bool = True) -> BillingRun:
             tally.merge(invoicing_chunks_work(run, deliver=deliver, wait=False))
         else:
             raise ValueError(f"A {run.kind} run has no chunks")
-        return run_counts_add(run, tally)
+        return run_counts_add(run=run, tally=tally)
 
 
-def overdue_run(day: date) -> BillingRun:
+def overdue_run(*, day: date) -> BillingRun:
     """Mark the invoices whose due date is before `day` and that are unpaid as overdue."""
     with scopes_disabled():
         run = run_begin(kind=BillingRunKind.OVERDUE, run_date=day)
         tally = RunTally.of("marked_overdue")
         try:
-            tally.add("marked_overdue", invoices_mark_overdue(day))
+            tally.add("marked_overdue", invoices_mark_overdue(on=day))
         except Exception as error:
-            run_failed(run, tally, error)
+            run_failed(run=run, tally=tally, error=error)
             raise
-        return run_end(run, tally)
+        return run_end(run=run, tally=tally)
 
 
 def _seller_migrations(day: date) -> dict[str, int]:
@@ -132,7 +134,7 @@ def invoicing_weekday() -> int:
     return settings.INVOICING_WEEKDAY
 
 
-def first_day_due(up_to: date) -> date:
+def first_day_due(*, up_to: date) -> date:
     """The day after the last finished rollover run, or `up_to` when there is none; never
     after `up_to` (the last day is always re-checked)."""
     with scopes_disabled():
@@ -148,7 +150,7 @@ class FutureRunDate(ValueError):
     """A billing run asked for a day that has not come yet."""
 
 
-def run_date_check(up_to: date) -> None:
+def run_date_check(*, up_to: date) -> None:
     """A run may replay any past day and today, never a day after today: it would order
     renewals and issue invoices dated in the future (no undo). Raises `FutureRunDate`."""
     today = clock.today()
@@ -160,8 +162,8 @@ def run_date_check(up_to: date) -> None:
 
 
 def billing_run(
-    up_to: date,
     *,
+    up_to: date,
     start: date | None = None,
     deliver: bool = True,
     batch_size: int = BATCH_SIZE,
@@ -170,7 +172,7 @@ def billing_run(
     """Run everything due from `start` (default `first_day_due(up_to)`) to `up_to`, day by
     day: rollover, the invoicing run on the invoicing weekday, overdue marking.
     `planned(run, chunks)` is called once each rollover and invoicing run is planned."""
-    first = start if start is not None else first_day_due(up_to)
+    first = start if start is not None else first_day_due(up_to=up_to)
     if first > up_to:
         raise ValueError(f"--from {first.isoformat()} is after --date {up_to.isoformat()}")
     runs: list[BillingRun] = []
@@ -178,7 +180,7 @@ def billing_run(
     while day <= up_to:
         runs.append(
             rollover_run(
-                day,
+                on=day,
                 deliver=deliver,
                 batch_size=batch_size,
                 before_renewals=_seller_migrations,
@@ -186,7 +188,9 @@ def billing_run(
             )
         )
         if day.weekday() == invoicing_weekday():
-            runs.append(invoicing_run(day, deliver=deliver, batch_size=batch_size, planned=planned))
-        runs.append(overdue_run(day))
+            runs.append(
+                invoicing_run(day=day, deliver=deliver, batch_size=batch_size, planned=planned)
+            )
+        runs.append(overdue_run(day=day))
         day += _ONE_DAY
     return runs

@@ -41,7 +41,7 @@ class BillingSchedule:
         return max(0, (self.today - self.first_day_due).days)
 
 
-def billing_schedule(now: datetime, *, last_runs: int = 6) -> BillingSchedule:
+def billing_schedule(*, now: datetime, last_runs: int = 6) -> BillingSchedule:
     """The schedule seen at `now` (aware)."""
     local = timezone.localtime(now)
     today = local.date()
@@ -60,12 +60,12 @@ def billing_schedule(now: datetime, *, last_runs: int = 6) -> BillingSchedule:
         today=today,
         next_daily_run=next_run,
         next_invoicing_day=invoicing_day,
-        first_day_due=first_day_due(today),
+        first_day_due=first_day_due(up_to=today),
         last_runs=list(BillingRun.objects.order_by("-started_at", "-pk")[:last_runs]),
     )
 
 
-def run_counts_in_words(run: BillingRun) -> list[str]:
+def run_counts_in_words(*, run: BillingRun) -> list[str]:
     """``{"invoices": 3, "orders": 5}`` → ["5 orders invoiced", "3 invoices issued"]; counts
     of 0 are left out."""
     phrases = {
@@ -130,7 +130,7 @@ def run_counts_in_words(run: BillingRun) -> list[str]:
     return words
 
 
-def run_now_queue(today: date) -> bool:
+def run_now_queue(*, today: date) -> bool:
     """Queue the daily run for `today` through Celery, unless it was queued in the last
     `RUN_NOW_GUARD_SECONDS`; the run itself does nothing twice (billing/runs.py). True when
     queued now."""

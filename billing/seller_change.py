@@ -13,7 +13,7 @@ from billing.models import SellerMigrationItem, SellerMigrationItemStatus
 from severa import clock
 
 
-def seller_change_review_pending(tenant: Tenant) -> SellerMigrationItem | None:
+def seller_change_review_pending(*, tenant: Tenant) -> SellerMigrationItem | None:
     """The latest switch of the tenant's subscription not yet reviewed, or None: one query."""
     with tenant_scope(tenant):
         return (

@@ -23,7 +23,7 @@ def daily_run() -> list[dict]:
     """Everything due up to today (Celery beat, every day at 03:00 Europe/Helsinki): the
     rollover, the weekly invoicing run on its weekday, overdue marking; days missed while
     the beat or the workers were down are caught up first."""
-    return [run_summary(run) for run in billing_run(clock.today(), planned=helpers_queue)]
+    return [run_summary(run=run) for run in billing_run(up_to=clock.today(), planned=helpers_queue)]
 
 
 def helpers_queue(run: BillingRun, chunks: int, *, deliver: bool = True) -> int:
@@ -38,4 +38,4 @@ def helpers_queue(run: BillingRun, chunks: int, *, deliver: bool = True) -> int:
 def run_chunks_help(*, run_id: int, deliver: bool = True) -> dict:
     """Claim chunks of the rollover or invoicing run `run_id` alongside the worker that runs
     it, until none is left to claim."""
-    return run_summary(run_help(run_id, deliver=deliver))
+    return run_summary(run=run_help(run_id=run_id, deliver=deliver))

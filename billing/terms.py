@@ -27,11 +27,11 @@ from severa import clock
 from subscriptions.models import Subscription
 
 
-def terms_current(seller: SellerEntity) -> TermsVersion | None:
+def terms_current(*, seller: SellerEntity) -> TermsVersion | None:
     return TermsVersion.objects.filter(seller=seller, version=seller.terms_version).first()
 
 
-def terms_pending(tenant: Tenant) -> TermsVersion | None:
+def terms_pending(*, tenant: Tenant) -> TermsVersion | None:
     """The terms the tenant still has to accept, or None: one query."""
     with tenant_scope(tenant):
         switched = SellerMigrationItem.objects.filter(
@@ -86,6 +86,6 @@ def terms_accept(*, tenant: Tenant, terms: TermsVersion, user: User) -> TermsAcc
     return acceptance
 
 
-def terms_acceptances(tenant: Tenant):
+def terms_acceptances(*, tenant: Tenant):
     with tenant_scope(tenant):
         return list(TermsAcceptance.objects.select_related("seller", "user"))

@@ -84,7 +84,7 @@ def terms_gate(request: HttpRequest) -> HttpResponse | None:
     checked_at = request.session.get(TERMS_SESSION_KEY, {}).get(str(tenant.pk))
     if checked_at is not None and clock.now().timestamp() - checked_at < TERMS_RECHECK_SECONDS:
         return None
-    if terms_pending(tenant) is None:
+    if terms_pending(tenant=tenant) is None:
         _remember_no_terms_due(request, tenant.pk)
         return None
     target = reverse("tenant_terms", args=[tenant.pk])
@@ -105,7 +105,7 @@ def _next_url(request: HttpRequest) -> str:
 def terms_view(request: HttpRequest) -> HttpResponse:
     """The seller's terms of service; an admin accepts pending ones here."""
     tenant = request.tenant
-    pending = terms_pending(tenant)
+    pending = terms_pending(tenant=tenant)
     if request.method == "POST":
         if request.tenant_role != Role.ADMIN:
             raise PermissionDenied
@@ -122,7 +122,7 @@ def terms_view(request: HttpRequest) -> HttpResponse:
     terms = pending
     if terms is None:
         subscription = Subscription.objects.select_related("seller").filter(tenant=tenant).first()
-        terms = terms_current(subscription.seller) if subscription else None
+        terms = terms_current(seller=subscription.seller) if subscription else None
     return render(
         request,
         "billing/terms.html",

@@ -46,11 +46,11 @@ def billing_view(request: HttpRequest) -> HttpResponse:
 
     @functools.cache
     def details() -> BillingDetails:
-        return billing_details_get(tenant)
+        return billing_details_get(tenant=tenant)
 
     @functools.cache
     def invoices() -> Page:
-        return page_of(request, invoice_rows_query(Invoice.objects.all()))
+        return page_of(request, invoice_rows_query(invoices=Invoice.objects.all()))
 
     return render(
         request,
@@ -58,12 +58,12 @@ def billing_view(request: HttpRequest) -> HttpResponse:
         {
             "details": details,
             "operator_name": lambda: einvoice_operators().get(details().einvoice_operator, ""),
-            "contact_count": lambda: billing_contacts_list(tenant).count(),
+            "contact_count": lambda: billing_contacts_list(tenant=tenant).count(),
             "invoices": invoices,
             "page_number": asked if asked.isdigit() and len(asked) < 9 else "",
             "rows": functools.cache(
                 lambda: invoice_rows(
-                    invoices().object_list,
+                    values=invoices().object_list,
                     detail_url=row_url("tenant_invoice_detail", tenant.pk),
                     pdf_url=row_url("tenant_invoice_pdf", tenant.pk),
                 )
@@ -74,7 +74,7 @@ def billing_view(request: HttpRequest) -> HttpResponse:
 
 @tenant_view(*BILLING_ROLES)
 def billing_details_view(request: HttpRequest) -> HttpResponse:
-    details = billing_details_get(request.tenant)
+    details = billing_details_get(tenant=request.tenant)
     if request.method == "POST":
         form = BillingDetailsForm(request.POST)
         if form.is_valid():
@@ -88,7 +88,7 @@ def billing_details_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The billing details are saved."))
                 return redirect("tenant_billing_details", tenant_id=request.tenant.pk)
     else:
-        form = BillingDetailsForm(initial=billing_details_values(details))
+        form = BillingDetailsForm(initial=billing_details_values(details=details))
     return render(
         request,
         "billing/details.html",
@@ -105,7 +105,7 @@ def billing_details_view(request: HttpRequest) -> HttpResponse:
 @tenant_view(*BILLING_ROLES)
 def billing_contacts_view(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
-    candidates = billing_contact_user_candidates(tenant)
+    candidates = billing_contact_user_candidates(tenant=tenant)
     user_form = BillingContactUserForm(candidates=candidates)
     external_form = BillingContactExternalForm()
     if request.method == "POST":
@@ -136,7 +136,7 @@ def billing_contacts_view(request: HttpRequest) -> HttpResponse:
                     _("%(contact)s is now a billing contact.") % {"contact": contact.address},
                 )
                 return redirect("tenant_billing_contacts", tenant_id=tenant.pk)
-    contacts = list(billing_contacts_list(tenant))
+    contacts = list(billing_contacts_list(tenant=tenant))
     return render(
         request,
         "billing/contacts.html",
@@ -207,7 +207,7 @@ def invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(
         request,
         "billing/invoice_detail.html",
-        {"invoice": invoice, "document": invoice_document(invoice)},
+        {"invoice": invoice, "document": invoice_document(invoice=invoice)},
     )
 
 
@@ -215,8 +215,8 @@ def invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @tenant_view(*BILLING_ROLES)
 def invoice_pdf_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("tenant"), pk=invoice_id)
-    response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice=invoice)}"'
     return response
 
 

@@ -66,7 +66,9 @@ def agent_view(method: str) -> Callable:
             key = header[7:].strip() if header.lower().startswith("bearer ") else ""
             try:
                 with translation.override(request.headers.get("Accept-Language", "en")[:2] or "en"):
-                    agent = agent_authenticate(key, request.headers.get("X-Agent-Instance", ""))
+                    agent = agent_authenticate(
+                        key=key, instance_id=request.headers.get("X-Agent-Instance", "")
+                    )
                     with scope(tenant=agent.tenant_id):
                         return JsonResponse(handler(request, agent, _body(request), **kwargs))
             except AgentRefused as refused:
@@ -80,7 +82,7 @@ def agent_view(method: str) -> Callable:
 @agent_view("POST")
 def heartbeat_view(request: HttpRequest, agent: Agent, body: dict) -> dict:
     return agent_heartbeat(
-        agent,
+        agent=agent,
         agent_version=str(body.get("agent_version") or ""),
         remote_version=str(body.get("remote_version") or ""),
         hostname=str(body.get("hostname") or ""),
@@ -100,10 +102,10 @@ def job_next_view(request: HttpRequest, agent: Agent, body: dict) -> dict:
     except (TypeError, ValueError):
         wait = 0.0
     wait = min(max(wait, 0.0), float(getattr(settings, "AGENT_LONG_POLL", 25)))
-    job = agent_job_next(agent, wait=wait)
+    job = agent_job_next(agent=agent, wait=wait)
     if job is None:
-        return {"job": None, "next_poll_seconds": agent_next_poll(agent)}
-    return {"job": job_as_dict(job), "next_poll_seconds": 0}
+        return {"job": None, "next_poll_seconds": agent_next_poll(agent=agent)}
+    return {"job": job_as_dict(job=job), "next_poll_seconds": 0}
 
 
 @agent_view("POST")
@@ -117,7 +119,7 @@ def job_result_view(request: HttpRequest, agent: Agent, body: dict, agentjob_id:
         error = {"kind": error["kind"], "message": str(error.get("message") or "")[:2000]}
     elif "result" not in body:
         raise AgentRefused(400, "bad_request", "Give result or error.")
-    agent_job_result(agent, agentjob_id, result=body.get("result"), error=error)
+    agent_job_result(agent=agent, job_id=agentjob_id, result=body.get("result"), error=error)
     return {"ok": True, "next_poll_seconds": 0}
 
 

@@ -16,7 +16,7 @@ from severa import clock
 
 def agent_status(connection: Connection) -> dict[str, Any]:
     agent = Agent.objects.filter(connection=connection).first()
-    online = agent_online(agent)
+    online = agent_online(agent=agent)
     last_seen = agent.last_seen_at if agent else None
     return {
         "has_key": bool(agent and agent.has_key),
@@ -34,8 +34,8 @@ def agent_status(connection: Connection) -> dict[str, Any]:
         "last_seen_at": last_seen,
         "agent_version": agent.agent_version if agent else "",
         "remote_version": agent.remote_version if agent else "",
-        "minimum_version": minimum_agent_version(connection),
-        "too_old": bool(agent and agent_too_old(agent)),
+        "minimum_version": minimum_agent_version(connection=connection),
+        "too_old": bool(agent and agent_too_old(agent=agent)),
         "last_job_at": agent.last_job_at if agent else None,
         "last_job_kind": agent.last_job_kind if agent else "",
         "checklist": (agent.options or {}).get("checklist") if agent else None,

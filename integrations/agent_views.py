@@ -43,7 +43,7 @@ def page_context(connection: Connection) -> dict:
     """What the connection page shows of the agent (empty for systems without one)."""
     if not uses_agent(connection):
         return {}
-    agent = agent_of(connection)
+    agent = agent_of(connection=connection)
     options = agent.options or {}
     initial = {
         "customer_types": ", ".join(str(n) for n in options.get("customer_types") or []),

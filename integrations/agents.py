@@ -89,11 +89,11 @@ def job_timeout() -> float:
     return float(_setting("AGENT_JOB_TIMEOUT", 60.0))
 
 
-def key_hash(key: str) -> str:
+def key_hash(*, key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def version_tuple(version: str) -> tuple[int, ...]:
+def version_tuple(*, version: str) -> tuple[int, ...]:
     parts = []
     for part in (version or "").strip().split("."):
         digits = "".join(ch for ch in part if ch.isdigit())
@@ -101,7 +101,7 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts) or (0,)
 
 
-def minimum_agent_version(connection: Connection) -> str:
+def minimum_agent_version(*, connection: Connection) -> str:
     """The oldest agent version the connection's system and settings work with."""
 
     connector = connector_for(connection.system)
@@ -109,14 +109,14 @@ def minimum_agent_version(connection: Connection) -> str:
     return minimum(connection) if callable(minimum) else str(minimum or "0")
 
 
-def agent_too_old(agent: Agent) -> bool:
+def agent_too_old(*, agent: Agent) -> bool:
     if not agent.agent_version:
         return False
-    minimum = minimum_agent_version(agent.connection)
-    return version_tuple(agent.agent_version) < version_tuple(minimum)
+    minimum = minimum_agent_version(connection=agent.connection)
+    return version_tuple(version=agent.agent_version) < version_tuple(version=minimum)
 
 
-def agent_of(connection: Connection) -> Agent:
+def agent_of(*, connection: Connection) -> Agent:
     now = clock.now()
     agent, _created = Agent.objects.get_or_create(
         connection=connection,
@@ -141,12 +141,12 @@ def agent_key_issue(*, connection: Connection, actor: User | None) -> str:
     once, stored only as its hash. The connection becomes active when its settings allow:
     the agent is its authorisation."""
 
-    agent = agent_of(connection)
+    agent = agent_of(connection=connection)
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     rotated = bool(agent.key_hash)
-    agent.key_hash = key_hash(key)
+    agent.key_hash = key_hash(key=key)
     agent.key_prefix = key[:10]
     agent.key_issued_at = now
     agent.revoked_at = None
@@ -155,7 +155,7 @@ def agent_key_issue(*, connection: Connection, actor: User | None) -> str:
     agent.save()
     connection.refresh_from_db(fields=["status", "status_reason"])
     if connection.status != ConnectionStatus.ACTIVE and not connection_activation_errors(
-        connection
+        connection=connection
     ):
         Connection.objects.filter(pk=connection.pk).update(
             authorized_at=now, authorized_by=actor, activated_at=connection.activated_at or now
@@ -206,7 +206,7 @@ class AgentRefused(Exception):
         self.code = code
 
 
-def agent_authenticate(key: str, instance_id: str) -> Agent:
+def agent_authenticate(*, key: str, instance_id: str) -> Agent:
     """The agent holding `key`, claimed by the running program `instance_id`. Refused: an
     unknown or revoked key (401), another program online with the same key (409)."""
     if not key or not instance_id:
@@ -215,7 +215,7 @@ def agent_authenticate(key: str, instance_id: str) -> Agent:
         agent = (
             Agent.objects.select_for_update()
             .select_related("connection", "connection__tenant")
-            .filter(key_hash=key_hash(key))
+            .filter(key_hash=key_hash(key=key))
             .first()
         )
         if agent is None or agent.revoked_at is not None:
@@ -257,14 +257,14 @@ def _work_waiting(agent: Agent) -> bool:
     )
 
 
-def agent_next_poll(agent: Agent) -> int:
+def agent_next_poll(*, agent: Agent) -> int:
     """Seconds until the agent should come back: at once while a run has work for it."""
     return 0 if _work_waiting(agent) else agent_idle_seconds()
 
 
 def agent_heartbeat(
-    agent: Agent,
     *,
+    agent: Agent,
     agent_version: str,
     remote_version: str = "",
     hostname: str = "",
@@ -284,11 +284,11 @@ def agent_heartbeat(
     if remote_company and connection.remote_company_id != remote_company[:100]:
         Connection.objects.filter(pk=connection.pk).update(remote_company_id=remote_company[:100])
         connection.remote_company_id = remote_company[:100]
-    minimum = minimum_agent_version(connection)
+    minimum = minimum_agent_version(connection=connection)
     return {
-        "upgrade_required": agent_too_old(agent),
+        "upgrade_required": agent_too_old(agent=agent),
         "minimum_version": minimum,
-        "next_poll_seconds": agent_next_poll(agent),
+        "next_poll_seconds": agent_next_poll(agent=agent),
     }
 
 
@@ -302,13 +302,13 @@ def agent_settings(agent: Agent) -> dict[str, Any]:
         "connection": connection.pk,
         "system": connection.system,
         "status": connection.status,
-        "minimum_version": minimum_agent_version(connection),
-        "next_poll_seconds": agent_next_poll(agent),
+        "minimum_version": minimum_agent_version(connection=connection),
+        "next_poll_seconds": agent_next_poll(agent=agent),
         **(extra(connection, agent) if callable(extra) else {}),
     }
 
 
-def job_as_dict(job: AgentJob) -> dict[str, Any]:
+def job_as_dict(*, job: AgentJob) -> dict[str, Any]:
     return {
         "id": job.pk,
         "operation": job.operation,
@@ -317,15 +317,18 @@ def job_as_dict(job: AgentJob) -> dict[str, Any]:
     }
 
 
-def agent_job_next(agent: Agent, *, wait: float = 0.0) -> AgentJob | None:
+def agent_job_next(*, agent: Agent, wait: float = 0.0) -> AgentJob | None:
     """Claim the oldest queued job of the agent's connection (waiting up to `wait` seconds
     for one); None when there is none. A job is claimed by one call only."""
-    if agent_too_old(agent):
+    if agent_too_old(agent=agent):
         raise AgentRefused(
             426,
             "upgrade_required",
             _("This agent (version %(version)s) is too old: install version %(minimum)s or later.")
-            % {"version": agent.agent_version, "minimum": minimum_agent_version(agent.connection)},
+            % {
+                "version": agent.agent_version,
+                "minimum": minimum_agent_version(connection=agent.connection),
+            },
         )
     deadline = time.monotonic() + max(0.0, wait)
     while True:
@@ -362,7 +365,7 @@ def agent_job_next(agent: Agent, *, wait: float = 0.0) -> AgentJob | None:
 
 
 def agent_job_result(
-    agent: Agent, job_id: int, *, result: Any = None, error: dict | None = None
+    *, agent: Agent, job_id: int, result: Any = None, error: dict | None = None
 ) -> AgentJob:
     """Record the answer of a job the agent took. Posting the same answer again (its first
     answer was lost) changes nothing."""
@@ -387,12 +390,12 @@ def agent_job_result(
 
 
 # ----------------------------------------------------------------------------- the run side
-def job_wait(job_id: int) -> None:
+def job_wait(*, job_id: int) -> None:
     """Between two looks at a job the run waits for (tests run the agent here instead)."""
     time.sleep(0.1)
 
 
-def agent_online(agent: Agent | None) -> bool:
+def agent_online(*, agent: Agent | None) -> bool:
     return bool(
         agent and agent.last_seen_at and clock.now() - agent.last_seen_at < AGENT_ONLINE_WINDOW
     )
@@ -439,7 +442,7 @@ class AgentChannel:
             raise AuthorizationError(
                 _("The connection has no agent key: issue one and configure the agent.")
             )
-        if not agent_online(agent):
+        if not agent_online(agent=agent):
             raise TemporaryError(
                 _("The agent has not been in touch since %(when)s: check that it runs.")
                 % {
@@ -448,7 +451,7 @@ class AgentChannel:
                     else _("never")
                 }
             )
-        if agent_too_old(agent):
+        if agent_too_old(agent=agent):
             raise PermanentError(
                 _(
                     "The agent (version %(version)s) is too old for these settings: "
@@ -456,7 +459,7 @@ class AgentChannel:
                 )
                 % {
                     "version": agent.agent_version,
-                    "minimum": minimum_agent_version(self.connection),
+                    "minimum": minimum_agent_version(connection=self.connection),
                 }
             )
         return agent
@@ -491,7 +494,7 @@ class AgentChannel:
         )
         deadline = time.monotonic() + self.timeout + (0 if self.agent_came else self.first_wait)
         while True:
-            job_wait(job.pk)
+            job_wait(job_id=job.pk)
             job.refresh_from_db(fields=["status", "result", "error"])
             if job.status in (AgentJobStatus.DONE, AgentJobStatus.FAILED):
                 self.agent_came = True

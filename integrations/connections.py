@@ -53,20 +53,20 @@ MAX_ERROR_EMAILS = 10
 INTERFACE_GONE = "The interface is no longer part of the subscription."
 
 
-def interface_for(system: str) -> Interface | None:
+def interface_for(*, system: str) -> Interface | None:
     return Interface.objects.filter(system=system_code(system)).first()
 
 
-def active_interface_codes(tenant: Tenant) -> set[str]:
+def active_interface_codes(*, tenant: Tenant) -> set[str]:
     subscription = Subscription.objects.filter(
         tenant=tenant, status=SubscriptionStatus.ACTIVE
     ).first()
     return set(subscription.interfaces) if subscription else set()
 
 
-def interface_active(tenant: Tenant, system: str) -> bool:
-    interface = interface_for(system)
-    return interface is not None and interface.code in active_interface_codes(tenant)
+def interface_active(*, tenant: Tenant, system: str) -> bool:
+    interface = interface_for(system=system)
+    return interface is not None and interface.code in active_interface_codes(tenant=tenant)
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,10 @@ class SystemOverview:
     connection: Connection | None
 
 
-def systems_overview(tenant: Tenant) -> list[SystemOverview]:
+def systems_overview(*, tenant: Tenant) -> list[SystemOverview]:
     """Every system of the catalog with its interface state and the tenant's connection."""
     interfaces = {interface.system: interface for interface in Interface.objects.all()}
-    active = active_interface_codes(tenant)
+    active = active_interface_codes(tenant=tenant)
     connections = {c.system: c for c in Connection.objects.filter(tenant=tenant)}
     rows = []
     for system, label in InterfaceSystem.choices:
@@ -98,18 +98,18 @@ def systems_overview(tenant: Tenant) -> list[SystemOverview]:
     return rows
 
 
-def connection_settings_clean(tenant: Tenant, values: dict) -> dict:
+def connection_settings_clean(*, tenant: Tenant, values: dict) -> dict:
     """Check settings (all or some of SETTINGS_FIELDS); returns them cleaned or raises
     ValidationError with a message per field."""
     errors: dict[str, str] = {}
     cleaned = {key: value for key, value in values.items() if key in SETTINGS_FIELDS}
-    status_ids = {pk for pk, _name in records.invoice_statuses(tenant)}
+    status_ids = {pk for pk, _name in records.invoice_statuses(tenant=tenant)}
     for name in ("send_status_id", "received_status_id", "paid_status_id"):
         value = cleaned.get(name)
         if value is not None and value not in status_ids:
             errors[name] = _("No such invoice status.")
     product = cleaned.get("default_product_id")
-    if product is not None and product not in {pk for pk, _n in records.products(tenant)}:
+    if product is not None and product not in {pk for pk, _n in records.products(tenant=tenant)}:
         errors["default_product_id"] = _("No such product.")
     for name in ("customers_master", "products_master"):
         if name in cleaned and cleaned[name] not in Master.values:
@@ -137,15 +137,15 @@ def connection_settings_clean(tenant: Tenant, values: dict) -> dict:
     return cleaned
 
 
-def connection_activation_errors(connection: Connection) -> dict[str, str]:
+def connection_activation_errors(*, connection: Connection) -> dict[str, str]:
     """What stops `connection` from being activated (connected), by field; empty when
     nothing does."""
     errors: dict[str, str] = {}
-    if not interface_active(connection.tenant, connection.system):
+    if not interface_active(tenant=connection.tenant, system=connection.system):
         errors["system"] = _(
             "The %(system)s interface is not part of the subscription: add it under Upgrades."
         ) % {"system": connection.get_system_display()}
-    status_ids = {pk for pk, _name in records.invoice_statuses(connection.tenant)}
+    status_ids = {pk for pk, _name in records.invoice_statuses(tenant=connection.tenant)}
     for name, message in (
         ("send_status_id", _("Choose the invoice status that sends an invoice.")),
         (
@@ -174,7 +174,7 @@ def connection_create(
         system = system_code(system)
     except LookupError:
         raise ValidationError({"system": _("Unknown system.")}) from None
-    if not interface_active(tenant, system):
+    if not interface_active(tenant=tenant, system=system):
         raise ValidationError(
             {
                 "system": _(
@@ -184,7 +184,7 @@ def connection_create(
                 % {"system": InterfaceSystem(system).label}
             }
         )
-    cleaned = connection_settings_clean(tenant, values or {})
+    cleaned = connection_settings_clean(tenant=tenant, values=values or {})
     now = clock.now()
     connection = Connection(tenant=tenant, system=system, created_at=now, updated_at=now)
     for name, value in cleaned.items():
@@ -211,12 +211,12 @@ def connection_settings_update(
     *, connection: Connection, values: dict, actor: ActorLike
 ) -> Connection:
     """Change some or all settings. An active connection keeps what activation needs."""
-    cleaned = connection_settings_clean(connection.tenant, values)
+    cleaned = connection_settings_clean(tenant=connection.tenant, values=values)
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     for name, value in cleaned.items():
         setattr(connection, name, value)
     if connection.status == ConnectionStatus.ACTIVE:
-        errors = connection_activation_errors(connection)
+        errors = connection_activation_errors(connection=connection)
         errors.pop("system", None)
         if errors:
             raise ValidationError(errors)
@@ -318,19 +318,19 @@ def connection_resume(*, connection: Connection, actor: ActorLike) -> Connection
         raise ValidationError(_("Only a paused connection can be resumed."))
     if not connection.is_authorized:
         raise ValidationError(_("Connect again: the connection has no valid authorisation."))
-    errors = connection_activation_errors(connection)
+    errors = connection_activation_errors(connection=connection)
     if errors:
         raise ValidationError(errors)
     connection_status_move(connection=connection, to=ConnectionStatus.ACTIVE, actor=actor)
     return connection
 
 
-def connection_may_sync(connection: Connection) -> bool:
+def connection_may_sync(*, connection: Connection) -> bool:
     """Whether `connection` may sync now; pauses it (with the reason) when its interface
     has left the subscription."""
     if connection.status != ConnectionStatus.ACTIVE:
         return False
-    if not interface_active(connection.tenant, connection.system):
+    if not interface_active(tenant=connection.tenant, system=connection.system):
         connection_pause(connection=connection, reason=INTERFACE_GONE, actor=None)
         connection.status, connection.status_reason = ConnectionStatus.PAUSED, INTERFACE_GONE
         return False

@@ -81,7 +81,7 @@ SINCE_OVERLAP = timedelta(minutes=5)
 BLOCKED_RETRY = timedelta(days=1)
 
 
-def entity_since(run: SyncRun, entity_type: str) -> datetime | None:
+def entity_since(*, run: SyncRun, entity_type: str) -> datetime | None:
     """From when `entity_type` is read in `run`: since the last run that transferred it
     without failures (minus the overlap); on the first run everything, except customers,
     which are read from the activation on unless the tenant chose "transfer all existing
@@ -100,7 +100,7 @@ class EntitySync(ToRemote, ToLocal):
     """One entity type of one run, both ways."""
 
 
-def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
+def connection_unverified(*, connection: Connection) -> list[dict[str, Any]]:
     """The records of `connection` whose create or update is unverified, each with its label
     as last logged and when it is looked up next (the connection page lists them)."""
 
@@ -133,7 +133,7 @@ def connection_unverified(connection: Connection) -> list[dict[str, Any]]:
 
 
 def sync_entities(
-    run: SyncRun, adapters: Sequence[EntityAdapter], facts: SystemFacts = DEFAULT_FACTS
+    *, run: SyncRun, adapters: Sequence[EntityAdapter], facts: SystemFacts = DEFAULT_FACTS
 ) -> dict[str, int]:
     """Sync each entity type of `adapters` in order (dependencies first: units and products
     before invoices, customers before projects); returns the counts per outcome, also kept
@@ -146,14 +146,14 @@ def sync_entities(
             if allowed:
                 _sync_entity(run, entity, adapter)
                 if entity.troubles == 0:
-                    entity_synced(run, adapter.entity_type)
+                    entity_synced(run=run, entity_type=adapter.entity_type)
     progress.flush(force=True)
     return dict(progress.counts)
 
 
 def _sync_entity(run: SyncRun, entity: EntitySync, adapter: EntityAdapter) -> None:
     progress = entity.progress
-    since = entity_since(run, adapter.entity_type)
+    since = entity_since(run=run, entity_type=adapter.entity_type)
     to_remote = TransferDirection.TO_REMOTE in adapter.directions
     to_local = TransferDirection.TO_LOCAL in adapter.directions
     locals_ = list(adapter.local_changed_since(since)) if to_remote else []
@@ -175,7 +175,7 @@ def _pending_locals(adapter: EntityAdapter, local_ids: set[int]) -> list[LocalRe
     return [local for local in adapter.local_changed_since(None) if local.id in local_ids]
 
 
-def entity_synced(run: SyncRun, entity_type: str) -> None:
+def entity_synced(*, run: SyncRun, entity_type: str) -> None:
     """`entity_type` was transferred without failures in `run`: its next run reads what
     changed since this one started."""
     started = run.started_at or run.created_at
@@ -214,7 +214,9 @@ class entity_guard:  # noqa: N801 (used as a context manager, like contextlib's)
         self.blocked = BlockedEntity.objects.filter(
             connection_id=run.connection_id, entity_type=entity_type
         ).first()
-        self.allowed = self.blocked is None or blocked_retry_due(self.blocked, run.connection)
+        self.allowed = self.blocked is None or blocked_retry_due(
+            blocked=self.blocked, connection=run.connection
+        )
 
     def __enter__(self) -> bool:
         if not self.allowed and not self.quiet and self.blocked is not None:
@@ -223,14 +225,20 @@ class entity_guard:  # noqa: N801 (used as a context manager, like contextlib's)
 
     def __exit__(self, kind, error, traceback) -> bool:
         if isinstance(error, PermissionMissing):
-            entity_block(self.run, self.entity_type, error, self.facts, self.progress)
+            entity_block(
+                run=self.run,
+                entity_type=self.entity_type,
+                error=error,
+                facts=self.facts,
+                progress=self.progress,
+            )
             return True
         if error is None and self.allowed and self.blocked is not None:
             self.blocked.delete()
         return False
 
 
-def blocked_retry_due(blocked: BlockedEntity, connection: Connection) -> bool:
+def blocked_retry_due(*, blocked: BlockedEntity, connection: Connection) -> bool:
     """A blocked entity type is tried again once a day, and at once after the connection
     was authorised again."""
     if connection.authorized_at is not None and connection.authorized_at > blocked.tried_at:
@@ -238,7 +246,7 @@ def blocked_retry_due(blocked: BlockedEntity, connection: Connection) -> bool:
     return clock.now() - blocked.tried_at >= BLOCKED_RETRY
 
 
-def blocked_reason(facts: SystemFacts, entity_type: str) -> str:
+def blocked_reason(*, facts: SystemFacts, entity_type: str) -> str:
     entity = facts.entity(entity_type)
     return _(
         "%(system)s: the %(module)s module is not licensed or not authorised for this "
@@ -279,6 +287,7 @@ def _log_blocked(
 
 
 def entity_block(
+    *,
     run: SyncRun,
     entity_type: str,
     error: PermissionMissing,
@@ -288,7 +297,7 @@ def entity_block(
     """Block `entity_type` of the run's connection for a missing permission; e-mail the
     connection's error addresses when the block is new (not again while it stays)."""
     now = clock.now()
-    reason = blocked_reason(facts, entity_type)
+    reason = blocked_reason(facts=facts, entity_type=entity_type)
     blocked, created = BlockedEntity.objects.get_or_create(
         connection_id=run.connection_id,
         entity_type=entity_type,

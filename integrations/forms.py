@@ -79,10 +79,10 @@ class ConnectionSettingsForm(ClearForm):
         super().__init__(*args, **kwargs)
         if system not in SYSTEMS_WITHOUT_ORDER_NUMBER:
             del self.fields["order_reference_to"]
-        statuses = _choices(records.invoice_statuses(tenant))
+        statuses = _choices(records.invoice_statuses(tenant=tenant))
         for name in ("send_status_id", "received_status_id", "paid_status_id"):
             self.fields[name].choices = statuses
-        self.fields["default_product_id"].choices = _choices(records.products(tenant))
+        self.fields["default_product_id"].choices = _choices(records.products(tenant=tenant))
 
     def clean_error_emails(self) -> list[str]:
         raw = self.cleaned_data["error_emails"].replace(",", "\n")

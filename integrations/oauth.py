@@ -53,7 +53,7 @@ def callback_url() -> str:
 def authorization_start(*, session: SessionBase, connection: Connection) -> str:
     """The URL to send the administrator to; raises ValidationError when the connection
     cannot be activated (nothing is started then)."""
-    errors = connection_activation_errors(connection)
+    errors = connection_activation_errors(connection=connection)
     if errors:
         raise ValidationError(errors)
     state = signing.dumps(
@@ -147,14 +147,14 @@ def authorization_complete(*, connection: Connection, code: str, actor: User) ->
     """Exchange the code and activate `connection` (its state was checked by the caller with
     `authorization_state_check`). Raises ValidationError when activation's checks no longer
     pass, IntegrationError when the exchange fails; nothing is changed then."""
-    errors = connection_activation_errors(connection)
+    errors = connection_activation_errors(connection=connection)
     if errors:
         raise ValidationError(errors)
     tokens = connector_for(connection.system).exchange_code(code, callback_url())
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         locked.remote_tenant_id = ""
-        tokens_store(locked, tokens, auth_kind=AuthKind.AUTHORIZATION_CODE)
+        tokens_store(connection=locked, tokens=tokens, auth_kind=AuthKind.AUTHORIZATION_CODE)
         _activate(locked, actor=actor, auth_kind=AuthKind.AUTHORIZATION_CODE)
     return locked
 
@@ -167,7 +167,7 @@ def client_credentials_authorize(
     remote_tenant_id = remote_tenant_id.strip()
     if not remote_tenant_id:
         raise ValidationError({"remote_tenant_id": _("Give the tenant id of the service account.")})
-    errors = connection_activation_errors(connection)
+    errors = connection_activation_errors(connection=connection)
     if errors:
         raise ValidationError(errors)
     tokens = connector_for(connection.system).client_credentials(remote_tenant_id)
@@ -175,7 +175,7 @@ def client_credentials_authorize(
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         locked.remote_tenant_id = remote_tenant_id[:100]
         locked.save(update_fields=["remote_tenant_id"])
-        tokens_store(locked, tokens, auth_kind=AuthKind.CLIENT_CREDENTIALS)
+        tokens_store(connection=locked, tokens=tokens, auth_kind=AuthKind.CLIENT_CREDENTIALS)
         _activate(locked, actor=actor, auth_kind=AuthKind.CLIENT_CREDENTIALS)
     return locked
 
@@ -188,7 +188,9 @@ def connection_disconnect(*, connection: Connection, actor: User | None) -> str:
     note = ""
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
-        refresh_token = refresh_token_of(locked) if locked.refresh_token_encrypted else ""
+        refresh_token = (
+            refresh_token_of(connection=locked) if locked.refresh_token_encrypted else ""
+        )
         if refresh_token:
             try:
                 connector_for(locked.system).revoke(refresh_token)
@@ -197,7 +199,7 @@ def connection_disconnect(*, connection: Connection, actor: User | None) -> str:
                     "The accounting system did not confirm the revocation (%(error)s); the "
                     "stored credentials are deleted anyway."
                 ) % {"error": error}
-        tokens_wipe(locked)
+        tokens_wipe(connection=locked)
         # An on-premises agent's key is a credential too: it stops working with the rest.
         agent_key_revoke(connection=locked, actor=actor)
         locked.auth_kind = ""

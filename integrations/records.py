@@ -26,7 +26,7 @@ def _model(name: str) -> type[models.Model] | None:
         return None
 
 
-def invoice_statuses(tenant: Tenant) -> list[tuple[int, str]]:
+def invoice_statuses(*, tenant: Tenant) -> list[tuple[int, str]]:
     """The tenant's active invoice statuses as (id, name), in their list order."""
     model = _model("InvoiceStatus")
     if model is None:
@@ -35,7 +35,7 @@ def invoice_statuses(tenant: Tenant) -> list[tuple[int, str]]:
     return list(rows.values_list("pk", "name"))
 
 
-def products(tenant: Tenant) -> list[tuple[int, str]]:
+def products(*, tenant: Tenant) -> list[tuple[int, str]]:
     """The tenant's products as (id, "code name")."""
     model = _model("Product")
     if model is None:

@@ -62,7 +62,7 @@ class RunInProgress(Exception):
         self.run = run
 
 
-def open_run(connection: Connection) -> SyncRun | None:
+def open_run(*, connection: Connection) -> SyncRun | None:
     return SyncRun.objects.filter(connection=connection, status__in=OPEN_RUN_STATUSES).first()
 
 
@@ -92,7 +92,7 @@ def sync_run_start(*, connection: Connection, trigger: str, actor: User | None) 
             )
             _enqueue(run)
     except IntegrityError:
-        raise RunInProgress(open_run(connection)) from None
+        raise RunInProgress(open_run(connection=connection)) from None
     return run
 
 
@@ -149,7 +149,7 @@ def _execute(run: SyncRun) -> None:
         run.status = SyncRunStatus.RUNNING
         run.started_at = clock.now()
         run.save(update_fields=["status", "started_at"])
-    if not connection_may_sync(connection):
+    if not connection_may_sync(connection=connection):
         _finish(
             run,
             SyncRunStatus.FAILED,
@@ -183,10 +183,10 @@ def _execute(run: SyncRun) -> None:
         run.status == SyncRunStatus.FAILED
         or run.transfers.filter(outcome=TransferOutcome.FAILED).exists()
     ):
-        sync_run_failures_mail(run)
+        sync_run_failures_mail(run=run)
 
 
-def sync_run_failures_mail(run: SyncRun) -> list[str]:
+def sync_run_failures_mail(*, run: SyncRun) -> list[str]:
     """E-mail the connection's error addresses about a failed or partly failed run."""
     connection = run.connection
     recipients = list(connection.error_emails or [])

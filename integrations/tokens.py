@@ -24,7 +24,7 @@ REFRESH_MARGIN = timedelta(minutes=5)
 AUTHORIZATION_EXPIRED = "The authorisation has expired or was revoked: connect again."
 
 
-def tokens_store(connection: Connection, tokens: Tokens, *, auth_kind: str | None = None) -> None:
+def tokens_store(*, connection: Connection, tokens: Tokens, auth_kind: str | None = None) -> None:
     """Write `tokens` (encrypted) on `connection`; the caller saves it or holds its lock."""
     connection.access_token_encrypted = field_encrypt(tokens.access_token)
     connection.refresh_token_encrypted = field_encrypt(tokens.refresh_token)
@@ -45,7 +45,7 @@ def tokens_store(connection: Connection, tokens: Tokens, *, auth_kind: str | Non
     )
 
 
-def tokens_wipe(connection: Connection) -> None:
+def tokens_wipe(*, connection: Connection) -> None:
     connection.access_token_encrypted = ""
     connection.refresh_token_encrypted = ""
     connection.token_expires_at = None
@@ -62,7 +62,7 @@ def tokens_wipe(connection: Connection) -> None:
     )
 
 
-def refresh_token_of(connection: Connection) -> str:
+def refresh_token_of(*, connection: Connection) -> str:
     return field_decrypt(connection.refresh_token_encrypted)
 
 
@@ -73,7 +73,7 @@ def _fresh(connection: Connection) -> bool:
     )
 
 
-def access_token_for(connection: Connection, *, force_refresh: bool = False) -> str:
+def access_token_for(*, connection: Connection, force_refresh: bool = False) -> str:
     """A usable access token for `connection`, refreshed first when less than five minutes
     of it are left. Raises AuthorizationError when there is none and none can be had (the
     connection is then paused with the reason); TemporaryError when the token endpoint
@@ -96,7 +96,7 @@ def access_token_for(connection: Connection, *, force_refresh: bool = False) -> 
                 if locked.auth_kind == AuthKind.CLIENT_CREDENTIALS:
                     tokens = connector.client_credentials(locked.remote_tenant_id)
                 else:
-                    tokens = connector.refresh(refresh_token_of(locked))
+                    tokens = connector.refresh(refresh_token_of(connection=locked))
             except PermanentError as error:
                 # The refresh token is dead (expired after 45 days unused, or revoked): no
                 # run can work until an administrator connects again. Committed before the
@@ -109,9 +109,9 @@ def access_token_for(connection: Connection, *, force_refresh: bool = False) -> 
                         actor=None,
                         reason=AUTHORIZATION_EXPIRED,
                     )
-                tokens_wipe(locked)
+                tokens_wipe(connection=locked)
             else:
-                tokens_store(locked, tokens)
+                tokens_store(connection=locked, tokens=tokens)
     if failure is not None:
         connection.refresh_from_db()
         raise AuthorizationError(f"{AUTHORIZATION_EXPIRED} ({failure})") from failure

@@ -72,7 +72,7 @@ def integrations_view(request: HttpRequest) -> HttpResponse:
                 )
         return redirect("tenant_integrations", tenant_id=request.tenant.pk)
     return render(
-        request, "tenant/integrations.html", {"systems": systems_overview(request.tenant)}
+        request, "tenant/integrations.html", {"systems": systems_overview(tenant=request.tenant)}
     )
 
 
@@ -115,15 +115,15 @@ def connection_view(request: HttpRequest, connection_id: int) -> HttpResponse:
         {
             "connection": connection,
             "form": form,
-            "activation_errors": connection_activation_errors(connection),
+            "activation_errors": connection_activation_errors(connection=connection),
             "connector_available": connector_available(connection.system),
             "connector_notes": connector_page_notes(connection),
-            "open_run": open_run(connection),
+            "open_run": open_run(connection=connection),
             "runs": runs,
             "run_filter": run_filter,
             "query": query_without_page(request),
             "blocked_entities": connection.blocked_entities.all(),
-            "unverified": connection_unverified(connection),
+            "unverified": connection_unverified(connection=connection),
             **agent_page_context(connection),
         },
     )

@@ -77,9 +77,9 @@ def partner_billing_page(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 def partner_billing_view(request: HttpRequest) -> HttpResponse:
     """Billing details, contacts and invoices on one page; each form posts its `action`."""
     partner = request.partner
-    details = partner_billing_details_get(partner)
-    candidates = partner_user_candidates(partner)
-    details_form = BillingDetailsForm(initial=partner_billing_details_values(details))
+    details = partner_billing_details_get(partner=partner)
+    candidates = partner_user_candidates(partner=partner)
+    details_form = BillingDetailsForm(initial=partner_billing_details_values(details=details))
     user_form = BillingContactUserForm(candidates=candidates)
     external_form = BillingContactExternalForm()
     if request.method == "POST":
@@ -120,7 +120,7 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
                         _("%(contact)s is now a billing contact.") % {"contact": contact.address},
                     )
                 return redirect("partner_billing", partner_id=partner.pk)
-    contacts = list(partner_billing_contacts_list(partner))
+    contacts = list(partner_billing_contacts_list(partner=partner))
     return render(
         request,
         "partner/billing.html",
@@ -137,7 +137,7 @@ def partner_billing_view(request: HttpRequest) -> HttpResponse:
             "is_below_recommendation": len(contacts) < RECOMMENDED_CONTACT_COUNT,
             "recommended_count": RECOMMENDED_CONTACT_COUNT,
             "invoices": Paginator(
-                partner_invoices(partner).defer("seller_snapshot", "buyer_snapshot"),
+                partner_invoices(partner=partner).defer("seller_snapshot", "buyer_snapshot"),
                 INVOICES_PER_PAGE,
             ).get_page(request.GET.get("page")),
         },
@@ -189,7 +189,11 @@ def partner_invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpRe
     return render(
         request,
         "partner/invoice_detail.html",
-        {"partner": request.partner, "invoice": invoice, "document": invoice_document(invoice)},
+        {
+            "partner": request.partner,
+            "invoice": invoice,
+            "document": invoice_document(invoice=invoice),
+        },
     )
 
 
@@ -197,6 +201,6 @@ def partner_invoice_detail_view(request: HttpRequest, invoice_id: int) -> HttpRe
 @partner_billing_page
 def partner_invoice_pdf_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice(request, invoice_id, defer_pdf=False)
-    response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice=invoice)}"'
     return response

@@ -72,7 +72,7 @@ class PartnerCustomer:
         return self.tenant.name
 
 
-def partner_customers(partner: Partner) -> list[PartnerCustomer]:
+def partner_customers(*, partner: Partner) -> list[PartnerCustomer]:
     """The customers the partner collaborates with or waits for (never any other tenant;
     a waiting one without its subscription)."""
     with scopes_disabled():
@@ -114,13 +114,13 @@ def partner_customers(partner: Partner) -> list[PartnerCustomer]:
     ]
 
 
-def partner_customer(partner: Partner, tenant_id: object) -> PartnerCustomer:
+def partner_customer(*, partner: Partner, tenant_id: object) -> PartnerCustomer:
     """One of the partner's customers, or ``Http404`` (another tenant is as unknown as none)."""
     try:
         tenant_pk = int(tenant_id)
     except (TypeError, ValueError):
         raise Http404("No such customer.") from None
-    for customer in partner_customers(partner):
+    for customer in partner_customers(partner=partner):
         if customer.tenant.pk == tenant_pk:
             return customer
     raise Http404("No such customer.")
@@ -132,7 +132,7 @@ class PartnerOverview:
     waiting: list[PartnerCustomer]  # waiting for the customer's approval
 
 
-def partner_overview(customers: list[PartnerCustomer], today: date) -> PartnerOverview:
+def partner_overview(*, customers: list[PartnerCustomer], today: date) -> PartnerOverview:
     """Of a partner's `customers` (``partner_customers``): those whose agreement ends within
     `ENDING_WITHIN_DAYS` of `today`, and those waiting for the customer to approve (an
     activation, or the collaboration itself)."""
@@ -155,12 +155,12 @@ def partner_overview(customers: list[PartnerCustomer], today: date) -> PartnerOv
     return PartnerOverview(ending=ending, waiting=waiting)
 
 
-def partner_memberships(partner: Partner) -> QuerySet[PartnerMembership]:
+def partner_memberships(*, partner: Partner) -> QuerySet[PartnerMembership]:
     """The partner's users (active or not), for its portal's home page."""
     return PartnerMembership.objects.filter(partner=partner).select_related("user")
 
 
-def collaborations_of_tenant(tenant: Tenant) -> list[Collaboration]:
+def collaborations_of_tenant(*, tenant: Tenant) -> list[Collaboration]:
     with tenant_scope(tenant):
         return list(
             Collaboration.objects.exclude(status=CollaborationStatus.ENDED).select_related(
@@ -172,11 +172,11 @@ def collaborations_of_tenant(tenant: Tenant) -> list[Collaboration]:
 # Engagements.
 
 
-def engagements_of_partner(partner: Partner) -> QuerySet[Engagement]:
+def engagements_of_partner(*, partner: Partner) -> QuerySet[Engagement]:
     return Engagement.objects.filter(partner=partner).select_related("customer")
 
 
-def engagements_for_invitation(invitation: PartnerInvitation) -> QuerySet[Engagement]:
+def engagements_for_invitation(*, invitation: PartnerInvitation) -> QuerySet[Engagement]:
     """The engagements the invited partner may tie to the inviting customer: its free ones
     and those tied to that customer already."""
     partner = invitation.partner_id
@@ -265,7 +265,7 @@ def activation_find(*, token: str) -> PartnerActivation | None:
     return activation
 
 
-def activation_seller(activation: PartnerActivation) -> SellerEntity | None:
+def activation_seller(*, activation: PartnerActivation) -> SellerEntity | None:
     """Whose terms the customer accepts: the new subscription's seller, or its current one."""
     if activation.seller is not None:
         return activation.seller
@@ -274,7 +274,7 @@ def activation_seller(activation: PartnerActivation) -> SellerEntity | None:
     return subscription.seller if subscription is not None else None
 
 
-def activations_pending_of_tenant(tenant: Tenant) -> list[PartnerActivation]:
+def activations_pending_of_tenant(*, tenant: Tenant) -> list[PartnerActivation]:
     """Activations waiting for the tenant's approval (its Partners page lists them, so an
     administrator who lost the e-mail, or set up two-factor sign-in first, still finds them)."""
     with tenant_scope(tenant):
@@ -300,7 +300,7 @@ def partner_invitation_find(*, token: str) -> PartnerInvitation | None:
     return invitation
 
 
-def partner_invitations_open(partner: Partner) -> list[PartnerInvitation]:
+def partner_invitations_open(*, partner: Partner) -> list[PartnerInvitation]:
     with scopes_disabled():
         return list(
             PartnerInvitation.objects.filter(
@@ -312,7 +312,7 @@ def partner_invitations_open(partner: Partner) -> list[PartnerInvitation]:
         )
 
 
-def partner_invitations_of_tenant(tenant: Tenant) -> list[PartnerInvitation]:
+def partner_invitations_of_tenant(*, tenant: Tenant) -> list[PartnerInvitation]:
     with tenant_scope(tenant):
         return list(
             PartnerInvitation.objects.filter(accepted_at=None, revoked_at=None).select_related(
@@ -326,7 +326,7 @@ def partner_terms_current() -> PartnerTermsVersion | None:
     return PartnerTermsVersion.objects.filter(published_on__lte=clock.today()).first()
 
 
-def invited_customer_edition(invitation: PartnerInvitation) -> str | None:
+def invited_customer_edition(*, invitation: PartnerInvitation) -> str | None:
     """The inviting customer's current edition (its name), or None without a subscription:
     the customer invited the partner, so the partner may see it before accepting."""
     with tenant_scope(invitation.tenant):
@@ -357,7 +357,7 @@ def support_requests_open() -> list[SupportRequest]:
 # The partner as a buyer: its billing details, billing contacts and consolidated invoices.
 
 
-def partner_billing_details_get(partner: Partner) -> BillingDetails:
+def partner_billing_details_get(*, partner: Partner) -> BillingDetails:
     """The partner's billing details; an unsaved row (address country = the partner's)
     when none are saved yet."""
     with partner_scope(partner):
@@ -367,7 +367,7 @@ def partner_billing_details_get(partner: Partner) -> BillingDetails:
     return details
 
 
-def partner_billing_details_values(details: BillingDetails) -> dict[str, Any]:
+def partner_billing_details_values(*, details: BillingDetails) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(details, name) for name in ADDRESS_FIELDS}
     values["business_id"] = details.partner.business_id
     values["vat_number"] = details.vat_number
@@ -376,7 +376,7 @@ def partner_billing_details_values(details: BillingDetails) -> dict[str, Any]:
     return values
 
 
-def partner_user_candidates(partner: Partner) -> QuerySet[User]:
+def partner_user_candidates(*, partner: Partner) -> QuerySet[User]:
     """Active users of the partner who are not its billing contacts yet."""
     return (
         User.objects.filter(
@@ -389,7 +389,7 @@ def partner_user_candidates(partner: Partner) -> QuerySet[User]:
     )
 
 
-def partner_invoices(partner: Partner) -> QuerySet[Invoice]:
+def partner_invoices(*, partner: Partner) -> QuerySet[Invoice]:
     """The partner's consolidated invoices and credit notes, newest first (call inside the
     partner's scope)."""
     return Invoice.objects.filter(partner=partner).defer("pdf").order_by("-invoice_date", "-number")

@@ -54,7 +54,7 @@ def tenant_activation_approve_view(request: HttpRequest, partneractivation_id: i
     activation = next(
         (
             a
-            for a in selectors.activations_pending_of_tenant(request.tenant)
+            for a in selectors.activations_pending_of_tenant(tenant=request.tenant)
             if a.pk == partneractivation_id
         ),
         None,
@@ -65,7 +65,7 @@ def tenant_activation_approve_view(request: HttpRequest, partneractivation_id: i
 
 
 def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpResponse:
-    seller = selectors.activation_seller(activation)
+    seller = selectors.activation_seller(activation=activation)
     form = ApprovalForm(request.POST or None)
     # Declining accepts nothing, so it skips the form (its button has formnovalidate).
     if request.method == "POST" and "decline" in request.POST:
@@ -106,7 +106,7 @@ def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpR
             "edition_name": selectors.edition_name(activation.edition),
             "form": form,
             "seller": seller,
-            "terms": terms_current(seller) if seller is not None else None,
+            "terms": terms_current(seller=seller) if seller is not None else None,
         },
     )
 
@@ -115,7 +115,7 @@ def seller_terms_view(request: HttpRequest, seller_id: int) -> HttpResponse:
     """The current terms of service of a seller, which an approval asks to accept (terms
     are public: the page needs no sign-in and names nothing of a customer)."""
     seller = SellerEntity.objects.filter(pk=seller_id).first()
-    terms = terms_current(seller) if seller is not None else None
+    terms = terms_current(seller=seller) if seller is not None else None
     if terms is None:
         raise Http404
     if not terms.text:
@@ -149,10 +149,10 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
         "tenant/partners.html",
         {
             "form": form,
-            "collaborations": selectors.collaborations_of_tenant(request.tenant),
-            "activations": selectors.activations_pending_of_tenant(request.tenant),
-            "invitations": selectors.partner_invitations_of_tenant(request.tenant),
-            "support": support_contact_of_tenant(request.tenant),
+            "collaborations": selectors.collaborations_of_tenant(tenant=request.tenant),
+            "activations": selectors.activations_pending_of_tenant(tenant=request.tenant),
+            "invitations": selectors.partner_invitations_of_tenant(tenant=request.tenant),
+            "support": support_contact_of_tenant(tenant=request.tenant),
         },
     )
 
@@ -163,7 +163,7 @@ def tenant_collaboration_end_view(request: HttpRequest, collaboration_id: int) -
     collaboration = next(
         (
             c
-            for c in selectors.collaborations_of_tenant(request.tenant)
+            for c in selectors.collaborations_of_tenant(tenant=request.tenant)
             if c.pk == collaboration_id
         ),
         None,

@@ -56,7 +56,7 @@ def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
 
 
 def _editions():
-    return price_book("EUR", clock.today()).editions
+    return price_book(currency="EUR", on=clock.today()).editions
 
 
 @partner_view
@@ -73,10 +73,10 @@ def partner_home_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Engagement added."))
             return redirect("partner_home", partner_id=partner.pk)
-    customers = selectors.partner_customers(partner)
+    customers = selectors.partner_customers(partner=partner)
     with partner_scope(partner):
         invoices = open_invoices(
-            selectors.partner_invoices(partner),
+            invoices=selectors.partner_invoices(partner=partner),
             today=clock.today(),
             detail_url=row_url("partner_invoice_detail", partner.pk),
             pdf_url=row_url("partner_invoice_pdf", partner.pk),
@@ -87,11 +87,11 @@ def partner_home_view(request: HttpRequest) -> HttpResponse:
         {
             "partner": partner,
             "customers": customers,
-            "overview": selectors.partner_overview(customers, clock.today()),
+            "overview": selectors.partner_overview(customers=customers, today=clock.today()),
             "open_invoices": invoices,
-            "engagements": selectors.engagements_of_partner(partner),
-            "invitations": selectors.partner_invitations_open(partner),
-            "partner_users": selectors.partner_memberships(partner),
+            "engagements": selectors.engagements_of_partner(partner=partner),
+            "invitations": selectors.partner_invitations_open(partner=partner),
+            "partner_users": selectors.partner_memberships(partner=partner),
             "form": form,
         },
     )
@@ -100,7 +100,7 @@ def partner_home_view(request: HttpRequest) -> HttpResponse:
 @partner_view
 def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
     partner: Partner = request.partner
-    customer = selectors.partner_customer(partner, tenant_id)
+    customer = selectors.partner_customer(partner=partner, tenant_id=tenant_id)
     form = PartnerEditionForm(request.POST or None, editions=_editions())
     if request.method == "POST" and form.is_valid():
         if customer.is_pending:
@@ -153,7 +153,7 @@ def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
 @partner_view
 def partner_customer_end_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
     partner: Partner = request.partner
-    customer = selectors.partner_customer(partner, tenant_id)
+    customer = selectors.partner_customer(partner=partner, tenant_id=tenant_id)
     if not confirmed(request):
         return confirmation_page(
             request,
@@ -179,7 +179,7 @@ def partner_customer_end_view(request: HttpRequest, tenant_id: int) -> HttpRespo
 @partner_view
 def partner_activation_view(request: HttpRequest) -> HttpResponse:
     partner: Partner = request.partner
-    engagements = list(selectors.engagements_of_partner(partner))
+    engagements = list(selectors.engagements_of_partner(partner=partner))
     form = ActivationForm(
         request.POST or None,
         initial={
@@ -249,14 +249,14 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
     invitation = next(
         (
             i
-            for i in selectors.partner_invitations_open(partner)
+            for i in selectors.partner_invitations_open(partner=partner)
             if i.pk == partnerinvitation_id
         ),
         None,
     )
     if invitation is None:
         raise Http404
-    engagements = selectors.engagements_for_invitation(invitation)
+    engagements = selectors.engagements_for_invitation(invitation=invitation)
     terms = selectors.partner_terms_current()
     form = InvitationAcceptForm(request.POST or None, engagements=engagements, terms=terms)
     if request.method == "POST" and form.is_valid():
@@ -286,7 +286,7 @@ def partner_invitation_view(request: HttpRequest, partnerinvitation_id: int) -> 
             "invitation": invitation,
             "form": form,
             "terms": terms,
-            "edition": selectors.invited_customer_edition(invitation),
+            "edition": selectors.invited_customer_edition(invitation=invitation),
         },
     )
 

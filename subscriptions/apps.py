@@ -19,15 +19,15 @@ class SubscriptionsConfig(AppConfig):
             page="tenant_home",
             name="summary",
             roles=MANAGING_ROLES,
-            read=lambda request: subscription_summary(request.tenant),
+            read=lambda request: subscription_summary(tenant=request.tenant),
         )
         page_section_register(
             page="tenant_users",
             name="active_licences",
-            read=lambda request: active_licences(request.tenant),
+            read=lambda request: active_licences(tenant=request.tenant),
         )
         page_section_register(
             page="tenant_users",
             name="licence_limit",
-            read=lambda request: licence_limit(request.tenant),
+            read=lambda request: licence_limit(tenant=request.tenant),
         )

@@ -45,23 +45,23 @@ _MEMO_LIMIT = 64
 _memo: dict[tuple[str, str, date], PriceBook] = {}
 
 
-def price_book(currency: str, on: date) -> PriceBook:
+def price_book(*, currency: str, on: date) -> PriceBook:
     """The price book of `currency` on `on` (see `price_book_build`), built once per catalog
     change and process."""
     token = tables_version(CATALOG_SOURCES)
     if token is None:  # this transaction changed the catalog: its own rows, kept nowhere
-        return price_book_build(currency, on)
+        return price_book_build(currency=currency, on=on)
     key = (token, currency, on)
     book = _memo.get(key)
     if book is None:
-        book = price_book_build(currency, on)
+        book = price_book_build(currency=currency, on=on)
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()
         _memo[key] = book
     return book
 
 
-def price_book_build(currency: str, on: date) -> PriceBook:
+def price_book_build(*, currency: str, on: date) -> PriceBook:
     """Every catalog item that has a price in `currency` valid on `on`, at that price.
 
     Items without such a price are not sold in that currency on that date; asking a quote for

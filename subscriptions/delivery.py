@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 MAIL_TEMPLATE = "order_confirmation"
 
 
-def order_confirmation_queue(order: OrderConfirmation) -> None:
+def order_confirmation_queue(*, order: OrderConfirmation) -> None:
     """Deliver the order after the surrounding transaction commits (call inside it)."""
     # Imported here: the task module imports this one (its task delivers the order).
     from subscriptions.tasks import order_confirmation_send
@@ -74,7 +74,7 @@ def billing_contact_addresses(tenant: Tenant) -> list[str]:
     return _billing_contacts[0](tenant)
 
 
-def order_confirmation_recipients(order: OrderConfirmation) -> tuple[list[str], bool]:
+def order_confirmation_recipients(*, order: OrderConfirmation) -> tuple[list[str], bool]:
     """The billing contacts, or the tenant's admins when it has none (see the module doc);
     the flag says the admins stand in."""
     contacts = _unique(billing_contact_addresses(order.tenant))
@@ -98,11 +98,11 @@ def _unique(addresses: list[str]) -> list[str]:
     return list(seen.values())
 
 
-def order_confirmation_pdf_bytes(order: OrderConfirmation) -> bytes:
+def order_confirmation_pdf_bytes(*, order: OrderConfirmation) -> bytes:
     """The stored PDF; rendered and stored first when the worker has not done it yet (e.g.
     a download requested right after confirming)."""
     # Looked up at call time (not bound at import) so tests can count renders.
-    return pdf_stored_once(order, lambda order: order_confirmation_pdf(order))
+    return pdf_stored_once(order, lambda order: order_confirmation_pdf(order=order))
 
 
 def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
@@ -110,7 +110,7 @@ def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
     returns the addresses this call wrote to (empty when they were written already)."""
     if order.emailed_at is not None:
         return []
-    pdf = order_confirmation_pdf_bytes(order)
+    pdf = order_confirmation_pdf_bytes(order=order)
     with transaction.atomic():
         locked = (
             # of=("self",): lock the order row only, not the joined tenant row.
@@ -121,7 +121,7 @@ def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
         )
         if locked.emailed_at is not None:
             return []
-        recipients, to_admins = order_confirmation_recipients(locked)
+        recipients, to_admins = order_confirmation_recipients(order=locked)
         if not recipients:
             logger.error(
                 "Order confirmation %s not e-mailed: tenant %s has no billing contacts "
@@ -137,7 +137,7 @@ def order_confirmation_deliver(*, order: OrderConfirmation) -> list[str]:
     return sent
 
 
-def order_invoiced_from(order: OrderConfirmation) -> date | None:
+def order_invoiced_from(*, order: OrderConfirmation) -> date | None:
     """The day the order's invoicing waits for when its lines' period starts after the order
     was made (a first period in the future), else None: a line is invoiced by the first run
     on or after its period's start (`billing.invoicing.uninvoiced_orders`)."""
@@ -160,14 +160,14 @@ def _write(
             "order": order,
             "tenant": tenant,
             "to_admins": to_admins,
-            "invoiced_from": order_invoiced_from(order),
+            "invoiced_from": order_invoiced_from(order=order),
             "order_url": settings.SITE_URL
             + reverse("tenant_order_detail", args=[tenant.pk, order.pk]),
         },
         language=tenant.language or settings.LANGUAGE_CODE,
         tenant=tenant,
         dedupe_key=f"{MAIL_TEMPLATE}:{order.pk}",
-        attachment=(order_confirmation_filename(order), pdf, "application/pdf"),
+        attachment=(order_confirmation_filename(order=order), pdf, "application/pdf"),
         each=True,
     )
     return [message.to for message in written]

@@ -147,7 +147,7 @@ def country_name(code: str, language: str) -> str:
     return locale.territories.get(code.upper(), code)
 
 
-def party_read(snapshot: object, language: str) -> Party:
+def party_read(*, snapshot: object, language: str) -> Party:
     data = snapshot if isinstance(snapshot, dict) else {}
     country = _text(data.get("country"))
     return Party(
@@ -186,7 +186,7 @@ def _scheduled_items(items: object) -> tuple[ScheduledItem, ...]:
     return tuple(read)
 
 
-def order_summary_read(summary: object) -> OrderSummary:
+def order_summary_read(*, summary: object) -> OrderSummary:
     data = summary if isinstance(summary, dict) else {}
     scheduled = _scheduled_items(data.get("scheduled"))
     removed = tuple(_text(name) for name in data.get("removed_add_ons") or () if name)
@@ -218,35 +218,35 @@ def order_summary_read(summary: object) -> OrderSummary:
     )
 
 
-def order_document(order: OrderConfirmation, *, language: str | None = None) -> OrderDocument:
+def order_document(*, order: OrderConfirmation, language: str | None = None) -> OrderDocument:
     """Everything an order confirmation shows. Reads the lines (one query) unless they were
     prefetched; `language` defaults to the active one."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     user = order.confirmed_by
     return OrderDocument(
         order=order,
-        seller=party_read(order.seller_snapshot, language),
-        buyer=party_read(order.buyer_snapshot, language),
+        seller=party_read(snapshot=order.seller_snapshot, language=language),
+        buyer=party_read(snapshot=order.buyer_snapshot, language=language),
         lines=tuple(order.lines.all()),
-        summary=order_summary_read(order.summary),
+        summary=order_summary_read(summary=order.summary),
         confirmed_by=(user.get_full_name() or user.username) if user is not None else "",
         language=language,
     )
 
 
-def order_confirmation_html(order: OrderConfirmation) -> str:
+def order_confirmation_html(*, order: OrderConfirmation) -> str:
     """The document's HTML in the tenant's language (money and dates formatted for it)."""
     language = order.tenant.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        document = order_document(order, language=language)
+        document = order_document(order=order, language=language)
         return render_to_string(DOCUMENT_TEMPLATE, {"document": document, "order": order})
 
 
-def order_confirmation_pdf(order: OrderConfirmation) -> bytes:
+def order_confirmation_pdf(*, order: OrderConfirmation) -> bytes:
     """Render the order confirmation to PDF (A4). Slow (a third of a second): call it from a
     worker or the download fallback, never while holding a lock."""
-    return html_to_pdf(order_confirmation_html(order))
+    return html_to_pdf(order_confirmation_html(order=order))
 
 
-def order_confirmation_filename(order: OrderConfirmation) -> str:
+def order_confirmation_filename(*, order: OrderConfirmation) -> str:
     return f"order-confirmation-{order.number}.pdf"

@@ -45,5 +45,5 @@ def orders_mark_invoiced(*, order_ids: Iterable[int], actor: ActorLike = None) -
                     at=now,
                 )
             )
-        audit_events_insert(events)
+        audit_events_insert(events=events)
     return len(moved)

@@ -34,7 +34,7 @@ def order_detail_view(request: HttpRequest, orderconfirmation_id: int) -> HttpRe
     return render(
         request,
         "subscriptions/order_detail.html",
-        {"order": order, "document": order_document(order)},
+        {"order": order, "document": order_document(order=order)},
     )
 
 
@@ -45,6 +45,10 @@ def order_pdf_view(request: HttpRequest, orderconfirmation_id: int) -> HttpRespo
         OrderConfirmation.objects.select_related("confirmed_by", "tenant"),
         pk=orderconfirmation_id,
     )
-    response = HttpResponse(order_confirmation_pdf_bytes(order), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{order_confirmation_filename(order)}"'
+    response = HttpResponse(
+        order_confirmation_pdf_bytes(order=order), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{order_confirmation_filename(order=order)}"'
+    )
     return response

@@ -30,7 +30,7 @@ class SubscriptionSummary:
         return self.seats_in_use >= self.subscription.seats
 
 
-def subscription_summary(tenant: Tenant) -> SubscriptionSummary | None:
+def subscription_summary(*, tenant: Tenant) -> SubscriptionSummary | None:
     """The tenant's subscription at a glance (call inside its scope); None without one."""
     subscription = (
         Subscription.objects.select_related("edition", "seller").filter(tenant=tenant).first()
@@ -38,7 +38,7 @@ def subscription_summary(tenant: Tenant) -> SubscriptionSummary | None:
     if subscription is None:
         return None
     subscription.tenant = tenant
-    changes = list(pending_changes(subscription))
+    changes = list(pending_changes(subscription=subscription))
     orders = list(
         OrderConfirmation.objects.filter(tenant=tenant).only(
             "pk", "tenant_id", "sequence", "kind", "made_on", "currency", "total", "confirmed_at"
@@ -46,9 +46,8 @@ def subscription_summary(tenant: Tenant) -> SubscriptionSummary | None:
     )
     return SubscriptionSummary(
         subscription=subscription,
-        seats_in_use=active_licences(tenant),
-        upcoming=upcoming_period_price(subscription, changes=changes),
+        seats_in_use=active_licences(tenant=tenant),
+        upcoming=upcoming_period_price(subscription=subscription, changes=changes),
         changes=changes,
         orders=orders,
     )
-

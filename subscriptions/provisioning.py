@@ -62,7 +62,7 @@ def provisioning_errors(
         seller_currency_check(seller=seller, currency=currency)
     except QuoteError as error:
         errors["currency"] = [error.message]
-    refusals = price_book(currency, period.start).selection_refusals(
+    refusals = price_book(currency=currency, on=period.start).selection_refusals(
         edition=edition,
         seats=seats,
         storage_gb=storage_gb,
@@ -98,7 +98,9 @@ def tenant_provision(
     `storage_gb` None means the edition's included storage. Raises ValidationError (a dict
     of field name to messages) when the selection cannot be sold; nothing is written then.
     """
-    period = first_period(first_period_start, period_months, clock.today())
+    period = first_period(
+        first_period_start=first_period_start, period_months=period_months, today=clock.today()
+    )
     errors = provisioning_errors(
         seller=seller,
         currency=currency,
@@ -112,7 +114,9 @@ def tenant_provision(
     if errors:
         raise ValidationError(errors)
     if storage_gb is None:
-        storage_gb = price_book(currency, period.start).edition(edition).included_storage_gb
+        storage_gb = (
+            price_book(currency=currency, on=period.start).edition(edition).included_storage_gb
+        )
     with transaction.atomic():
         tenant = tenant_create(
             name=name,

@@ -83,7 +83,7 @@ class LineCollector:
 
 
 def lines_totals(
-    lines: Iterable[QuoteLine], *, vat: VatDecision, currency: str
+    *, lines: Iterable[QuoteLine], vat: VatDecision, currency: str
 ) -> tuple[Decimal, Decimal, Decimal]:
     """(net, VAT, gross) of `lines`, all in one currency.
 

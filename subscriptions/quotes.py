@@ -226,9 +226,11 @@ def quote_build(
         vat=vat,
     )
     immediate_net, immediate_vat, immediate_total = lines_totals(
-        immediate, vat=vat, currency=current.currency
+        lines=immediate, vat=vat, currency=current.currency
     )
-    next_net, next_vat, next_total = lines_totals(upcoming, vat=vat, currency=current.currency)
+    next_net, next_vat, next_total = lines_totals(
+        lines=upcoming, vat=vat, currency=current.currency
+    )
     return Quote(
         current=current,
         desired=desired,

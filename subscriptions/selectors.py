@@ -38,7 +38,7 @@ from subscriptions.quotes import SubscriptionState
 # Reading the state.
 
 
-def subscription_state(subscription: Subscription) -> SubscriptionState:
+def subscription_state(*, subscription: Subscription) -> SubscriptionState:
     """The chargeable shape in force today."""
     return SubscriptionState(
         edition_code=subscription.edition.code,
@@ -52,13 +52,13 @@ def subscription_state(subscription: Subscription) -> SubscriptionState:
     )
 
 
-def pending_changes(subscription: Subscription):
+def pending_changes(*, subscription: Subscription):
     return ScheduledChange.objects.filter(
         subscription=subscription, status=ChangeStatus.SCHEDULED
     ).order_by("effective_date", "id")
 
 
-def state_after(state: SubscriptionState, changes) -> tuple[SubscriptionState, bool]:
+def state_after(*, state: SubscriptionState, changes) -> tuple[SubscriptionState, bool]:
     """`state` with scheduled `changes` applied, and whether one of them terminates."""
     terminating = False
     for change in changes:
@@ -78,16 +78,16 @@ def state_after(state: SubscriptionState, changes) -> tuple[SubscriptionState, b
 
 
 def planned_state(
-    subscription: Subscription, *, changes: Iterable[ScheduledChange] | None = None
+    *, subscription: Subscription, changes: Iterable[ScheduledChange] | None = None
 ) -> tuple[SubscriptionState, bool]:
     """What the next period will have: today's state with the pending changes applied
     (`changes` may pass them when the caller has read them already)."""
     if changes is None:
-        changes = pending_changes(subscription)
-    return state_after(subscription_state(subscription), changes)
+        changes = pending_changes(subscription=subscription)
+    return state_after(state=subscription_state(subscription=subscription), changes=changes)
 
 
-def vat_decision(subscription: Subscription, on: date) -> VatDecision:
+def vat_decision(*, subscription: Subscription, on: date) -> VatDecision:
     """VAT for this tenant buying from the subscription's seller on `on` (§3.5).
 
     Tenants are companies; a VAT number counts only when it is well-formed for the tenant's
@@ -112,11 +112,11 @@ def _licensed_memberships():
     return Membership.objects.filter(is_active=True, user__is_active=True)
 
 
-def active_licences(tenant: Tenant) -> int:
+def active_licences(*, tenant: Tenant) -> int:
     return _licensed_memberships().filter(tenant=tenant).count()
 
 
-def active_licences_by_tenant(tenant_ids: list[int]) -> dict[int, int]:
+def active_licences_by_tenant(*, tenant_ids: list[int]) -> dict[int, int]:
     """`active_licences` of many tenants in one query (tenants without any are left out)."""
     return dict(
         _licensed_memberships()
@@ -149,7 +149,7 @@ _SNAPSHOT_SOURCES = (
 )
 
 
-def subscription_snapshot(tenant: Tenant) -> SubscriptionSnapshot:
+def subscription_snapshot(*, tenant: Tenant) -> SubscriptionSnapshot:
     """The tenant's subscription as last committed, kept in the shared cache until one of the
     tables it is read from changes (severa/table_versions.py)."""
 
@@ -157,8 +157,10 @@ def subscription_snapshot(tenant: Tenant) -> SubscriptionSnapshot:
         subscription = (
             Subscription.objects.select_related("edition", "seller").filter(tenant=tenant).first()
         )
-        changes = tuple(pending_changes(subscription)) if subscription is not None else ()
-        return SubscriptionSnapshot(subscription, changes, active_licences(tenant))
+        changes = (
+            tuple(pending_changes(subscription=subscription)) if subscription is not None else ()
+        )
+        return SubscriptionSnapshot(subscription, changes, active_licences(tenant=tenant))
 
     snapshot = versioned_read(f"subscriptions:snapshot:{tenant.pk}", _SNAPSHOT_SOURCES, build)
     if snapshot.subscription is not None:
@@ -177,10 +179,10 @@ class PeriodPrice:
 
 
 def period_price(
+    *,
     subscription: Subscription,
     state: SubscriptionState,
     period: Period,
-    *,
     prices: PriceBook | None = None,
 ) -> PeriodPrice:
     """`state` priced for the whole of `period` at the prices and VAT valid on its first day.
@@ -190,13 +192,13 @@ def period_price(
     of books).
     """
     if prices is None:
-        prices = price_book(subscription.currency, period.start)
+        prices = price_book(currency=subscription.currency, on=period.start)
     elif (prices.currency, prices.priced_on) != (subscription.currency, period.start):
         raise ValueError(
             f"{prices.currency} prices of {prices.priced_on} cannot price a "
             f"{subscription.currency} period starting {period.start}"
         )
-    vat = vat_decision(subscription, period.start)
+    vat = vat_decision(subscription=subscription, on=period.start)
     lines = prices.period_lines(
         edition=state.edition_code,
         seats=state.seats,
@@ -207,19 +209,19 @@ def period_price(
         period_months=state.period_months,
         vat=vat,
     )
-    net, vat_total, total = lines_totals(lines, vat=vat, currency=subscription.currency)
+    net, vat_total, total = lines_totals(lines=lines, vat=vat, currency=subscription.currency)
     return PeriodPrice(period, lines, net, vat_total, total, vat)
 
 
-def upcoming_period_price_of(tenant: Tenant) -> PeriodPrice | None:
+def upcoming_period_price_of(*, tenant: Tenant) -> PeriodPrice | None:
     """`upcoming_period_price` of the tenant's subscription (None without one), kept in the
     shared cache per language until a table it is priced from changes."""
 
     def build() -> PeriodPrice | None:
-        snapshot = subscription_snapshot(tenant)
+        snapshot = subscription_snapshot(tenant=tenant)
         if snapshot.subscription is None:
             return None
-        return upcoming_period_price(snapshot.subscription, changes=snapshot.changes)
+        return upcoming_period_price(subscription=snapshot.subscription, changes=snapshot.changes)
 
     return versioned_read(
         f"subscriptions:upcoming:{tenant.pk}:{translation.get_language()}",
@@ -229,7 +231,7 @@ def upcoming_period_price_of(tenant: Tenant) -> PeriodPrice | None:
 
 
 def upcoming_period_price(
-    subscription: Subscription, *, changes: Iterable[ScheduledChange] | None = None
+    *, subscription: Subscription, changes: Iterable[ScheduledChange] | None = None
 ) -> PeriodPrice | None:
     """The next period's cost: the subscription plus its scheduled changes (§3.6).
 
@@ -237,17 +239,19 @@ def upcoming_period_price(
     changes when the caller has read them already.
     """
     if changes is None:
-        changes = pending_changes(subscription)
-    planned, terminating = state_after(subscription_state(subscription), changes)
+        changes = pending_changes(subscription=subscription)
+    planned, terminating = state_after(
+        state=subscription_state(subscription=subscription), changes=changes
+    )
     following = next_period(
         Period(subscription.period_start, subscription.period_end), subscription.period_months
     )
     if terminating or subscription.status != SubscriptionStatus.ACTIVE:
         return None
-    return period_price(subscription, planned, following)
+    return period_price(subscription=subscription, state=planned, period=following)
 
 
-def quote_of(tenant: Tenant, quote_id: int) -> Quote | None:
+def quote_of(*, tenant: Tenant, quote_id: int) -> Quote | None:
     """The tenant's quote `quote_id` (None when it has none such), kept in the shared cache
     until a quote changes: an Agreement page is opened again and again before it is
     confirmed."""
@@ -271,12 +275,12 @@ def order_sequences_last(*, tenant_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
-def licence_limit(tenant: Tenant) -> int | None:
+def licence_limit(*, tenant: Tenant) -> int | None:
     """How many users may be active: the seats today, or fewer when a seat decrease is
     scheduled (users active now stay active at the next period). None without a subscription.
     """
     subscription = Subscription.objects.filter(tenant=tenant).first()
     if subscription is None:
         return None
-    planned, _ = planned_state(subscription)
+    planned, _ = planned_state(subscription=subscription)
     return min(subscription.seats, planned.seats)

@@ -173,7 +173,7 @@ def first_period_start_check(*, start: date, today: date) -> date:
     return start
 
 
-def first_period(first_period_start: date, period_months: int, today: date) -> Period:
+def first_period(*, first_period_start: date, period_months: int, today: date) -> Period:
     """The period a new subscription starts in: the one starting on `first_period_start` if
     that is in the future, else the one containing today (earlier periods were billed
     elsewhere)."""
@@ -214,7 +214,9 @@ def subscription_create(
     seller_currency_check(seller=seller, currency=currency)
     today = clock.today()
     first_period_start_check(start=first_period_start, today=today)
-    period = first_period(first_period_start, period_months, today)
+    period = first_period(
+        first_period_start=first_period_start, period_months=period_months, today=today
+    )
     state = SubscriptionState(
         edition_code=edition,
         seats=seats,
@@ -225,14 +227,14 @@ def subscription_create(
         add_ons=frozenset(add_ons),
         interfaces=frozenset(interfaces),
     )
-    price_book(currency, period.start).check_selection(
+    price_book(currency=currency, on=period.start).check_selection(
         edition=edition,
         seats=seats,
         storage_gb=storage_gb,
         add_ons=state.add_ons,
         interfaces=state.interfaces,
     )
-    active = active_licences(tenant)
+    active = active_licences(tenant=tenant)
     if seats < active:
         raise QuoteError("seats_below_active_users", tenant=tenant.name, count=active)
     subscription = Subscription.objects.create(
@@ -250,7 +252,7 @@ def subscription_create(
         agreement_end=agreement_end,
         invoice_partner=invoice_partner,
     )
-    priced = period_price(subscription, state, period)
+    priced = period_price(subscription=subscription, state=state, period=period)
     order = _order_create(
         subscription=subscription,
         kind=OrderKind.ACTIVATION,
@@ -303,7 +305,7 @@ def _line_json(line: QuoteLine) -> dict[str, Any]:
     }
 
 
-def change_json(change: ScheduledChange) -> dict[str, Any]:
+def change_json(*, change: ScheduledChange) -> dict[str, Any]:
     return {
         "kind": change.kind,
         "value": change.value,
@@ -379,10 +381,10 @@ def _check_termination_allowed(agreement_end: date | None, today: date) -> None:
 
 
 def quote_content(
+    *,
     subscription: Subscription,
     desired: Desired,
     today: date,
-    *,
     snapshot: SubscriptionSnapshot | None = None,
 ) -> dict[str, Any]:
     """The Agreement page's figures for `desired`, as stored in a Quote (JSON-ready).
@@ -391,13 +393,13 @@ def quote_content(
     use) when the caller has read it already."""
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise QuoteError("subscription_ended")
-    current = subscription_state(subscription)
+    current = subscription_state(subscription=subscription)
     if snapshot is None:
-        pending = list(pending_changes(subscription))
-        active_users = active_licences(subscription.tenant)
+        pending = list(pending_changes(subscription=subscription))
+        active_users = active_licences(tenant=subscription.tenant)
     else:
         pending, active_users = list(snapshot.changes), snapshot.active_users
-    planned, terminating = state_after(current, pending)
+    planned, terminating = state_after(state=current, changes=pending)
     termination = next((c for c in pending if c.kind == ChangeKind.TERMINATION), None)
     if terminating:
         raise QuoteError("termination_pending", date=termination.effective_date)
@@ -419,7 +421,7 @@ def quote_content(
             "current": _state_json(current),
             "desired": _state_json(planned),
             "effective_now": _state_json(current),
-            "vat": _vat_json(vat_decision(subscription, today)),
+            "vat": _vat_json(vat_decision(subscription=subscription, on=today)),
             "immediate_lines": [],
             "immediate": {"net": "0", "vat": "0", "total": "0"},
             "scheduled": [
@@ -432,12 +434,12 @@ def quote_content(
                     "params": {},
                 }
             ],
-            "superseded": [change_json(change) for change in pending],
+            "superseded": [change_json(change=change) for change in pending],
             "removed_add_ons": [],
             "next_period": None,
         }
     wanted = _desired_state(planned, desired)
-    prices = price_book(subscription.currency, today)
+    prices = price_book(currency=subscription.currency, on=today)
     if desired.storage_gb is not None and desired.storage_gb != planned.storage_gb:
         sizes = prices.storage_sizes(edition=wanted.edition_code)
         if desired.storage_gb not in sizes:
@@ -449,7 +451,7 @@ def quote_content(
         raise QuoteError("nothing_to_change")
     if wanted == current:
         raise QuoteError("same_as_today")
-    vat = vat_decision(subscription, today)
+    vat = vat_decision(subscription=subscription, on=today)
     quote = quote_build(
         current=current,
         desired=wanted,
@@ -461,7 +463,9 @@ def quote_content(
     )
     # The next full period is priced at the prices and VAT valid when it starts, which may
     # differ from today's.
-    following = period_price(subscription, quote.desired, quote.next_period)
+    following = period_price(
+        subscription=subscription, state=quote.desired, period=quote.next_period
+    )
     ranked = prices.edition_rank(wanted.edition_code) > prices.edition_rank(current.edition_code)
     effective_now = replace(
         current,
@@ -512,7 +516,7 @@ def edition_downgrade_refuse(*, subscription: Subscription, edition: str, on: da
     """A partner's edition downgrade is not self-service (§3.8): it can lose the customer's
     data and goes to support. QuoteError ``downgrade_not_self_service`` when `edition` ranks
     below the subscription's on `on` (an unknown edition is the price book's QuoteError)."""
-    prices = price_book(subscription.currency, on)
+    prices = price_book(currency=subscription.currency, on=on)
     if prices.edition_rank(edition) < prices.edition_rank(subscription.edition.code):
         raise QuoteError("downgrade_not_self_service")
 
@@ -533,7 +537,7 @@ def quote_create(
     """
     # Priced against the subscription as last committed, not as the caller read it.
     if snapshot is None:
-        snapshot = subscription_snapshot(subscription.tenant)
+        snapshot = subscription_snapshot(tenant=subscription.tenant)
     if snapshot.subscription is not None and snapshot.subscription.pk == subscription.pk:
         subscription = snapshot.subscription
     else:
@@ -542,7 +546,9 @@ def quote_create(
     today = clock.today()
     if not downgrade_allowed and desired.edition is not None:
         edition_downgrade_refuse(subscription=subscription, edition=desired.edition, on=today)
-    content = quote_content(subscription, desired, today, snapshot=snapshot)
+    content = quote_content(
+        subscription=subscription, desired=desired, today=today, snapshot=snapshot
+    )
     asked = {
         "edition": desired.edition,
         "seats": desired.seats,
@@ -648,7 +654,7 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         # while it stands (the rollover closes them if it takes effect), so withdrawing it
         # restores them exactly.
         if not content.get("terminate"):
-            pending_changes(subscription).update(
+            pending_changes(subscription=subscription).update(
                 status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=by
             )
         vat = content["vat"]
@@ -734,7 +740,7 @@ def _order_create(
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
-    order_confirmation_queue(order)
+    order_confirmation_queue(order=order)
     return order
 
 
@@ -766,7 +772,7 @@ def order_rows(
     with line_texts.in_language(line_texts.document_language(tenant)):
         line_dicts = line_texts.lines_localized(line_dicts)
         vat_note = line_texts.vat_note_text(vat.note_kind, default=vat.note)
-        summary = summary_localized(summary)
+        summary = summary_localized(summary=summary)
     order = OrderConfirmation(
         tenant_id=subscription.tenant_id,
         subscription=subscription,
@@ -815,7 +821,7 @@ def order_rows(
     return order, order_lines
 
 
-def summary_localized(summary: dict[str, Any], language: str | None = None) -> dict[str, Any]:
+def summary_localized(*, summary: dict[str, Any], language: str | None = None) -> dict[str, Any]:
     """An order's summary with the texts of its changes and next-period lines rendered in
     `language` (the active one when None)."""
     localized = dict(summary)
@@ -861,13 +867,17 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
             raise ChangeNotCancellableError("change_not_scheduled")
         if change.effective_date <= clock.today():
             raise ChangeNotCancellableError("change_took_effect", date=change.effective_date)
-        termination = pending_changes(subscription).filter(kind=ChangeKind.TERMINATION).first()
+        termination = (
+            pending_changes(subscription=subscription).filter(kind=ChangeKind.TERMINATION).first()
+        )
         if termination is not None and change.kind != ChangeKind.TERMINATION:
             raise ChangeNotCancellableError("termination_supersedes")
         if change.kind == ChangeKind.ADD_ON:
-            edition_change = pending_changes(subscription).filter(kind=ChangeKind.EDITION).first()
+            edition_change = (
+                pending_changes(subscription=subscription).filter(kind=ChangeKind.EDITION).first()
+            )
             if edition_change is not None:
-                prices = price_book(subscription.currency, clock.today())
+                prices = price_book(currency=subscription.currency, on=clock.today())
                 if not prices.add_on_allowed(add_on=change.value, edition=edition_change.value):
                     raise ChangeNotCancellableError(
                         "add_on_needs_edition_change_cancelled",
@@ -898,7 +908,7 @@ def _termination_withdrawal_order(
     withdrawn termination, the scheduled changes that stand again and the next period's
     price, and goes to the billing contacts like every order. The caller holds the
     subscription's row lock."""
-    planned, _terminating = planned_state(subscription)
+    planned, _terminating = planned_state(subscription=subscription)
     following = next_period(
         Period(subscription.period_start, subscription.period_end), subscription.period_months
     )
@@ -908,13 +918,17 @@ def _termination_withdrawal_order(
         quote=None,
         by=by,
         lines=[],
-        vat=vat_decision(subscription, clock.today()),
+        vat=vat_decision(subscription=subscription, on=clock.today()),
         summary={
             "state": _state_json(planned),
-            "withdrawn": [change_json(termination)],
-            "scheduled": [change_json(change) for change in pending_changes(subscription)],
+            "withdrawn": [change_json(change=termination)],
+            "scheduled": [
+                change_json(change=change) for change in pending_changes(subscription=subscription)
+            ],
             "removed_add_ons": [],
-            "next_period": _period_price_json(period_price(subscription, planned, following)),
+            "next_period": _period_price_json(
+                period_price(subscription=subscription, state=planned, period=following)
+            ),
         },
     )
 
@@ -926,8 +940,8 @@ def _licence_refusal(tenant: Tenant, subscription: Subscription | None) -> Licen
     """Why one more user of `tenant` cannot be active now (active users ≤ seats, §3.3, and
     ≤ the seats of a decrease already scheduled), or None when a licence is free. The
     caller holds `subscription`'s row lock, so two users cannot both take the last seat."""
-    limit = licence_limit(tenant)
-    if limit is None or active_licences(tenant) < limit:
+    limit = licence_limit(tenant=tenant)
+    if limit is None or active_licences(tenant=tenant) < limit:
         return None
     if subscription is not None and limit < subscription.seats:
         return LicenceError("no_free_licence_next_period", count=limit)
@@ -982,7 +996,7 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
         subject=user,
         details={"user": user.email, "reason": _in_english(refusal)},
     )
-    limit = licence_limit(tenant)
+    limit = licence_limit(tenant=tenant)
     mail_enqueue(
         to=tenant_admin_emails(tenant=tenant),
         template="licence_shortage_notice",

@@ -20,7 +20,7 @@ class SupportContact:
     is_partner: bool
 
 
-def support_contact_of_tenant(tenant: Tenant) -> SupportContact | None:
+def support_contact_of_tenant(*, tenant: Tenant) -> SupportContact | None:
     """The company's partner with an active collaboration (the earliest, when several), or
     the seller of its subscription; None when it has neither."""
     with tenant_scope(tenant):

@@ -50,11 +50,11 @@ UPGRADE_ROLES = MANAGING_ROLES
 
 
 def _subscription(request: HttpRequest) -> Subscription | None:
-    return subscription_snapshot(request.tenant).subscription
+    return subscription_snapshot(tenant=request.tenant).subscription
 
 
 def _require_snapshot(request: HttpRequest) -> SubscriptionSnapshot:
-    snapshot = subscription_snapshot(request.tenant)
+    snapshot = subscription_snapshot(tenant=request.tenant)
     if snapshot.subscription is None:
         raise Http404("no subscription")
     return snapshot
@@ -74,11 +74,11 @@ class Feature:
 
 @tenant_view(*UPGRADE_ROLES)
 def upgrades_view(request: HttpRequest) -> HttpResponse:
-    snapshot = subscription_snapshot(request.tenant)
+    snapshot = subscription_snapshot(tenant=request.tenant)
     subscription = snapshot.subscription
     if subscription is None:
         return render(request, "tenant/upgrades.html", {"editions": Edition.objects.all()})
-    prices = price_book(subscription.currency, clock.today())
+    prices = price_book(currency=subscription.currency, on=clock.today())
     names = {a.code: a.name for a in prices.add_ons} | {i.code: i.name for i in prices.interfaces}
     changes = snapshot.changes
     return render(
@@ -91,7 +91,7 @@ def upgrades_view(request: HttpRequest) -> HttpResponse:
             "interfaces": [names.get(code, code) for code in subscription.interfaces],
             "changes": changes,
             "terminating": any(change.kind == ChangeKind.TERMINATION for change in changes),
-            "upcoming": upcoming_period_price_of(request.tenant),
+            "upcoming": upcoming_period_price_of(tenant=request.tenant),
             "today": clock.today(),
             "seller": subscription.seller,
         },
@@ -175,9 +175,9 @@ def _adjust_estimate(
         return None, _("Correct the marked fields to see what the change costs.")
     try:
         content = quote_content(
-            snapshot.subscription,
-            _adjust_desired(form, planned, prices),
-            clock.today(),
+            subscription=snapshot.subscription,
+            desired=_adjust_desired(form, planned, prices),
+            today=clock.today(),
             snapshot=snapshot,
         )
     except QuoteError as error:
@@ -191,8 +191,8 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
     makes the quote and opens the Agreement page."""
     snapshot = _require_snapshot(request)
     subscription = snapshot.subscription
-    prices = price_book(subscription.currency, clock.today())
-    planned, terminating = planned_state(subscription, changes=snapshot.changes)
+    prices = price_book(currency=subscription.currency, on=clock.today())
+    planned, terminating = planned_state(subscription=subscription, changes=snapshot.changes)
     included_gb = prices.edition(planned.edition_code).included_storage_gb
     initial = {
         "seats": planned.seats,
@@ -226,9 +226,7 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
         elif data.get("estimate"):
             form.is_valid()  # only the estimate below, with the errors at their fields
         elif form.is_valid():
-            response = _quote_or_error(
-                request, snapshot, _adjust_desired(form, planned, prices)
-            )
+            response = _quote_or_error(request, snapshot, _adjust_desired(form, planned, prices))
             if response is not None:
                 return response
     add_on_rows, interface_rows = _features(
@@ -261,8 +259,8 @@ def adjust_view(request: HttpRequest) -> HttpResponse:
 def change_edition_view(request: HttpRequest) -> HttpResponse:
     snapshot = _require_snapshot(request)
     subscription = snapshot.subscription
-    prices = price_book(subscription.currency, clock.today())
-    planned, _terminating = planned_state(subscription, changes=snapshot.changes)
+    prices = price_book(currency=subscription.currency, on=clock.today())
+    planned, _terminating = planned_state(subscription=subscription, changes=snapshot.changes)
     form = EditionForm(
         request.POST if request.method == "POST" else None,
         initial={"edition": planned.edition_code},
@@ -325,7 +323,7 @@ def _agreement_renewed(
 @tenant_view(*UPGRADE_ROLES)
 def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The Agreement page: each line, the scheduled changes, the next full period; Confirm."""
-    quote = quote_of(request.tenant, quote_id)
+    quote = quote_of(tenant=request.tenant, quote_id=quote_id)
     if quote is None:
         raise Http404("no such quote")
     if request.method == "POST":

@@ -154,7 +154,9 @@ def _build_world(capture_on_commit) -> World:
         # company's language (integrations/runs.py).
         with translation.override(tenant.language):
             blocked_entity_create(
-                tenant, entity_type="customer", reason=blocked_reason(FORTNOX_FACTS, "customer")
+                tenant,
+                entity_type="customer",
+                reason=blocked_reason(facts=FORTNOX_FACTS, entity_type="customer"),
             )
         # An invoice's e-mail the mail server refused (the operators' outbox lists it).
         OutboxMessage.objects.filter(tenant=tenant).update(status="failed")

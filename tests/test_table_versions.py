@@ -176,14 +176,18 @@ def test_a_price_changed_by_any_path_reaches_the_next_price_book():
 
     catalog_create()
     on = date(2026, 12, 7)
-    code = price_book("EUR", on).editions[0].code
-    before = price_book("EUR", on).edition(code).price_per_seat_month
-    assert price_book("EUR", on) is price_book("EUR", on)  # kept by this process
+    code = price_book(currency="EUR", on=on).editions[0].code
+    before = price_book(currency="EUR", on=on).edition(code).price_per_seat_month
+    assert price_book(currency="EUR", on=on) is price_book(
+        currency="EUR", on=on
+    )  # kept by this process
     Price.objects.filter(edition__code=code, currency="EUR").update(
         amount_per_month=before + Decimal("1.00")
     )  # no save signal is sent
-    assert price_book("EUR", on).edition(code).price_per_seat_month == before + Decimal("1.00")
+    assert price_book(currency="EUR", on=on).edition(code).price_per_seat_month == before + Decimal(
+        "1.00"
+    )
     with transaction.atomic():
         Price.objects.filter(edition__code=code, currency="EUR").update(amount_per_month=before)
         # Inside the transaction that changed it, its own price; kept nowhere.
-        assert price_book("EUR", on).edition(code).price_per_seat_month == before
+        assert price_book(currency="EUR", on=on).edition(code).price_per_seat_month == before

@@ -87,7 +87,7 @@ class TokenListView(APIView):
         summary="The caller's live tokens (never their secret)",
     )
     def get(self, request):
-        tokens = services.api_tokens_of_user(request.user)
+        tokens = services.api_tokens_of_user(user=request.user)
         current = request.auth.pk if isinstance(request.auth, ApiToken) else None
         return Response(
             serializers.ApiTokenSerializer(tokens, many=True, context={"current": current}).data

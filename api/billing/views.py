@@ -28,7 +28,7 @@ from billing.seller_change import seller_change_review_dismiss, seller_change_re
 
 
 def _seller_change(tenant) -> dict:
-    item = seller_change_review_pending(tenant)
+    item = seller_change_review_pending(tenant=tenant)
     return {
         "review_pending": item is not None,
         "to_seller": item.migration.to_seller.name if item else None,
@@ -72,8 +72,8 @@ class BillingDetailsView(TenantScopedAPIMixin, APIView):
         summary="The billing details: invoice address, business id, VAT number, e-invoicing",
     )
     def get(self, request, tenant_id):
-        details = billing_details_get(self.tenant)
-        return Response(BillingDetailsSerializer(billing_details_values(details)).data)
+        details = billing_details_get(tenant=self.tenant)
+        return Response(BillingDetailsSerializer(billing_details_values(details=details)).data)
 
     @extend_schema(
         request=BillingDetailsSerializer,
@@ -86,7 +86,7 @@ class BillingDetailsView(TenantScopedAPIMixin, APIView):
         details = billing_details_update(
             tenant=self.tenant, data=form.validated_data, actor=request.user
         )
-        return Response(BillingDetailsSerializer(billing_details_values(details)).data)
+        return Response(BillingDetailsSerializer(billing_details_values(details=details)).data)
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
@@ -103,7 +103,7 @@ class BillingContactListView(TenantScopedAPIMixin, generics.ListAPIView):
     tenant_roles = BILLING_ROLES
 
     def get_queryset(self):
-        return billing_contacts_list(self.tenant).order_by("created_at", "pk")
+        return billing_contacts_list(tenant=self.tenant).order_by("created_at", "pk")
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
@@ -145,7 +145,7 @@ class BillingContactDetailView(TenantScopedAPIMixin, generics.RetrieveDestroyAPI
     lookup_url_kwarg = "billingcontact_id"
 
     def get_queryset(self):
-        return billing_contacts_list(self.tenant)
+        return billing_contacts_list(tenant=self.tenant)
 
     @extend_schema(
         responses={204: None, **errors(401, 403, 404, 409)},

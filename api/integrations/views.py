@@ -225,11 +225,11 @@ class SegmentsView(ConnectionMixin, APIView):
 
     def _answer(self, connection: Connection) -> Response:
         try:
-            segments = dimension_segments(client_for(connection).subaccount_dimension())
+            segments = dimension_segments(dimension=client_for(connection).subaccount_dimension())
         except IntegrationError as error:
             return api_error(502, "remote_error", f"Visma.net ERP refused: {error}")
-        settings = segment_settings(connection)
-        overview = segment_overview(connection, segments)
+        settings = segment_settings(connection=connection)
+        overview = segment_overview(connection=connection, segments=segments)
 
         def rows(kind: str) -> list[dict]:
             return [
@@ -277,11 +277,11 @@ class SegmentsView(ConnectionMixin, APIView):
         form = SegmentsUpdateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            segments = dimension_segments(client_for(connection).subaccount_dimension())
+            segments = dimension_segments(dimension=client_for(connection).subaccount_dimension())
         except IntegrationError as error:
             return api_error(502, "remote_error", f"Visma.net ERP refused: {error}")
         segment_settings_save(
-            connection,
+            connection=connection,
             segments=segments,
             department_segment=form.validated_data["department_segment"],
             cost_centre_segment=form.validated_data["cost_centre_segment"],

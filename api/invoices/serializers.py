@@ -202,7 +202,7 @@ class InvoiceSerializer(InvoiceListSerializer):
 
     @extend_schema_field(SellerPartySerializer)
     def get_seller(self, invoice: Invoice) -> dict:
-        bank = invoice_bank_account(invoice, language="en")
+        bank = invoice_bank_account(invoice=invoice, language="en")
         return {
             **_party(invoice.seller_snapshot, SellerPartySerializer),
             "code": seller_code(invoice.seller),
@@ -216,7 +216,7 @@ class InvoiceSerializer(InvoiceListSerializer):
 
     @extend_schema_field(VatGroupSerializer(many=True))
     def get_vat_breakdown(self, invoice: Invoice) -> list[dict]:
-        groups = vat_breakdown(invoice.lines.all(), invoice.currency)
+        groups = vat_breakdown(lines=invoice.lines.all(), currency=invoice.currency)
         return VatGroupSerializer(
             [
                 {"category": g.category, "rate": g.rate, "taxable": g.taxable, "vat": g.vat}

@@ -138,8 +138,10 @@ class InvoicePDFView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView):
     )
     def get(self, request, tenant_id, invoice_id):
         invoice = get_object_or_404(Invoice.objects.select_related("tenant"), pk=invoice_id)
-        response = HttpResponse(invoice_pdf_bytes(invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+        response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{invoice_filename(invoice=invoice)}"'
+        )
         return response
 
 
@@ -276,7 +278,7 @@ class SellerMigrationListView(generics.ListAPIView):
 
     def get_queryset(self):
         return seller_migrations_with_counts(
-            SellerMigration.objects.select_related("from_seller", "to_seller").order_by(
+            migrations=SellerMigration.objects.select_related("from_seller", "to_seller").order_by(
                 "-cohort_start", "-pk"
             )
         )

@@ -130,12 +130,14 @@ class OrderConfirmationSerializer(OrderConfirmationListSerializer):
 
     @extend_schema_field(SellerOrderPartySerializer)
     def get_seller(self, order: OrderConfirmation) -> dict:
-        return SellerOrderPartySerializer(party_read(order.seller_snapshot, "en")).data
+        return SellerOrderPartySerializer(
+            party_read(snapshot=order.seller_snapshot, language="en")
+        ).data
 
     @extend_schema_field(PartySerializer)
     def get_buyer(self, order: OrderConfirmation) -> dict:
-        return PartySerializer(party_read(order.buyer_snapshot, "en")).data
+        return PartySerializer(party_read(snapshot=order.buyer_snapshot, language="en")).data
 
     @extend_schema_field(OrderSummarySerializer)
     def get_summary(self, order: OrderConfirmation) -> dict:
-        return OrderSummarySerializer(order_summary_read(order.summary)).data
+        return OrderSummarySerializer(order_summary_read(summary=order.summary)).data

@@ -76,8 +76,10 @@ class OrderConfirmationPDFView(ErrorsAsJSONMixin, TenantScopedAPIMixin, APIView)
             OrderConfirmation.objects.select_related("tenant", "confirmed_by"),
             pk=orderconfirmation_id,
         )
-        response = HttpResponse(order_confirmation_pdf_bytes(order), content_type="application/pdf")
+        response = HttpResponse(
+            order_confirmation_pdf_bytes(order=order), content_type="application/pdf"
+        )
         response["Content-Disposition"] = (
-            f'attachment; filename="{order_confirmation_filename(order)}"'
+            f'attachment; filename="{order_confirmation_filename(order=order)}"'
         )
         return response

@@ -164,7 +164,7 @@ class PartnerInvitationSerializer(serializers.Serializer):
     )
 
     def get_customer_edition(self, invitation) -> str | None:
-        return invited_customer_edition(invitation)
+        return invited_customer_edition(invitation=invitation)
 
     def get_partner_terms_version(self, invitation) -> str | None:
         terms = partner_terms_current()
@@ -217,7 +217,7 @@ class PartnerInvoiceSerializer(InvoiceSerializer):
 
     @extend_schema_field(CustomerGroupSerializer(many=True))
     def get_customers(self, invoice: Invoice) -> list[dict]:
-        groups = customer_groups(invoice, tuple(invoice.lines.all()))
+        groups = customer_groups(invoice=invoice, lines=tuple(invoice.lines.all()))
         return [
             {
                 "tenant_id": group.lines[0].tenant_id,

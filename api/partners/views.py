@@ -102,7 +102,7 @@ class CustomerListView(PartnerAPIMixin, APIView):
         summary="The partner's customers: active and waiting collaborations",
     )
     def get(self, request, partner_id):
-        customers = partners.partner_customers(self.partner)
+        customers = partners.partner_customers(partner=self.partner)
         return Response(serializers.PartnerCustomerSerializer(customers, many=True).data)
 
 
@@ -113,7 +113,7 @@ class CustomerDetailView(PartnerAPIMixin, APIView):
         summary="One customer of the partner",
     )
     def get(self, request, partner_id, tenant_id):
-        customer = partners.partner_customer(self.partner, tenant_id)
+        customer = partners.partner_customer(partner=self.partner, tenant_id=tenant_id)
         return Response(serializers.PartnerCustomerSerializer(customer).data)
 
     @extend_schema(
@@ -121,7 +121,7 @@ class CustomerDetailView(PartnerAPIMixin, APIView):
         summary="End the collaboration: the partner loses access at once",
     )
     def delete(self, request, partner_id, tenant_id):
-        customer = partners.partner_customer(self.partner, tenant_id)
+        customer = partners.partner_customer(partner=self.partner, tenant_id=tenant_id)
         collaboration = partners.collaboration_end(
             tenant=customer.tenant, partner=self.partner, by=request.user
         )
@@ -135,7 +135,7 @@ class EngagementListView(PartnerAPIMixin, APIView):
         summary="The partner's engagements (tasks)",
     )
     def get(self, request, partner_id):
-        engagements = engagements_of_partner(self.partner)
+        engagements = engagements_of_partner(partner=self.partner)
         return Response(serializers.EngagementSerializer(engagements, many=True).data)
 
     @extend_schema(
@@ -219,7 +219,7 @@ class PartnerInvitationListView(APIView):
     )
     def get(self, request, partner_id):
         partner = partner_access(user=request.user, partner_id=partner_id)
-        invitations = partners.partner_invitations_open(partner)
+        invitations = partners.partner_invitations_open(partner=partner)
         return Response(serializers.PartnerInvitationSerializer(invitations, many=True).data)
 
     @extend_schema(
@@ -266,7 +266,7 @@ class PartnerInvitationAcceptView(PartnerAPIMixin, APIView):
         invitation = next(
             (
                 i
-                for i in partners.partner_invitations_open(self.partner)
+                for i in partners.partner_invitations_open(partner=self.partner)
                 if i.pk == partnerinvitation_id
             ),
             None,

@@ -116,7 +116,7 @@ def _line_row(line) -> dict:
 
 def _upcoming_period(subscription: Subscription) -> dict | None:
     try:
-        priced = upcoming_period_price(subscription)
+        priced = upcoming_period_price(subscription=subscription)
     except QuoteError:
         # The planned items are not all in the price list valid when the period starts (a
         # price ended): the renewal cannot be previewed, which is not the caller's error.
@@ -142,7 +142,7 @@ def subscription_read(subscription: Subscription) -> dict:
         "edition": subscription.edition.code,
         "edition_name": subscription.edition.name,
         "seats": subscription.seats,
-        "active_users": active_licences(subscription.tenant),
+        "active_users": active_licences(tenant=subscription.tenant),
         "storage_gb": subscription.storage_gb,
         "add_ons": list(subscription.add_ons),
         "interfaces": list(subscription.interfaces),
@@ -154,7 +154,7 @@ def subscription_read(subscription: Subscription) -> dict:
         "agreement_end": subscription.agreement_end,
         "status": subscription.status,
         "version": subscription.version,
-        "scheduled_changes": list(pending_changes(subscription)),
+        "scheduled_changes": list(pending_changes(subscription=subscription)),
         "upcoming_period": _upcoming_period(subscription),
     }
 

@@ -194,7 +194,7 @@ class SupportContactView(TenantScopedAPIMixin, APIView):
         ),
     )
     def get(self, request, tenant_id):
-        contact = support_contact_of_tenant(self.tenant)
+        contact = support_contact_of_tenant(tenant=self.tenant)
         if contact is None:
             _subscription_of(self.tenant)  # raises the usual 404 no_subscription
         return Response(serializers.SupportContactSerializer(contact).data)

@@ -203,7 +203,6 @@ def einvoice_read(invoice: Invoice) -> EinvoiceDocument:
     model_lines = sorted(invoice.lines.all(), key=lambda line: line.position)
     customers: dict[int, str] = {}
     if invoice.partner_id is not None:
-
         customers = dict(
             Tenant.objects.filter(pk__in={line.tenant_id for line in model_lines}).values_list(
                 "pk", "name"
@@ -227,7 +226,7 @@ def einvoice_read(invoice: Invoice) -> EinvoiceDocument:
         bic=clean_text(seller.get("bic")).upper(),
         payment_terms_days=terms if isinstance(terms, int) else None,
         lines=tuple(_line(line, customers.get(line.tenant_id, "")) for line in model_lines),
-        vat_groups=tuple(vat_breakdown(model_lines, invoice.currency)),
+        vat_groups=tuple(vat_breakdown(lines=model_lines, currency=invoice.currency)),
         net=Decimal(invoice.net),
         vat=Decimal(invoice.vat),
         rounding=Decimal(invoice.rounding),

@@ -19,4 +19,8 @@ def seller_change_prompt(context: template.Context) -> dict[str, Any]:
     tenant = getattr(request, "tenant", None)
     if tenant is None or getattr(request, "tenant_role", None) != Role.ADMIN:
         return {"item": None}
-    return {"item": seller_change_review_pending(tenant), "tenant": tenant, "request": request}
+    return {
+        "item": seller_change_review_pending(tenant=tenant),
+        "tenant": tenant,
+        "request": request,
+    }

@@ -52,8 +52,8 @@ def client_for(connection: Connection, **options) -> EAccountingClient:
     more when eEkonomi refuses it)."""
 
     return EAccountingClient(
-        access_token_for(connection),
-        token_refresher=lambda: access_token_for(connection, force_refresh=True),
+        access_token_for(connection=connection),
+        token_refresher=lambda: access_token_for(connection=connection, force_refresh=True),
         **{**CLIENT_OPTIONS, **options},
     )
 

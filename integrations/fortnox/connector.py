@@ -93,9 +93,9 @@ def client_for(connection: Connection, **options) -> FortnoxClient:
     connection to the same Fortnox company (learnt first, through the probe limiter)."""
 
     client = FortnoxClient(
-        access_token_for(connection),
+        access_token_for(connection=connection),
         rate_limiter=company_probe_limiter(settings.FORTNOX_CLIENT_ID),
-        token_refresher=lambda: access_token_for(connection, force_refresh=True),
+        token_refresher=lambda: access_token_for(connection=connection, force_refresh=True),
         **{**CLIENT_OPTIONS, **options},
     )
     remote_company_learn(connection, client)

@@ -58,7 +58,7 @@ def _series_overlap(
     return clashing
 
 
-def go_live_checklist(channel: AgentChannel) -> list[CheckItem]:
+def go_live_checklist(*, channel: AgentChannel) -> list[CheckItem]:
     """What to check before going live: number series that do not overlap, records with
     numbers/codes, and the default article for fees."""
     connection = channel.connection

@@ -78,7 +78,7 @@ class VismaGlobalConnector:
         channel = channel_for(run, self.facts)
         agent = channel.ready()
         if run.connection.last_synced_at is None:
-            items = go_live_checklist(channel)
+            items = go_live_checklist(channel=channel)
             Agent.objects.filter(pk=agent.pk).update(
                 options={**(agent.options or {}), "checklist": checklist_as_dict(items)}
             )

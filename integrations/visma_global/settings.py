@@ -48,7 +48,7 @@ def visma_global_settings_update(
     ]
     if unknown:
         raise ValidationError({"masters": _("Choose Severa or the accounting system.")})
-    agent = Agent.objects.select_for_update().get(pk=agent_of(connection).pk)
+    agent = Agent.objects.select_for_update().get(pk=agent_of(connection=connection).pk)
     agent.options = {
         **(agent.options or {}),
         "customer_types": customer_types,

@@ -62,7 +62,7 @@ def client_for(connection: Connection, **options) -> VismaNetClient:
     """A client of `connection`: its access token (refreshed when near its end, and once
     more when Visma.net refuses it) and the limiter shared by every worker of the company."""
 
-    token = access_token_for(connection)
+    token = access_token_for(connection=connection)
     tenant = token_tenant(token)
     if tenant and connection.remote_company_id != tenant[:100]:
         connection.remote_company_id = tenant[:100]
@@ -70,7 +70,7 @@ def client_for(connection: Connection, **options) -> VismaNetClient:
     return VismaNetClient(
         token,
         rate_limiter=rate_limiter_for(token, connection),
-        token_refresher=lambda: access_token_for(connection, force_refresh=True),
+        token_refresher=lambda: access_token_for(connection=connection, force_refresh=True),
         **{**CLIENT_OPTIONS, **options},
     )
 

@@ -53,7 +53,7 @@ class Segment:
         return f"{self.segment_id} {self.description}".strip()
 
 
-def dimension_segments(dimension: dict) -> dict[int, Segment]:
+def dimension_segments(*, dimension: dict) -> dict[int, Segment]:
     """The segments of a ``GET dimension/SUBACCOUNT`` answer, by id."""
     segments = {}
     for item in dimension.get("segments") or []:
@@ -82,7 +82,7 @@ class SegmentSettings:
     cost_centres: dict[int, str] = field(default_factory=dict)
 
 
-def segment_settings(connection: Connection) -> SegmentSettings:
+def segment_settings(*, connection: Connection) -> SegmentSettings:
     stored = (connection.system_settings or {}).get(SETTINGS_KEY) or {}
     return SegmentSettings(
         department_segment=stored.get("department_segment"),
@@ -95,8 +95,8 @@ def segment_settings(connection: Connection) -> SegmentSettings:
 
 
 def segment_settings_save(
-    connection: Connection,
     *,
+    connection: Connection,
     segments: dict[int, Segment],
     department_segment: int | None,
     cost_centre_segment: int | None,
@@ -108,7 +108,7 @@ def segment_settings_save(
     a segment, and a value of that segment, that Visma.net has now; a refusal saves
     nothing. Matches to a value that is gone can stay only as they were (shown broken)."""
     errors: dict[str, list[str]] = {}
-    current = segment_settings(connection)
+    current = segment_settings(connection=connection)
     for name, segment_id in (
         ("department_segment", department_segment),
         ("cost_centre_segment", cost_centre_segment),
@@ -183,7 +183,7 @@ def segment_settings_save(
             details={"system": locked.system},
         )
     connection.system_settings = locked.system_settings
-    return segment_settings(connection)
+    return segment_settings(connection=connection)
 
 
 @dataclass(frozen=True)
@@ -197,9 +197,9 @@ def _label(record: BusinessUnit | CostCentre) -> str:
 
 
 def row_subaccount(
+    *,
     settings: SegmentSettings,
     segments: dict[int, Segment],
-    *,
     business_unit: BusinessUnit | None,
     cost_centre: CostCentre | None,
 ) -> RowSubaccount:
@@ -253,11 +253,11 @@ class MatchRow:
 
 
 def segment_overview(
-    connection: Connection, segments: dict[int, Segment]
+    *, connection: Connection, segments: dict[int, Segment]
 ) -> dict[str, list[MatchRow]]:
     """Our business units and cost centres with their current matches, a match to a value
     that disappeared in Visma.net marked broken (never dropped)."""
-    settings = segment_settings(connection)
+    settings = segment_settings(connection=connection)
     overview: dict[str, list[MatchRow]] = {}
     for kind, model, matches, segment_id in (
         ("business_unit", BusinessUnit, settings.business_units, settings.department_segment),

@@ -48,10 +48,10 @@ def segments_view(request: HttpRequest, connection_id: int) -> HttpResponse:
     segments: dict[int, Segment] = {}
     problem = ""
     try:
-        segments = dimension_segments(client_for(connection).subaccount_dimension())
+        segments = dimension_segments(dimension=client_for(connection).subaccount_dimension())
     except IntegrationError as error:
         problem = str(error)
-    current = segment_settings(connection)
+    current = segment_settings(connection=connection)
     if request.method == "POST" and not problem:
         department = _segment_id(request.POST.get("department_segment", ""))
         cost_centre = _segment_id(request.POST.get("cost_centre_segment", ""))
@@ -59,7 +59,7 @@ def segments_view(request: HttpRequest, connection_id: int) -> HttpResponse:
         centres = _matches(request, "cc-") if cost_centre == current.cost_centre_segment else {}
         try:
             segment_settings_save(
-                connection,
+                connection=connection,
                 segments=segments,
                 department_segment=department,
                 cost_centre_segment=cost_centre,
@@ -85,7 +85,7 @@ def segments_view(request: HttpRequest, connection_id: int) -> HttpResponse:
                 tenant_id=request.tenant.pk,
                 connection_id=connection.pk,
             )
-    overview = segment_overview(connection, segments)
+    overview = segment_overview(connection=connection, segments=segments)
     return render(
         request,
         "integrations/vismanet_segments.html",

@@ -147,7 +147,7 @@ def _selection_clean(
         errors["agreement_months"] = [_("The agreement period is 3 or 12 months.")]
     seller, currency = seller_for(country)
     # What is sold: the price book's rule, with the included storage and nothing added yet.
-    refusals = price_book(currency, clock.today().replace(day=1)).selection_refusals(
+    refusals = price_book(currency=currency, on=clock.today().replace(day=1)).selection_refusals(
         edition=edition or "",
         seats=0 if seats is None else seats,
         storage_gb=None,

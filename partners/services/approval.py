@@ -32,7 +32,7 @@ from subscriptions.pricebook import QuoteError
 from subscriptions.services import subscription_create
 
 
-def agreement_end_for(start: datetime.date, months: int) -> datetime.date:
+def agreement_end_for(*, start: datetime.date, months: int) -> datetime.date:
     """The agreement's last day: start + months − 1 day (periods start on a 1st, so the same
     stepping as the billing periods gets month lengths and leap years right)."""
     return period_starting(start, months).end
@@ -58,7 +58,7 @@ def activation_approve(
             )
         if not terms_accepted:
             raise ValidationError({"accept_terms": [_("Accept the terms to approve.")]})
-        seller = activation_seller(activation)
+        seller = activation_seller(activation=activation)
         if seller is not None:
             _terms_record(tenant=tenant, seller=seller, user=user)
         now = clock.now()
@@ -78,13 +78,15 @@ def activation_approve(
                     currency=activation.currency,
                     edition=activation.edition,
                     seats=activation.seats,
-                    storage_gb=price_book(activation.currency, start)
+                    storage_gb=price_book(currency=activation.currency, on=start)
                     .edition(activation.edition)
                     .included_storage_gb,
                     period_months=activation.agreement_months,
                     first_period_start=start,
                     by=user,
-                    agreement_end=agreement_end_for(start, activation.agreement_months),
+                    agreement_end=agreement_end_for(
+                        start=start, months=activation.agreement_months
+                    ),
                     invoice_partner=(
                         activation.partner
                         if activation.invoice_recipient == InvoiceRecipient.PARTNER
@@ -147,7 +149,7 @@ def _activation_answered(activation: PartnerActivation, *, outcome: str) -> None
 
 
 def _terms_record(*, tenant: Tenant, seller: SellerEntity, user: User) -> TermsAcceptance:
-    terms = terms_current(seller)
+    terms = terms_current(seller=seller)
     if terms is not None:
         return terms_accept(tenant=tenant, terms=terms, user=user)
     acceptance, _created = TermsAcceptance.objects.get_or_create(

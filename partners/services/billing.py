@@ -54,7 +54,7 @@ def partner_billing_details_update(
         details = BillingDetails.objects.filter(partner=locked).first()
         if details is None:
             details = BillingDetails(partner=locked)
-        before = partner_billing_details_values(details)
+        before = partner_billing_details_values(details=details)
         for name in ADDRESS_FIELDS + DELIVERY_FIELDS + PAYMENT_FIELDS + ("vat_number",):
             setattr(details, name, clean[name])
         locked.business_id = clean["business_id"]
@@ -101,9 +101,9 @@ def partner_billing_contact_add(
         raise ValidationError({"email": _("Give a user or an e-mail address.")})
     Partner.objects.select_for_update().get(pk=partner.pk)
     with partner_scope(partner):
-        current = partner_billing_contacts_list(partner)
+        current = partner_billing_contacts_list(partner=partner)
         if user is not None:
-            candidates = partner_user_candidates(partner)
+            candidates = partner_user_candidates(partner=partner)
             if not user.is_active or not candidates.filter(pk=user.pk).exists():
                 raise ValidationError(
                     {"user_id": _("Only active users of the partner can be billing contacts.")}

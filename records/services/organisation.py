@@ -188,7 +188,7 @@ def employee_update(*, employee: Employee, data: Data, actor: User | None = None
 
 
 @transaction.atomic
-def employee_sync_from_members(tenant: Tenant) -> int:
+def employee_sync_from_members(*, tenant: Tenant) -> int:
     """One employee per user of the tenant: creates the missing ones, and keeps each linked
     employee's name, e-mail and active flag as its user's (a user without a first name
     keeps the username as one). Returns how many employees were created."""

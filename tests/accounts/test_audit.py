@@ -87,8 +87,8 @@ def test_a_free_string_is_not_an_action(tenant):
 
 
 def test_an_old_action_no_longer_known_reads_as_stored():
-    assert audit_action_label("tenant.provisioned") == "Company created"
-    assert audit_action_label("something.retired") == "something.retired"
+    assert audit_action_label(value="tenant.provisioned") == "Company created"
+    assert audit_action_label(value="something.retired") == "something.retired"
 
 
 def test_a_role_change_is_audited_in_its_transaction_and_a_refused_one_is_not(

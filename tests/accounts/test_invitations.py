@@ -142,7 +142,7 @@ def test_invitees_beyond_the_seats_join_deactivated_and_the_admins_are_told(
 
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant, seats=8)
-        while active_licences(tenant) < 8:
+        while active_licences(tenant=tenant) < 8:
             MembershipFactory(tenant=tenant, role=Role.MEMBER)
     client = verified_client(admin_user)
     emails = [f"late{number}@example.test" for number in range(3)]
@@ -169,7 +169,7 @@ def test_invitees_beyond_the_seats_join_deactivated_and_the_admins_are_told(
         client.post("/accounts/logout/")
 
     with scopes_disabled():
-        assert active_licences(tenant) == 8
+        assert active_licences(tenant=tenant) == 8
         joined = Membership.objects.filter(tenant=tenant, user__email__in=emails)
         assert sorted(joined.values_list("is_active", flat=True)) == [False, False, False]
         assert AuditEvent.objects.filter(action="licence.refused_on_join").count() == 3
@@ -190,7 +190,7 @@ def test_an_invitee_takes_a_free_seat_and_the_next_one_joins_deactivated(
     from tests.factories import SubscriptionFactory, UserFactory
 
     with scopes_disabled():
-        SubscriptionFactory(tenant=tenant, seats=active_licences(tenant) + 1)
+        SubscriptionFactory(tenant=tenant, seats=active_licences(tenant=tenant) + 1)
     with scope(tenant=tenant.pk), django_capture_on_commit_callbacks(execute=True):
         for email in ("first@example.test", "second@example.test"):
             invitation, _token = invitation_create(

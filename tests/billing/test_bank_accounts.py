@@ -171,12 +171,12 @@ def norwegian_invoice(unscoped):
 
 
 def test_a_norwegian_buyers_invoice_shows_the_bank_and_the_account_number(norwegian_invoice):
-    text = pdf_text(invoice_pdf(norwegian_invoice))
+    text = pdf_text(invoice_pdf(invoice=norwegian_invoice))
     assert "DNB Bank ASA" in text
     assert "Account number" in text and "8601.11.17947" in text
     assert "NO93 8601 1117 947" in text
 
-    page = invoice_html(norwegian_invoice)
+    page = invoice_html(invoice=norwegian_invoice)
     assert "8601.11.17947" in page
 
 
@@ -192,7 +192,7 @@ def test_an_issued_invoice_keeps_the_bank_details_it_was_issued_with(norwegian_i
     }
     SellerBankAccount.objects.filter(iban=NO_IBAN).update(bank_name="Renamed Bank ASA")
 
-    text = pdf_text(invoice_pdf(norwegian_invoice))
+    text = pdf_text(invoice_pdf(invoice=norwegian_invoice))
     assert "DNB Bank ASA" in text and "Renamed" not in text
 
 
@@ -207,7 +207,7 @@ def test_a_finnish_buyer_sees_iban_and_bic_only(unscoped, tenant):
         domestic_account_number="",
     )
     invoice = invoice_issue_through_services(tenant, seller=seller)
-    text = pdf_text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice=invoice))
     assert "Nordea" in text
     assert "Account number" not in text
 

@@ -66,9 +66,9 @@ def test_a_run_is_planned_once_per_attempt_in_chunks_of_the_due_work():
 
 def test_a_recipients_orders_are_never_split_between_chunks():
     subscriptions = _quarterly(3)
-    rollover_run(DAY, deliver=False)
+    rollover_run(on=DAY, deliver=False)
     # One renewal order per tenant, one tenant per chunk.
-    chunks = invoicing_plan(DAY, batch_size=1)
+    chunks = invoicing_plan(invoice_date=DAY, batch_size=1)
     by_tenant = {
         tenant_id: sorted(
             OrderConfirmation.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True)
@@ -105,7 +105,7 @@ def test_two_workers_claim_distinct_chunks_at_once_and_renew_each_subscription_o
 
     def worker():
         try:
-            run_help(run.pk, deliver=False)
+            run_help(run_id=run.pk, deliver=False)
         except Exception as error:  # pragma: no cover - reported below
             failures.append(error)
         finally:
@@ -139,28 +139,28 @@ def test_the_chunk_of_a_worker_that_dies_is_taken_over_and_numbers_stay_gap_free
     seller = SellerEntityFactory()
     subscriptions = _quarterly(6, seller=seller)
     with clock.frozen(DAY):
-        rollover_run(DAY, deliver=False)
+        rollover_run(on=DAY, deliver=False)
         run = run_begin(kind=BillingRunKind.INVOICING, run_date=DAY)
-        assert chunks_plan(run, lambda: invoicing_plan(DAY, batch_size=2)) == 3
+        assert chunks_plan(run, lambda: invoicing_plan(invoice_date=DAY, batch_size=2)) == 3
     from billing import runs
 
     holding = threading.Event()
     real_issue = runs.invoices_issue_orders
 
-    def dies_in_its_chunk(order_ids, **kwargs):
+    def dies_in_its_chunk(**kwargs):
         if threading.current_thread().name == "doomed":
-            real_issue(order_ids, **kwargs)  # numbers taken, invoices written, not committed
+            real_issue(**kwargs)  # numbers taken, invoices written, not committed
             holding.set()
             threading.Event().wait(1.0)
             raise RuntimeError("worker died")
-        return real_issue(order_ids, **kwargs)
+        return real_issue(**kwargs)
 
     monkeypatch.setattr(runs, "invoices_issue_orders", dies_in_its_chunk)
     died = []
 
     def doomed():
         try:
-            run_help(run.pk, deliver=False)
+            run_help(run_id=run.pk, deliver=False)
         except RuntimeError as error:
             died.append(error)
         finally:
@@ -170,7 +170,7 @@ def test_the_chunk_of_a_worker_that_dies_is_taken_over_and_numbers_stay_gap_free
     with clock.frozen(DAY):
         thread.start()
         assert holding.wait(timeout=30)
-        finished = invoicing_run(DAY, deliver=False)
+        finished = invoicing_run(day=DAY, deliver=False)
         thread.join()
     assert len(died) == 1
     assert finished.status == BillingRunStatus.FINISHED

@@ -93,9 +93,9 @@ def renders(monkeypatch):
     calls = []
     real = documents.invoice_pdf
 
-    def counting(invoice):
+    def counting(*, invoice):
         calls.append(invoice.pk)
-        return real(invoice)
+        return real(invoice=invoice)
 
     monkeypatch.setattr(documents, "invoice_pdf", counting)
     return calls
@@ -239,7 +239,7 @@ def test_queueing_enqueues_the_task_after_commit(
     monkeypatch.setattr(invoice_deliver_task, "delay", lambda **kw: enqueued.append(kw))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        invoice_delivery_queue(invoice)
+        invoice_delivery_queue(invoice=invoice)
     assert enqueued == []
     for callback in callbacks:
         callback()

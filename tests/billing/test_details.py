@@ -399,7 +399,7 @@ def test_the_selector_reads_the_saved_row(tenant, admin_user):
     with tenant_scope(tenant):
         billing_details_update(tenant=tenant, data=FINNISH, actor=admin_user)
     # Outside any scope too: delivery code calls it from tasks.
-    details = billing_details_get(tenant)
+    details = billing_details_get(tenant=tenant)
     assert details.pk is not None
     assert details.einvoice_operator == "003721291126"
     assert tenant.billing_details == details

@@ -42,9 +42,9 @@ def renders(monkeypatch):
     calls = []
     real = documents.invoice_pdf
 
-    def counting(invoice):
+    def counting(*, invoice):
         calls.append(invoice.pk)
-        return real(invoice)
+        return real(invoice=invoice)
 
     monkeypatch.setattr(documents, "invoice_pdf", counting)
     return calls
@@ -62,7 +62,7 @@ def test_the_invoice_pdf_shows_every_line_with_its_period_and_the_payment_detail
         Decimal("18.12"),
         Decimal("93.60"),
     )
-    pdf = invoice_pdf(invoice)
+    pdf = invoice_pdf(invoice=invoice)
 
     assert pdf.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(pdf))
@@ -101,7 +101,7 @@ def test_the_invoice_pdf_shows_every_line_with_its_period_and_the_payment_detail
 
 
 def test_the_vat_breakdown_is_the_one_the_totals_were_computed_with(invoice):
-    document = invoice_document(invoice, language="en")
+    document = invoice_document(invoice=invoice, language="en")
 
     [group] = document.vat_groups
     assert (group.category, group.rate, group.taxable, group.vat) == (
@@ -129,7 +129,7 @@ def test_sek_cash_rounding_is_shown_as_its_own_amount():
     )
     assert (invoice.rounding, invoice.total) == (Decimal("0.50"), Decimal("413.00"))
 
-    text = pdf_text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice=invoice))
 
     assert "Rounding" in text
     assert "SEK 0.50" in text
@@ -149,7 +149,7 @@ def test_a_reverse_charged_invoice_carries_the_legal_note():
     )
     assert invoice.vat == 0 and invoice.vat_note
 
-    text = pdf_text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice=invoice))
 
     assert invoice.vat_note in text
     assert "0 %" in text
@@ -159,8 +159,8 @@ def test_a_credit_note_says_so_and_references_the_credited_invoice(invoice):
     with clock.frozen(datetime.date(2024, 8, 26)):
         note = credit_note_issue(invoice=invoice, lines=None, by=None)
 
-    html = invoice_html(note)
-    text = pdf_text(invoice_pdf(note))
+    html = invoice_html(invoice=note)
+    text = pdf_text(invoice_pdf(invoice=note))
 
     assert "Credit note" in text
     assert note.display_number in text
@@ -179,7 +179,7 @@ def test_money_and_dates_follow_the_tenants_language(invoice, tenant):
     tenant.save()
     invoice = stored(invoice)
 
-    text = pdf_text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice=invoice))
 
     assert "93,60 €" in text.text.replace("\xa0", " ")
     assert "19.8.2024" in text
@@ -191,8 +191,8 @@ def test_the_pdf_is_rendered_once_stored_and_then_served_as_stored(invoice, rend
     assert stored(invoice).pdf is None
 
     with clock.frozen(datetime.datetime(2024, 8, 19, 7, 0, tzinfo=datetime.UTC)):
-        first = invoice_pdf_bytes(stored(invoice))
-    second = invoice_pdf_bytes(stored(invoice))
+        first = invoice_pdf_bytes(invoice=stored(invoice))
+    second = invoice_pdf_bytes(invoice=stored(invoice))
 
     assert first == second
     assert first.startswith(b"%PDF-")
@@ -208,8 +208,9 @@ def test_a_render_that_loses_the_race_keeps_the_first_stored_pdf(invoice, monkey
     # Another worker stores its PDF while ours renders: theirs stays the document.
     real = documents.invoice_pdf
 
-    def slow_render(invoice_):
-        pdf = real(invoice_)
+    def slow_render(*, invoice):
+        invoice_ = invoice
+        pdf = real(invoice=invoice_)
         with scopes_disabled():
             other = Invoice.objects.get(pk=invoice_.pk)
             other.pdf = b"%PDF-first"
@@ -219,7 +220,7 @@ def test_a_render_that_loses_the_race_keeps_the_first_stored_pdf(invoice, monkey
 
     monkeypatch.setattr(documents, "invoice_pdf", slow_render)
 
-    assert invoice_pdf_bytes(stored(invoice)) == b"%PDF-first"
+    assert invoice_pdf_bytes(invoice=stored(invoice)) == b"%PDF-first"
     assert bytes(stored(invoice).pdf) == b"%PDF-first"
 
 

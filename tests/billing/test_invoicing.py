@@ -212,8 +212,8 @@ def test_payments_and_overdue():
     with clock.frozen(day):
         invoices_issue(billing_run=_run(day), invoice_date=day)
     invoice = Invoice.objects.get()  # 74.40, due 2024-08-19
-    assert invoices_mark_overdue(datetime.date(2024, 8, 19)) == 0
-    assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
+    assert invoices_mark_overdue(on=datetime.date(2024, 8, 19)) == 0
+    assert invoices_mark_overdue(on=datetime.date(2024, 8, 20)) == 1
     with pytest.raises(InvoicingError, match="exceeds"):
         payment_register(
             invoice=invoice, amount=Decimal("80"), paid_on=day, reference="", actor=None
@@ -238,11 +238,12 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
     day = datetime.date(2024, 8, 5)
     run = _run(day)
     orders = {
-        tenant.pk: list(issuing.uninvoiced_orders(day).filter(tenant=tenant)) for tenant in tenants
+        tenant.pk: list(issuing.uninvoiced_orders(up_to=day).filter(tenant=tenant))
+        for tenant in tenants
     }
     # Read once: every attempt drafts the same lines, so the repeats collide.
     lines = {
-        tenant_id: issuing.order_lines_to_invoice([order.pk for order in tenant_orders])
+        tenant_id: issuing.order_lines_to_invoice(order_ids=[order.pk for order in tenant_orders])
         for tenant_id, tenant_orders in orders.items()
     }
     work = list(tenants)
@@ -280,14 +281,18 @@ def test_eight_concurrent_workers_number_one_series_without_gaps(monkeypatch):
                     # Every tenant is attempted three times: the duplicates must be absorbed.
                     for _attempt in range(3):
                         draft = invoice_draft(
-                            orders[tenant.pk],
+                            orders=orders[tenant.pk],
                             invoice_date=day,
                             billing_run=run,
                             order_lines=lines[tenant.pk],
                         )
                         try:
                             invoice_drafts_issue(
-                                seller, [draft], tally, billing_run=run, deliver=False
+                                seller=seller,
+                                drafts=[draft],
+                                tally=tally,
+                                billing_run=run,
+                                deliver=False,
                             )
                         except RuntimeError:
                             injected.append(tenant.pk)
@@ -342,7 +347,7 @@ def test_each_status_moves_only_from_the_statuses_that_allow_it():
     assert _moves(invoice) == [("invoice.paid", "operator", "issued")]
     # Paid is never overdue, never paid twice, never sent again: nothing changes, nothing
     # is audited.
-    assert invoices_mark_overdue(datetime.date(2024, 9, 1)) == 0
+    assert invoices_mark_overdue(on=datetime.date(2024, 9, 1)) == 0
     assert not invoice_status_move(invoice=invoice, to=InvoiceState.PAID, actor=None)
     assert not invoice_status_move(invoice=invoice, to=InvoiceState.SENT, actor=None)
     stored = Invoice.objects.get()
@@ -365,7 +370,7 @@ def test_each_status_moves_only_from_the_statuses_that_allow_it():
 def test_the_overdue_marking_is_one_update_and_one_insert_of_its_audit_that_load_no_invoice():
     invoice = _invoiced()  # due 2024-08-19
     with CaptureQueriesContext(connection) as queries:
-        assert invoices_mark_overdue(datetime.date(2024, 8, 20)) == 1
+        assert invoices_mark_overdue(on=datetime.date(2024, 8, 20)) == 1
     sql = [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
     assert [statement.split(" ")[:3] for statement in sql] == [
         ["UPDATE", '"billing_invoice"', "SET"],
@@ -407,7 +412,7 @@ def test_a_payment_committing_while_the_overdue_run_marks_is_never_overwritten()
     def mark_overdue():
         try:
             with scopes_disabled():
-                marked.append(invoices_mark_overdue(datetime.date(2024, 8, 20)))
+                marked.append(invoices_mark_overdue(on=datetime.date(2024, 8, 20)))
         except BaseException as error:  # noqa: BLE001 - reported by the test below
             failures.append(error)
         finally:

@@ -127,7 +127,7 @@ def test_a_finnish_buyers_orders_are_written_in_finnish(finnish_invoice):
     following = change.summary["next_period"]["lines"]
     assert [(line["description"], line["text_kind"]) for line in following] == [(SEATS_FI, "seats")]
     # The PDF shows the stored texts.
-    text = pdf_text(order_confirmation_pdf(change))
+    text = pdf_text(order_confirmation_pdf(order=change))
     assert squeezed(ADDITIONAL_FI) in text
     assert "additionalseats" not in text
 
@@ -138,7 +138,7 @@ def test_a_finnish_buyers_invoice_is_written_in_finnish(finnish_invoice):
         (SEATS_FI, "seats"),
         (ADDITIONAL_FI, "seats_additional"),
     ]
-    text = pdf_text(invoice_pdf(finnish_invoice))
+    text = pdf_text(invoice_pdf(invoice=finnish_invoice))
     assert squeezed(SEATS_FI) in text
     assert squeezed(ADDITIONAL_FI) in text
 
@@ -153,7 +153,7 @@ def test_an_issued_document_does_not_change_when_the_buyer_changes_language(finn
         SEATS_FI,
         ADDITIONAL_FI,
     ]
-    html = invoice_html(invoice)
+    html = invoice_html(invoice=invoice)
     assert ADDITIONAL_FI in html
     assert ADDITIONAL_SV not in html
     change = OrderConfirmation.objects.get(tenant=tenant, kind=OrderKind.CHANGE)
@@ -171,7 +171,7 @@ def test_an_issued_document_does_not_change_when_the_buyer_changes_language(finn
         "seats_additional",
     ]
     # The invoice it credits still reads as it was issued.
-    assert ADDITIONAL_FI in invoice_html(Invoice.objects.get(pk=invoice.pk))
+    assert ADDITIONAL_FI in invoice_html(invoice=Invoice.objects.get(pk=invoice.pk))
 
 
 def test_a_reissued_invoice_is_written_in_the_buyers_language_of_its_day(finnish_invoice):
@@ -195,8 +195,8 @@ def test_a_reverse_charged_swedish_buyer_gets_the_note_in_swedish(unscoped):
     assert (invoice.vat_note, invoice.vat_note_kind) == (REVERSE_CHARGE_SV, "reverse_charge")
     order = OrderConfirmation.objects.get(tenant=tenant)
     assert (order.vat_note, order.vat_note_kind) == (REVERSE_CHARGE_SV, "reverse_charge")
-    assert squeezed(REVERSE_CHARGE_SV) in pdf_text(invoice_pdf(invoice))
-    assert squeezed(REVERSE_CHARGE_SV) in pdf_text(order_confirmation_pdf(order))
+    assert squeezed(REVERSE_CHARGE_SV) in pdf_text(invoice_pdf(invoice=invoice))
+    assert squeezed(REVERSE_CHARGE_SV) in pdf_text(order_confirmation_pdf(order=order))
     # Its credit note carries the note too, in the buyer's language of its day.
     tenant.language = "fi"
     tenant.save()
@@ -319,7 +319,7 @@ def test_a_finnish_buyers_scheduled_changes_are_confirmed_in_finnish(tenant, sub
         quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
         order = quote_confirm(quote=quote, by=None)
         change = ScheduledChange.objects.get(subscription=subscription)
-        text = pdf_text(order_confirmation_pdf(order))
+        text = pdf_text(order_confirmation_pdf(order=order))
     decrease = "Käyttäjälisenssejä 3 (aiemmin 5)"
     assert change.description == decrease
     assert [item["description"] for item in order.summary["scheduled"]] == [decrease]

@@ -104,14 +104,14 @@ def test_the_dashboard_shows_revenue_invoices_deliveries_and_integrations(
 def test_the_schedule_knows_when_the_invoicing_run_of_today_is_done():
     monday = datetime.datetime(2025, 7, 14, 1, 0, tzinfo=datetime.UTC)  # 04:00 in Helsinki
     with override_settings(INVOICING_WEEKDAY=0):
-        assert billing_schedule(monday).next_invoicing_day == datetime.date(2025, 7, 14)
+        assert billing_schedule(now=monday).next_invoicing_day == datetime.date(2025, 7, 14)
         BillingRun.objects.create(
             kind="invoicing",
             run_date=datetime.date(2025, 7, 14),
             status="finished",
             started_at=monday,
         )
-        schedule = billing_schedule(monday)
+        schedule = billing_schedule(now=monday)
     assert schedule.next_invoicing_day == datetime.date(2025, 7, 21)
     assert schedule.next_daily_run == datetime.datetime(2025, 7, 15, 0, 0, tzinfo=datetime.UTC)
 

@@ -95,7 +95,7 @@ def world():
 def _run(day, django_capture_on_commit_callbacks):
     at = datetime.datetime.combine(day, datetime.time(5), tzinfo=datetime.UTC)
     with django_capture_on_commit_callbacks(execute=True), clock.frozen(at):
-        return invoicing_run(day)
+        return invoicing_run(day=day)
 
 
 def _invoices():
@@ -143,12 +143,12 @@ def test_one_consolidated_invoice_per_seller_grouped_by_customer_with_partner_va
         assert abs(partner_invoice.number - own_invoice.number) == 1
         assert partner_invoice.series == own_invoice.series
 
-        document = invoice_document(partner_invoice, language="en")
+        document = invoice_document(invoice=partner_invoice, language="en")
         assert [(g.customer, len(g.lines), g.subtotal) for g in document.customer_groups] == [
             ("Aalto Oy", 2, ORDER_NET),
             ("Berg Oy", 2, ORDER_NET),
         ]
-        html = invoice_html(partner_invoice)
+        html = invoice_html(invoice=partner_invoice)
         assert html.index("Aalto Oy") < html.index("Berg Oy")
         assert "Subtotal Aalto Oy" in html
 

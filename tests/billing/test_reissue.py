@@ -169,7 +169,7 @@ def test_the_reader_of_both_documents_sees_which_replaces_which():
 
     def page(document: Invoice) -> str:
         # The tenant's invoice page and the e-mailed link's page show the same part.
-        context = {"document": invoice_document(document), "invoice": document}
+        context = {"document": invoice_document(invoice=document), "invoice": document}
         return render_to_string("billing/_invoice.html", context)
 
     assert (
@@ -178,6 +178,6 @@ def test_the_reader_of_both_documents_sees_which_replaces_which():
     )
     assert f"Invoice {new.display_number} replaces the credited invoice." in page(note)
     assert "Replaces invoice" not in page(invoice)
-    text = pdf_text(invoice_pdf(new))
+    text = pdf_text(invoice_pdf(invoice=new))
     assert "Replaces invoice" in text and note.display_number in text
-    assert "Replaced by invoice" in pdf_text(invoice_pdf(note))
+    assert "Replaced by invoice" in pdf_text(invoice_pdf(invoice=note))

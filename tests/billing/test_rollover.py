@@ -145,12 +145,12 @@ def test_the_seed_decrease_made_on_2013_08_31_applies_on_2013_09_01(
     }
     # The day before the new period nothing is due.
     with clock.frozen(D(2013, 8, 31)):
-        assert rollover_run(D(2013, 8, 31)).counts == NOTHING_DUE
+        assert rollover_run(on=D(2013, 8, 31)).counts == NOTHING_DUE
     version = Subscription.objects.get(pk=subscription.pk).version
 
     mail.outbox = []
     with clock.frozen(D(2013, 9, 1)), django_capture_on_commit_callbacks(execute=True):
-        run = rollover_run(D(2013, 9, 1))
+        run = rollover_run(on=D(2013, 9, 1))
 
     assert run.status == BillingRunStatus.FINISHED
     assert run.counts == counts(subscriptions=1, renewed=1, renewal_orders=1, changes_applied=3)
@@ -203,7 +203,7 @@ def test_a_termination_ends_the_subscription_with_no_renewal():
     orders_before = OrderConfirmation.objects.count()
 
     with clock.frozen(D(2013, 9, 1)):
-        run = rollover_run(D(2013, 9, 1), deliver=False)
+        run = rollover_run(on=D(2013, 9, 1), deliver=False)
 
     assert run.counts == counts(subscriptions=1, changes_applied=1, terminated=1)
     subscription.refresh_from_db()
@@ -216,7 +216,7 @@ def test_a_termination_ends_the_subscription_with_no_renewal():
     assert OrderConfirmation.objects.count() == orders_before
     # Later runs leave it alone.
     with clock.frozen(D(2014, 3, 1)):
-        later = rollover_run(D(2014, 3, 1), deliver=False)
+        later = rollover_run(on=D(2014, 3, 1), deliver=False)
     assert later.counts == NOTHING_DUE
     assert OrderConfirmation.objects.count() == orders_before
 
@@ -237,7 +237,7 @@ def test_two_missed_periods_are_caught_up_each_at_its_own_prices():
     version = Subscription.objects.get(pk=subscription.pk).version
 
     with clock.frozen(D(2025, 8, 15)):
-        run = rollover_run(D(2025, 8, 15), deliver=False)
+        run = rollover_run(on=D(2025, 8, 15), deliver=False)
 
     assert run.counts == counts(subscriptions=1, renewed=1, renewal_orders=2, changes_applied=1)
     may, august = _renewals(subscription)
@@ -267,14 +267,14 @@ def test_two_missed_periods_are_caught_up_each_at_its_own_prices():
 def test_a_monthly_renewal_in_a_leap_year_covers_the_29_days_of_february():
     subscription = _subscribe(start=D(2024, 1, 1), months=1, seats=5)
     # The run takes its date as an argument: the clock is not frozen for it.
-    rollover_run(D(2024, 2, 1), deliver=False)
+    rollover_run(on=D(2024, 2, 1), deliver=False)
     subscription.refresh_from_db()
     assert (subscription.period_start, subscription.period_end) == (D(2024, 2, 1), D(2024, 2, 29))
     # 2024-02-29 is still February: nothing is due.
     with clock.frozen(D(2024, 2, 29)):
-        assert rollover_run(D(2024, 2, 29), deliver=False).counts == NOTHING_DUE
+        assert rollover_run(on=D(2024, 2, 29), deliver=False).counts == NOTHING_DUE
     with clock.frozen(D(2024, 3, 1)):
-        rollover_run(D(2024, 3, 1), deliver=False)
+        rollover_run(on=D(2024, 3, 1), deliver=False)
 
     february, march = _renewals(subscription)
     # A replayed day's orders are made on that day, at the hour of the daily run.
@@ -309,7 +309,7 @@ def test_a_subscription_without_a_price_on_the_new_periods_first_day_is_skipped_
     fine = SubscriptionFactory()
 
     with clock.frozen(D(2025, 8, 1)):
-        run = rollover_run(D(2025, 8, 1), deliver=False)
+        run = rollover_run(on=D(2025, 8, 1), deliver=False)
 
     assert run.status == BillingRunStatus.FINISHED
     assert run.counts == counts(subscriptions=2, renewed=1, renewal_orders=1, errors=1)
@@ -326,7 +326,7 @@ def test_a_subscription_without_a_price_on_the_new_periods_first_day_is_skipped_
     assert _renewals(stuck) == []
     assert len(_renewals(fine)) == 1
     with pytest.raises(RolloverError, match="Unknown edition 'enterprise'"):
-        subscription_rollover(stuck, D(2025, 8, 1), deliver=False)
+        subscription_rollover(subscription=stuck, on=D(2025, 8, 1), deliver=False)
 
     Price.objects.create(
         edition=Edition.objects.get(code="enterprise"),
@@ -335,7 +335,7 @@ def test_a_subscription_without_a_price_on_the_new_periods_first_day_is_skipped_
         valid_from=D(2025, 8, 1),
     )
     with clock.frozen(D(2025, 8, 1)):
-        again = rollover_run(D(2025, 8, 1), deliver=False)
+        again = rollover_run(on=D(2025, 8, 1), deliver=False)
     assert again.attempts == 2
     assert again.errors == []
     # Counts add up over the attempts; errors are the latest attempt's.
@@ -357,7 +357,7 @@ def test_a_renewal_never_bills_fewer_seats_than_active_users_a_breach_is_a_run_e
     extra = [MembershipFactory(tenant=subscription.tenant) for _ in range(11)]
 
     with clock.frozen(D(2025, 8, 1)):
-        run = rollover_run(D(2025, 8, 1), deliver=False)
+        run = rollover_run(on=D(2025, 8, 1), deliver=False)
 
     assert run.counts == counts(subscriptions=2, renewed=1, renewal_orders=1, errors=1)
     assert run.errors == [
@@ -374,7 +374,7 @@ def test_a_renewal_never_bills_fewer_seats_than_active_users_a_breach_is_a_run_e
 
     Membership.objects.filter(pk__in=[m.pk for m in extra[:3]]).update(is_active=False)
     with clock.frozen(D(2025, 8, 1)):
-        again = rollover_run(D(2025, 8, 1), deliver=False)
+        again = rollover_run(on=D(2025, 8, 1), deliver=False)
     assert again.errors == []
     [renewal] = _renewals(subscription)
     assert renewal.net == Decimal("720.00")  # 30.00 × 3 months × 8 seats
@@ -383,8 +383,10 @@ def test_a_renewal_never_bills_fewer_seats_than_active_users_a_breach_is_a_run_e
 def test_subscription_rollover_renews_once():
     subscription = SubscriptionFactory()  # quarterly, 2025-05-01..2025-07-31, 5 seats
     with clock.frozen(D(2025, 8, 1)):
-        [order] = subscription_rollover(subscription, D(2025, 8, 1), deliver=False)
-        assert subscription_rollover(subscription, D(2025, 8, 1), deliver=False) == []
+        [order] = subscription_rollover(subscription=subscription, on=D(2025, 8, 1), deliver=False)
+        assert (
+            subscription_rollover(subscription=subscription, on=D(2025, 8, 1), deliver=False) == []
+        )
         assert order.confirmed_at == clock.now()
     assert order.kind == OrderKind.RENEWAL
     assert order.net == Decimal("450.00")  # 30.00 × 3 × 5
@@ -424,7 +426,7 @@ def test_a_renewal_that_exists_already_counts_as_done_and_the_rest_of_the_batch_
     others = [SubscriptionFactory() for _ in range(3)]
 
     with clock.frozen(D(2025, 8, 1)):
-        run = rollover_run(D(2025, 8, 1), deliver=False)
+        run = rollover_run(on=D(2025, 8, 1), deliver=False)
 
     assert run.counts["already_done"] == 1
     assert run.counts["renewed"] == 3
@@ -436,8 +438,8 @@ def test_a_renewal_that_exists_already_counts_as_done_and_the_rest_of_the_batch_
 def test_a_run_again_for_the_same_day_renews_nothing_twice():
     subscriptions = [SubscriptionFactory() for _ in range(3)]
     with clock.frozen(D(2025, 8, 1)):
-        first = rollover_run(D(2025, 8, 1), deliver=False, batch_size=2)
-        second = rollover_run(D(2025, 8, 1), deliver=False, batch_size=2)
+        first = rollover_run(on=D(2025, 8, 1), deliver=False, batch_size=2)
+        second = rollover_run(on=D(2025, 8, 1), deliver=False, batch_size=2)
     assert first.pk == second.pk
     assert second.attempts == 2
     assert second.counts["renewed"] == 3
@@ -470,8 +472,8 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
     def worker():
         try:
             barrier.wait()
-            rollover_run(day, deliver=False, batch_size=4)
-            invoicing_run(day, deliver=False, batch_size=4)
+            rollover_run(on=day, deliver=False, batch_size=4)
+            invoicing_run(day=day, deliver=False, batch_size=4)
         except Exception as error:  # pragma: no cover - reported below
             failures.append(error)
         finally:
@@ -518,7 +520,7 @@ def test_three_workers_rolling_over_and_invoicing_at_once_issue_nothing_twice():
 
 def test_steps_before_the_renewals_are_counted_and_their_failure_does_not_stop_the_renewals():
     subscription = SubscriptionFactory()
-    run = rollover_run(D(2025, 8, 1), deliver=False, before_renewals=lambda day: {"switched": 2})
+    run = rollover_run(on=D(2025, 8, 1), deliver=False, before_renewals=lambda day: {"switched": 2})
     assert run.counts["switched"] == 2
 
     other = SubscriptionFactory(period_start=D(2025, 8, 1), period_end=D(2025, 10, 31))
@@ -526,7 +528,7 @@ def test_steps_before_the_renewals_are_counted_and_their_failure_does_not_stop_t
     def broken(day):
         raise RuntimeError(f"cohort of {day} is broken")
 
-    failed = rollover_run(D(2025, 11, 1), deliver=False, before_renewals=broken)
+    failed = rollover_run(on=D(2025, 11, 1), deliver=False, before_renewals=broken)
     assert failed.status == BillingRunStatus.FINISHED
     assert failed.errors == [
         {"tenant_id": None, "message": "RuntimeError: cohort of 2025-11-01 is broken"}

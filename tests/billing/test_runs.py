@@ -89,8 +89,8 @@ def test_the_seed_seat_added_on_2025_06_05_is_invoiced_on_monday_2025_06_09():
     5.6.2025, the invoice will cover 5.6.–31.7.2025 for this new user", invoiced the week
     after the order confirmation."""
     subscription = _subscribe(start=D(2025, 5, 1), months=3, seats=5)
-    billing_run(D(2025, 5, 1))
-    billing_run(D(2025, 6, 4))
+    billing_run(up_to=D(2025, 5, 1))
+    billing_run(up_to=D(2025, 6, 4))
     # The activation (made on Thursday 2025-05-01) was invoiced on Monday 2025-05-05.
     [activation] = Invoice.objects.all()
     assert activation.invoice_date == D(2025, 5, 5)
@@ -106,7 +106,7 @@ def test_the_seed_seat_added_on_2025_06_05_is_invoiced_on_monday_2025_06_09():
     with clock.frozen(D(2025, 6, 5)):
         quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=None)
         quote_confirm(quote=quote, by=None)
-    runs = billing_run(D(2025, 6, 9))
+    runs = billing_run(up_to=D(2025, 6, 9))
 
     assert _kinds(runs) == [
         *[
@@ -141,13 +141,13 @@ def test_a_first_period_in_the_future_is_invoiced_by_the_first_run_on_or_after_i
     assert (activation.kind, activation.made_on) == (OrderKind.ACTIVATION, D(2025, 5, 7))
     assert (subscription.period_start, subscription.period_end) == (D(2025, 8, 1), D(2025, 10, 31))
 
-    runs = billing_run(D(2025, 7, 31), start=D(2025, 5, 7), deliver=False)
+    runs = billing_run(up_to=D(2025, 7, 31), start=D(2025, 5, 7), deliver=False)
     mondays = [run for run in runs if run.kind == "invoicing"]
     assert (mondays[0].run_date, mondays[-1].run_date) == (D(2025, 5, 12), D(2025, 7, 28))
     assert all(run.counts["invoices"] == 0 for run in mondays)
     assert not Invoice.objects.exists()
 
-    billing_run(D(2025, 8, 4), deliver=False)
+    billing_run(up_to=D(2025, 8, 4), deliver=False)
     [invoice] = Invoice.objects.all()
     # Friday 2025-08-01 starts the period; Monday 2025-08-04 is the first run on or after it.
     assert (invoice.invoice_date, invoice.due_date) == (D(2025, 8, 4), D(2025, 8, 18))
@@ -170,7 +170,7 @@ def test_a_first_period_in_the_future_is_invoiced_by_the_first_run_on_or_after_i
 def test_the_invoicing_run_follows_the_configured_weekday(settings):
     settings.INVOICING_WEEKDAY = 2  # Wednesday
     _subscribe(start=D(2025, 5, 1), months=1)
-    runs = billing_run(D(2025, 5, 11), start=D(2025, 5, 5))
+    runs = billing_run(up_to=D(2025, 5, 11), start=D(2025, 5, 5))
     assert [run.run_date for run in runs if run.kind == "invoicing"] == [D(2025, 5, 7)]
     assert Invoice.objects.get().invoice_date == D(2025, 5, 7)
 
@@ -178,11 +178,11 @@ def test_the_invoicing_run_follows_the_configured_weekday(settings):
 def test_a_billing_run_catches_up_from_the_day_after_the_last_finished_rollover():
     _subscribe(start=D(2025, 6, 1), months=1)
     # The first run ever does its own day only.
-    assert _kinds(billing_run(D(2025, 6, 1))) == [
+    assert _kinds(billing_run(up_to=D(2025, 6, 1))) == [
         ("rollover", D(2025, 6, 1)),
         ("overdue", D(2025, 6, 1)),
     ]
-    runs = billing_run(D(2025, 6, 10))
+    runs = billing_run(up_to=D(2025, 6, 10))
     assert [run.run_date for run in runs if run.kind == "rollover"] == [
         D(2025, 6, day) for day in range(2, 11)
     ]
@@ -191,7 +191,7 @@ def test_a_billing_run_catches_up_from_the_day_after_the_last_finished_rollover(
         D(2025, 6, 9),
     ]
     # Caught up: the last day is re-checked, nothing is repeated.
-    again = billing_run(D(2025, 6, 10))
+    again = billing_run(up_to=D(2025, 6, 10))
     assert _kinds(again) == [("rollover", D(2025, 6, 10)), ("overdue", D(2025, 6, 10))]
     assert again[0].attempts == 2
     assert Invoice.objects.count() == 1
@@ -199,8 +199,8 @@ def test_a_billing_run_catches_up_from_the_day_after_the_last_finished_rollover(
 
 def test_a_finished_invoicing_run_run_again_issues_nothing_new():
     _subscribe(start=D(2025, 6, 1), months=1)
-    first = billing_run(D(2025, 6, 2), start=D(2025, 6, 2))
-    second = billing_run(D(2025, 6, 2), start=D(2025, 6, 2))
+    first = billing_run(up_to=D(2025, 6, 2), start=D(2025, 6, 2))
+    second = billing_run(up_to=D(2025, 6, 2), start=D(2025, 6, 2))
     invoicing = [run for run in second if run.kind == "invoicing"][0]
     assert invoicing.pk == [run for run in first if run.kind == "invoicing"][0].pk
     assert invoicing.attempts == 2
@@ -219,7 +219,9 @@ def test_a_tenant_that_cannot_be_invoiced_is_reported_and_the_others_are_invoice
         currency="DKK",
         made_on=D(2025, 6, 5),
     )
-    [run] = [r for r in billing_run(D(2025, 6, 9), start=D(2025, 6, 9)) if r.kind == "invoicing"]
+    [run] = [
+        r for r in billing_run(up_to=D(2025, 6, 9), start=D(2025, 6, 9)) if r.kind == "invoicing"
+    ]
     assert run.counts == {"orders": 1, "invoices": 1, "already_done": 0, "errors": 1}
     assert run.errors == [
         {"tenant_id": broken.tenant_id, "message": f"{seller.name} has no bank account in DKK"}
@@ -255,12 +257,12 @@ def test_an_invoice_issued_alone_is_the_invoice_issued_in_a_batch():
         one_by_one = run_begin(kind=BillingRunKind.INVOICING, run_date=day)
         batched = run_begin(kind=BillingRunKind.INVOICING, run_date=day + datetime.timedelta(7))
         for single_tenant, _batched_tenant in pairs:
-            orders = list(uninvoiced_orders(day).filter(tenant=single_tenant))
-            draft = invoice_draft(orders, invoice_date=day, billing_run=one_by_one)
+            orders = list(uninvoiced_orders(up_to=day).filter(tenant=single_tenant))
+            draft = invoice_draft(orders=orders, invoice_date=day, billing_run=one_by_one)
             invoice_drafts_issue(
-                seller,
-                [draft],
-                RunTally.of(*INVOICING_COUNTS),
+                seller=seller,
+                drafts=[draft],
+                tally=RunTally.of(*INVOICING_COUNTS),
                 billing_run=one_by_one,
                 deliver=False,
             )
@@ -450,7 +452,7 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
             period_end=D(2025, 8, 31),
         )
     day = D(2025, 9, 1)
-    rollover_run(day, deliver=False)
+    rollover_run(on=day, deliver=False)
 
     environment = {
         **os.environ,
@@ -490,13 +492,13 @@ def test_a_worker_killed_mid_run_leaves_a_gap_free_prefix_and_the_next_run_finis
 
     def helper():
         try:
-            helped.append(run_help(killed.pk, deliver=False))
+            helped.append(run_help(run_id=killed.pk, deliver=False))
         finally:
             connection.close()
 
     thread = threading.Thread(target=helper)
     thread.start()
-    billing_run(day, start=day, deliver=False)
+    billing_run(up_to=day, start=day, deliver=False)
     thread.join()
     assert len(helped) == 1
 
@@ -520,7 +522,7 @@ def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
     partial index `order_to_invoice`: invoiced orders leave it in the issuing transaction,
     so a run reads the week's orders, not the history."""
     subscription = _subscribe(start=D(2025, 5, 1), months=1, seats=2)
-    billing_run(D(2025, 6, 2), start=D(2025, 5, 1))
+    billing_run(up_to=D(2025, 6, 2), start=D(2025, 5, 1))
     # The activation (May) and the June renewal, invoiced on 2025-05-05 and 2025-06-02.
     assert list(
         OrderConfirmation.objects.order_by("made_on").values_list("made_on", "invoiced")
@@ -528,13 +530,13 @@ def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
     with clock.frozen(D(2025, 6, 5)):
         quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
         quote_confirm(quote=quote, by=None)
-    assert list(uninvoiced_orders(D(2025, 6, 9)).values_list("made_on", flat=True)) == [
+    assert list(uninvoiced_orders(up_to=D(2025, 6, 9)).values_list("made_on", flat=True)) == [
         D(2025, 6, 5)
     ]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         sql, params = (
-            uninvoiced_orders(D(2025, 6, 9))
+            uninvoiced_orders(up_to=D(2025, 6, 9))
             .prefetch_related(None)
             .select_related(None)
             .values_list("pk")
@@ -543,7 +545,7 @@ def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "order_to_invoice" in plan
-    billing_run(D(2025, 6, 9))
+    billing_run(up_to=D(2025, 6, 9))
     assert not OrderConfirmation.objects.filter(invoiced=False).exists()
     # 30.00 × 1 seat × 26/30 days (2025-06-05..30) = 26.00
     assert Invoice.objects.get(invoice_date=D(2025, 6, 9)).net == Decimal("26.00")

@@ -40,12 +40,12 @@ def _item(tenant, status=SellerMigrationItemStatus.SWITCHED) -> SellerMigrationI
 
 def test_the_prompt_is_pending_after_the_switch_only(tenant, other_tenant):
     item = _item(tenant, SellerMigrationItemStatus.NOTIFIED)
-    assert seller_change_review_pending(tenant) is None
+    assert seller_change_review_pending(tenant=tenant) is None
 
     item.status = SellerMigrationItemStatus.SWITCHED
     item.save()
-    assert seller_change_review_pending(tenant) == item
-    assert seller_change_review_pending(other_tenant) is None
+    assert seller_change_review_pending(tenant=tenant) == item
+    assert seller_change_review_pending(tenant=other_tenant) is None
 
 
 def test_dismissing_records_who_and_when_once(tenant, admin_user):
@@ -56,7 +56,7 @@ def test_dismissing_records_who_and_when_once(tenant, admin_user):
         assert seller_change_review_dismiss(tenant=tenant, user=admin_user) == 0
     item.refresh_from_db()
     assert (item.review_dismissed_at, item.review_dismissed_by) == (at, admin_user)
-    assert seller_change_review_pending(tenant) is None
+    assert seller_change_review_pending(tenant=tenant) is None
     assert AuditEvent.objects.filter(tenant=tenant, action="seller_change.reviewed").count() == 1
 
 

@@ -55,7 +55,7 @@ def test_the_invoice_freezes_the_sellers_contacts_and_its_pdf_prints_them(invoic
     assert invoice.seller_snapshot["invoicing_email"] == INVOICING
     assert invoice.seller_snapshot["support_email"] == SUPPORT
 
-    text = pdf_text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice=invoice))
 
     assert f"Questions about invoices: {INVOICING}" in text
     assert f"Support: {SUPPORT}" in text
@@ -81,7 +81,7 @@ def test_the_order_confirmation_pdf_and_email_name_them_too(invoice):
     order = OrderConfirmation.objects.filter(tenant=invoice.tenant).latest("pk")
     assert order.seller_snapshot["invoicing_email"] == INVOICING
 
-    text = pdf_text(order_confirmation_pdf(order))
+    text = pdf_text(order_confirmation_pdf(order=order))
     assert f"Questions about invoices: {INVOICING}" in text
 
     with clock.frozen(T0):
@@ -94,7 +94,7 @@ def test_the_order_confirmation_pdf_and_email_name_them_too(invoice):
 
 def test_a_seller_without_contacts_prints_no_empty_labels(tenant):
     invoice = invoice_issue_through_services(tenant)
-    assert "Questions about invoices" not in pdf_text(invoice_pdf(invoice))
+    assert "Questions about invoices" not in pdf_text(invoice_pdf(invoice=invoice))
 
 
 def test_the_email_is_in_the_recipients_language(invoice, tenant):
@@ -114,7 +114,7 @@ def test_the_email_is_in_the_recipients_language(invoice, tenant):
 
 def test_a_company_without_a_partner_is_supported_by_its_seller(tenant, seller):
     SubscriptionFactory(tenant=tenant, seller=seller)
-    contact = support_contact_of_tenant(tenant)
+    contact = support_contact_of_tenant(tenant=tenant)
     assert (contact.name, contact.email, contact.is_partner) == (seller.name, SUPPORT, False)
 
 
@@ -124,11 +124,11 @@ def test_the_partner_of_an_active_collaboration_gives_support_a_pending_one_not(
     collaboration = CollaborationFactory(
         tenant=tenant, partner=partner, status=CollaborationStatus.PENDING
     )
-    assert support_contact_of_tenant(tenant).is_partner is False
+    assert support_contact_of_tenant(tenant=tenant).is_partner is False
 
     collaboration.status = CollaborationStatus.ACTIVE
     collaboration.save()
-    contact = support_contact_of_tenant(tenant)
+    contact = support_contact_of_tenant(tenant=tenant)
     assert (contact.name, contact.email, contact.is_partner) == (
         "Numero Oy",
         "help@numero.test",
@@ -137,7 +137,7 @@ def test_the_partner_of_an_active_collaboration_gives_support_a_pending_one_not(
 
 
 def test_a_company_with_neither_has_no_support_contact(tenant):
-    assert support_contact_of_tenant(tenant) is None
+    assert support_contact_of_tenant(tenant=tenant) is None
 
 
 def test_the_partners_page_says_who_gives_support(tenant, seller, admin_user, client, settings):

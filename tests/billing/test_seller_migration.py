@@ -183,7 +183,7 @@ def _billing_run(first: datetime.date, last: datetime.date, capture) -> None:
     """The daily billing run (billing/runs.py) for each day, as the beat would run it; mail
     leaves after each day's commit."""
     with clock.frozen(last), capture(execute=True):
-        billing_run(last, start=first, deliver=False)
+        billing_run(up_to=last, start=first, deliver=False)
 
 
 def test_the_seed_cohort_moves_to_the_new_seller_with_notice_invoice_and_terms(
@@ -251,7 +251,7 @@ def test_the_seed_cohort_moves_to_the_new_seller_with_notice_invoice_and_terms(
         datetime.date(2025, 4, 3), datetime.date(2025, 4, 30), django_capture_on_commit_callbacks
     )
     assert _subscription(fjord).seller == norge
-    assert terms_pending(fjord) is None
+    assert terms_pending(tenant=fjord) is None
 
     # On 2025-05-01 the run switches the subscription to the Finnish entity before the
     # rollover orders the new period,
@@ -324,7 +324,7 @@ def test_the_seed_cohort_moves_to_the_new_seller_with_notice_invoice_and_terms(
     assert acceptance.accepted_at == datetime.datetime(2025, 5, 2, 8, 0, tzinfo=datetime.UTC)
     # and then the admin gets through.
     assert client.get(f"/t/{fjord.pk}/upgrades/").status_code == 200
-    assert terms_pending(fjord) is None
+    assert terms_pending(tenant=fjord) is None
 
 
 def test_a_replayed_run_notifies_and_switches_by_its_own_date(
@@ -334,7 +334,7 @@ def test_a_replayed_run_notifies_and_switches_by_its_own_date(
     date, not the machine's (which is long after the cohort)."""
     _schedule(world)
     with django_capture_on_commit_callbacks(execute=True):
-        billing_run(COHORT, start=datetime.date(2025, 4, 1), deliver=False)
+        billing_run(up_to=COHORT, start=datetime.date(2025, 4, 1), deliver=False)
     assert len(mail.outbox) == 1
     assert _subscription(world["fjord"]).seller == world["solutions"]
 
@@ -364,7 +364,7 @@ def test_members_are_not_blocked_and_cannot_accept(
     migration = _schedule(world)
     _notify(migration, django_capture_on_commit_callbacks)
     seller_migrations_apply(on=COHORT)
-    assert terms_pending(fjord) is not None
+    assert terms_pending(tenant=fjord) is not None
     _login(client, member)
     assert client.get(f"/t/{fjord.pk}/").status_code == 200
     page = client.get(f"/t/{fjord.pk}/terms/")

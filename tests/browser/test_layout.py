@@ -84,7 +84,7 @@ def _seed() -> dict:
 
     with clock.frozen(datetime.date(2025, 3, 1)):
         demo_seed()
-        invoicing_run(datetime.date(2025, 3, 1), deliver=False)
+        invoicing_run(day=datetime.date(2025, 3, 1), deliver=False)
     with scopes_disabled(), clock.frozen(TODAY):
         aalto = Tenant.objects.get(name="Aalto Consulting Oy")
         berg = Tenant.objects.get(name="Berg & Lind AB")

@@ -298,4 +298,4 @@ class MemoryConnector:
 
     def run_sync(self, run: SyncRun) -> None:
         assert self.world is not None
-        sync_entities(run, self.world.adapters(), self.facts)
+        sync_entities(run=run, adapters=self.world.adapters(), facts=self.facts)

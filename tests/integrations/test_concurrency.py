@@ -45,7 +45,7 @@ def test_two_workers_refresh_a_rotating_token_once(active_connection, world):
         try:
             with scope(tenant=active_connection.tenant_id):
                 stale = Connection.objects.get(pk=active_connection.pk)
-                tokens.append(access_token_for(stale))
+                tokens.append(access_token_for(connection=stale))
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
         finally:
@@ -63,7 +63,7 @@ def test_two_workers_refresh_a_rotating_token_once(active_connection, world):
     assert len(set(tokens)) == 1 and tokens[0].startswith("refreshed-access-")
     with scopes_disabled():
         stored = Connection.objects.get(pk=active_connection.pk)
-        assert refresh_token_of(stored).startswith("refreshed-refresh-")
+        assert refresh_token_of(connection=stored).startswith("refreshed-refresh-")
 
 
 @pytest.mark.django_db

@@ -144,7 +144,7 @@ def test_the_rollover_that_removes_the_interface_pauses_the_connection(active_co
         )
         first_day = subscription.period_end + datetime.timedelta(days=1)
         with clock.frozen(first_day):
-            rollover_run(first_day, deliver=False)
+            rollover_run(on=first_day, deliver=False)
         subscription.refresh_from_db()
         active_connection.refresh_from_db()
     assert subscription.interfaces == []

@@ -447,7 +447,7 @@ def test_a_failed_runs_notice_is_written_to_the_outbox_once_in_the_runs_transact
     run = sync(connection, hours=1)
     with scope(tenant=connection.tenant_id):
         # A second notice about the same run (a task run again) writes nothing.
-        assert sync_run_failures_mail(run) == ["erp@example.test"]
+        assert sync_run_failures_mail(run=run) == ["erp@example.test"]
 
     with scopes_disabled():
         [message] = OutboxMessage.objects.filter(kind="integration_failures")

@@ -62,7 +62,7 @@ def test_a_token_with_more_than_five_minutes_left_is_used_as_it_is(active_connec
     _set_tokens(active_connection, expires_in=datetime.timedelta(minutes=6))
     MemoryConnector.calls.clear()
     with clock.frozen(NOW), scope(tenant=active_connection.tenant_id):
-        assert access_token_for(reload(active_connection)) == "old-access"
+        assert access_token_for(connection=reload(active_connection)) == "old-access"
     assert MemoryConnector.calls == []
 
 
@@ -72,14 +72,14 @@ def test_a_token_about_to_expire_is_refreshed_and_the_rotated_refresh_token_stor
     _set_tokens(active_connection, expires_in=datetime.timedelta(minutes=4))
     MemoryConnector.calls.clear()
     with clock.frozen(NOW), scope(tenant=active_connection.tenant_id):
-        token = access_token_for(reload(active_connection))
+        token = access_token_for(connection=reload(active_connection))
         stored = reload(active_connection)
         assert token.startswith("refreshed-access-")
         assert MemoryConnector.calls == [("refresh", "rotating-1")]
-        assert refresh_token_of(stored).startswith("refreshed-refresh-")
+        assert refresh_token_of(connection=stored).startswith("refreshed-refresh-")
         assert stored.token_expires_at == NOW + datetime.timedelta(hours=1)
         # The fresh token is used from now on, without another refresh.
-        assert access_token_for(stored) == token
+        assert access_token_for(connection=stored) == token
     assert len(MemoryConnector.calls) == 1
 
 
@@ -90,7 +90,7 @@ def test_a_dead_refresh_token_pauses_the_connection_and_wipes_the_tokens(active_
         scope(tenant=active_connection.tenant_id),
         pytest.raises(AuthorizationError),
     ):
-        access_token_for(reload(active_connection))
+        access_token_for(connection=reload(active_connection))
     stored = reload(active_connection)
     assert stored.status == ConnectionStatus.PAUSED
     assert "connect again" in stored.status_reason
@@ -102,7 +102,7 @@ def test_client_credentials_are_fetched_again_instead_of_refreshed(active_connec
         Connection.objects.filter(pk=active_connection.pk).update(token_expires_at=NOW)
     MemoryConnector.calls.clear()
     with clock.frozen(NOW), scope(tenant=active_connection.tenant_id):
-        token = access_token_for(reload(active_connection))
+        token = access_token_for(connection=reload(active_connection))
     assert MemoryConnector.calls == [("client_credentials", "T-1")]
     assert token.startswith("service-T-1-access-")
 
@@ -211,7 +211,7 @@ def test_disconnect_revokes_the_refresh_token_and_wipes_the_tokens(
     verified_client, tenant_admin, active_connection, django_capture_on_commit_callbacks
 ):
     with scopes_disabled():
-        refresh = refresh_token_of(reload(active_connection))
+        refresh = refresh_token_of(connection=reload(active_connection))
     MemoryConnector.calls.clear()
     client = verified_client(tenant_admin)
     url = reverse(
@@ -253,8 +253,8 @@ def test_a_refused_token_is_refreshed_once_whatever_its_expiry(active_connection
     MemoryConnector.calls.clear()
     with clock.frozen(NOW), scope(tenant=active_connection.tenant_id):
         held, held_elsewhere = reload(active_connection), reload(active_connection)
-        token = access_token_for(held, force_refresh=True)
+        token = access_token_for(connection=held, force_refresh=True)
         assert token.startswith("refreshed-access-")
         # A second worker that also held the refused token gets the new one, no refresh.
-        assert access_token_for(held_elsewhere, force_refresh=True) == token
+        assert access_token_for(connection=held_elsewhere, force_refresh=True) == token
     assert [call[0] for call in MemoryConnector.calls] == ["refresh"]

@@ -24,6 +24,6 @@ def live_until(django_capture_on_commit_callbacks):
 
     def live(day: datetime.date) -> list:
         with clock.frozen(day), django_capture_on_commit_callbacks(execute=True):
-            return billing_run(day, deliver=False)
+            return billing_run(up_to=day, deliver=False)
 
     return live

@@ -47,9 +47,9 @@ def renders(monkeypatch):
     calls = []
     real = delivery.order_confirmation_pdf
 
-    def counting(order):
+    def counting(*, order):
         calls.append(order.pk)
-        return real(order)
+        return real(order=order)
 
     monkeypatch.setattr(delivery, "order_confirmation_pdf", counting)
     return calls
@@ -140,7 +140,7 @@ def test_a_redelivery_after_the_pdf_was_stored_but_before_the_mail_renders_nothi
     order, contacts, renders
 ):
     # The worker died after storing the PDF: the redelivered task only sends.
-    order_confirmation_pdf_bytes(order)
+    order_confirmation_pdf_bytes(order=order)
     assert renders == [order.pk]
 
     run_task(order)
@@ -285,7 +285,7 @@ def test_queueing_enqueues_the_task_only_after_commit(
     monkeypatch.setattr(order_confirmation_send, "delay", lambda **kw: enqueued.append(kw))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        order_confirmation_queue(order)
+        order_confirmation_queue(order=order)
     assert enqueued == []
 
     for callback in callbacks:
@@ -294,8 +294,8 @@ def test_queueing_enqueues_the_task_only_after_commit(
 
 
 def test_a_download_before_the_worker_ran_renders_and_stores_the_pdf_once(order, renders):
-    first = order_confirmation_pdf_bytes(stored(order))
-    second = order_confirmation_pdf_bytes(stored(order))
+    first = order_confirmation_pdf_bytes(order=stored(order))
+    second = order_confirmation_pdf_bytes(order=stored(order))
 
     assert first == second
     assert first.startswith(b"%PDF-")

@@ -51,7 +51,7 @@ def order(tenant, unscoped):
 
 
 def test_the_pdf_is_one_a4_page_with_every_line_the_totals_and_the_number(order):
-    pdf = order_confirmation_pdf(order)
+    pdf = order_confirmation_pdf(order=order)
 
     assert pdf.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(pdf))
@@ -73,7 +73,7 @@ def test_the_pdf_is_one_a4_page_with_every_line_the_totals_and_the_number(order)
 
 
 def test_the_pdf_shows_seller_buyer_scheduled_changes_and_the_next_period(order):
-    text = pdf_text(order_confirmation_pdf(order))
+    text = pdf_text(order_confirmation_pdf(order=order))
 
     seller = order.seller_snapshot
     for value in (seller["name"], seller["business_id"], seller["vat_number"], "Keilaranta 1"):
@@ -98,7 +98,7 @@ def test_money_and_dates_follow_the_tenants_language(tenant, unscoped):
     tenant.save()
     order = OrderConfirmationFactory(tenant=tenant)
 
-    text = pdf_text(order_confirmation_pdf(order))
+    text = pdf_text(order_confirmation_pdf(order=order))
 
     assert "237,94 €" in text
     assert "5.6.2025" in text
@@ -117,7 +117,7 @@ def test_a_renewal_without_scheduled_changes_or_next_period_still_renders(tenant
         vat_note="Reverse charge: VAT Directive 2006/112/EC article 196",
     )
 
-    text = pdf_text(order_confirmation_pdf(order))
+    text = pdf_text(order_confirmation_pdf(order=order))
 
     assert "Bare Buyer Oy" in text
     assert "Sweden" in text
@@ -144,7 +144,7 @@ def test_a_termination_order_with_no_lines_renders(tenant, unscoped):
         },
     )
 
-    text = pdf_text(order_confirmation_pdf(order))
+    text = pdf_text(order_confirmation_pdf(order=order))
 
     assert "Nothing is charged now." in text
     assert "Termination of the subscription" in text
@@ -163,13 +163,13 @@ def test_a_typical_order_with_eight_lines_stays_on_one_page(tenant, unscoped):
     ]
     order = OrderConfirmationFactory(tenant=tenant, line_specs=specs)
 
-    reader = PdfReader(io.BytesIO(order_confirmation_pdf(order)))
+    reader = PdfReader(io.BytesIO(order_confirmation_pdf(order=order)))
 
     assert len(reader.pages) == 1
 
 
 def test_the_document_loads_only_local_static_files(order):
-    html = order_confirmation_html(order)
+    html = order_confirmation_html(order=order)
     assert 'href="css/documents.css"' in html
     fetcher = LocalStaticFetcher()
     response = fetcher.fetch(fetcher_url("css/documents.css"))
@@ -191,10 +191,10 @@ def fetcher_url(relative: str) -> str:
 
 
 def test_a_summary_with_missing_or_odd_keys_reads_as_empty_parts():
-    assert order_summary_read({}).is_empty
-    assert order_summary_read(None).is_empty
+    assert order_summary_read(summary={}).is_empty
+    assert order_summary_read(summary=None).is_empty
     summary = order_summary_read(
-        {
+        summary={
             "scheduled": [{"kind": "seats", "description": "Seats down to 3"}, "junk"],
             "removed_add_ons": None,
             "next_period": {"net": "10.00", "vat": "2.55", "total": "12.55"},
@@ -210,7 +210,7 @@ def test_a_summary_with_missing_or_odd_keys_reads_as_empty_parts():
 
 
 def test_the_next_period_reads_the_order_services_vat_amount(order):
-    upcoming = order_summary_read(order.summary).next_period
+    upcoming = order_summary_read(summary=order.summary).next_period
     assert (upcoming.start, upcoming.end) == (
         datetime.date(2025, 8, 1),
         datetime.date(2025, 10, 31),

@@ -168,14 +168,14 @@ def test_a_decrease_is_scheduled_for_the_next_period_and_can_be_cancelled(
     assert (change.kind, change.value) == (ChangeKind.SEATS, "3")
     assert change.effective_date == datetime.date(2025, 8, 1)
     # The upcoming period is priced with the decrease: 30.00 × 3 months × 3 seats = 270.00.
-    upcoming = upcoming_period_price(subscription)
+    upcoming = upcoming_period_price(subscription=subscription)
     assert upcoming.net == Decimal("270.00")
 
     with clock.frozen(datetime.date(2025, 7, 31)):
         scheduled_change_cancel(change=change, by=admin_user)
     change.refresh_from_db()
     assert change.status == ChangeStatus.CANCELLED
-    assert upcoming_period_price(subscription).net == Decimal("450.00")
+    assert upcoming_period_price(subscription=subscription).net == Decimal("450.00")
 
 
 def test_a_scheduled_change_cannot_be_cancelled_once_effective(subscription, admin_user, unscoped):
@@ -218,7 +218,7 @@ def test_termination_is_scheduled_and_blocks_other_changes_until_cancelled(
         change = ScheduledChange.objects.get(status=ChangeStatus.SCHEDULED)
         assert change.kind == ChangeKind.TERMINATION
         assert change.effective_date == datetime.date(2025, 11, 1)
-        assert upcoming_period_price(subscription) is None
+        assert upcoming_period_price(subscription=subscription) is None
         with pytest.raises(QuoteError, match="cancel the termination"):
             quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
 
@@ -294,7 +294,7 @@ def test_where_price_ranges_overlap_the_latest_started_wins(subscription, unscop
     assert prices_valid_on(on=datetime.date(2025, 6, 30), currency="EUR")[key] == later
     assert prices_valid_on(on=datetime.date(2025, 7, 1), currency="EUR")[key] == professional
     assert key not in prices_valid_on(on=datetime.date(2025, 6, 1), currency="SEK")
-    book = price_book_build("EUR", datetime.date(2025, 6, 15))
+    book = price_book_build(currency="EUR", on=datetime.date(2025, 6, 15))
     assert book.edition_price_per_seat("professional") == Decimal("31.00")
 
 
@@ -418,11 +418,17 @@ def test_a_price_change_reaches_the_next_quote_at_once(subscription, admin_user,
     from subscriptions.catalog import price_book
 
     with clock.frozen(SEED_DAY):
-        assert price_book("EUR", SEED_DAY).edition("professional").price_per_seat_month == 30
+        assert (
+            price_book(currency="EUR", on=SEED_DAY).edition("professional").price_per_seat_month
+            == 30
+        )
         price = Price.objects.get(edition__code="professional", currency="EUR")
         price.amount_per_month = Decimal("31.00")
         price.save()
-        assert price_book("EUR", SEED_DAY).edition("professional").price_per_seat_month == 31
+        assert (
+            price_book(currency="EUR", on=SEED_DAY).edition("professional").price_per_seat_month
+            == 31
+        )
         quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
     # 31.00 × 3 × 57/92 = 57.619… → 57.62
     assert quote.content["immediate"]["net"] == "57.62"
@@ -476,7 +482,7 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
         )
         subscription.refresh_from_db()
         quote_and_confirm(subscription, None, seats=6)
-        assert upcoming_period_price(subscription).total == Decimal("1671.66")
+        assert upcoming_period_price(subscription=subscription).total == Decimal("1671.66")
 
         termination_quote = quote_create(
             subscription=subscription, desired=Desired(terminate=True), by=None
@@ -486,7 +492,7 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
             for item in termination_quote.content["superseded"]
         ] == [(ChangeKind.SEATS, "6", "2025-05-01")]
         quote_confirm(quote=termination_quote, by=None)
-        assert upcoming_period_price(subscription) is None
+        assert upcoming_period_price(subscription=subscription) is None
         decrease = ScheduledChange.objects.get(kind=ChangeKind.SEATS)
         termination = ScheduledChange.objects.get(kind=ChangeKind.TERMINATION)
         assert decrease.status == ChangeStatus.SCHEDULED
@@ -497,7 +503,7 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
         with django_capture_on_commit_callbacks(execute=True):
             scheduled_change_cancel(change=termination, by=None)
         subscription.refresh_from_db()
-        upcoming = upcoming_period_price(subscription)
+        upcoming = upcoming_period_price(subscription=subscription)
         assert (upcoming.net, upcoming.vat, upcoming.total) == (
             Decimal("1332.00"),
             Decimal("339.66"),
@@ -524,7 +530,7 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
 
     sent = [m for m in mail.outbox if withdrawal.number in m.subject]
     assert sorted(m.to[0] for m in sent) == sorted(
-        contact.address for contact in billing_contacts_list(subscription.tenant)
+        contact.address for contact in billing_contacts_list(tenant=subscription.tenant)
     )
     assert all(m.attachments for m in sent)
     from tests.subscriptions.test_order_documents import pdf_text
@@ -538,7 +544,9 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
     assert "1 671,66 €" in text
 
     # On 2025-05-01 the decrease takes effect: the renewal orders 6 seats for 1,671.66.
-    [renewal] = subscription_rollover(subscription, datetime.date(2025, 5, 1), deliver=False)
+    [renewal] = subscription_rollover(
+        subscription=subscription, on=datetime.date(2025, 5, 1), deliver=False
+    )
     assert renewal.total == Decimal("1671.66")
     subscription.refresh_from_db()
     assert subscription.seats == 6

@@ -57,7 +57,7 @@ def test_confirming_the_agreement_accepts_the_terms_and_the_order_records_the_ve
     with scopes_disabled():
         order = OrderConfirmation.objects.get()
         assert order.terms_version == "2025-04"
-        assert "Terms of service version 2025-04" in pdf_text(order_confirmation_pdf(order))
+        assert "Terms of service version 2025-04" in pdf_text(order_confirmation_pdf(order=order))
 
     _token, key = api_token_create(user=admin_user)
     body = signed_in.get(

@@ -39,18 +39,18 @@ class Command(BaseCommand):
         if options["start"] is not None and options["start"] > options["date"]:
             raise CommandError("--from must not be after --date")
         try:
-            run_date_check(options["date"])
+            run_date_check(up_to=options["date"])
         except FutureRunDate as error:
             raise CommandError(str(error), returncode=2) from None
         runs = billing_run(
-            options["date"],
+            up_to=options["date"],
             start=options["start"],
             deliver=not options["no_delivery"],
             batch_size=options["batch_size"],
         )
         failed = 0
         for run in runs:
-            self.stdout.write(json.dumps(run_summary(run)))
+            self.stdout.write(json.dumps(run_summary(run=run)))
             failed += bool(run.errors)
         if failed:
             raise CommandError(f"{failed} run(s) recorded errors")

@@ -144,7 +144,7 @@ def invoices_follow(context: EEkonomiContext) -> None:
     following = {local: state for local, state in states.items() if state.remote_hash == BOOKED}
     if not pending and not following:
         return
-    since = entity_since(context.run, "booked_invoice") or connection.activated_at
+    since = entity_since(run=context.run, entity_type="booked_invoice") or connection.activated_at
     booked = {
         text(item.get("CreatedFromDraftId")): item
         for item in client.changed("customerinvoices", "ModifiedUtc", since)
@@ -171,7 +171,7 @@ def invoices_follow(context: EEkonomiContext) -> None:
     )
     troubles += _payments_follow(context, following=following, by_id=by_id, invoices=invoices)
     if troubles == 0:
-        entity_synced(context.run, "booked_invoice")
+        entity_synced(run=context.run, entity_type="booked_invoice")
 
 
 def _drafts_follow(
@@ -318,7 +318,7 @@ def eekonomi_sync(
     """One run: every entity type through the engine, then the invoice steps (skipped while
     invoices are blocked). Returns the counts per outcome (also on the run)."""
     context = EEkonomiContext(run, client, facts)
-    sync_entities(run, adapters_for(context), facts)
+    sync_entities(run=run, adapters=adapters_for(context), facts=facts)
     run.counts = dict(run.counts or {})
     invoices_mark_received(context)
     with entity_guard(run, "invoice", facts, quiet=True) as allowed:

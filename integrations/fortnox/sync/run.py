@@ -109,7 +109,7 @@ def invoices_mark_paid(context: FortnoxContext) -> int:
     connection = context.connection
     if connection.paid_status_id is None:
         return 0
-    since = entity_since(context.run, "invoice")
+    since = entity_since(run=context.run, entity_type="invoice")
     paid_numbers = {
         _text(item.get("DocumentNumber"))
         for item in context.client.list_invoices(filter="fullypaid", lastmodified=since)
@@ -266,7 +266,7 @@ def fortnox_sync(
     invoice status steps (each skipped while its entity type is blocked). Returns the
     counts per outcome (also on the run)."""
     context = FortnoxContext(run, client, facts)
-    sync_entities(run, adapters_for(context), facts)
+    sync_entities(run=run, adapters=adapters_for(context), facts=facts)
     run.counts = dict(run.counts or {})
     with entity_guard(run, "invoice_attachment", facts) as allowed:
         if allowed:

@@ -85,7 +85,7 @@ def invoice_states_apply(context: VismaGlobalContext) -> int:
     )
     if not maps:
         return 0
-    since = entity_since(context.run, "invoice_state")
+    since = entity_since(run=context.run, entity_type="invoice_state")
     states = context.channel.call("order_states", {"changed_since": _iso(since)}) or []
     moved = 0
     for state in states:
@@ -128,8 +128,8 @@ def visma_global_sync(
     """One run: every user is an employee first, then each entity type through the engine,
     then the invoice states from Visma Global."""
     context = VismaGlobalContext(run, channel, facts)
-    employee_sync_from_members(context.tenant)
-    sync_entities(run, adapters_for(context), facts)
+    employee_sync_from_members(tenant=context.tenant)
+    sync_entities(run=run, adapters=adapters_for(context), facts=facts)
     run.counts = dict(run.counts or {})
     with entity_guard(run, "invoice", facts, quiet=True) as allowed:
         if allowed:

@@ -68,12 +68,12 @@ class VismaNetContext:
 
     def segments(self) -> dict[int, Segment]:
         if self._segments is None:
-            settings = segment_settings(self.connection)
+            settings = segment_settings(connection=self.connection)
             picked = (
                 settings.department_segment is not None or settings.cost_centre_segment is not None
             )
             self._segments = (
-                dimension_segments(self.client.subaccount_dimension()) if picked else {}
+                dimension_segments(dimension=self.client.subaccount_dimension()) if picked else {}
             )
         return self._segments
 

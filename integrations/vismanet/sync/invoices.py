@@ -57,7 +57,7 @@ class InvoiceAdapter(Adapter):
         return None
 
     def _lines(self, local: LocalRecord) -> list[dict]:
-        settings = segment_settings(self.context.connection)
+        settings = segment_settings(connection=self.context.connection)
         picked = settings.department_segment is not None or settings.cost_centre_segment is not None
         segments = self.context.segments() if picked else {}
         rows = local.data["rows"]
@@ -94,8 +94,8 @@ class InvoiceAdapter(Adapter):
             }
             if picked:
                 subaccount = row_subaccount(
-                    settings,
-                    segments,
+                    settings=settings,
+                    segments=segments,
                     business_unit=units.get(row["business_unit_id"]),
                     cost_centre=centres.get(row["cost_centre_id"]),
                 )

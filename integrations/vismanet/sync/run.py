@@ -105,7 +105,7 @@ def invoices_mark_paid(context: VismaNetContext) -> int:
     connection = context.connection
     if connection.paid_status_id is None:
         return 0
-    since = entity_since(context.run, "invoice")
+    since = entity_since(run=context.run, entity_type="invoice")
     paid = {
         _text(item.get("referenceNumber"))
         for item in context.client.list("customerinvoice", changed_since=since, status="Closed")
@@ -141,7 +141,7 @@ def vismanet_sync(
     """One run of a Visma.net ERP connection: every entity type through the engine, then the
     invoice status steps (the paid step skipped while invoices are blocked)."""
     context = VismaNetContext(run, client, facts)
-    sync_entities(run, adapters_for(context), facts)
+    sync_entities(run=run, adapters=adapters_for(context), facts=facts)
     run.counts = dict(run.counts or {})
     invoices_mark_received(context)
     with entity_guard(run, "invoice", facts, quiet=True) as allowed:

@@ -173,7 +173,7 @@ def test_two_workers_with_a_rotating_refresh_token_refresh_once(kit, company):
             with scope(tenant=company.tenant.pk):
                 stale = Connection.objects.get(pk=company.connection.pk)
                 barrier.wait()
-                tokens.append(access_token_for(stale))
+                tokens.append(access_token_for(connection=stale))
         except BaseException as error:  # noqa: BLE001 (reported below)
             failures.append(error)
         finally:

@@ -368,7 +368,7 @@ def test_a_company_without_the_api_module_is_paused_with_the_reason_in_words(
     assert "api_standard" in connection.status_reason
     assert connection.status_reason.startswith("Visma eEkonomi vägrar API")  # Swedish tenant
     # Paused: no scheduled run calls eEkonomi again until the company connects again.
-    assert not connection_may_sync(connection)
+    assert not connection_may_sync(connection=connection)
 
     page = verified_client(admin).get(
         reverse(

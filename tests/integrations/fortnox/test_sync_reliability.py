@@ -149,7 +149,7 @@ def test_two_workers_of_one_connection_stay_within_the_rate_limit(
             with scope(tenant=tenant.pk):
                 own_run = SyncRun.objects.select_related("connection").get(pk=run.pk)
                 context = FortnoxContext(own_run, client_for(own_run.connection))
-                sync_entities(own_run, [adapter_class(context)])
+                sync_entities(run=own_run, adapters=[adapter_class(context)])
         except Exception as error:  # noqa: BLE001 (reported by the test below)
             errors.append(error)
         finally:

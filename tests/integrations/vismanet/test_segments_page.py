@@ -65,7 +65,7 @@ def test_pick_segments_then_match_values_and_see_a_broken_match(
     )
     with scope(tenant=connection.tenant_id):
         connection.refresh_from_db()
-    settings = segment_settings(connection)
+    settings = segment_settings(connection=connection)
     assert settings.business_units == {oslo.pk: "20", bergen.pk: "20"}
     assert settings.cost_centres == {sales.pk: "100"}
 
@@ -85,7 +85,7 @@ def test_a_value_of_another_segment_is_refused_and_nothing_saved(
     answer = client.post(page, {"department_segment": "1", f"bu-{oslo.pk}": "100"}, follow=True)
 
     assert "100 is not a value of the picked segment" in answer.content.decode()
-    assert segment_settings(connection).business_units == {}
+    assert segment_settings(connection=connection).business_units == {}
 
 
 @pytest.mark.parametrize(

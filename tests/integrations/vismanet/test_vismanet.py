@@ -105,7 +105,7 @@ def test_the_limiter_follows_the_advertised_limit_and_never_meets_a_429(kit, con
 
     with scope(tenant=connection.tenant_id):
         client = VismaNetClient(
-            access_token_for(connection), rate_limiter=LocalAdvertisedLimiter(reserve=1)
+            access_token_for(connection=connection), rate_limiter=LocalAdvertisedLimiter(reserve=1)
         )
     before = len(fake.requests())
     for _index in range(20):
@@ -122,7 +122,7 @@ def test_writes_without_the_value_wrapper_or_with_unknown_fields_are_refused(kit
 
     with scope(tenant=connection.tenant_id):
         headers = {
-            "Authorization": f"Bearer {access_token_for(connection)}",
+            "Authorization": f"Bearer {access_token_for(connection=connection)}",
             "Content-Type": "application/json",
         }
     url = kit.server.api_url + "customer"
@@ -158,10 +158,10 @@ def segmented(kit, connection, tenant):
 
 
 def _save_segments(connection, fake, *, department, cost_centre, units, centres):
-    segments = dimension_segments(fake_dimension(fake))
+    segments = dimension_segments(dimension=fake_dimension(fake))
     with scope(tenant=connection.tenant_id):
         return segment_settings_save(
-            connection,
+            connection=connection,
             segments=segments,
             department_segment=department,
             cost_centre_segment=cost_centre,
@@ -273,11 +273,13 @@ def test_a_removed_value_shows_broken_and_leaves_its_segment_empty(
     kit.fake.segment_value_remove(1, "20")
 
     with scope(tenant=tenant.pk):
-        overview = segment_overview(connection, dimension_segments(fake_dimension(kit.fake)))
+        overview = segment_overview(
+            connection=connection, segments=dimension_segments(dimension=fake_dimension(kit.fake))
+        )
     broken = {row.label: row.broken for row in overview["business_unit"]}
     assert broken[f"A {units['A'].name}"] is True
     assert broken[f"B {units['B'].name}"] is False
-    assert segment_settings(connection).business_units == {units["A"].pk: "20"}  # kept
+    assert segment_settings(connection=connection).business_units == {units["A"].pk: "20"}  # kept
 
     invoice = _invoice(
         tenant, customer, statuses["Send"], [{"business_unit": units["A"], "vat_rate": Decimal(25)}]
@@ -304,7 +306,7 @@ def test_a_value_visma_net_lacks_cannot_be_matched(kit, connection, segmented):
             centres={},
         )
     assert set(refused.value.message_dict) == {"business_units", "cost_centre_segment"}
-    assert segment_settings(connection).department_segment is None
+    assert segment_settings(connection=connection).department_segment is None
 
 
 def test_the_fake_refuses_an_unknown_segment_value_on_an_invoice_line(kit, connection):
@@ -313,7 +315,7 @@ def test_the_fake_refuses_an_unknown_segment_value_on_an_invoice_line(kit, conne
 
     kit.fake.segment_add(1, "Avdeling", length=2)
     with scope(tenant=connection.tenant_id):
-        client = VismaNetClient(access_token_for(connection))
+        client = VismaNetClient(access_token_for(connection=connection))
     client.create("customer", {"number": "1", "name": "A AS", "overrideNumberSeries": True})
     with pytest.raises(PermanentError, match="not valid for segment 1"):
         client.create(
@@ -400,7 +402,7 @@ def test_customers_and_items_come_from_visma_net(kit, connection, tenant):
     with scopes_disabled():
         UnitFactory(tenant=tenant, code="TIME", name="Time")
     with scope(tenant=connection.tenant_id):
-        client = VismaNetClient(access_token_for(connection))
+        client = VismaNetClient(access_token_for(connection=connection))
     client.create(
         "customer",
         {

@@ -94,7 +94,7 @@ def _populate(count: int) -> None:
                 )
             )
         net, vat, rounding, total = invoice_totals(
-            lines, currency=currency, cash_rounding=seller.cash_rounding
+            lines=lines, currency=currency, cash_rounding=seller.cash_rounding
         )
         invoices.append(
             Invoice(

@@ -21,5 +21,5 @@ class BillingConfig(AppConfig):
         page_section_register(
             page="tenant_home", name="open_invoices", roles=BILLING_ROLES, read=tenant_open_invoices
         )
-        billing_contacts_register(billing_contact_addresses)
+        billing_contacts_register(addresses=billing_contact_addresses)
         outbox_settled_register(callback=invoice_message_settled)

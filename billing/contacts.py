@@ -117,7 +117,7 @@ def partner_billing_contact_recipients(*, partner: Partner) -> list[tuple[Billin
     return contact_recipients(contacts=contacts, active_user_ids=active_user_ids)
 
 
-def billing_contact_addresses(tenant: Tenant) -> list[str]:
+def billing_contact_addresses(*, tenant: Tenant) -> list[str]:
     """The addresses of `billing_contact_recipients`."""
     return [address for _contact, address in billing_contact_recipients(tenant=tenant)]
 

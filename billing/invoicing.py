@@ -133,7 +133,7 @@ def vat_breakdown(*, lines: Iterable[InvoiceLine], currency: str) -> list[VatGro
 
 
 def invoice_totals(
-    lines: list[InvoiceLine], *, currency: str, cash_rounding: bool
+    *, lines: list[InvoiceLine], currency: str, cash_rounding: bool
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """(net, VAT, rounding, payable total) of `lines`.
 

@@ -147,7 +147,7 @@ def _draft(
                 line.description = line_texts.line_text_of(line)
         vat_note = line_texts.vat_note_text(vat_note_kind, default=vat_note)
     net, vat_total, rounding, total = invoice_totals(
-        lines, currency=currency, cash_rounding=seller.cash_rounding
+        lines=lines, currency=currency, cash_rounding=seller.cash_rounding
     )
     if seller_snapshots is None:
         seller_snapshots = {}

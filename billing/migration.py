@@ -336,7 +336,7 @@ def _notice_context(
 def _notice_recipients(tenant: Tenant) -> tuple[list[str], bool]:
     """The billing contacts, or the tenant's admins when it has none (the flag says so)."""
 
-    contacts = billing_contact_addresses(tenant)
+    contacts = billing_contact_addresses(tenant=tenant)
     if contacts:
         return contacts, False
     with tenant_scope(tenant):

@@ -92,7 +92,7 @@ def heartbeat_view(request: HttpRequest, agent: Agent, body: dict) -> dict:
 
 @agent_view("GET")
 def settings_view(request: HttpRequest, agent: Agent, body: dict) -> dict:
-    return agent_settings(agent)
+    return agent_settings(agent=agent)
 
 
 @agent_view("POST")

@@ -292,7 +292,7 @@ def agent_heartbeat(
     }
 
 
-def agent_settings(agent: Agent) -> dict[str, Any]:
+def agent_settings(*, agent: Agent) -> dict[str, Any]:
     """What the agent needs to know of its connection (only its key is kept locally)."""
 
     connection = agent.connection

@@ -62,22 +62,22 @@ def order_confirmation_queue(*, order: OrderConfirmation) -> None:
 _billing_contacts: list[Callable[[Tenant], list[str]]] = []
 
 
-def billing_contacts_register(addresses: Callable[[Tenant], list[str]]) -> None:
+def billing_contacts_register(*, addresses: Callable[..., list[str]]) -> None:
     _billing_contacts[:] = [addresses]
 
 
-def billing_contact_addresses(tenant: Tenant) -> list[str]:
+def billing_contact_addresses(*, tenant: Tenant) -> list[str]:
     """The tenant's billing contacts' addresses. Without a registered reader, refused: an
     order confirmation must never go to the admins only because the contacts went unread."""
     if not _billing_contacts:
         raise RuntimeError("No reader of billing contacts is registered.")
-    return _billing_contacts[0](tenant)
+    return _billing_contacts[0](tenant=tenant)
 
 
 def order_confirmation_recipients(*, order: OrderConfirmation) -> tuple[list[str], bool]:
     """The billing contacts, or the tenant's admins when it has none (see the module doc);
     the flag says the admins stand in."""
-    contacts = _unique(billing_contact_addresses(order.tenant))
+    contacts = _unique(billing_contact_addresses(tenant=order.tenant))
     if contacts:
         return contacts, False
     admins = _unique(tenant_admin_emails(tenant=order.tenant))

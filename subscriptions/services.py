@@ -787,7 +787,7 @@ def order_rows(
         invoice_partner_id=subscription.invoice_partner_id,
         seller_snapshot=seller.party(),
         terms_version=seller.terms_version,
-        buyer_snapshot=buyer_snapshot(tenant),
+        buyer_snapshot=buyer_snapshot(tenant=tenant),
         currency=subscription.currency,
         vat_category=vat.category,
         vat_rate=vat.rate,
@@ -844,7 +844,7 @@ def _totals(
     return net, vat_total, net + vat_total
 
 
-def buyer_snapshot(tenant: Tenant) -> dict[str, Any]:
+def buyer_snapshot(*, tenant: Tenant) -> dict[str, Any]:
     """The buyer as an order must show it, frozen at confirmation."""
     return party_snapshot(
         name=tenant.name,

@@ -65,7 +65,7 @@ def test_with_no_contacts_the_page_warns_and_admins_are_not_contacts(
     html = page.content.decode()
     assert NO_CONTACTS in html
     assert RECOMMENDATION not in html
-    assert billing_contact_addresses(tenant) == []
+    assert billing_contact_addresses(tenant=tenant) == []
 
 
 def test_the_page_adds_a_user_then_an_external_address_and_stops_recommending(
@@ -366,7 +366,7 @@ def test_addresses_are_unique_current_and_skip_deactivated_users(
     member_user.email = "mikko.new@example.test"
     member_user.save()
 
-    assert billing_contact_addresses(tenant) == [
+    assert billing_contact_addresses(tenant=tenant) == [
         admin_user.email,
         "mikko.new@example.test",
         "ap@example.test",

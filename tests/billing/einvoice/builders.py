@@ -178,7 +178,7 @@ def invoice_with_lines(
     invoice, such as two Finnish VAT rates."""
     line_objects = [InvoiceLine(**spec) for spec in lines]
     net, vat, rounding, total = invoice_totals(
-        line_objects, currency=currency, cash_rounding=seller.cash_rounding
+        lines=line_objects, currency=currency, cash_rounding=seller.cash_rounding
     )
     invoice = Invoice.objects.create(
         tenant=tenant,

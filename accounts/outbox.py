@@ -299,7 +299,7 @@ class OutboxRetryError(DomainError):
     messages = {"not_failed": _("Only a failed message can be sent again.")}
 
 
-def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMessage:
+def outbox_message_retry(*, message: OutboxMessage, actor: User | None) -> OutboxMessage:
     """Put a failed message back in the queue with a fresh round of attempts (an operator's
     Retry button); it goes out with the next relay run. Call inside its owner's scope (or
     with scopes disabled)."""
@@ -313,7 +313,7 @@ def outbox_message_retry(*, message: OutboxMessage, by: User | None) -> OutboxMe
         message.next_attempt_at = clock.now()
         message.save(update_fields=["status", "attempts", "next_attempt_at"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.OUTBOX_MESSAGE_RETRIED,
             tenant=message.tenant_id,
             partner=message.partner_id,

@@ -70,9 +70,9 @@ def _world(orders: int, users: int):
             quote = quote_create(
                 subscription=subscription,
                 desired=Desired(seats=users + orders + 6 + index),
-                by=admin,
+                actor=admin,
             )
-            quote_confirm(quote=quote, by=admin)
+            quote_confirm(quote=quote, actor=admin)
     device = TOTPDevice.objects.create(user=admin, name="bench", confirmed=True)
     client = Client()
     client.force_login(admin, backend="accounts.request_cache.CachedModelBackend")

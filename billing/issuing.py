@@ -613,7 +613,7 @@ def credit_note_issue(
     *,
     invoice: Invoice,
     lines: dict[int, Decimal] | None,
-    by: User | None,
+    actor: User | None,
     reason: str = "",
 ) -> Invoice:
     """Credit `invoice` in whole (`lines` None) or in part ({invoice line id: net to credit}).
@@ -691,14 +691,14 @@ def credit_note_issue(
         drafts_issue(
             seller=seller,
             drafts=[draft],
-            actor=by,
+            actor=actor,
             details={"credited_invoice": invoice.display_number, "reason": reason},
         )
         note = draft.invoice
         invoice.credited_amount = invoice.credited_amount - note.total
         invoice.save(update_fields=["credited_amount"])
         if invoice.credited_amount >= invoice.total:
-            invoice_status_move(invoice=invoice, to=InvoiceState.CREDITED, actor=by)
+            invoice_status_move(invoice=invoice, to=InvoiceState.CREDITED, actor=actor)
     return note
 
 
@@ -706,7 +706,7 @@ def credit_note_issue(
 
 
 def invoice_reissue(
-    *, invoice: Invoice, by: User | None, reason: str = ""
+    *, invoice: Invoice, actor: User | None, reason: str = ""
 ) -> tuple[Invoice, Invoice]:
     """Credit `invoice` in full and issue a new invoice of the same lines on today's date,
     with the VAT decided today, in one transaction: the credit note and the new invoice
@@ -731,7 +731,7 @@ def invoice_reissue(
         if invoice.credit_notes.exists():
             raise InvoicingError("reissue_of_credited", invoice=invoice)
         original = list(invoice.lines.order_by("position"))
-        note = credit_note_issue(invoice=invoice, lines=None, by=by, reason=reason)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=actor, reason=reason)
         today = clock.today()
         seller, tenant, partner = invoice.seller, invoice.tenant, invoice.partner
         vat = invoice_vat_decision(seller=seller, tenant=tenant, partner=partner, on=today)
@@ -768,10 +768,10 @@ def invoice_reissue(
             vat_note_kind=vat.note_kind,
         )
         draft.invoice.reissue_credit_note = note
-        drafts_issue(seller=seller, drafts=[draft], actor=by)
+        drafts_issue(seller=seller, drafts=[draft], actor=actor)
         new = draft.invoice
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.INVOICE_REISSUED,
             tenant=invoice.tenant_id,
             partner=invoice.partner_id,

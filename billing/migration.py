@@ -186,7 +186,7 @@ def seller_migration_schedule(
     from_seller: SellerEntity,
     to_seller: SellerEntity,
     cohort_start: date,
-    by: User | None,
+    actor: User | None,
     notice_days: int = 30,
 ) -> SellerMigration:
     """Schedule a cohort: create the migration and one item per subscription it takes.
@@ -233,7 +233,7 @@ def seller_migration_schedule(
                     cohort_start=cohort_start,
                     notice_days=notice_days,
                     created_at=clock.now(),
-                    created_by=by,
+                    created_by=actor,
                 )
                 SellerMigrationItem.objects.bulk_create(
                     SellerMigrationItem(
@@ -249,7 +249,7 @@ def seller_migration_schedule(
             raise SellerMigrationError("taken_meanwhile") from None
         for subscription in subscriptions:
             audit_record(
-                actor=by,
+                actor=actor,
                 action=AuditAction.SELLER_MIGRATION_SCHEDULED,
                 tenant=subscription.tenant,
                 details={
@@ -262,7 +262,7 @@ def seller_migration_schedule(
     return migration
 
 
-def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> SellerMigration:
+def seller_migration_cancel(*, migration: SellerMigration, actor: User | None) -> SellerMigration:
     """Cancel a cohort before its first day; its subscriptions stay with the old seller."""
     with transaction.atomic(), scopes_disabled():
         migration = SellerMigration.objects.select_for_update().get(pk=migration.pk)
@@ -277,10 +277,10 @@ def seller_migration_cancel(*, migration: SellerMigration, by: User | None) -> S
         )
         migration.status = SellerMigrationStatus.CANCELLED
         migration.cancelled_at = clock.now()
-        migration.cancelled_by = by
+        migration.cancelled_by = actor
         migration.save(update_fields=["status", "cancelled_at", "cancelled_by"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.SELLER_MIGRATION_CANCELLED,
             subject_ref=(migration._meta.label_lower, migration.pk, str(migration.cohort_start)),
             details={
@@ -344,7 +344,7 @@ def _notice_recipients(tenant: Tenant) -> tuple[list[str], bool]:
 
 
 def seller_migration_notify(
-    *, migration: SellerMigration, by: User | None = None, on: date | None = None
+    *, migration: SellerMigration, actor: User | None = None, on: date | None = None
 ) -> int:
     """E-mail the notice to every tenant of the cohort not told yet; returns how many tenants
     this call told. One message per tenant, to all its billing contacts (its admins when it
@@ -414,7 +414,7 @@ def seller_migration_notify(
         for item in items:
             if item.notified_at == now:
                 audit_record(
-                    actor=by,
+                    actor=actor,
                     action=AuditAction.SELLER_MIGRATION_NOTIFIED,
                     tenant=item.tenant,
                     details={"migration": migration.pk, "recipients": item.notice_recipients},

@@ -34,7 +34,7 @@ def operator_einvoices_view(request: HttpRequest) -> HttpResponse:
 def operator_einvoice_retry_view(request: HttpRequest, einvoicedelivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(EInvoiceDelivery.objects.defer("document"), pk=einvoicedelivery_id)
     try:
-        einvoice_delivery_retry(delivery=delivery, by=request.user)
+        einvoice_delivery_retry(delivery=delivery, actor=request.user)
     except EInvoiceRetryError as error:
         refusal_show(request, error)
     else:

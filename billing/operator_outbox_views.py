@@ -42,7 +42,7 @@ def operator_outbox_retry_view(request: HttpRequest, outboxmessage_id: int) -> H
         OutboxMessage.objects.defer("body", "attachment"), pk=outboxmessage_id
     )
     try:
-        outbox_message_retry(message=message, by=request.user)
+        outbox_message_retry(message=message, actor=request.user)
     except OutboxRetryError as error:
         refusal_show(request, error)
     else:

@@ -246,7 +246,7 @@ def invoice_credit_note_view(request: HttpRequest, invoice_id: int) -> HttpRespo
         note = credit_note_issue(
             invoice=invoice,
             lines=form.credited_lines(),
-            by=request.user,
+            actor=request.user,
             reason=form.cleaned_data["reason"],
         )
     except InvoicingError as error:
@@ -280,7 +280,7 @@ def invoice_reissue_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
             cancel_url=reverse("operator_invoice", args=[invoice.pk]),
         )
     try:
-        note, new = invoice_reissue(invoice=invoice, by=request.user)
+        note, new = invoice_reissue(invoice=invoice, actor=request.user)
     except InvoicingError as error:
         refusal_show(request, error)
         return redirect("operator_invoice", invoice_id=invoice.pk)
@@ -307,7 +307,7 @@ def seller_migrations_view(request: HttpRequest) -> HttpResponse:
                 to_seller=form.cleaned_data["to_seller"],
                 cohort_start=form.cleaned_data["cohort_start"],
                 notice_days=form.cleaned_data["notice_days"],
-                by=request.user,
+                actor=request.user,
             )
         except SellerMigrationError as error:
             refusal_on_form(form, error)
@@ -361,7 +361,7 @@ def seller_migration_detail_view(request: HttpRequest, sellermigration_id: int) 
 def seller_migration_notify_view(request: HttpRequest, sellermigration_id: int) -> HttpResponse:
     migration = get_object_or_404(SellerMigration, pk=sellermigration_id)
     try:
-        told = seller_migration_notify(migration=migration, by=request.user)
+        told = seller_migration_notify(migration=migration, actor=request.user)
     except SellerMigrationError as error:
         refusal_show(request, error)
     else:
@@ -374,7 +374,7 @@ def seller_migration_notify_view(request: HttpRequest, sellermigration_id: int) 
 def seller_migration_cancel_view(request: HttpRequest, sellermigration_id: int) -> HttpResponse:
     migration = get_object_or_404(SellerMigration, pk=sellermigration_id)
     try:
-        seller_migration_cancel(migration=migration, by=request.user)
+        seller_migration_cancel(migration=migration, actor=request.user)
     except SellerMigrationError as error:
         refusal_show(request, error)
     else:

@@ -336,7 +336,7 @@ def _subscription_write(
             subscription=subscription,
             kind=OrderKind.RENEWAL,
             quote=None,
-            by=None,
+            actor=None,
             lines=price.lines,
             vat=price.vat_decision,
             summary=_renewal_summary(step),

@@ -28,7 +28,7 @@ def seller_change_review_pending(*, tenant: Tenant) -> SellerMigrationItem | Non
         )
 
 
-def seller_change_review_dismiss(*, tenant: Tenant, user: User) -> int:
+def seller_change_review_dismiss(*, tenant: Tenant, actor: User) -> int:
     """Dismiss the prompt for every switch of the tenant not reviewed yet; returns how many
     (0 when there was nothing to dismiss: dismissing twice changes nothing)."""
     with tenant_scope(tenant), transaction.atomic():
@@ -45,10 +45,10 @@ def seller_change_review_dismiss(*, tenant: Tenant, user: User) -> int:
             return 0
         now = clock.now()
         SellerMigrationItem.objects.filter(pk__in=[item.pk for item in items]).update(
-            review_dismissed_at=now, review_dismissed_by=user
+            review_dismissed_at=now, review_dismissed_by=actor
         )
         audit_record(
-            actor=user,
+            actor=actor,
             action=AuditAction.SELLER_CHANGE_REVIEWED,
             tenant=tenant,
             details={"sellers": sorted({item.migration.to_seller.name for item in items})},

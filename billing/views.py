@@ -224,5 +224,5 @@ def invoice_pdf_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @require_POST
 def seller_change_dismiss_view(request: HttpRequest) -> HttpResponse:
     """Hide the prompt to check licences and company details after a seller change."""
-    seller_change_review_dismiss(tenant=request.tenant, user=request.user)
+    seller_change_review_dismiss(tenant=request.tenant, actor=request.user)
     return redirect("tenant_home", tenant_id=request.tenant.pk)

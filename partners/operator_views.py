@@ -25,7 +25,7 @@ def operator_support_request_resolve_view(
 ) -> HttpResponse:
     support_request = get_object_or_404(SupportRequest, pk=supportrequest_id)
     try:
-        support_request_resolve(support_request=support_request, by=request.user)
+        support_request_resolve(support_request=support_request, actor=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

@@ -71,7 +71,7 @@ def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpR
     if request.method == "POST" and "decline" in request.POST:
         form = ApprovalForm()
         try:
-            services.activation_decline(activation=activation, user=request.user)
+            services.activation_decline(activation=activation, actor=request.user)
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
@@ -86,7 +86,7 @@ def _approval_page(request: HttpRequest, activation: PartnerActivation) -> HttpR
         try:
             services.activation_approve(
                 activation=activation,
-                user=request.user,
+                actor=request.user,
                 terms_accepted=form.cleaned_data["accept_terms"],
             )
         except ValidationError as error:
@@ -134,7 +134,7 @@ def tenant_partners_view(request: HttpRequest) -> HttpResponse:
         try:
             services.partner_invitation_create(
                 tenant=request.tenant,
-                by=request.user,
+                actor=request.user,
                 partner_id=named if named.isdigit() else None,
                 email="" if named.isdigit() else named,
             )
@@ -183,7 +183,7 @@ def tenant_collaboration_end_view(request: HttpRequest, collaboration_id: int) -
         )
     try:
         services.collaboration_end(
-            tenant=request.tenant, partner=collaboration.partner, by=request.user
+            tenant=request.tenant, partner=collaboration.partner, actor=request.user
         )
     except ValidationError as error:
         for message in error.messages:

@@ -111,7 +111,7 @@ def partner_customer_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
                 partner=partner,
                 edition=form.cleaned_data["edition"],
                 message=form.cleaned_data["message"],
-                by=request.user,
+                actor=request.user,
             )
         except ValidationError as error:
             _errors_to_messages(request, error)
@@ -165,7 +165,7 @@ def partner_customer_end_view(request: HttpRequest, tenant_id: int) -> HttpRespo
             cancel_url=reverse("partner_customer", args=[partner.pk, customer.tenant.pk]),
         )
     try:
-        services.collaboration_end(tenant=customer.tenant, partner=partner, by=request.user)
+        services.collaboration_end(tenant=customer.tenant, partner=partner, actor=request.user)
     except ValidationError as error:
         _errors_to_messages(request, error)
     else:
@@ -213,7 +213,7 @@ def partner_activation_view(request: HttpRequest) -> HttpResponse:
             activation, _token = services.activation_create(
                 partner=partner,
                 engagement=data["engagement"],
-                by=request.user,
+                actor=request.user,
                 company=company,
                 customer=customer,
                 edition=data["edition"],

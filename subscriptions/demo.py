@@ -202,7 +202,7 @@ def _subscriptions(tenants: dict[str, Tenant], seller: SellerEntity) -> None:
             interfaces=frozenset(interfaces),
             period_months=months,
             first_period_start=start,
-            by=None,
+            actor=None,
         )
 
 

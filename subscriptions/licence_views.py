@@ -23,9 +23,9 @@ def membership_licence_view(request: HttpRequest, membership_id: int) -> HttpRes
     activate = request.POST.get("action") == "activate"
     try:
         if activate:
-            licence_activate(membership=membership, by=request.user)
+            licence_activate(membership=membership, actor=request.user)
         else:
-            licence_deactivate(membership=membership, by=request.user)
+            licence_deactivate(membership=membership, actor=request.user)
     except LicenceError as error:
         refusal_show(request, error)
         request.session["licence_refused"] = True

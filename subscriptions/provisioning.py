@@ -91,7 +91,7 @@ def tenant_provision(
     interfaces: frozenset[str],
     period_months: int,
     first_period_start: date,
-    by: User,
+    actor: User,
 ) -> Provisioned:
     """Create a tenant, invite its administrator and give it a subscription.
 
@@ -124,11 +124,11 @@ def tenant_provision(
             business_id=business_id,
             vat_number=vat_number,
             language=language or "",
-            actor=by,
+            actor=actor,
         )
         with tenant_scope(tenant):
             invitation, _token = invitation_create(
-                tenant=tenant, email=admin_email, role=Role.ADMIN, actor=by
+                tenant=tenant, email=admin_email, role=Role.ADMIN, actor=actor
             )
             try:
                 subscription = subscription_create(
@@ -142,7 +142,7 @@ def tenant_provision(
                     interfaces=interfaces,
                     period_months=period_months,
                     first_period_start=first_period_start,
-                    by=by,
+                    actor=actor,
                 )
             except QuoteError as error:
                 # Checked above; a rule the checks above do not know of still refuses cleanly.

@@ -195,7 +195,7 @@ def subscription_create(
     interfaces: frozenset[str] = frozenset(),
     period_months: int,
     first_period_start: date,
-    by: User | None,
+    actor: User | None,
     agreement_end: date | None = None,
     invoice_partner: Partner | None = None,
 ) -> Subscription:
@@ -257,13 +257,13 @@ def subscription_create(
         subscription=subscription,
         kind=OrderKind.ACTIVATION,
         quote=None,
-        by=by,
+        actor=actor,
         lines=priced.lines,
         vat=priced.vat_decision,
         summary={"state": _state_json(state), "scheduled": [], "removed_add_ons": []},
     )
     audit_record(
-        actor=by,
+        actor=actor,
         action=AuditAction.SUBSCRIPTION_CREATED,
         tenant=tenant,
         subject=subscription,
@@ -525,7 +525,7 @@ def quote_create(
     *,
     subscription: Subscription,
     desired: Desired,
-    by: User | None,
+    actor: User | None,
     downgrade_allowed: bool = True,
     snapshot: SubscriptionSnapshot | None = None,
 ) -> Quote:
@@ -561,7 +561,7 @@ def quote_create(
     # same subscription version: the Agreement already made (Back and Next again, a second
     # click) is given back instead of a copy. Confirming changes the version, so a quote
     # given back is always open.
-    key = _open_quote_key(subscription, today, by, asked)
+    key = _open_quote_key(subscription, today, actor, asked)
     kept = cache.get(key)
     if kept is not None and (kept.subscription_version, kept.desired, kept.content) == (
         subscription.version,
@@ -579,7 +579,7 @@ def quote_create(
         currency=subscription.currency,
         total=Decimal(content["immediate"]["total"]),
         created_at=clock.now(),
-        created_by=by,
+        created_by=actor,
     )
     # Kept once committed, without the objects it was made with (the subscription, the user).
     slim = Quote(**{field.attname: getattr(quote, field.attname) for field in Quote._meta.fields})
@@ -598,7 +598,7 @@ def _open_quote_key(subscription: Subscription, today: date, by: User | None, as
     return f"subscriptions:open-quote:{place}:{choices}"
 
 
-def quote_remake(*, quote: Quote, by: User | None, downgrade_allowed: bool = True) -> Quote:
+def quote_remake(*, quote: Quote, actor: User | None, downgrade_allowed: bool = True) -> Quote:
     """The same choices as ``quote``, priced again against the subscription as it is now: what
     an admin gets when confirming was refused because the subscription changed or the day
     passed. Raises QuoteError when the choices no longer make a change (or are refused)."""
@@ -613,12 +613,12 @@ def quote_remake(*, quote: Quote, by: User | None, downgrade_allowed: bool = Tru
             interfaces=None if asked["interfaces"] is None else frozenset(asked["interfaces"]),
             terminate=asked["terminate"],
         ),
-        by=by,
+        actor=actor,
         downgrade_allowed=downgrade_allowed,
     )
 
 
-def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
+def quote_confirm(*, quote: Quote, actor: User | None) -> OrderConfirmation:
     """Confirm the Agreement: apply the increases now, schedule the decreases, and confirm
     the order. Confirming the same quote again returns the same order.
 
@@ -655,14 +655,14 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
         # restores them exactly.
         if not content.get("terminate"):
             pending_changes(subscription=subscription).update(
-                status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=by
+                status=ChangeStatus.SUPERSEDED, closed_at=now, closed_by=actor
             )
         vat = content["vat"]
         order = _order_create(
             subscription=subscription,
             kind=OrderKind.CHANGE,
             quote=quote,
-            by=by,
+            actor=actor,
             lines=content["immediate_lines"],
             vat=VatDecision(vat["category"], Decimal(vat["rate"]), vat["note"]),
             summary={
@@ -685,14 +685,14 @@ def quote_confirm(*, quote: Quote, by: User | None) -> OrderConfirmation:
                 effective_date=date.fromisoformat(change["effective_date"]),
                 order=order,
                 created_at=now,
-                created_by=by,
+                created_by=actor,
             )
             for change in content["scheduled"]
         )
         quote.status = QuoteStatus.CONFIRMED
         quote.save(update_fields=["status"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.ORDER_CONFIRMED,
             tenant=subscription.tenant_id,
             subject=order,
@@ -706,7 +706,7 @@ def _order_create(
     subscription: Subscription,
     kind: str,
     quote: Quote | None,
-    by: User | None,
+    actor: User | None,
     lines: list[dict[str, Any]] | tuple[QuoteLine, ...],
     vat: VatDecision,
     summary: dict[str, Any],
@@ -727,7 +727,7 @@ def _order_create(
         subscription=subscription,
         kind=kind,
         quote=quote,
-        by=by,
+        actor=actor,
         lines=lines,
         vat=vat,
         summary=summary,
@@ -749,7 +749,7 @@ def order_rows(
     subscription: Subscription,
     kind: str,
     quote: Quote | None,
-    by: User | None,
+    actor: User | None,
     lines: list[dict[str, Any]] | tuple[QuoteLine, ...],
     vat: VatDecision,
     summary: dict[str, Any],
@@ -782,7 +782,7 @@ def order_rows(
         renewal_period_start=renewal_period_start,
         made_on=made_on,
         confirmed_at=confirmed_at,
-        confirmed_by=by,
+        confirmed_by=actor,
         seller=seller,
         invoice_partner_id=subscription.invoice_partner_id,
         seller_snapshot=seller.party(),
@@ -858,7 +858,7 @@ def buyer_snapshot(*, tenant: Tenant) -> dict[str, Any]:
 # Scheduled changes.
 
 
-def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None:
+def scheduled_change_cancel(*, change: ScheduledChange, actor: User | None) -> None:
     """Cancel a scheduled decrease or termination before it takes effect."""
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().get(pk=change.subscription_id)
@@ -886,23 +886,25 @@ def scheduled_change_cancel(*, change: ScheduledChange, by: User | None) -> None
                     )
         change.status = ChangeStatus.CANCELLED
         change.closed_at = clock.now()
-        change.closed_by = by
+        change.closed_by = actor
         change.save(update_fields=["status", "closed_at", "closed_by"])
         subscription.version_next()
         subscription.save(update_fields=["version", "updated_at"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.CHANGE_CANCELLED,
             tenant=subscription.tenant_id,
             subject=subscription,
             details={"change": change.description},
         )
         if change.kind == ChangeKind.TERMINATION:
-            _termination_withdrawal_order(subscription=subscription, termination=change, by=by)
+            _termination_withdrawal_order(
+                subscription=subscription, termination=change, actor=actor
+            )
 
 
 def _termination_withdrawal_order(
-    *, subscription: Subscription, termination: ScheduledChange, by: User | None
+    *, subscription: Subscription, termination: ScheduledChange, actor: User | None
 ) -> OrderConfirmation:
     """The order confirmation of a withdrawn termination: nothing is charged; it names the
     withdrawn termination, the scheduled changes that stand again and the next period's
@@ -916,7 +918,7 @@ def _termination_withdrawal_order(
         subscription=subscription,
         kind=OrderKind.CHANGE,
         quote=None,
-        by=by,
+        actor=actor,
         lines=[],
         vat=vat_decision(subscription=subscription, on=clock.today()),
         summary={
@@ -952,7 +954,7 @@ def _subscription_locked(tenant_id: int) -> Subscription | None:
     return Subscription.objects.select_for_update().filter(tenant_id=tenant_id).first()
 
 
-def licence_activate(*, membership: Membership, by: User | None) -> Membership:
+def licence_activate(*, membership: Membership, actor: User | None) -> Membership:
     """Activate a user: it takes a free licence (active users ≤ seats, §3.3)."""
     with transaction.atomic():
         subscription = _subscription_locked(membership.tenant_id)
@@ -965,7 +967,7 @@ def licence_activate(*, membership: Membership, by: User | None) -> Membership:
         membership.is_active = True
         membership.save(update_fields=["is_active"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.LICENCE_ACTIVATED,
             tenant=membership.tenant_id,
             subject=membership.user,
@@ -1014,7 +1016,7 @@ def licence_for_joining_user(*, tenant: Tenant, user: User) -> bool:
     return False
 
 
-def licence_deactivate(*, membership: Membership, by: User | None) -> Membership:
+def licence_deactivate(*, membership: Membership, actor: User | None) -> Membership:
     """Deactivate a user: its licence becomes free. The last active admin stays."""
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -1032,7 +1034,7 @@ def licence_deactivate(*, membership: Membership, by: User | None) -> Membership
         membership.is_active = False
         membership.save(update_fields=["is_active"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.LICENCE_DEACTIVATED,
             tenant=membership.tenant_id,
             subject=membership.user,

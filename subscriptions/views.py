@@ -140,7 +140,7 @@ def _quote_or_error(
         quote = quote_create(
             subscription=snapshot.subscription,
             desired=desired,
-            by=request.user,
+            actor=request.user,
             downgrade_allowed=request.tenant_role != PARTNER,
             snapshot=snapshot,
         )
@@ -296,7 +296,7 @@ def _agreement_renewed(
     """A new Agreement for the same choices, priced as the subscription is now."""
     try:
         renewed = quote_remake(
-            quote=quote, by=request.user, downgrade_allowed=request.tenant_role != PARTNER
+            quote=quote, actor=request.user, downgrade_allowed=request.tenant_role != PARTNER
         )
     except QuoteError as error:
         messages.error(
@@ -330,7 +330,7 @@ def agreement_view(request: HttpRequest, quote_id: int) -> HttpResponse:
         if request.POST.get("renew"):
             return _agreement_renewed(request, quote)
         try:
-            order = quote_confirm(quote=quote, by=request.user)
+            order = quote_confirm(quote=quote, actor=request.user)
         except QuoteConflictError:
             return _agreement_renewed(request, quote, refused=True)
         messages.success(
@@ -412,7 +412,7 @@ def agreement_display(content: dict) -> dict:
 def scheduled_change_cancel_view(request: HttpRequest, scheduledchange_id: int) -> HttpResponse:
     change = get_object_or_404(ScheduledChange, pk=scheduledchange_id)
     try:
-        scheduled_change_cancel(change=change, by=request.user)
+        scheduled_change_cancel(change=change, actor=request.user)
     except QuoteError as error:
         refusal_show(request, error)
     else:

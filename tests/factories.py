@@ -535,14 +535,14 @@ def invoice_issue_through_services(
             storage_gb=10,
             period_months=1,
             first_period_start=start,
-            by=None,
+            actor=None,
         )
     if upgrade_to_seats is not None:
         with clock.frozen(datetime.date(2024, 8, 16)):
             quote = quote_create(
-                subscription=subscription, desired=Desired(seats=upgrade_to_seats), by=None
+                subscription=subscription, desired=Desired(seats=upgrade_to_seats), actor=None
             )
-            quote_confirm(quote=quote, by=None)
+            quote_confirm(quote=quote, actor=None)
     run, _ = BillingRun.objects.get_or_create(
         kind="invoicing", run_date=invoice_date, defaults={"started_at": clock.now()}
     )

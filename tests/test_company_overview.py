@@ -35,8 +35,10 @@ def test_the_overview_shows_the_subscription_its_next_period_changes_and_orders(
         subscription = SubscriptionFactory(tenant=tenant, seats=5)
         MembershipFactory(tenant=tenant)
         with clock.frozen(SEED_DAY):
-            quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=admin_user)
-            order = quote_confirm(quote=quote, by=admin_user)
+            quote = quote_create(
+                subscription=subscription, desired=Desired(seats=3), actor=admin_user
+            )
+            order = quote_confirm(quote=quote, actor=admin_user)
         change = ScheduledChange.objects.get()
     client = verified_client(admin_user)
 

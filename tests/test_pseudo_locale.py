@@ -118,7 +118,7 @@ def _build_world(capture_on_commit) -> World:
         with capture_on_commit(execute=True):
             invoice = invoice_issue_through_services(tenant, seats=2, upgrade_to_seats=4)
         with capture_on_commit(execute=True):
-            credit_note_issue(invoice=invoice, lines=None, by=None, reason="")
+            credit_note_issue(invoice=invoice, lines=None, actor=None, reason="")
         actors = {
             role: MembershipFactory(tenant=tenant, role=role).user
             for role in (Role.ADMIN, Role.BILLING, Role.MEMBER)
@@ -135,10 +135,12 @@ def _build_world(capture_on_commit) -> World:
             if not subscription.scheduled_changes.exists():
                 decrease = Desired(seats=subscription.seats - 1)
                 quote_confirm(
-                    quote=quote_create(subscription=subscription, desired=decrease, by=None),
-                    by=actors["admin"],
+                    quote=quote_create(subscription=subscription, desired=decrease, actor=None),
+                    actor=actors["admin"],
                 )
-            agreement = quote_create(subscription=subscription, desired=Desired(seats=6), by=None)
+            agreement = quote_create(
+                subscription=subscription, desired=Desired(seats=6), actor=None
+            )
         # A partner organisation joins: its first user's welcome (partners have no
         # language of their own: the site's).
         with capture_on_commit(execute=True):
@@ -148,7 +150,7 @@ def _build_world(capture_on_commit) -> World:
                 business_id="0112038-9",
                 user_name="nelli.numero",
                 user_email="nelli@numerot.example",
-                by=actors["operator"],
+                actor=actors["operator"],
             )
         # An accounting system's module not licensed: the reason as a run writes it, in the
         # company's language (integrations/runs.py).

@@ -142,8 +142,8 @@ def test_the_upgrades_page_shows_a_confirmed_change_at_once(subscribed, settings
     assert "1 of 5 in use" in client.get(page).content.decode()
     assert "1 of 5 in use" in client.get(page).content.decode()  # kept
     with scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
-        quote_confirm(quote=quote, by=admin)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
+        quote_confirm(quote=quote, actor=admin)
         MembershipFactory(tenant=tenant)
     assert "2 of 9 in use" in client.get(page).content.decode()
 

@@ -56,7 +56,7 @@ class SellerChangeReviewView(TenantScopedAPIMixin, APIView):
         summary="Dismiss the prompt (dismissing again changes nothing)",
     )
     def post(self, request, tenant_id):
-        seller_change_review_dismiss(tenant=self.tenant, user=request.user)
+        seller_change_review_dismiss(tenant=self.tenant, actor=request.user)
         return Response(SellerChangeReviewSerializer(_seller_change(self.tenant)).data)
 
 

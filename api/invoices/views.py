@@ -202,7 +202,7 @@ class InvoiceCreditNoteView(TenantScopedAPIMixin, APIView):
         note = credit_note_issue(
             invoice=invoice,
             lines=form.validated_data.get("lines"),
-            by=request.user,
+            actor=request.user,
             reason=form.validated_data["reason"],
         )
         return Response(_invoice_data(note.pk), status=status.HTTP_201_CREATED)
@@ -232,7 +232,7 @@ class InvoiceReissueView(TenantScopedAPIMixin, APIView):
         form = serializers.ReissueRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         note, new = invoice_reissue(
-            invoice=invoice, by=request.user, reason=form.validated_data["reason"]
+            invoice=invoice, actor=request.user, reason=form.validated_data["reason"]
         )
         return Response(
             {"credit_note": _invoice_data(note.pk), "invoice": _invoice_data(new.pk)},
@@ -309,7 +309,7 @@ class SellerMigrationListView(generics.ListAPIView):
             to_seller=data["to_seller"],
             cohort_start=data["cohort_start"],
             notice_days=data["notice_days"],
-            by=request.user,
+            actor=request.user,
         )
         migration = self.get_queryset().get(pk=migration.pk)
         return Response(

@@ -88,7 +88,7 @@ class PartnerCreateView(APIView):
     def post(self, request):
         form = serializers.PartnerCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        partner, user = partners.partner_create(**form.validated_data, by=request.user)
+        partner, user = partners.partner_create(**form.validated_data, actor=request.user)
         body = {"partner": partner, "user_id": user.pk, "user_email": user.email}
         return Response(
             serializers.PartnerCreatedSerializer(body).data, status=status.HTTP_201_CREATED
@@ -123,7 +123,7 @@ class CustomerDetailView(PartnerAPIMixin, APIView):
     def delete(self, request, partner_id, tenant_id):
         customer = partners.partner_customer(partner=self.partner, tenant_id=tenant_id)
         collaboration = partners.collaboration_end(
-            tenant=customer.tenant, partner=self.partner, by=request.user
+            tenant=customer.tenant, partner=self.partner, actor=request.user
         )
         return Response(serializers.CollaborationSerializer(collaboration).data)
 
@@ -190,7 +190,7 @@ class ActivationListView(PartnerAPIMixin, APIView):
             activation, _token = partners.activation_create(
                 partner=self.partner,
                 engagement=data["engagement"],
-                by=request.user,
+                actor=request.user,
                 company=company,
                 customer=customer,
                 edition=data["edition"],
@@ -242,7 +242,7 @@ class PartnerInvitationListView(APIView):
         form.is_valid(raise_exception=True)
         invitation, _token = partners.partner_invitation_create(
             tenant=access.tenant,
-            by=request.user,
+            actor=request.user,
             partner_id=partner_id,
             email=form.validated_data.get("email", ""),
         )

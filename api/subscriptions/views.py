@@ -138,7 +138,7 @@ class TenantProvisionView(APIView):
             interfaces=frozenset(data.get("interfaces", [])),
             period_months=data["period_months"],
             first_period_start=data["first_period_start"],
-            by=request.user,
+            actor=request.user,
         )
         with tenant_scope(provisioned.tenant):
             body = {
@@ -234,7 +234,7 @@ class QuoteListView(TenantScopedAPIMixin, APIView):
         quote = services.quote_create(
             subscription=subscription,
             desired=desired,
-            by=request.user,
+            actor=request.user,
             downgrade_allowed=self.tenant_role != PARTNER,
         )
         return Response(
@@ -281,7 +281,7 @@ class QuoteConfirmView(TenantScopedAPIMixin, APIView):
     def post(self, request, tenant_id, quote_id):
         quote = get_object_or_404(Quote.objects.all(), pk=quote_id)
         was_confirmed = quote.status == QuoteStatus.CONFIRMED
-        order = services.quote_confirm(quote=quote, by=request.user)
+        order = services.quote_confirm(quote=quote, actor=request.user)
         return Response(
             _order_data(order),
             status=status.HTTP_200_OK if was_confirmed else status.HTTP_201_CREATED,
@@ -337,7 +337,7 @@ class ScheduledChangeDetailView(
     )
     def delete(self, request, tenant_id, scheduledchange_id):
         change = get_object_or_404(self.get_queryset(), pk=scheduledchange_id)
-        services.scheduled_change_cancel(change=change, by=request.user)
+        services.scheduled_change_cancel(change=change, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -349,7 +349,7 @@ class _LicenceView(TenantScopedAPIMixin, APIView):
         membership = get_object_or_404(
             Membership.objects.select_related("user", "tenant"), pk=membership_id
         )
-        membership = self.licence_action(membership=membership, by=request.user)
+        membership = self.licence_action(membership=membership, actor=request.user)
         membership = Membership.objects.select_related("user").get(pk=membership.pk)
         return Response(common_serializers.MembershipSerializer(membership).data)
 

@@ -185,7 +185,7 @@ class EInvoiceRetryError(DomainError):
     messages = {"not_failed": _("Only a failed e-invoice can be sent again.")}
 
 
-def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> EInvoiceDelivery:
+def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, actor: User | None) -> EInvoiceDelivery:
     """Put a failed delivery back in the queue with a fresh round of attempts (an operator's
     Retry): the same stored document, so the same invoice number. A document that could not
     be generated is generated now."""
@@ -206,7 +206,7 @@ def einvoice_delivery_retry(*, delivery: EInvoiceDelivery, by: User | None) -> E
         delivery.next_attempt_at = clock.now()
         delivery.save(update_fields=["status", "attempts", "next_attempt_at", "document"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.EINVOICE_DELIVERY_RETRIED,
             tenant=delivery.tenant_id,
             partner=delivery.partner_id,

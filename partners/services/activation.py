@@ -175,7 +175,7 @@ def activation_create(
     *,
     partner: Partner,
     engagement: Engagement | int | str,
-    by: User,
+    actor: User,
     tenant: Tenant | None = None,
     company: ExistingCustomer | None = None,
     customer: NewCustomer | None = None,
@@ -252,7 +252,7 @@ def activation_create(
                     country=customer.country,
                     business_id=customer.business_id,
                     vat_number=customer.vat_number,
-                    actor=by,
+                    actor=actor,
                     action=AuditAction.TENANT_CREATED_FOR_PARTNER,
                 )
             engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
@@ -282,7 +282,7 @@ def activation_create(
                         tenant=tenant,
                         email=customer.admin_email,
                         role=Role.ADMIN,
-                        actor=by,
+                        actor=actor,
                         notify=False,
                     )
                     password_path = (
@@ -308,11 +308,11 @@ def activation_create(
                     token_hash=token_hash(token),
                     expires_at=now + datetime.timedelta(days=ACTIVATION_VALID_DAYS),
                     idempotency_key=idempotency_key,
-                    created_by=by,
+                    created_by=actor,
                     created_at=now,
                 )
                 audit_record(
-                    actor=by,
+                    actor=actor,
                     action=AuditAction.PARTNER_ACTIVATION_CREATED,
                     tenant=tenant,
                     partner=partner,

@@ -39,7 +39,7 @@ def agreement_end_for(*, start: datetime.date, months: int) -> datetime.date:
 
 
 def activation_approve(
-    *, activation: PartnerActivation, user: User, terms_accepted: bool
+    *, activation: PartnerActivation, actor: User, terms_accepted: bool
 ) -> PartnerActivation:
     """The customer's administrator approves: the terms acceptance is recorded, the
     collaboration becomes active and, for a customer without one, the subscription starts
@@ -51,7 +51,7 @@ def activation_approve(
         if activation.status != ActivationStatus.PENDING or activation.expires_at <= clock.now():
             raise ValidationError(_("This activation is no longer waiting for approval."))
         if not Membership.objects.filter(
-            tenant=tenant, user=user, role=Role.ADMIN, is_active=True
+            tenant=tenant, user=actor, role=Role.ADMIN, is_active=True
         ).exists():
             raise ValidationError(
                 _("Only an administrator of %(tenant)s can approve this.") % {"tenant": tenant.name}
@@ -60,7 +60,7 @@ def activation_approve(
             raise ValidationError({"accept_terms": [_("Accept the terms to approve.")]})
         seller = activation_seller(activation=activation)
         if seller is not None:
-            _terms_record(tenant=tenant, seller=seller, user=user)
+            _terms_record(tenant=tenant, seller=seller, user=actor)
         now = clock.now()
         collaboration = Collaboration.objects.select_for_update().get(
             pk=activation.collaboration_id
@@ -83,7 +83,7 @@ def activation_approve(
                     .included_storage_gb,
                     period_months=activation.agreement_months,
                     first_period_start=start,
-                    by=user,
+                    actor=actor,
                     agreement_end=agreement_end_for(
                         start=start, months=activation.agreement_months
                     ),
@@ -99,9 +99,9 @@ def activation_approve(
         activation_status_move(
             activation=activation,
             to=ActivationStatus.APPROVED,
-            actor=user,
+            actor=actor,
             fields={
-                "approved_by": user,
+                "approved_by": actor,
                 "approved_at": now,
                 "subscription": activation.subscription,
             },
@@ -110,7 +110,7 @@ def activation_approve(
     return activation
 
 
-def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerActivation:
+def activation_decline(*, activation: PartnerActivation, actor: User) -> PartnerActivation:
     """The customer's administrator declines: the activation is closed, a collaboration that
     was waiting only for it ends (the partner never had access), and the partner is told."""
     tenant = activation.tenant
@@ -119,7 +119,7 @@ def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerA
         if activation.status != ActivationStatus.PENDING or activation.expires_at <= clock.now():
             raise ValidationError(_("This activation is no longer waiting for approval."))
         if not Membership.objects.filter(
-            tenant=tenant, user=user, role=Role.ADMIN, is_active=True
+            tenant=tenant, user=actor, role=Role.ADMIN, is_active=True
         ).exists():
             raise ValidationError(
                 _("Only an administrator of %(tenant)s can decline this.") % {"tenant": tenant.name}
@@ -131,7 +131,7 @@ def activation_decline(*, activation: PartnerActivation, user: User) -> PartnerA
             collaboration.status = CollaborationStatus.ENDED
             collaboration.ended_at = clock.now()
             collaboration.save(update_fields=["status", "ended_at"])
-        activation_status_move(activation=activation, to=ActivationStatus.DECLINED, actor=user)
+        activation_status_move(activation=activation, to=ActivationStatus.DECLINED, actor=actor)
         _activation_answered(activation, outcome="declined")
     return activation
 

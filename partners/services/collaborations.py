@@ -24,7 +24,7 @@ def collaboration_live_locked(*, tenant: Tenant, partner: Partner) -> Collaborat
     )
 
 
-def collaboration_end(*, tenant: Tenant, partner: Partner, by: User) -> Collaboration:
+def collaboration_end(*, tenant: Tenant, partner: Partner, actor: User) -> Collaboration:
     """Either side ends the collaboration: the partner's very next request for the tenant is
     a 404 (``tenant_access`` only counts active collaborations); waiting activations are
     cancelled with it."""
@@ -38,9 +38,11 @@ def collaboration_end(*, tenant: Tenant, partner: Partner, by: User) -> Collabor
         for activation in PartnerActivation.objects.filter(
             partner=partner, status=ActivationStatus.PENDING
         ):
-            activation_status_move(activation=activation, to=ActivationStatus.CANCELLED, actor=by)
+            activation_status_move(
+                activation=activation, to=ActivationStatus.CANCELLED, actor=actor
+            )
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.PARTNER_COLLABORATION_ENDED,
             tenant=tenant,
             partner=partner,

@@ -35,7 +35,7 @@ from severa import clock
 
 
 def partner_invitation_create(
-    *, tenant: Tenant, by: User, partner_id: int | str | None = None, email: str = ""
+    *, tenant: Tenant, actor: User, partner_id: int | str | None = None, email: str = ""
 ) -> tuple[PartnerInvitation, str]:
     """A tenant admin invites a partner, named by its id or a partner user's e-mail; the
     e-mail goes to that user (or to every user of the partner)."""
@@ -82,12 +82,12 @@ def partner_invitation_create(
             partner=partner,
             email=recipients[0],
             token_hash=token_hash(token),
-            invited_by=by,
+            invited_by=actor,
             created_at=now,
             expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
         )
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.PARTNER_INVITED,
             tenant=tenant,
             partner=partner,
@@ -100,7 +100,7 @@ def partner_invitation_create(
             context={
                 "tenant": tenant.name,
                 "partner": partner.name,
-                "invited_by": by.get_full_name() or by.username,
+                "invited_by": actor.get_full_name() or actor.username,
                 "path": reverse("partner_invitation_open", kwargs={"token": token}),
                 "expires_at": invitation.expires_at.isoformat(),
             },

@@ -23,7 +23,7 @@ def partner_create(
     business_id: str,
     user_name: str,
     user_email: str,
-    by: User,
+    actor: User,
     support_email: str = "",
 ) -> tuple[Partner, User]:
     """A partner organisation with its first user, who gets an e-mail with a link to set a
@@ -58,7 +58,7 @@ def partner_create(
         user.save()
         PartnerMembership.objects.create(partner=partner, user=user)
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.PARTNER_CREATED,
             partner=partner,
             subject=partner,

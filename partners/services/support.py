@@ -24,7 +24,7 @@ from subscriptions.services import Desired, edition_downgrade_refuse, quote_crea
 
 
 def support_request_create(
-    *, tenant: Tenant, partner: Partner | None, requested_edition: str, message: str, by: User
+    *, tenant: Tenant, partner: Partner | None, requested_edition: str, message: str, actor: User
 ) -> SupportRequest:
     with tenant_scope(tenant):
         request = SupportRequest.objects.create(
@@ -32,11 +32,11 @@ def support_request_create(
             partner=partner,
             requested_edition=requested_edition,
             message=message.strip(),
-            created_by=by,
+            created_by=actor,
             created_at=clock.now(),
         )
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.SUPPORT_REQUESTED,
             tenant=tenant,
             partner=partner,
@@ -46,17 +46,17 @@ def support_request_create(
     return request
 
 
-def support_request_resolve(*, support_request: SupportRequest, by: User) -> SupportRequest:
+def support_request_resolve(*, support_request: SupportRequest, actor: User) -> SupportRequest:
     with tenant_scope(support_request.tenant_id), transaction.atomic():
         locked = SupportRequest.objects.select_for_update().get(pk=support_request.pk)
         if locked.status != SupportRequestStatus.OPEN:
             raise ValidationError(_("This request is already resolved."))
         locked.status = SupportRequestStatus.RESOLVED
-        locked.resolved_by = by
+        locked.resolved_by = actor
         locked.resolved_at = clock.now()
         locked.save(update_fields=["status", "resolved_by", "resolved_at"])
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.SUPPORT_RESOLVED,
             tenant=locked.tenant_id,
             partner=locked.partner_id,
@@ -67,7 +67,7 @@ def support_request_resolve(*, support_request: SupportRequest, by: User) -> Sup
 
 
 def partner_edition_change(
-    *, tenant: Tenant, partner: Partner, edition: str, message: str, by: User
+    *, tenant: Tenant, partner: Partner, edition: str, message: str, actor: User
 ) -> Quote | SupportRequest:
     """An upgrade: the quote to confirm (the caller sends the user to its Agreement page).
     A downgrade: a support request for the operators; nothing changes until they act."""
@@ -87,9 +87,11 @@ def partner_edition_change(
                 partner=partner,
                 requested_edition=edition,
                 message=message,
-                by=by,
+                actor=actor,
             )
         try:
-            return quote_create(subscription=subscription, desired=Desired(edition=edition), by=by)
+            return quote_create(
+                subscription=subscription, desired=Desired(edition=edition), actor=actor
+            )
         except QuoteError as error:
             raise ValidationError({"edition": [error.message]}) from None

@@ -115,7 +115,7 @@ def test_the_invoice_detail_has_lines_vat_totals_and_its_credit_notes(billing_ap
 
     line = invoice.lines.get()
     with clock.frozen(datetime.date(2025, 6, 12)):
-        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("40.00")}, by=None)
+        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("40.00")}, actor=None)
         payment_register(
             invoice=invoice,
             amount=Decimal("50.00"),

@@ -83,10 +83,10 @@ def _subscription_with_quotes(tenant, user) -> tuple[tuple[int, ...], tuple[int,
         subscription = SubscriptionFactory(
             tenant=tenant, seats=5, period_start=period.start, period_end=period.end
         )
-        decrease = quote_create(subscription=subscription, desired=Desired(seats=4), by=user)
-        quote_confirm(quote=decrease, by=user)
+        decrease = quote_create(subscription=subscription, desired=Desired(seats=4), actor=user)
+        quote_confirm(quote=decrease, actor=user)
         subscription.refresh_from_db()
-        increase = quote_create(subscription=subscription, desired=Desired(seats=7), by=user)
+        increase = quote_create(subscription=subscription, desired=Desired(seats=7), actor=user)
         changes = tuple(ScheduledChange.objects.values_list("pk", flat=True))
     return (decrease.pk, increase.pk), changes
 
@@ -136,7 +136,7 @@ def _invoices(tenant) -> tuple[int, ...]:
     with scopes_disabled():
         invoice = invoice_create(tenant)
         note = credit_note_issue(
-            invoice=invoice, lines={invoice.lines.get().pk: Decimal("10.00")}, by=None
+            invoice=invoice, lines={invoice.lines.get().pk: Decimal("10.00")}, actor=None
         )
     return invoice.pk, note.pk
 

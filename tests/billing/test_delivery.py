@@ -212,7 +212,7 @@ def test_issuing_renders_nothing_until_the_issuing_transaction_has_committed(
             storage_gb=10,
             period_months=1,
             first_period_start=datetime.date(2024, 8, 1),
-            by=None,
+            actor=None,
         )
     run = BillingRun.objects.create(kind="invoicing", run_date=T0.date(), started_at=T0)
     with clock.frozen(T0):

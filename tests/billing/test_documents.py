@@ -157,7 +157,7 @@ def test_a_reverse_charged_invoice_carries_the_legal_note():
 
 def test_a_credit_note_says_so_and_references_the_credited_invoice(invoice):
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
 
     html = invoice_html(invoice=note)
     text = pdf_text(invoice_pdf(invoice=note))

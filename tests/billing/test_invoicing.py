@@ -58,7 +58,7 @@ def _subscribed(
             storage_gb=10,
             period_months=months,
             first_period_start=start,
-            by=None,
+            actor=None,
         )
     return tenant, seller
 
@@ -158,8 +158,8 @@ def test_one_invoice_per_tenant_and_seller_covers_every_order():
 
     subscription = Subscription.objects.get(tenant=tenant)
     with clock.frozen(datetime.date(2024, 8, 16)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), actor=None)
+        quote_confirm(quote=quote, actor=None)
     day = datetime.date(2024, 8, 19)
     with clock.frozen(day):
         invoices_issue(billing_run=_run(day), invoice_date=day)
@@ -177,7 +177,7 @@ def test_partial_and_whole_credit_notes():
         invoices_issue(billing_run=_run(day), invoice_date=day)
         invoice = Invoice.objects.get()
         line = invoice.lines.get()
-        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("30.00")}, by=None)
+        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("30.00")}, actor=None)
         assert note.kind == "credit_note"
         assert note.credited_invoice == invoice
         assert (note.net, note.vat, note.total) == (
@@ -187,8 +187,8 @@ def test_partial_and_whole_credit_notes():
         )
         assert note.number == invoice.number + 1
         with pytest.raises(InvoicingError, match="60.00 EUR left to credit"):
-            credit_note_issue(invoice=invoice, lines={line.pk: Decimal("61.00")}, by=None)
-        rest = credit_note_issue(invoice=invoice, lines=None, by=None)
+            credit_note_issue(invoice=invoice, lines={line.pk: Decimal("61.00")}, actor=None)
+        rest = credit_note_issue(invoice=invoice, lines=None, actor=None)
     assert rest.net == Decimal("-60.00")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceState.CREDITED

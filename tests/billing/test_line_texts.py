@@ -161,7 +161,7 @@ def test_an_issued_document_does_not_change_when_the_buyer_changes_language(finn
 
     # A credit note issued now is a new document: written in the buyer's language of today.
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
     assert [line.description for line in note.lines.order_by("position")] == [
         "Professional, användarlicenser",
         ADDITIONAL_SV,
@@ -179,7 +179,7 @@ def test_a_reissued_invoice_is_written_in_the_buyers_language_of_its_day(finnish
     tenant.language = "nb"
     tenant.save()
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note, new = invoice_reissue(invoice=finnish_invoice, by=None)
+        note, new = invoice_reissue(invoice=finnish_invoice, actor=None)
     expected = ["Professional, brukerlisenser", "Professional, ekstra brukerlisenser"]
     assert [line.description for line in new.lines.order_by("position")] == expected
     assert [line.description for line in note.lines.order_by("position")] == expected
@@ -201,7 +201,7 @@ def test_a_reverse_charged_swedish_buyer_gets_the_note_in_swedish(unscoped):
     tenant.language = "fi"
     tenant.save()
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
     assert note.kind == InvoiceKind.CREDIT_NOTE
     assert (note.vat_note, note.vat_note_kind) == (
         "Käännetty verovelvollisuus: ALV-direktiivi 2006/112/EY 196 art.",
@@ -265,7 +265,7 @@ def test_the_agreement_page_is_in_the_readers_language(
     signed_in = verified_client(admin_user)
     with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
         quote = quote_create(
-            subscription=subscription, desired=Desired(seats=7, storage_gb=50), by=admin_user
+            subscription=subscription, desired=Desired(seats=7, storage_gb=50), actor=admin_user
         )
         path = reverse("tenant_agreement", args=[tenant.pk, quote.pk])
         finnish = page_text(signed_in.get(path, HTTP_ACCEPT_LANGUAGE="fi"))
@@ -282,8 +282,8 @@ def test_scheduled_changes_are_shown_in_the_readers_language(
 ):
     signed_in = verified_client(admin_user)
     with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=admin_user)
-        quote_confirm(quote=quote, by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), actor=admin_user)
+        quote_confirm(quote=quote, actor=admin_user)
         change = ScheduledChange.objects.get(subscription=subscription)
         # Confirmed by an English tenant: its stored text is English, its kind is kept.
         assert (change.description, change.text_kind, change.params) == (
@@ -304,7 +304,7 @@ def test_scheduled_changes_are_shown_in_the_readers_language(
 def test_a_quote_in_the_api_is_in_the_readers_language(tenant, subscription):
     client = _api(tenant, role=Role.ADMIN)
     with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=7), by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=7), actor=None)
         path = f"/api/v1/tenants/{tenant.pk}/quotes/{quote.pk}"
         finnish = client.get(path, HTTP_ACCEPT_LANGUAGE="fi").json()
         english = client.get(path, HTTP_ACCEPT_LANGUAGE="en").json()
@@ -316,8 +316,8 @@ def test_a_finnish_buyers_scheduled_changes_are_confirmed_in_finnish(tenant, sub
     tenant.language = "fi"
     tenant.save()
     with clock.frozen(datetime.date(2025, 6, 5)), scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
-        order = quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), actor=None)
+        order = quote_confirm(quote=quote, actor=None)
         change = ScheduledChange.objects.get(subscription=subscription)
         text = pdf_text(order_confirmation_pdf(order=order))
     decrease = "Käyttäjälisenssejä 3 (aiemmin 5)"

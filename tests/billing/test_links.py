@@ -203,7 +203,7 @@ def test_a_link_only_reads(links, anonymous):
 
 def test_a_credit_note_link_says_what_it_credits(invoice, links, anonymous):
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
         note_links = deliver(note)
 
     with clock.frozen(datetime.date(2024, 8, 27)):
@@ -225,7 +225,7 @@ def test_the_billing_page_lists_invoices_and_credit_notes_each_opening(
     tenant, invoice, admin_user, verified_client
 ):
     with clock.frozen(datetime.date(2024, 8, 26)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
     client = verified_client(admin_user)
 
     page = client.get(f"/t/{tenant.pk}/billing/").content.decode()

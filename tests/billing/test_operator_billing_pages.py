@@ -322,7 +322,7 @@ def test_cancel_a_cohort(operator_client, cohort_world, operator):
     old, new, _subscription = cohort_world
     with clock.frozen(datetime.date(2025, 6, 5)):
         migration = seller_migration_schedule(
-            from_seller=old, to_seller=new, cohort_start=datetime.date(2025, 8, 1), by=operator
+            from_seller=old, to_seller=new, cohort_start=datetime.date(2025, 8, 1), actor=operator
         )
         response = operator_client.post(f"/operator/seller-migrations/{migration.pk}/cancel/")
     assert response.status_code == 302
@@ -336,7 +336,7 @@ def test_terms_and_cohorts_in_the_django_admin(operator_client, cohort_world, op
     old, new, _subscription = cohort_world
     with clock.frozen(datetime.date(2025, 6, 5)):
         migration = seller_migration_schedule(
-            from_seller=old, to_seller=new, cohort_start=datetime.date(2025, 8, 1), by=operator
+            from_seller=old, to_seller=new, cohort_start=datetime.date(2025, 8, 1), actor=operator
         )
     for url in (
         "/admin/billing/termsversion/add/",

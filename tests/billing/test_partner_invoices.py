@@ -265,7 +265,7 @@ def test_credit_notes_and_payments_work_on_a_partner_invoice(
         invoice = Invoice.objects.get(partner=world["partner"])
         aalto_line = invoice.lines.get(position=1)
         with clock.frozen(datetime.datetime(2025, 6, 20, 9, tzinfo=datetime.UTC)):
-            note = credit_note_issue(invoice=invoice, lines={aalto_line.pk: "11.52"}, by=None)
+            note = credit_note_issue(invoice=invoice, lines={aalto_line.pk: "11.52"}, actor=None)
             payment = payment_register(
                 invoice=invoice,
                 amount=Decimal("367.66"),
@@ -529,7 +529,7 @@ def test_a_partner_invoice_is_reissued_with_each_customers_lines(
     with scopes_disabled():
         invoice = Invoice.objects.get(partner=world["partner"])
         with clock.frozen(datetime.datetime(2025, 6, 20, 9, tzinfo=datetime.UTC)):
-            note, new = invoice_reissue(invoice=invoice, by=None)
+            note, new = invoice_reissue(invoice=invoice, actor=None)
         assert (new.partner_id, new.tenant_id) == (world["partner"].pk, None)
         assert (note.total, new.total, new.vat) == (-invoice.total, invoice.total, invoice.vat)
         assert new.vat_note == invoice.vat_note

@@ -36,7 +36,7 @@ def test_reissue_credits_in_full_and_issues_the_same_lines_next_in_the_series(
     # 3 seats × 30.00 = 90.00, 25.5 % = 22.95 → 112.95.
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     with clock.frozen(datetime.date(2024, 9, 10)), django_capture_on_commit_callbacks(execute=True):
-        note, new = invoice_reissue(invoice=invoice, by=None, reason="Wrong rounding")
+        note, new = invoice_reissue(invoice=invoice, actor=None, reason="Wrong rounding")
     assert (note.kind, note.credited_invoice_id) == ("credit_note", invoice.pk)
     assert (note.net, note.vat, note.total) == (
         Decimal("-90.00"),
@@ -81,7 +81,7 @@ def test_the_new_invoice_takes_the_vat_of_its_own_date():
     # Issued at 24 %: 90.00 + 21.60 = 111.60; reissued after the change at 25.5 %.
     invoice = _invoiced(datetime.date(2024, 8, 5), seats=3)
     with clock.frozen(datetime.date(2024, 9, 2)):
-        note, new = invoice_reissue(invoice=invoice, by=None)
+        note, new = invoice_reissue(invoice=invoice, actor=None)
     assert note.total == Decimal("-111.60")
     assert (new.vat, new.total) == (Decimal("22.95"), Decimal("112.95"))
     assert new.lines.get().vat_rate == Decimal("25.5")
@@ -97,7 +97,7 @@ def test_reissue_with_cash_rounding():
         datetime.date(2024, 9, 2), tenant=tenant, seller=seller, currency="SEK", seats=1
     )
     with clock.frozen(datetime.date(2024, 9, 9)):
-        note, new = invoice_reissue(invoice=invoice, by=None)
+        note, new = invoice_reissue(invoice=invoice, actor=None)
     assert (note.rounding, note.total) == (Decimal("-0.50"), Decimal("-413.00"))
     assert (new.net, new.vat, new.rounding, new.total) == (
         Decimal("330.00"),
@@ -111,7 +111,7 @@ def test_the_run_still_invoices_each_order_line_once_after_a_reissue():
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     day = datetime.date(2024, 9, 9)
     with clock.frozen(day):
-        invoice_reissue(invoice=invoice, by=None)
+        invoice_reissue(invoice=invoice, actor=None)
         tally = invoices_issue(billing_run=_run(day), invoice_date=day)
     assert tally.counts["invoices"] == 0
     assert Invoice.objects.filter(kind="invoice").count() == 2
@@ -122,9 +122,9 @@ def test_the_run_still_invoices_each_order_line_once_after_a_reissue():
 def test_a_second_reissue_is_refused_and_changes_nothing():
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     with clock.frozen(datetime.date(2024, 9, 9)):
-        _note, new = invoice_reissue(invoice=invoice, by=None)
+        _note, new = invoice_reissue(invoice=invoice, actor=None)
         with pytest.raises(InvoicingError, match=f"already reissued as {new.display_number}"):
-            invoice_reissue(invoice=invoice, by=None)
+            invoice_reissue(invoice=invoice, actor=None)
         # In the reader's language.
         with (
             translation.override("fi"),
@@ -132,7 +132,7 @@ def test_a_second_reissue_is_refused_and_changes_nothing():
                 InvoicingError, match=f"on jo laskutettu uudelleen laskuna {new.display_number}"
             ),
         ):
-            invoice_reissue(invoice=invoice, by=None)
+            invoice_reissue(invoice=invoice, actor=None)
     assert Invoice.objects.count() == 3
 
 
@@ -140,19 +140,19 @@ def test_a_credit_note_or_a_credited_invoice_cannot_be_reissued():
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     line = invoice.lines.get()
     with clock.frozen(datetime.date(2024, 9, 9)):
-        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("30.00")}, by=None)
+        note = credit_note_issue(invoice=invoice, lines={line.pk: Decimal("30.00")}, actor=None)
         with pytest.raises(InvoicingError, match="not a credit note"):
-            invoice_reissue(invoice=note, by=None)
+            invoice_reissue(invoice=note, actor=None)
         with pytest.raises(InvoicingError, match="already credited"):
-            invoice_reissue(invoice=invoice, by=None)
+            invoice_reissue(invoice=invoice, actor=None)
     assert Invoice.objects.count() == 2
 
 
 def test_a_reissued_invoice_can_itself_be_reissued():
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     with clock.frozen(datetime.date(2024, 9, 9)):
-        _note, new = invoice_reissue(invoice=invoice, by=None)
-        _second_note, newest = invoice_reissue(invoice=new, by=None)
+        _note, new = invoice_reissue(invoice=invoice, actor=None)
+        _second_note, newest = invoice_reissue(invoice=new, actor=None)
     assert newest.number == invoice.number + 4
     assert newest.lines.get().reissued_order_line_id == invoice.lines.get().order_line_id
 
@@ -165,7 +165,7 @@ def test_the_reader_of_both_documents_sees_which_replaces_which():
 
     invoice = _invoiced(datetime.date(2024, 9, 2), seats=3)
     with clock.frozen(datetime.date(2024, 9, 10)):
-        note, new = invoice_reissue(invoice=invoice, by=None, reason="Wrong rounding")
+        note, new = invoice_reissue(invoice=invoice, actor=None, reason="Wrong rounding")
 
     def page(document: Invoice) -> str:
         # The tenant's invoice page and the e-mailed link's page show the same part.

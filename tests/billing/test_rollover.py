@@ -101,7 +101,7 @@ def _subscribe(*, start, months, on=None, seats=10, **kwargs):
             storage_gb=kwargs.pop("storage_gb", 10),
             period_months=months,
             first_period_start=start,
-            by=None,
+            actor=None,
             **kwargs,
         )
 
@@ -134,9 +134,9 @@ def test_the_seed_decrease_made_on_2013_08_31_applies_on_2013_09_01(
         quote = quote_create(
             subscription=subscription,
             desired=Desired(seats=6, storage_gb=10, interfaces=frozenset()),
-            by=None,
+            actor=None,
         )
-        quote_confirm(quote=quote, by=None)
+        quote_confirm(quote=quote, actor=None)
     changes = list(ScheduledChange.objects.filter(subscription=subscription))
     assert {(c.kind, c.value, c.effective_date) for c in changes} == {
         (ChangeKind.SEATS, "6", D(2013, 9, 1)),
@@ -198,8 +198,8 @@ def test_a_termination_ends_the_subscription_with_no_renewal():
     _prices_in_2013(professional_from_september="30.00")
     subscription = _subscribe(start=D(2013, 3, 1), months=6, seats=4)
     with clock.frozen(D(2013, 8, 31)):
-        quote = quote_create(subscription=subscription, desired=Desired(terminate=True), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(terminate=True), actor=None)
+        quote_confirm(quote=quote, actor=None)
     orders_before = OrderConfirmation.objects.count()
 
     with clock.frozen(D(2013, 9, 1)):
@@ -226,8 +226,8 @@ def test_two_missed_periods_are_caught_up_each_at_its_own_prices():
     33.00 from 2025-08-01; the run of 2025-08-15 is the first since April."""
     subscription = _subscribe(start=D(2025, 2, 1), months=3, seats=8)
     with clock.frozen(D(2025, 4, 10)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=5), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=5), actor=None)
+        quote_confirm(quote=quote, actor=None)
     Price.objects.create(
         edition=Edition.objects.get(code="professional"),
         currency="EUR",

@@ -75,7 +75,7 @@ def _subscribe(*, start, months, seats=5, on=None, **kwargs):
             storage_gb=10,
             period_months=months,
             first_period_start=start,
-            by=None,
+            actor=None,
             **kwargs,
         )
 
@@ -104,8 +104,8 @@ def test_the_seed_seat_added_on_2025_06_05_is_invoiced_on_monday_2025_06_09():
     }
 
     with clock.frozen(D(2025, 6, 5)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=None)
+        quote_confirm(quote=quote, actor=None)
     runs = billing_run(up_to=D(2025, 6, 9))
 
     assert _kinds(runs) == [
@@ -528,8 +528,8 @@ def test_the_invoicing_run_reads_only_the_orders_not_invoiced_yet():
         OrderConfirmation.objects.order_by("made_on").values_list("made_on", "invoiced")
     ) == [(D(2025, 5, 1), True), (D(2025, 6, 1), True)]
     with clock.frozen(D(2025, 6, 5)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=3), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=3), actor=None)
+        quote_confirm(quote=quote, actor=None)
     assert list(uninvoiced_orders(up_to=D(2025, 6, 9)).values_list("made_on", flat=True)) == [
         D(2025, 6, 5)
     ]

@@ -52,8 +52,8 @@ def test_dismissing_records_who_and_when_once(tenant, admin_user):
     item = _item(tenant)
     at = datetime.datetime(2025, 5, 2, 8, 0, tzinfo=datetime.UTC)
     with clock.frozen(at):
-        assert seller_change_review_dismiss(tenant=tenant, user=admin_user) == 1
-        assert seller_change_review_dismiss(tenant=tenant, user=admin_user) == 0
+        assert seller_change_review_dismiss(tenant=tenant, actor=admin_user) == 1
+        assert seller_change_review_dismiss(tenant=tenant, actor=admin_user) == 0
     item.refresh_from_db()
     assert (item.review_dismissed_at, item.review_dismissed_by) == (at, admin_user)
     assert seller_change_review_pending(tenant=tenant) is None

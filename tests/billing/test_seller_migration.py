@@ -126,7 +126,7 @@ def _norwegian_tenant(name, *, seller, start, months=3, currency="NOK", country=
             storage_gb=10,
             period_months=months,
             first_period_start=start,
-            by=admin,
+            actor=admin,
         )
     return tenant, admin
 
@@ -159,7 +159,7 @@ def _schedule(world, **kwargs):
             from_seller=world["norge"],
             to_seller=world["solutions"],
             cohort_start=kwargs.pop("cohort_start", COHORT),
-            by=world["operator"],
+            actor=world["operator"],
             **kwargs,
         )
 
@@ -443,8 +443,8 @@ def test_a_subscription_terminating_before_the_cohort_is_left_out(world):
     fjord = world["fjord"]
     subscription = _subscription(fjord)
     with clock.frozen(datetime.date(2025, 3, 10)):
-        quote = quote_create(subscription=subscription, desired=Desired(terminate=True), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(terminate=True), actor=None)
+        quote_confirm(quote=quote, actor=None)
     with pytest.raises(SellerMigrationError, match="No active subscription"):
         _schedule(world)
 
@@ -512,7 +512,7 @@ def test_a_subscription_moved_meanwhile_is_skipped(world, django_capture_on_comm
 def test_cancel_before_the_cohort_and_not_after(world, django_capture_on_commit_callbacks):
     migration = _schedule(world)
     with clock.frozen(SCHEDULED_ON):
-        seller_migration_cancel(migration=migration, by=world["operator"])
+        seller_migration_cancel(migration=migration, actor=world["operator"])
     migration.refresh_from_db()
     assert migration.status == SellerMigrationStatus.CANCELLED
     assert migration.items.get().status == SellerMigrationItemStatus.CANCELLED
@@ -521,6 +521,6 @@ def test_cancel_before_the_cohort_and_not_after(world, django_capture_on_commit_
     again = _schedule(world)
     _notify(again, django_capture_on_commit_callbacks)
     with clock.frozen(COHORT), pytest.raises(SellerMigrationError, match="has started"):
-        seller_migration_cancel(migration=again, by=world["operator"])
+        seller_migration_cancel(migration=again, actor=world["operator"])
     with clock.frozen(COHORT), pytest.raises(SellerMigrationError, match="not be in advance"):
         seller_migration_notify(migration=again)

@@ -96,7 +96,7 @@ def _seed() -> dict:
                 storage_gb=500,
                 add_ons=frozenset({"resource-planning", "travel-expenses"}),
             ),
-            by=User.objects.get(username="aino.admin"),
+            actor=User.objects.get(username="aino.admin"),
         )
         contact = BillingContact.objects.filter(tenant=aalto).order_by("pk").last()
     return {

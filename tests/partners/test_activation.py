@@ -46,7 +46,7 @@ def test_the_activation_email_is_written_to_the_outbox_with_the_activation(
     activation, token = activation_create(
         partner=partner,
         engagement=engagement,
-        by=partner_user,
+        actor=partner_user,
         tenant=tenant,
         edition="enterprise",
         seats=50,
@@ -86,7 +86,7 @@ def test_existing_subscription_keeps_its_agreement_and_nothing_is_charged(
         activation, token = activation_create(
             partner=partner,
             engagement=engagement,
-            by=partner_user,
+            actor=partner_user,
             tenant=tenant,
             # Checked like any selection and kept as typed, but not sold: the customer
             # keeps its edition.
@@ -155,7 +155,7 @@ def test_existing_customer_without_subscription_gets_one_when_approved(
         activation, token = activation_create(
             partner=partner,
             engagement=engagement.pk,
-            by=partner_user,
+            actor=partner_user,
             tenant=tenant,
             edition="business",
             seats=3,
@@ -171,7 +171,7 @@ def test_existing_customer_without_subscription_gets_one_when_approved(
     assert "Business, 3 seats, agreement period 12 months" in message.body
 
     with clock.frozen(APPROVAL_DAY):
-        activation_approve(activation=activation, user=admin_user, terms_accepted=True)
+        activation_approve(activation=activation, actor=admin_user, terms_accepted=True)
     with scopes_disabled():
         subscription = Subscription.objects.get(tenant=tenant)
         # §3.2: periods start on the 1st; the first one is the one containing the approval.
@@ -211,7 +211,7 @@ def test_brand_new_customer_admin_sets_a_password_then_approves(
         activation, token = activation_create(
             partner=partner,
             engagement=engagement,
-            by=partner_user,
+            actor=partner_user,
             customer=customer,
             edition="professional",
             seats=2,
@@ -292,7 +292,7 @@ def test_bad_new_customer_details_are_refused_and_nothing_is_saved(
         activation_create(
             partner=partner,
             engagement=engagement,
-            by=partner_user,
+            actor=partner_user,
             customer=NewCustomer(**details),
             edition="professional",
             seats=2,
@@ -327,7 +327,7 @@ def test_bad_selection_for_an_existing_customer_is_refused(
     } | changes
     with pytest.raises(ValidationError) as refused:
         activation_create(
-            partner=partner, engagement=engagement, by=partner_user, tenant=tenant, **selection
+            partner=partner, engagement=engagement, actor=partner_user, tenant=tenant, **selection
         )
     assert field in refused.value.message_dict
     with scopes_disabled():
@@ -343,14 +343,14 @@ def test_an_engagement_of_another_partner_or_customer_is_refused(
         SubscriptionFactory(tenant=other_tenant)
         foreign = other_partner.engagements.create(name="Theirs", created_at=clock.now())
     with pytest.raises(ValidationError):
-        activation_create(partner=partner, engagement=foreign, by=partner_user, tenant=tenant)
-    activation_create(partner=partner, engagement=engagement, by=partner_user, tenant=tenant)
+        activation_create(partner=partner, engagement=foreign, actor=partner_user, tenant=tenant)
+    activation_create(partner=partner, engagement=engagement, actor=partner_user, tenant=tenant)
     engagement.refresh_from_db()
     assert engagement.customer == tenant
     # Now tied to `tenant`: it cannot serve another customer.
     with pytest.raises(ValidationError) as refused:
         activation_create(
-            partner=partner, engagement=engagement, by=partner_user, tenant=other_tenant
+            partner=partner, engagement=engagement, actor=partner_user, tenant=other_tenant
         )
     assert "engagement" in refused.value.message_dict
 
@@ -361,14 +361,14 @@ def test_the_same_idempotency_key_makes_one_activation(tenant, partner, partner_
     first, token = activation_create(
         partner=partner,
         engagement=engagement,
-        by=partner_user,
+        actor=partner_user,
         tenant=tenant,
         idempotency_key="k-1",
     )
     again, no_token = activation_create(
         partner=partner,
         engagement=engagement,
-        by=partner_user,
+        actor=partner_user,
         tenant=tenant,
         idempotency_key="k-1",
     )
@@ -382,11 +382,11 @@ def test_only_an_admin_of_the_customer_approves(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
     activation, _token = activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     for user in (member_user, other_admin, partner_user):
         with pytest.raises(ValidationError):
-            activation_approve(activation=activation, user=user, terms_accepted=True)
+            activation_approve(activation=activation, actor=user, terms_accepted=True)
     with scopes_disabled():
         assert Collaboration.objects.get().status == CollaborationStatus.PENDING
         assert not TermsAcceptance.objects.exists()
@@ -398,7 +398,7 @@ def test_ending_a_waiting_collaboration_withdraws_the_activation_and_its_link(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
     activation, token = activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     verified_client(partner_user).post(
         f"/p/{partner.pk}/customers/{tenant.pk}/end/", {"confirm": "yes"}
@@ -409,7 +409,7 @@ def test_ending_a_waiting_collaboration_withdraws_the_activation_and_its_link(
         assert Collaboration.objects.get().status == CollaborationStatus.ENDED
     assert verified_client(admin_user).get(f"/partners/activations/{token}/").status_code == 404
     with pytest.raises(ValidationError):
-        activation_approve(activation=activation, user=admin_user, terms_accepted=True)
+        activation_approve(activation=activation, actor=admin_user, terms_accepted=True)
 
 
 def test_the_partners_page_lists_a_waiting_activation_for_the_admin_to_approve(
@@ -418,7 +418,7 @@ def test_the_partners_page_lists_a_waiting_activation_for_the_admin_to_approve(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
     activation, _token = activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     admin = verified_client(admin_user)
     page = admin.get(f"/t/{tenant.pk}/partners/").content.decode()
@@ -503,7 +503,7 @@ def test_an_activation_moves_once_from_waiting_and_each_move_is_audited_once(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
     activation, _token = activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     with scope(tenant=tenant.pk):
         activation_status_move(
@@ -524,7 +524,7 @@ def test_an_expired_activation_is_not_approved_and_nothing_is_audited(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
     activation, _token = activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     with scope(tenant=tenant.pk), clock.frozen(activation.expires_at):
         with pytest.raises(ValidationError):

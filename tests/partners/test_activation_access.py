@@ -233,7 +233,7 @@ def test_the_customer_declines_and_the_partner_is_told(
     activation, token = partners.activation_create(
         partner=partner,
         engagement=engagement,
-        by=partner_user,
+        actor=partner_user,
         company=partners.ExistingCustomer(
             country="FI", business_id="1572860-0", name="Aalto Consulting Oy"
         ),
@@ -268,10 +268,10 @@ def test_a_member_cannot_decline(
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant, seats=8)
     activation, _token = partners.activation_create(
-        partner=partner, engagement=engagement, by=partner_user, tenant=tenant
+        partner=partner, engagement=engagement, actor=partner_user, tenant=tenant
     )
     with pytest.raises(ValidationError, match="Only an administrator"):
-        partners.activation_decline(activation=activation, user=member_user)
+        partners.activation_decline(activation=activation, actor=member_user)
     with scopes_disabled():
         activation.refresh_from_db()
         assert activation.status == ActivationStatus.PENDING
@@ -332,13 +332,13 @@ def test_approving_without_a_selection_starts_only_the_collaboration(
     activation, _token = partners.activation_create(
         partner=partner,
         engagement=engagement,
-        by=partner_user,
+        actor=partner_user,
         company=partners.ExistingCustomer(
             country="FI", business_id="1572860-0", name="Aalto Consulting Oy"
         ),
     )
     assert (activation.scenario, activation.sells_subscription) == ("existing_customer", False)
-    partners.activation_approve(activation=activation, user=admin_user, terms_accepted=True)
+    partners.activation_approve(activation=activation, actor=admin_user, terms_accepted=True)
     with scopes_disabled():
         assert Collaboration.objects.get().status == CollaborationStatus.ACTIVE
         assert not Subscription.objects.exists()

@@ -36,7 +36,7 @@ def agreement(tenant):
 def test_a_12_month_agreement_refuses_a_termination_made_in_month_5(agreement, admin_user):
     with clock.frozen(datetime.date(2025, 5, 20)), scopes_disabled():
         with pytest.raises(QuoteError) as refused:
-            quote_create(subscription=agreement, desired=Desired(terminate=True), by=admin_user)
+            quote_create(subscription=agreement, desired=Desired(terminate=True), actor=admin_user)
         assert str(refused.value) == (
             "The agreement runs until 2025-12-31: it can be terminated from 2025-12-01 on, "
             "effective 2026-01-01"
@@ -56,9 +56,9 @@ def test_a_12_month_agreement_schedules_a_termination_made_in_month_12(tenant, a
         )
     with clock.frozen(datetime.date(2025, 12, 10)), scopes_disabled():
         quote = quote_create(
-            subscription=subscription, desired=Desired(terminate=True), by=admin_user
+            subscription=subscription, desired=Desired(terminate=True), actor=admin_user
         )
-        quote_confirm(quote=quote, by=admin_user)
+        quote_confirm(quote=quote, actor=admin_user)
         change = ScheduledChange.objects.get()
     assert (change.kind, change.status, change.effective_date) == (
         ChangeKind.TERMINATION,
@@ -78,17 +78,19 @@ def test_a_12_month_period_agreement_refuses_month_5_and_schedules_month_12(tena
         )
     with scopes_disabled():
         with clock.frozen(datetime.date(2025, 5, 15)), pytest.raises(QuoteError):
-            quote_create(subscription=subscription, desired=Desired(terminate=True), by=admin_user)
+            quote_create(
+                subscription=subscription, desired=Desired(terminate=True), actor=admin_user
+            )
         with clock.frozen(datetime.date(2025, 12, 31)):
             quote = quote_create(
-                subscription=subscription, desired=Desired(terminate=True), by=admin_user
+                subscription=subscription, desired=Desired(terminate=True), actor=admin_user
             )
     assert quote.content["scheduled"][0]["effective_date"] == "2026-01-01"
 
 
 def test_a_decrease_during_the_agreement_waits_until_it_ends(agreement, admin_user):
     with clock.frozen(datetime.date(2025, 5, 20)), scopes_disabled():
-        quote = quote_create(subscription=agreement, desired=Desired(seats=3), by=admin_user)
+        quote = quote_create(subscription=agreement, desired=Desired(seats=3), actor=admin_user)
     assert quote.content["scheduled"][0]["effective_date"] == "2026-01-01"
 
 
@@ -116,7 +118,7 @@ def test_a_partner_upgrade_is_a_quote_charged_pro_rata_and_effective_at_once(
         # (46.00 − 30.00) × 3 months × 5 seats × 57/92 days = 148.695… → 148.70 net.
         assert quote.content["immediate"]["net"] == "148.70"
         with scopes_disabled():
-            quote_confirm(quote=quote, by=partner_user)
+            quote_confirm(quote=quote, actor=partner_user)
             subscription.refresh_from_db()
     assert subscription.edition.code == "business"
     assert Decimal(quote.content["immediate"]["net"]) == Decimal("148.70")
@@ -158,7 +160,7 @@ def test_a_partner_downgrade_files_a_support_request_and_changes_nothing(
         request.refresh_from_db()
     assert (request.status, request.resolved_by) == (SupportRequestStatus.RESOLVED, operator)
     with pytest.raises(ValidationError):
-        support_request_resolve(support_request=request, by=operator)
+        support_request_resolve(support_request=request, actor=operator)
     # Only operators see the page.
     assert verified_client(partner_user).get("/operator/support-requests/").status_code == 404
 
@@ -187,7 +189,7 @@ def test_an_unknown_edition_is_refused(tenant, partner, partner_user):
         SubscriptionFactory(tenant=tenant)
     with pytest.raises(ValidationError) as refused:
         partner_edition_change(
-            tenant=tenant, partner=partner, edition="platinum", message="", by=partner_user
+            tenant=tenant, partner=partner, edition="platinum", message="", actor=partner_user
         )
     assert "edition" in refused.value.message_dict
 

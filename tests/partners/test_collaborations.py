@@ -83,7 +83,7 @@ def test_a_user_of_another_partner_cannot_accept(
     PartnerMembershipFactory(partner=partner)
     outsider = PartnerMembershipFactory(partner=other_partner).user
     invitation, _token = partner_invitation_create(
-        tenant=tenant, by=admin_user, partner_id=partner.pk
+        tenant=tenant, actor=admin_user, partner_id=partner.pk
     )
     from django.core.exceptions import ValidationError
 

@@ -26,7 +26,7 @@ def invitation(tenant, admin_user, partner, partner_user):
     with scopes_disabled():
         SubscriptionFactory(tenant=tenant)
         invitation, _token = partner_invitation_create(
-            tenant=tenant, by=admin_user, partner_id=partner.pk
+            tenant=tenant, actor=admin_user, partner_id=partner.pk
         )
     return invitation
 

@@ -35,7 +35,7 @@ def test_invoices_follow_the_rate_of_their_date_across_2024_09_01(live_until):
             storage_gb=10,
             period_months=1,
             first_period_start=D(2024, 8, 1),
-            by=None,
+            actor=None,
         )
     live_until(D(2024, 8, 1))
     live_until(D(2024, 9, 2))
@@ -62,7 +62,7 @@ def test_invoices_follow_the_rate_of_their_date_across_2024_09_01(live_until):
     # Crediting August's invoice on 10 September keeps its 24 %, and takes the next number
     # of the same series.
     with clock.frozen(D(2024, 9, 10)):
-        note = credit_note_issue(invoice=august, lines=None, by=None)
+        note = credit_note_issue(invoice=august, lines=None, actor=None)
     assert (note.kind, note.number, note.series) == ("credit_note", 3, august.series)
     assert (note.invoice_date, note.net, note.vat, note.total) == (
         D(2024, 9, 10),

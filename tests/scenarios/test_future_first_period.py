@@ -43,7 +43,7 @@ def test_a_future_first_period_is_invoiced_after_it_starts_and_then_like_any_oth
             storage_gb=10,
             period_months=3,
             first_period_start=D(2025, 8, 1),
-            by=None,
+            actor=None,
         )
     [activation] = OrderConfirmation.objects.all()
     assert (activation.kind, activation.made_on, activation.net) == (
@@ -83,9 +83,11 @@ def test_a_future_first_period_is_invoiced_after_it_starts_and_then_like_any_oth
     # 30.00 × 3 × 73 / 92 = 71.41, VAT 18.21; invoiced on Monday 25 August.
     with clock.frozen(D(2025, 8, 20)):
         quote = quote_create(
-            subscription=Subscription.objects.get(tenant=tenant), desired=Desired(seats=6), by=None
+            subscription=Subscription.objects.get(tenant=tenant),
+            desired=Desired(seats=6),
+            actor=None,
         )
-        quote_confirm(quote=quote, by=None)
+        quote_confirm(quote=quote, actor=None)
     live_until(D(2025, 8, 25))
     seat = Invoice.objects.get(number=2)
     assert _amounts(seat) == (

@@ -53,8 +53,8 @@ def test_one_invoice_for_the_partner_with_every_customers_lines(live_until):
     with clock.frozen(D(2025, 6, 5)):
         for tenant in [*customers, own]:
             subscription = Subscription.objects.get(tenant=tenant)
-            quote = quote_create(subscription=subscription, desired=Desired(seats=7), by=None)
-            quote_confirm(quote=quote, by=None)
+            quote = quote_create(subscription=subscription, desired=Desired(seats=7), actor=None)
+            quote_confirm(quote=quote, actor=None)
     live_until(D(2025, 6, 9))
 
     # 2 seats × 30.00 × 3 months × 57/92 days = 111.52 per customer.

@@ -39,7 +39,7 @@ def test_a_seat_added_on_5_june_is_invoiced_on_monday_9_june_for_57_of_92_days(l
             storage_gb=10,
             period_months=3,
             first_period_start=D(2025, 5, 1),
-            by=None,
+            actor=None,
         )
     live_until(D(2025, 5, 1))
     live_until(D(2025, 6, 4))
@@ -55,8 +55,8 @@ def test_a_seat_added_on_5_june_is_invoiced_on_monday_9_june_for_57_of_92_days(l
 
     subscription = Subscription.objects.get(tenant=tenant)
     with clock.frozen(D(2025, 6, 5)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=None)
-        quote_confirm(quote=quote, by=None)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=None)
+        quote_confirm(quote=quote, actor=None)
     live_until(D(2025, 6, 8))
     assert Invoice.objects.count() == 1  # not before the Monday
     live_until(D(2025, 6, 9))

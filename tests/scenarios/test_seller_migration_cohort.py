@@ -82,7 +82,7 @@ def _norwegian(name, seller, start):
             storage_gb=10,
             period_months=3,
             first_period_start=start,
-            by=None,
+            actor=None,
         )
     return tenant
 
@@ -97,7 +97,7 @@ def test_a_cohort_is_told_switched_and_invoiced_by_the_new_entity(operator, live
     live_until(D(2025, 3, 19))
     with clock.frozen(D(2025, 3, 20)):
         migration = seller_migration_schedule(
-            from_seller=norge, to_seller=solutions, cohort_start=COHORT, by=operator
+            from_seller=norge, to_seller=solutions, cohort_start=COHORT, actor=operator
         )
     live_until(D(2025, 3, 31))
     assert mail.outbox == []

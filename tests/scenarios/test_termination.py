@@ -33,7 +33,7 @@ def test_a_termination_ends_the_subscription_at_the_period_end_with_no_renewal(l
             storage_gb=10,
             period_months=1,
             first_period_start=D(2025, 5, 1),
-            by=None,
+            actor=None,
         )
     live_until(D(2025, 5, 1))
     live_until(D(2025, 5, 19))
@@ -41,9 +41,9 @@ def test_a_termination_ends_the_subscription_at_the_period_end_with_no_renewal(l
         quote = quote_create(
             subscription=Subscription.objects.get(pk=subscription.pk),
             desired=Desired(terminate=True),
-            by=None,
+            actor=None,
         )
-        quote_confirm(quote=quote, by=None)
+        quote_confirm(quote=quote, actor=None)
     live_until(D(2025, 7, 7))
 
     subscription.refresh_from_db()

@@ -369,9 +369,9 @@ def test_a_confirmed_quote_is_delivered_after_commit_with_the_quotes_figures(
     )
     subscription = SubscriptionFactory(tenant=tenant, seats=5)
     with clock.frozen(datetime.date(2025, 6, 5)):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
         with django_capture_on_commit_callbacks(execute=True):
-            order = quote_confirm(quote=quote, by=admin_user)
+            order = quote_confirm(quote=quote, actor=admin_user)
 
     assert sorted(message.to[0] for message in mail.outbox) == sorted(CONTACTS)
     [(_name, pdf, _type)] = mail.outbox[0].attachments
@@ -407,7 +407,7 @@ def test_an_order_for_a_period_in_the_future_says_the_invoice_waits_for_its_star
             storage_gb=10,
             period_months=3,
             first_period_start=datetime.date(2025, 8, 1),
-            by=None,
+            actor=None,
         )
     order = OrderConfirmation.objects.get(subscription=subscription)
 

@@ -35,25 +35,26 @@ def world():
 
 def test_the_same_choices_give_back_the_open_agreement(world):
     subscription, admin, other = world
-    first = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
-    again = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
+    first = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
+    again = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
     assert again.pk == first.pk
-    assert quote_create(subscription=subscription, desired=Desired(seats=8), by=admin).pk not in (
-        first.pk,
-    )
+    assert quote_create(
+        subscription=subscription, desired=Desired(seats=8), actor=admin
+    ).pk not in (first.pk,)
     # Another admin gets an Agreement of their own.
     assert (
-        quote_create(subscription=subscription, desired=Desired(seats=9), by=other).pk != first.pk
+        quote_create(subscription=subscription, desired=Desired(seats=9), actor=other).pk
+        != first.pk
     )
     assert Quote.objects.count() == 3
 
 
 def test_after_a_confirmation_the_same_choices_make_a_new_agreement(world):
     subscription, admin, _other = world
-    first = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
-    quote_confirm(quote=first, by=admin)
-    second = quote_create(subscription=subscription, desired=Desired(seats=12), by=admin)
-    again = quote_create(subscription=subscription, desired=Desired(seats=12), by=admin)
+    first = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
+    quote_confirm(quote=first, actor=admin)
+    second = quote_create(subscription=subscription, desired=Desired(seats=12), actor=admin)
+    again = quote_create(subscription=subscription, desired=Desired(seats=12), actor=admin)
     assert second.pk != first.pk and again.pk == second.pk
     assert second.subscription_version == first.subscription_version + 1
 
@@ -61,8 +62,8 @@ def test_after_a_confirmation_the_same_choices_make_a_new_agreement(world):
 def test_an_agreement_rolled_back_is_never_given_back(world):
     subscription, admin, _other = world
     with pytest.raises(RuntimeError), transaction.atomic():
-        lost = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
+        lost = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
         raise RuntimeError("rolled back")
-    kept = quote_create(subscription=subscription, desired=Desired(seats=9), by=admin)
+    kept = quote_create(subscription=subscription, desired=Desired(seats=9), actor=admin)
     assert kept.pk != lost.pk
     assert list(Quote.objects.values_list("pk", flat=True)) == [kept.pk]

@@ -53,13 +53,13 @@ def subscription(tenant, admin_user):
 
 
 def quote_and_confirm(subscription, by, **desired):
-    quote = quote_create(subscription=subscription, desired=Desired(**desired), by=by)
-    return quote, quote_confirm(quote=quote, by=by)
+    quote = quote_create(subscription=subscription, desired=Desired(**desired), actor=by)
+    return quote, quote_confirm(quote=quote, actor=by)
 
 
 def test_the_seed_example_one_seat_added_on_2025_06_05(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
         [line] = quote.content["immediate_lines"]
         # 30.00 × 3 months × 1 seat × 57/92 = 55.760869… → 55.76
         assert line["net"] == "55.76"
@@ -71,7 +71,7 @@ def test_the_seed_example_one_seat_added_on_2025_06_05(subscription, admin_user,
         assert quote.content["next_period"]["total"] == "677.70"
         assert quote.content["next_period"]["start"] == "2025-08-01"
 
-        order = quote_confirm(quote=quote, by=admin_user)
+        order = quote_confirm(quote=quote, actor=admin_user)
 
     subscription.refresh_from_db()
     assert subscription.seats == 6
@@ -87,9 +87,9 @@ def test_the_seed_example_one_seat_added_on_2025_06_05(subscription, admin_user,
 
 def test_confirming_the_same_quote_twice_gives_one_order(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=7), by=admin_user)
-        first = quote_confirm(quote=quote, by=admin_user)
-        second = quote_confirm(quote=quote, by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=7), actor=admin_user)
+        first = quote_confirm(quote=quote, actor=admin_user)
+        second = quote_confirm(quote=quote, actor=admin_user)
     assert first.pk == second.pk
     assert OrderConfirmation.objects.filter(tenant=subscription.tenant).count() == 1
     subscription.refresh_from_db()
@@ -98,10 +98,10 @@ def test_confirming_the_same_quote_twice_gives_one_order(subscription, admin_use
 
 def test_a_quote_of_an_older_version_is_refused(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
-        stale = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        stale = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
         quote_and_confirm(subscription, admin_user, seats=8)
         with pytest.raises(QuoteConflictError, match="changed since this quote"):
-            quote_confirm(quote=stale, by=admin_user)
+            quote_confirm(quote=stale, actor=admin_user)
     subscription.refresh_from_db()
     assert subscription.seats == 8
     assert OrderConfirmation.objects.count() == 1
@@ -109,10 +109,10 @@ def test_a_quote_of_an_older_version_is_refused(subscription, admin_user, unscop
 
 def test_a_quote_is_confirmed_only_on_its_own_day(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
     next_day = SEED_DAY + datetime.timedelta(days=1)
     with clock.frozen(next_day), pytest.raises(QuoteConflictError, match="made on 2025-06-05"):
-        quote_confirm(quote=quote, by=admin_user)
+        quote_confirm(quote=quote, actor=admin_user)
     assert Quote.objects.get(pk=quote.pk).status == "open"
 
 
@@ -123,7 +123,7 @@ def test_two_admins_confirming_different_quotes_at_once_lose_no_update(
     """Two quotes against version 1 confirmed concurrently: one wins, the other is refused."""
     with clock.frozen(SEED_DAY):
         quotes = [
-            quote_create(subscription=subscription, desired=Desired(seats=seats), by=admin_user)
+            quote_create(subscription=subscription, desired=Desired(seats=seats), actor=admin_user)
             for seats in (6, 9)
         ]
     barrier = threading.Barrier(2)
@@ -133,7 +133,7 @@ def test_two_admins_confirming_different_quotes_at_once_lose_no_update(
         try:
             with scopes_disabled():
                 barrier.wait()
-                quote_confirm(quote=quote, by=admin_user)
+                quote_confirm(quote=quote, actor=admin_user)
                 outcomes.append("confirmed")
         except QuoteConflictError:
             outcomes.append("conflict")
@@ -172,7 +172,7 @@ def test_a_decrease_is_scheduled_for_the_next_period_and_can_be_cancelled(
     assert upcoming.net == Decimal("270.00")
 
     with clock.frozen(datetime.date(2025, 7, 31)):
-        scheduled_change_cancel(change=change, by=admin_user)
+        scheduled_change_cancel(change=change, actor=admin_user)
     change.refresh_from_db()
     assert change.status == ChangeStatus.CANCELLED
     assert upcoming_period_price(subscription=subscription).net == Decimal("450.00")
@@ -183,7 +183,7 @@ def test_a_scheduled_change_cannot_be_cancelled_once_effective(subscription, adm
         quote_and_confirm(subscription, admin_user, seats=4)
     change = ScheduledChange.objects.get()
     with clock.frozen(datetime.date(2025, 8, 1)), pytest.raises(QuoteError, match="took effect"):
-        scheduled_change_cancel(change=change, by=admin_user)
+        scheduled_change_cancel(change=change, actor=admin_user)
 
 
 def test_a_later_agreement_supersedes_the_scheduled_changes(subscription, admin_user, unscoped):
@@ -201,7 +201,7 @@ def test_seats_below_the_active_users_are_refused_with_the_number_to_deactivate(
 ):
     MembershipFactory.create_batch(3, tenant=subscription.tenant)  # 4 active with the admin
     with clock.frozen(SEED_DAY), pytest.raises(TooFewSeatsError) as refused:
-        quote_create(subscription=subscription, desired=Desired(seats=2), by=admin_user)
+        quote_create(subscription=subscription, desired=Desired(seats=2), actor=admin_user)
     assert refused.value.users_to_deactivate == 2
     assert "Deactivate 2 users" in str(refused.value)
 
@@ -220,7 +220,7 @@ def test_termination_is_scheduled_and_blocks_other_changes_until_cancelled(
         assert change.effective_date == datetime.date(2025, 11, 1)
         assert upcoming_period_price(subscription=subscription) is None
         with pytest.raises(QuoteError, match="cancel the termination"):
-            quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+            quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
 
 
 def test_decrease_respects_the_partner_agreement_end(subscription, admin_user, unscoped):
@@ -258,7 +258,7 @@ def test_downgrade_names_the_add_ons_the_lower_edition_does_not_allow(
     # The forced add-on removal cannot be cancelled while the downgrade stands.
     removal = ScheduledChange.objects.get(kind="add_on", status="scheduled")
     with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="cancel the edition change"):
-        scheduled_change_cancel(change=removal, by=admin_user)
+        scheduled_change_cancel(change=removal, actor=admin_user)
 
 
 def test_next_period_uses_the_prices_valid_when_it_starts(subscription, admin_user, unscoped):
@@ -272,7 +272,7 @@ def test_next_period_uses_the_prices_valid_when_it_starts(subscription, admin_us
         valid_from=datetime.date(2025, 8, 1),
     )
     with clock.frozen(SEED_DAY):
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
     # Now at 30.00: 55.76 as in the seed example; next period at 33.00 × 3 × 6 = 594.00.
     assert quote.content["immediate"]["net"] == "55.76"
     assert quote.content["next_period"]["net"] == "594.00"
@@ -300,7 +300,7 @@ def test_where_price_ranges_overlap_the_latest_started_wins(subscription, unscop
 
 def test_nothing_to_change_is_refused(subscription, admin_user, unscoped):
     with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="Nothing to change"):
-        quote_create(subscription=subscription, desired=Desired(seats=5), by=admin_user)
+        quote_create(subscription=subscription, desired=Desired(seats=5), actor=admin_user)
     assert Quote.objects.count() == 0
 
 
@@ -310,12 +310,12 @@ def test_activating_beyond_the_seats_is_refused(subscription, admin_user, unscop
     MembershipFactory(tenant=subscription.tenant)
     waiting = MembershipFactory(tenant=subscription.tenant, is_active=False)
     with pytest.raises(LicenceError, match="All 2 licences are in use"):
-        licence_activate(membership=waiting, by=admin_user)
+        licence_activate(membership=waiting, actor=admin_user)
     assert not Membership.objects.get(pk=waiting.pk).is_active
 
     other = Membership.objects.exclude(pk__in=[waiting.pk]).get(role=Role.MEMBER)
-    licence_deactivate(membership=other, by=admin_user)
-    licence_activate(membership=waiting, by=admin_user)
+    licence_deactivate(membership=other, actor=admin_user)
+    licence_activate(membership=waiting, actor=admin_user)
     assert Membership.objects.get(pk=waiting.pk).is_active
 
 
@@ -324,13 +324,13 @@ def test_activating_beyond_a_scheduled_seat_decrease_is_refused(subscription, ad
         quote_and_confirm(subscription, admin_user, seats=1)
     waiting = MembershipFactory(tenant=subscription.tenant, is_active=False)
     with pytest.raises(LicenceError, match="cancel the seat decrease"):
-        licence_activate(membership=waiting, by=admin_user)
+        licence_activate(membership=waiting, actor=admin_user)
 
 
 def test_the_last_active_admin_cannot_be_deactivated(subscription, admin_user, unscoped):
     membership = Membership.objects.get(user=admin_user)
     with pytest.raises(LicenceError, match="last active administrator"):
-        licence_deactivate(membership=membership, by=admin_user)
+        licence_deactivate(membership=membership, actor=admin_user)
 
 
 def test_provisioning_a_migrated_tenant_orders_the_current_period(tenant, operator, unscoped):
@@ -350,7 +350,7 @@ def test_provisioning_a_migrated_tenant_orders_the_current_period(tenant, operat
             interfaces=frozenset({"fortnox"}),
             period_months=3,
             first_period_start=datetime.date(2025, 2, 1),
-            by=operator,
+            actor=operator,
         )
     assert (subscription.period_start, subscription.period_end) == (
         datetime.date(2025, 5, 1),
@@ -375,7 +375,7 @@ def test_provisioning_refuses_a_currency_the_seller_has_no_account_in(tenant, un
             storage_gb=50,
             period_months=1,
             first_period_start=datetime.date(2025, 6, 1),
-            by=None,
+            actor=None,
         )
     assert Subscription.objects.count() == 0
 
@@ -400,7 +400,7 @@ def test_provisioning_refuses_a_first_period_the_rule_forbids(tenant, unscoped, 
             storage_gb=50,
             period_months=1,
             first_period_start=start,
-            by=None,
+            actor=None,
         )
     assert Subscription.objects.count() == 0
 
@@ -429,7 +429,7 @@ def test_a_price_change_reaches_the_next_quote_at_once(subscription, admin_user,
             price_book(currency="EUR", on=SEED_DAY).edition("professional").price_per_seat_month
             == 31
         )
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
     # 31.00 × 3 × 57/92 = 57.619… → 57.62
     assert quote.content["immediate"]["net"] == "57.62"
 
@@ -440,7 +440,7 @@ def test_a_storage_size_that_is_neither_the_base_nor_a_tier_is_refused(
 ):
     with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="choose one of 10 GB, 50 GB"):
         quote_create(
-            subscription=subscription, desired=Desired(storage_gb=storage_gb), by=admin_user
+            subscription=subscription, desired=Desired(storage_gb=storage_gb), actor=admin_user
         )
 
 
@@ -450,7 +450,7 @@ def test_a_company_country_that_is_not_a_country_is_a_clear_refusal(
     subscription.tenant.country = "XX"
     subscription.tenant.save()
     with clock.frozen(SEED_DAY), pytest.raises(QuoteError, match="VAT cannot be decided"):
-        quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
 
 
 def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
@@ -485,23 +485,23 @@ def test_a_termination_supersedes_the_scheduled_changes_only_while_it_stands(
         assert upcoming_period_price(subscription=subscription).total == Decimal("1671.66")
 
         termination_quote = quote_create(
-            subscription=subscription, desired=Desired(terminate=True), by=None
+            subscription=subscription, desired=Desired(terminate=True), actor=None
         )
         assert [
             (item["kind"], item["value"], item["effective_date"])
             for item in termination_quote.content["superseded"]
         ] == [(ChangeKind.SEATS, "6", "2025-05-01")]
-        quote_confirm(quote=termination_quote, by=None)
+        quote_confirm(quote=termination_quote, actor=None)
         assert upcoming_period_price(subscription=subscription) is None
         decrease = ScheduledChange.objects.get(kind=ChangeKind.SEATS)
         termination = ScheduledChange.objects.get(kind=ChangeKind.TERMINATION)
         assert decrease.status == ChangeStatus.SCHEDULED
         with pytest.raises(QuoteError, match="cancel the termination first"):
-            scheduled_change_cancel(change=decrease, by=None)
+            scheduled_change_cancel(change=decrease, actor=None)
 
         mail.outbox = []
         with django_capture_on_commit_callbacks(execute=True):
-            scheduled_change_cancel(change=termination, by=None)
+            scheduled_change_cancel(change=termination, actor=None)
         subscription.refresh_from_db()
         upcoming = upcoming_period_price(subscription=subscription)
         assert (upcoming.net, upcoming.vat, upcoming.total) == (

@@ -45,7 +45,7 @@ def test_confirming_the_agreement_accepts_the_terms_and_the_order_records_the_ve
     signed_in, tenant, subscription, admin_user
 ):
     with clock.frozen(SEED_DAY), scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=6), by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=6), actor=admin_user)
     agreement = reverse("tenant_agreement", args=[tenant.pk, quote.pk])
     with clock.frozen(SEED_DAY):
         page = signed_in.get(agreement).content.decode()

@@ -168,8 +168,10 @@ def test_a_refused_confirm_keeps_the_choices_in_a_new_agreement(
         )
         with scopes_disabled():
             mine = Quote.objects.get()
-            other = quote_create(subscription=subscription, desired=Desired(seats=8), by=admin_user)
-            quote_confirm(quote=other, by=admin_user)
+            other = quote_create(
+                subscription=subscription, desired=Desired(seats=8), actor=admin_user
+            )
+            quote_confirm(quote=other, actor=admin_user)
         refused = signed_in.post(made.url, follow=True)
     with scopes_disabled():
         renewed = Quote.objects.exclude(pk__in=[mine.pk, other.pk]).get()
@@ -267,8 +269,8 @@ def test_a_termination_lists_the_decrease_it_supersedes_and_cancelling_it_restor
     from subscriptions.services import Desired, quote_confirm, quote_create
 
     with clock.frozen(SEED_DAY), scopes_disabled():
-        quote = quote_create(subscription=subscription, desired=Desired(seats=4), by=admin_user)
-        quote_confirm(quote=quote, by=admin_user)
+        quote = quote_create(subscription=subscription, desired=Desired(seats=4), actor=admin_user)
+        quote_confirm(quote=quote, actor=admin_user)
     with clock.frozen(SEED_DAY):
         response = signed_in.post(url("tenant_terminate", tenant))
         agreement = text(signed_in.get(response.url))

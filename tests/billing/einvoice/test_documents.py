@@ -401,7 +401,7 @@ def test_a_credit_note_for_part_of_an_invoice(assert_finvoice_valid, assert_ubl_
     )
     with clock.frozen(datetime.date(2024, 8, 7)):
         note = credit_note_issue(
-            invoice=invoice, lines={invoice.lines.get().pk: Decimal("30.00")}, by=None
+            invoice=invoice, lines={invoice.lines.get().pk: Decimal("30.00")}, actor=None
         )
     assert (note.net, note.vat, note.total) == (
         Decimal("-30.00"),
@@ -446,7 +446,7 @@ def test_a_whole_credit_note_of_a_cash_rounded_invoice(assert_finvoice_valid, as
     tenant = buyer_create("SE")
     invoice = invoice_issue(tenant=tenant, seller=seller, currency="SEK", seats=1)
     with clock.frozen(datetime.date(2024, 8, 20)):
-        note = credit_note_issue(invoice=invoice, lines=None, by=None)
+        note = credit_note_issue(invoice=invoice, lines=None, actor=None)
     # −412.50 → −413 (the rounding mirrors the invoice's +0.50).
     assert (note.rounding, note.total) == (Decimal("-0.50"), Decimal("-413.00"))
 

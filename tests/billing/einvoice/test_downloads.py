@@ -32,7 +32,7 @@ def invoice(tenant):
 def credit_note(invoice):
     with scopes_disabled(), clock.frozen(datetime.date(2024, 8, 20)):
         return credit_note_issue(
-            invoice=invoice, lines={invoice.lines.get().pk: Decimal("10.00")}, by=None
+            invoice=invoice, lines={invoice.lines.get().pk: Decimal("10.00")}, actor=None
         )
 
 

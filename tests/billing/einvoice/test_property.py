@@ -106,7 +106,7 @@ def _issue(scenario) -> list[Invoice]:
                 line = invoice.lines.order_by("-position").first()
                 share = (line.net * scenario["credit_percent"] / 100).quantize(Decimal("0.01"))
                 lines = {line.pk: max(share, Decimal("0.01"))}
-            documents.append(credit_note_issue(invoice=invoice, lines=lines, by=None))
+            documents.append(credit_note_issue(invoice=invoice, lines=lines, actor=None))
     return documents
 
 
